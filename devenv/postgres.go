@@ -1,0 +1,259 @@
+// Package devenv runs the local infrastructure of `tollgate dev` and of the tests: a private
+// Postgres cluster from Debian's binaries and an embedded Temporal server with its UI.
+package devenv
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// PostgresConfig says where the private cluster lives and listens.
+type PostgresConfig struct {
+	Dir      string // the cluster's home: data/ and postgres.log are created inside
+	Port     int    // listens on 127.0.0.1:Port
+	Database string // created on first start; default "tollgate"
+	// Throwaway turns off durability (fsync, synchronous_commit) for test clusters.
+	Throwaway bool
+	Logger    *slog.Logger
+}
+
+// Postgres is a running private cluster.
+type Postgres struct {
+	cfg     PostgresConfig
+	bin     string
+	dataDir string
+	sockDir string
+	asUser  string // run the binaries as this user (postgres) when we are root
+}
+
+// StartPostgres initialises the cluster on first use, starts it and creates the database.
+// It never touches the system's own cluster.
+func StartPostgres(ctx context.Context, cfg PostgresConfig) (*Postgres, error) {
+	if cfg.Database == "" {
+		cfg.Database = "tollgate"
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	bin, err := FindPostgresBinaries(cfg.Logger)
+	if err != nil {
+		return nil, err
+	}
+	if err := CheckPortFree("postgres", fmt.Sprintf("127.0.0.1:%d", cfg.Port), "--pg-port"); err != nil {
+		return nil, err
+	}
+	p := &Postgres{cfg: cfg, bin: bin, dataDir: filepath.Join(cfg.Dir, "data")}
+	if os.Geteuid() == 0 {
+		p.asUser = "postgres" // initdb refuses to run as root
+	}
+	if err := p.prepareDirs(); err != nil {
+		return nil, err
+	}
+	if _, err := os.Stat(filepath.Join(p.dataDir, "PG_VERSION")); errors.Is(err, os.ErrNotExist) {
+		cfg.Logger.Info("initialising postgres cluster", "dir", p.dataDir)
+		if err := p.run(ctx, "initdb", "--no-sync", "-A", "trust", "-U", "postgres", "-E", "UTF8",
+			"--locale=C", "-D", p.dataDir); err != nil {
+			return nil, err
+		}
+	}
+	if err := p.start(ctx); err != nil {
+		return nil, err
+	}
+	if err := p.createDatabase(ctx); err != nil {
+		p.Stop()
+		return nil, err
+	}
+	return p, nil
+}
+
+// FindPostgresBinaries returns the newest /usr/lib/postgresql/<v>/bin. When none is there it
+// installs Debian's postgresql package if we are root, and otherwise says what to install.
+func FindPostgresBinaries(log *slog.Logger) (string, error) {
+	if dir := newestPostgresBin(); dir != "" {
+		return dir, nil
+	}
+	if os.Geteuid() != 0 {
+		return "", errors.New("PostgreSQL server binaries not found under /usr/lib/postgresql: install them with `sudo apt-get install -y postgresql` (Debian's package), then run again")
+	}
+	log.Info("PostgreSQL binaries missing: installing Debian's postgresql package (apt-get)")
+	for _, args := range [][]string{{"update"}, {"install", "-y", "--no-install-recommends", "postgresql"}} {
+		cmd := exec.Command("apt-get", args...)
+		cmd.Env = append(os.Environ(), "DEBIAN_FRONTEND=noninteractive")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return "", fmt.Errorf("apt-get %s: %w\n%s", strings.Join(args, " "), err, tail(out))
+		}
+	}
+	if dir := newestPostgresBin(); dir != "" {
+		return dir, nil
+	}
+	return "", errors.New("postgresql installed but no binaries under /usr/lib/postgresql")
+}
+
+func newestPostgresBin() string {
+	dirs, _ := filepath.Glob("/usr/lib/postgresql/*/bin/pg_ctl")
+	sort.Slice(dirs, func(i, j int) bool { return versionOf(dirs[i]) > versionOf(dirs[j]) })
+	if len(dirs) == 0 {
+		return ""
+	}
+	return filepath.Dir(dirs[0])
+}
+
+func versionOf(path string) int {
+	v, _ := strconv.Atoi(filepath.Base(filepath.Dir(filepath.Dir(path))))
+	return v
+}
+
+// prepareDirs makes the cluster's directories, owned by the user the binaries run as. The
+// socket directory is short and private because Unix socket paths are limited to 107 bytes.
+func (p *Postgres) prepareDirs() error {
+	if err := os.MkdirAll(p.cfg.Dir, 0o755); err != nil {
+		return err
+	}
+	sock, err := os.MkdirTemp("", "tollgate-pg")
+	if err != nil {
+		return err
+	}
+	p.sockDir = sock
+	if p.asUser == "" {
+		return nil
+	}
+	u, err := user.Lookup(p.asUser)
+	if err != nil {
+		return fmt.Errorf("postgres must run as an unprivileged user and %q does not exist: %w", p.asUser, err)
+	}
+	uid, _ := strconv.Atoi(u.Uid)
+	gid, _ := strconv.Atoi(u.Gid)
+	for _, d := range []string{p.cfg.Dir, sock} {
+		if err := os.Chown(d, uid, gid); err != nil {
+			return err
+		}
+		if err := os.Chmod(d, 0o755); err != nil {
+			return err
+		}
+	}
+	return ensureTraversable(p.cfg.Dir)
+}
+
+// ensureTraversable opens the parents of dir for others to enter (t.TempDir makes them 0700),
+// since the cluster runs as another user than the tests.
+func ensureTraversable(dir string) error {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return err
+	}
+	for d := filepath.Dir(abs); d != "/"; d = filepath.Dir(d) {
+		fi, err := os.Stat(d)
+		if err != nil {
+			return err
+		}
+		if fi.Mode().Perm()&0o001 == 0 {
+			if err := os.Chmod(d, fi.Mode().Perm()|0o011); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (p *Postgres) start(ctx context.Context) error {
+	opts := fmt.Sprintf("-p %d -k %s -c listen_addresses=127.0.0.1 -c max_connections=200 -c shared_buffers=128MB",
+		p.cfg.Port, p.sockDir)
+	if p.cfg.Throwaway {
+		opts += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+	}
+	logFile := filepath.Join(p.cfg.Dir, "postgres.log")
+	return p.run(ctx, "pg_ctl", "start", "-w", "-t", "60", "-D", p.dataDir, "-l", logFile, "-o", opts)
+}
+
+// Restart restarts the server (fault tests: clients must see errors, not hangs, meanwhile).
+func (p *Postgres) Restart(ctx context.Context) error {
+	return p.run(ctx, "pg_ctl", "restart", "-w", "-m", "fast", "-D", p.dataDir)
+}
+
+// Stop shuts the cluster down (fast mode: running transactions are rolled back).
+func (p *Postgres) Stop() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	err := p.run(ctx, "pg_ctl", "stop", "-w", "-m", "fast", "-D", p.dataDir)
+	os.RemoveAll(p.sockDir)
+	return err
+}
+
+// URL of the cluster's database; AdminURL of its postgres database.
+func (p *Postgres) URL() string      { return p.urlFor(p.cfg.Database) }
+func (p *Postgres) AdminURL() string { return p.urlFor("postgres") }
+func (p *Postgres) Port() int        { return p.cfg.Port }
+
+// URLFor returns the URL of another database on the cluster.
+func (p *Postgres) urlFor(db string) string {
+	return fmt.Sprintf("postgres://postgres@127.0.0.1:%d/%s?sslmode=disable", p.cfg.Port, db)
+}
+
+// URLFor returns the URL of database db on this cluster.
+func (p *Postgres) URLFor(db string) string { return p.urlFor(db) }
+
+// BinDir is where the server binaries are (pgbench and psql for benchmarks).
+func (p *Postgres) BinDir() string { return p.bin }
+
+func (p *Postgres) createDatabase(ctx context.Context) error {
+	conn, err := pgx.Connect(ctx, p.AdminURL())
+	if err != nil {
+		return fmt.Errorf("connect to the new cluster: %w", err)
+	}
+	defer conn.Close(ctx)
+	var exists bool
+	if err := conn.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)`, p.cfg.Database).Scan(&exists); err != nil {
+		return err
+	}
+	if exists {
+		return nil
+	}
+	_, err = conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{p.cfg.Database}.Sanitize())
+	return err
+}
+
+// run executes a cluster binary, as the postgres user when we are root. It runs in its own
+// process group so a Ctrl-C in the terminal reaches us, not the postmaster: we stop it in order.
+func (p *Postgres) run(ctx context.Context, name string, args ...string) error {
+	path := filepath.Join(p.bin, name)
+	var cmd *exec.Cmd
+	if p.asUser != "" {
+		cmd = exec.CommandContext(ctx, "runuser", append([]string{"-u", p.asUser, "--", path}, args...)...)
+	} else {
+		cmd = exec.CommandContext(ctx, path, args...)
+	}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Dir = "/"
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Run(); err != nil {
+		extra := ""
+		if b, _ := os.ReadFile(filepath.Join(p.cfg.Dir, "postgres.log")); len(b) > 0 {
+			extra = "\npostgres.log: " + string(tail(b))
+		}
+		return fmt.Errorf("%s %s: %w\n%s%s", name, strings.Join(args, " "), err, tail(out.Bytes()), extra)
+	}
+	return nil
+}
+
+func tail(b []byte) []byte {
+	const n = 2000
+	if len(b) > n {
+		return b[len(b)-n:]
+	}
+	return b
+}

@@ -1,0 +1,107 @@
+package domain
+
+import "time"
+
+// PurchaseStatus is the lifecycle state of a purchase (DESIGN.md state table).
+type PurchaseStatus string
+
+const (
+	PurchasePending   PurchaseStatus = "pending"
+	PurchaseTrialing  PurchaseStatus = "trialing"
+	PurchaseActive    PurchaseStatus = "active"
+	PurchasePastDue   PurchaseStatus = "past_due"
+	PurchaseSuspended PurchaseStatus = "suspended"
+	PurchaseCancelled PurchaseStatus = "cancelled"
+	PurchaseExpired   PurchaseStatus = "expired"
+	PurchaseRefunded  PurchaseStatus = "refunded"
+	// PurchasePendingCancellation is not a state of its own: it is active with CancelledAt set.
+	// It exists as a value for the PurchaseStatus search attribute and for filters.
+	PurchasePendingCancellation PurchaseStatus = "pending_cancellation"
+)
+
+// HasAccess reports whether a purchase in this state grants access (before grace rules).
+func (s PurchaseStatus) HasAccess() bool {
+	switch s {
+	case PurchaseTrialing, PurchaseActive, PurchasePastDue, PurchasePendingCancellation:
+		return true
+	}
+	return false
+}
+
+// Ended reports whether the state is terminal.
+func (s PurchaseStatus) Ended() bool {
+	switch s {
+	case PurchaseCancelled, PurchaseExpired, PurchaseRefunded:
+		return true
+	}
+	return false
+}
+
+// Purchase is the Postgres projection of one purchase workflow.
+type Purchase struct {
+	Ref                string         `json:"reference"`
+	MerchantRef        string         `json:"-"`
+	CustomerRef        string         `json:"customerRef"`
+	ProductRef         string         `json:"productRef"`
+	PlanRef            string         `json:"planRef"`
+	Status             PurchaseStatus `json:"status"`
+	PlanName           string         `json:"planName,omitempty"`
+	PlanType           PlanType       `json:"planType,omitempty"`
+	Amount             int64          `json:"amount"`
+	Currency           string         `json:"currency"`
+	BillingCycle       BillingCycle   `json:"billingCycle,omitempty"`
+	CancelledAt        *time.Time     `json:"cancelledAt,omitempty"`
+	CancelReason       string         `json:"cancelReason,omitempty"`
+	StartedAt          *time.Time     `json:"startedAt,omitempty"`
+	CurrentPeriodStart *time.Time     `json:"currentPeriodStart,omitempty"`
+	CurrentPeriodEnd   *time.Time     `json:"currentPeriodEnd,omitempty"`
+	NextBillingAt      *time.Time     `json:"nextBillingAt,omitempty"`
+	TrialEnd           *time.Time     `json:"trialEnd,omitempty"`
+	EndedAt            *time.Time     `json:"endedAt,omitempty"`
+	Period             int            `json:"period"`
+	PaidTotal          int64          `json:"paidTotal"`
+	RefundedTotal      int64          `json:"refundedTotal"`
+	Sandbox            bool           `json:"sandbox"`
+	Seq                int64          `json:"-"`
+	CreatedAt          time.Time      `json:"createdAt"`
+	UpdatedAt          time.Time      `json:"updatedAt"`
+}
+
+// DisplayStatus folds cancelledAt into the status the way seed 003 names it.
+func (p Purchase) DisplayStatus() PurchaseStatus {
+	if p.Status == PurchaseActive && p.CancelledAt != nil {
+		return PurchasePendingCancellation
+	}
+	return p.Status
+}
+
+// Transaction is a payment or a refund (txn_).
+type Transaction struct {
+	Ref            string    `json:"reference"`
+	MerchantRef    string    `json:"-"`
+	Kind           string    `json:"type"`   // payment or refund
+	Status         string    `json:"status"` // succeeded, failed, pending
+	Amount         int64     `json:"amount"`
+	Currency       string    `json:"currency"`
+	PurchaseRef    string    `json:"purchaseRef,omitempty"`
+	CustomerRef    string    `json:"customerRef,omitempty"`
+	ProductRef     string    `json:"productRef,omitempty"`
+	SourceRef      string    `json:"sourceTransactionRef,omitempty"` // refunds: the payment refunded
+	Period         int       `json:"period,omitempty"`
+	Reason         string    `json:"reason,omitempty"`
+	FailureCode    string    `json:"failureCode,omitempty"`
+	FailureMessage string    `json:"failureMessage,omitempty"`
+	IdempotencyKey string    `json:"-"`
+	Processor      string    `json:"processor,omitempty"`
+	ProcessorRef   string    `json:"processorRef,omitempty"`
+	RefundedAmount int64     `json:"refundedAmount,omitempty"`
+	CreatedAt      time.Time `json:"createdAt"`
+}
+
+const (
+	TxnPayment   = "payment"
+	TxnRefund    = "refund"
+	TxnSucceeded = "succeeded"
+	TxnFailed    = "failed"
+	TxnPending   = "pending"
+)

@@ -1,0 +1,94 @@
+// Package payments puts every payment processor behind one interface. Implementations live in
+// payments/sandbox (the default: deterministic, Stripe's test cards, ledger in Postgres) and
+// payments/stripe (stripe-go/v76).
+package payments
+
+import (
+	"context"
+	"errors"
+	"fmt"
+)
+
+// Processor moves money. Every call that moves money carries an idempotency key derived from
+// business data; the same key must return the same result and never move money twice.
+type Processor interface {
+	// Name is "sandbox" or "stripe".
+	Name() string
+	// EnsureCustomer returns the processor's customer id for our customer, creating it once.
+	EnsureCustomer(ctx context.Context, in CustomerInput) (string, error)
+	// AttachPaymentMethod attaches pm (e.g. pm_card_visa or a card number in the sandbox) to the
+	// processor customer and returns the card as people see it. A card that cannot attach is a
+	// *DeclineError.
+	AttachPaymentMethod(ctx context.Context, in AttachInput) (Card, error)
+	// Charge takes an off-session, confirmed payment. A decline is a *DeclineError (not retryable).
+	Charge(ctx context.Context, in ChargeInput) (ChargeResult, error)
+	// Refund returns money of an earlier charge.
+	Refund(ctx context.Context, in RefundInput) (RefundResult, error)
+}
+
+type CustomerInput struct {
+	MerchantRef string
+	CustomerRef string
+	Email       string
+	Name        string
+	ExistingID  string // the processor id already stored on the customer, if any
+}
+
+type AttachInput struct {
+	ProcessorCustomerID string
+	PaymentMethod       string // pm_… id, or in the sandbox a test card number
+}
+
+type Card struct {
+	PaymentMethod string // the id to charge later
+	Brand         string
+	Last4         string
+	ExpMonth      int
+	ExpYear       int
+}
+
+type ChargeInput struct {
+	IdempotencyKey      string // e.g. pur_x/period-3/charge
+	ProcessorCustomerID string
+	PaymentMethod       string
+	Amount              int64 // minor units, > 0
+	Currency            string
+	Description         string
+	Metadata            map[string]string
+}
+
+type ChargeResult struct {
+	ProcessorRef string // ch_/pi_ id
+	Status       string // succeeded
+}
+
+type RefundInput struct {
+	IdempotencyKey string
+	ChargeRef      string // ChargeResult.ProcessorRef of the payment refunded
+	Amount         int64
+	Currency       string
+	Reason         string
+}
+
+type RefundResult struct {
+	ProcessorRef string
+	Status       string
+}
+
+// DeclineError is a card decline or an invalid request: retrying the same call cannot succeed.
+type DeclineError struct {
+	Code    string // card_declined, insufficient_funds, invalid_request, …
+	Message string // for people: "Your card was declined."
+}
+
+func (e *DeclineError) Error() string { return fmt.Sprintf("%s: %s", e.Code, e.Message) }
+
+// IsDecline reports whether err is a *DeclineError.
+func IsDecline(err error) (*DeclineError, bool) {
+	var d *DeclineError
+	ok := errors.As(err, &d)
+	return d, ok
+}
+
+// ErrIdempotencyMismatch: the same key was used before with other parameters.
+var ErrIdempotencyMismatch = errors.New("idempotency key reused with different parameters")
