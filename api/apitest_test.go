@@ -1,0 +1,60 @@
+package api_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/tollgate-billing/tollgate/api"
+	"github.com/tollgate-billing/tollgate/internal/testenv"
+)
+
+func TestMain(m *testing.M) { testenv.Main(m) }
+
+// env is one API server on a fresh database with one merchant.
+type env struct {
+	t   *testing.T
+	srv *httptest.Server
+	key string
+}
+
+func newEnv(t *testing.T) *env {
+	st := testenv.Postgres(t)
+	_, key := testenv.Merchant(t, st, "Acme")
+	srv := httptest.NewServer(api.New(api.Config{Store: st}))
+	t.Cleanup(srv.Close)
+	return &env{t: t, srv: srv, key: key}
+}
+
+// do sends a request with the merchant's key and decodes the JSON answer.
+func (e *env) do(method, path, body string, headers ...string) (int, map[string]any) {
+	e.t.Helper()
+	var rd io.Reader
+	if body != "" {
+		rd = bytes.NewBufferString(body)
+	}
+	req, _ := http.NewRequest(method, e.srv.URL+path, rd)
+	req.Header.Set("X-API-KEY", e.key)
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out map[string]any
+	raw, _ := io.ReadAll(resp.Body)
+	if len(raw) > 0 {
+		if err := json.Unmarshal(raw, &out); err != nil {
+			e.t.Fatalf("%s %s: not JSON: %s", method, path, raw)
+		}
+	}
+	return resp.StatusCode, out
+}

@@ -1,0 +1,104 @@
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"strings"
+
+	"github.com/tollgate-billing/tollgate/domain"
+)
+
+// maxBody caps request bodies; bulk usage (1,000 events) fits well inside.
+const maxBody = 1 << 20
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(v)
+}
+
+// decode reads a JSON body into v, strictly: the content type must be JSON, unknown fields and
+// trailing data are refused, and every failure names the field. An empty body decodes as {}
+// when allowEmpty is set (POST …/activate with no body, as seed 002 sends it).
+func decode(w http.ResponseWriter, r *http.Request, v any, allowEmpty bool) error {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return domain.Errorf(domain.CodeInvalidField, "body", "request body is larger than %d bytes", maxBody)
+		}
+		return domain.Errorf(domain.CodeInvalidField, "body", "could not read request body")
+	}
+	if len(strings.TrimSpace(string(body))) == 0 {
+		if allowEmpty {
+			return nil
+		}
+		return domain.Errorf(domain.CodeMissingField, "body", "request body is required (JSON object)")
+	}
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		mt, _, err := mime.ParseMediaType(ct)
+		if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
+			return domain.Errorf(domain.CodeInvalidField, "Content-Type", "content type must be application/json, not %q", ct)
+		}
+	} else if !allowEmpty {
+		return domain.Errorf(domain.CodeInvalidField, "Content-Type", "content type must be application/json")
+	}
+	return decodeBytes(body, v)
+}
+
+// decodeBytes is the strict JSON decoding behind decode (fuzzed on its own).
+func decodeBytes(body []byte, v any) error {
+	dec := json.NewDecoder(strings.NewReader(string(body)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return jsonError(err)
+	}
+	if dec.More() {
+		return domain.Errorf(domain.CodeInvalidField, "body", "unexpected data after the JSON object")
+	}
+	return nil
+}
+
+func jsonError(err error) error {
+	var typeErr *json.UnmarshalTypeError
+	var syntaxErr *json.SyntaxError
+	switch {
+	case errors.As(err, &typeErr):
+		field := typeErr.Field
+		if field == "" {
+			field = "body"
+		}
+		return domain.Errorf(domain.CodeInvalidField, field, "%s must be %s, not %s", field, jsonTypeName(typeErr.Type.Kind().String()), typeErr.Value)
+	case errors.As(err, &syntaxErr):
+		return domain.Errorf(domain.CodeInvalidField, "body", "malformed JSON at byte %d: %v", syntaxErr.Offset, syntaxErr)
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		return domain.Errorf(domain.CodeInvalidField, name, "unknown field %q", name)
+	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
+		return domain.Errorf(domain.CodeInvalidField, "body", "malformed JSON: unexpected end of input")
+	default:
+		return domain.Errorf(domain.CodeInvalidField, "body", "malformed JSON: %v", err)
+	}
+}
+
+func jsonTypeName(kind string) string {
+	switch kind {
+	case "int", "int32", "int64", "uint", "uint32", "uint64", "float64":
+		return "a number (integer)"
+	case "string":
+		return "a string"
+	case "bool":
+		return "true or false"
+	case "slice":
+		return "an array"
+	case "map", "struct":
+		return "an object"
+	}
+	return fmt.Sprintf("a %s", kind)
+}

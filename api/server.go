@@ -1,0 +1,127 @@
+// Package api is Tollgate's HTTP face: the REST API under /v1 (both faces of the seeds), health
+// checks, and the mounting point for MCP, hosted pages and webhooks.
+package api
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"go.temporal.io/sdk/client"
+
+	"github.com/tollgate-billing/tollgate/store"
+)
+
+// Config holds the server's dependencies. Temporal may be nil in tests of pure-Postgres routes.
+type Config struct {
+	Store    *store.Store
+	Temporal client.Client
+	// PublicURL is how browsers and API clients reach this server (for checkout and portal links,
+	// pagination links); empty means "derive from the request".
+	PublicURL string
+	Logger    *slog.Logger
+	// Extra mounts other handlers (MCP at /mcp, pages at /checkout/ and /portal/) on the same mux.
+	Extra map[string]http.Handler
+}
+
+// Server serves the API. Build it with New; it is an http.Handler.
+type Server struct {
+	cfg    Config
+	store  *store.Store
+	log    *slog.Logger
+	mux    *http.ServeMux
+	routes []string // every registered pattern, for the OpenAPI check
+}
+
+// New builds the server and its routes.
+func New(cfg Config) *Server {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	s := &Server{cfg: cfg, store: cfg.Store, log: cfg.Logger, mux: http.NewServeMux()}
+	s.registerRoutes()
+	for pattern, h := range cfg.Extra {
+		s.mux.Handle(pattern, h)
+	}
+	return s
+}
+
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	rec := &statusRecorder{ResponseWriter: w, status: 200}
+	s.mux.ServeHTTP(rec, r)
+	if !strings.HasPrefix(r.URL.Path, "/healthz") {
+		s.log.Debug("request", "method", r.Method, "path", r.URL.Path, "status", rec.status, "duration", time.Since(start))
+	}
+}
+
+// Routes lists the registered patterns ("GET /v1/customers").
+func (s *Server) Routes() []string { return append([]string(nil), s.routes...) }
+
+// handle registers an authenticated JSON route.
+func (s *Server) handle(pattern string, h func(http.ResponseWriter, *http.Request) error) {
+	s.routes = append(s.routes, pattern)
+	s.mux.Handle(pattern, s.authenticated(s.idempotent(s.errorsOf(h))))
+}
+
+// handlePublic registers a route that needs no API key.
+func (s *Server) handlePublic(pattern string, h func(http.ResponseWriter, *http.Request) error) {
+	s.routes = append(s.routes, pattern)
+	s.mux.Handle(pattern, s.errorsOf(h))
+}
+
+// errorsOf turns a handler's returned error into the one error shape.
+func (s *Server) errorsOf(h func(http.ResponseWriter, *http.Request) error) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := h(w, r); err != nil {
+			writeError(w, r, s.log, err)
+		}
+	})
+}
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) error {
+	writeJSON(w, http.StatusOK, map[string]string{"status": "up"})
+	return nil
+}
+
+// readyz answers 200 only when Postgres and Temporal both answer.
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) error {
+	ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
+	defer cancel()
+	checks := map[string]string{"postgres": "up", "temporal": "up"}
+	status := http.StatusOK
+	if err := s.store.Ping(ctx); err != nil {
+		checks["postgres"], status = "down: "+err.Error(), http.StatusServiceUnavailable
+	}
+	if s.cfg.Temporal == nil {
+		checks["temporal"], status = "not configured", http.StatusServiceUnavailable
+	} else if _, err := s.cfg.Temporal.CheckHealth(ctx, &client.CheckHealthRequest{}); err != nil {
+		checks["temporal"], status = "down: "+err.Error(), http.StatusServiceUnavailable
+	}
+	if status != http.StatusOK {
+		retryAfter(w, 1)
+	}
+	writeJSON(w, status, checks)
+	return nil
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (r *statusRecorder) WriteHeader(code int) {
+	r.status = code
+	r.ResponseWriter.WriteHeader(code)
+}
+
+func (r *statusRecorder) Flush() {
+	if f, ok := r.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+// Unwrap lets http.ResponseController reach the real writer (streaming MCP responses).
+func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }

@@ -1,0 +1,101 @@
+package store
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/tollgate-billing/tollgate/domain"
+)
+
+const purchaseCols = `id, merchant_id, customer_id, product_id, plan_id, status, plan_name, plan_type, amount, currency,
+	billing_cycle, cancelled_at, cancel_reason, started_at, current_period_start, current_period_end, next_billing_at,
+	trial_end, ended_at, period, paid_total, refunded_total, sandbox, seq, created_at, updated_at`
+
+func scanPurchase(row pgx.Row) (domain.Purchase, error) {
+	var p domain.Purchase
+	var status, typ, cycle string
+	err := row.Scan(&p.Ref, &p.MerchantRef, &p.CustomerRef, &p.ProductRef, &p.PlanRef, &status, &p.PlanName, &typ,
+		&p.Amount, &p.Currency, &cycle, &p.CancelledAt, &p.CancelReason, &p.StartedAt, &p.CurrentPeriodStart,
+		&p.CurrentPeriodEnd, &p.NextBillingAt, &p.TrialEnd, &p.EndedAt, &p.Period, &p.PaidTotal, &p.RefundedTotal,
+		&p.Sandbox, &p.Seq, &p.CreatedAt, &p.UpdatedAt)
+	p.Status, p.PlanType, p.BillingCycle = domain.PurchaseStatus(status), domain.PlanType(typ), domain.BillingCycle(cycle)
+	return p, err
+}
+
+// UpsertPurchase writes the projection of a purchase workflow. The write applies only when its
+// Seq is newer than the stored one, so a late or retried activity never moves a purchase
+// backwards; applied reports whether it did.
+func (s *Store) UpsertPurchase(ctx context.Context, p domain.Purchase) (applied bool, err error) {
+	tag, err := s.Pool.Exec(ctx, `INSERT INTO purchases (id, merchant_id, customer_id, product_id, plan_id, status,
+		plan_name, plan_type, amount, currency, billing_cycle, cancelled_at, cancel_reason, started_at,
+		current_period_start, current_period_end, next_billing_at, trial_end, ended_at, period, paid_total,
+		refunded_total, sandbox, seq)
+		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24)
+		ON CONFLICT (id) DO UPDATE SET status = EXCLUDED.status, plan_id = EXCLUDED.plan_id,
+			plan_name = EXCLUDED.plan_name, plan_type = EXCLUDED.plan_type, amount = EXCLUDED.amount,
+			currency = EXCLUDED.currency, billing_cycle = EXCLUDED.billing_cycle, cancelled_at = EXCLUDED.cancelled_at,
+			cancel_reason = EXCLUDED.cancel_reason, started_at = EXCLUDED.started_at,
+			current_period_start = EXCLUDED.current_period_start, current_period_end = EXCLUDED.current_period_end,
+			next_billing_at = EXCLUDED.next_billing_at, trial_end = EXCLUDED.trial_end, ended_at = EXCLUDED.ended_at,
+			period = EXCLUDED.period, paid_total = EXCLUDED.paid_total, refunded_total = EXCLUDED.refunded_total,
+			sandbox = EXCLUDED.sandbox, seq = EXCLUDED.seq, updated_at = now()
+		WHERE purchases.merchant_id = EXCLUDED.merchant_id AND purchases.seq < EXCLUDED.seq`,
+		p.Ref, p.MerchantRef, p.CustomerRef, p.ProductRef, p.PlanRef, string(p.Status), p.PlanName, string(p.PlanType),
+		p.Amount, p.Currency, string(p.BillingCycle), p.CancelledAt, p.CancelReason, p.StartedAt, p.CurrentPeriodStart,
+		p.CurrentPeriodEnd, p.NextBillingAt, p.TrialEnd, p.EndedAt, p.Period, p.PaidTotal, p.RefundedTotal, p.Sandbox, p.Seq)
+	if err != nil {
+		return false, fmt.Errorf("upsert purchase %s: %w", p.Ref, err)
+	}
+	return tag.RowsAffected() == 1, nil
+}
+
+// GetPurchase finds a purchase of merchant. Another merchant's purchase is not found.
+func (s *Store) GetPurchase(ctx context.Context, merchant, ref string) (domain.Purchase, error) {
+	p, err := scanPurchase(s.Pool.QueryRow(ctx, `SELECT `+purchaseCols+` FROM purchases WHERE merchant_id = $1 AND id = $2`,
+		merchant, ref))
+	return p, notFoundIfNoRows(err, "purchase", ref)
+}
+
+// PurchaseFilter narrows ListPurchases. Empty fields do not filter.
+type PurchaseFilter struct {
+	// Status is a lifecycle state, or pending_cancellation (active with cancelledAt set).
+	// "active" includes purchases pending cancellation: they are paid and have access.
+	Status      domain.PurchaseStatus
+	CustomerRef string
+	ProductRef  string
+	PlanRef     string
+}
+
+// ListPurchases returns one page of the merchant's purchases, newest first, and the total.
+func (s *Store) ListPurchases(ctx context.Context, merchant string, f PurchaseFilter, p Page) ([]domain.Purchase, int, error) {
+	q := newWhere("merchant_id = $1", merchant)
+	switch f.Status {
+	case "":
+	case domain.PurchasePendingCancellation:
+		q.add("status = $%d AND cancelled_at IS NOT NULL", string(domain.PurchaseActive))
+	default:
+		q.add("status = $%d", string(f.Status))
+	}
+	if f.CustomerRef != "" {
+		q.add("customer_id = $%d", f.CustomerRef)
+	}
+	if f.ProductRef != "" {
+		q.add("product_id = $%d", f.ProductRef)
+	}
+	if f.PlanRef != "" {
+		q.add("plan_id = $%d", f.PlanRef)
+	}
+	return listPage(ctx, s.Pool, "purchases", purchaseCols, q, "created_at DESC, id DESC", p, scanPurchase)
+}
+
+// LivePurchase returns the customer's newest purchase of product that has not ended (pending,
+// trialing, active, past due or suspended), or RESOURCE_NOT_FOUND.
+func (s *Store) LivePurchase(ctx context.Context, merchant, customerRef, productRef string) (domain.Purchase, error) {
+	p, err := scanPurchase(s.Pool.QueryRow(ctx, `SELECT `+purchaseCols+` FROM purchases
+		WHERE customer_id = $2 AND product_id = $3 AND merchant_id = $1
+		AND status IN ('pending','trialing','active','past_due','suspended')
+		ORDER BY created_at DESC, id DESC LIMIT 1`, merchant, customerRef, productRef))
+	return p, notFoundIfNoRows(err, "purchase", customerRef+"/"+productRef)
+}
