@@ -1,0 +1,112 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/tollgate-billing/tollgate/domain"
+)
+
+// Session lifetimes (configurable by the server; these are the defaults of DESIGN.md).
+const (
+	CheckoutSessionTTL = 24 * time.Hour
+	PortalSessionTTL   = 15 * time.Minute
+)
+
+// CheckoutSession is a hosted checkout for one customer buying one plan (cs_, unguessable).
+type CheckoutSession struct {
+	Ref         string     `json:"reference"`
+	MerchantRef string     `json:"-"`
+	CustomerRef string     `json:"customerRef"`
+	ProductRef  string     `json:"productRef"`
+	PlanRef     string     `json:"planRef"`
+	Status      string     `json:"status"` // open, complete, expired
+	ReturnURL   string     `json:"returnUrl,omitempty"`
+	PurchaseRef string     `json:"purchaseRef,omitempty"`
+	ExpiresAt   time.Time  `json:"expiresAt"`
+	CompletedAt *time.Time `json:"completedAt,omitempty"`
+	CreatedAt   time.Time  `json:"createdAt"`
+}
+
+// CustomerSession opens the customer portal (ps_, unguessable, short-lived).
+type CustomerSession struct {
+	Ref         string    `json:"reference"`
+	MerchantRef string    `json:"-"`
+	CustomerRef string    `json:"customerRef"`
+	ReturnURL   string    `json:"returnUrl,omitempty"`
+	ExpiresAt   time.Time `json:"expiresAt"`
+	CreatedAt   time.Time `json:"createdAt"`
+}
+
+// Expired reports whether the session can no longer be used at now.
+func (c CheckoutSession) Expired(now time.Time) bool {
+	return c.Status == "expired" || (c.Status == "open" && now.After(c.ExpiresAt))
+}
+
+// Expired reports whether the portal session is past its lifetime.
+func (c CustomerSession) Expired(now time.Time) bool { return now.After(c.ExpiresAt) }
+
+// CreateCheckoutSession stores a new open session. The caller has checked that customer,
+// product and plan belong to the merchant (foreign keys only prove they exist).
+func (s *Store) CreateCheckoutSession(ctx context.Context, cs CheckoutSession, ttl time.Duration) (CheckoutSession, error) {
+	if ttl <= 0 {
+		ttl = CheckoutSessionTTL
+	}
+	cs.Ref = domain.NewSecretRef(domain.PrefixCheckoutSession)
+	cs.Status = "open"
+	err := s.Pool.QueryRow(ctx, `INSERT INTO checkout_sessions (id, merchant_id, customer_id, product_id, plan_id,
+		return_url, expires_at) VALUES ($1,$2,$3,$4,$5,$6, now() + $7::interval) RETURNING expires_at, created_at`,
+		cs.Ref, cs.MerchantRef, cs.CustomerRef, cs.ProductRef, cs.PlanRef, cs.ReturnURL, ttl.String()).
+		Scan(&cs.ExpiresAt, &cs.CreatedAt)
+	if err != nil {
+		return cs, fmt.Errorf("create checkout session: %w", err)
+	}
+	return cs, nil
+}
+
+// GetCheckoutSession loads a session by its id alone (the id is the bearer secret of the page).
+func (s *Store) GetCheckoutSession(ctx context.Context, ref string) (CheckoutSession, error) {
+	var cs CheckoutSession
+	var purchase *string
+	err := s.Pool.QueryRow(ctx, `SELECT id, merchant_id, customer_id, product_id, plan_id, status, return_url,
+		purchase_id, expires_at, completed_at, created_at FROM checkout_sessions WHERE id = $1`, ref).
+		Scan(&cs.Ref, &cs.MerchantRef, &cs.CustomerRef, &cs.ProductRef, &cs.PlanRef, &cs.Status, &cs.ReturnURL,
+			&purchase, &cs.ExpiresAt, &cs.CompletedAt, &cs.CreatedAt)
+	if purchase != nil {
+		cs.PurchaseRef = *purchase
+	}
+	return cs, notFoundIfNoRows(err, "checkout session", ref)
+}
+
+// CompleteCheckoutSession marks an open session complete with its purchase, once: it reports
+// false when the session was already complete (a double-clicked Pay).
+func (s *Store) CompleteCheckoutSession(ctx context.Context, ref, purchaseRef string) (bool, error) {
+	tag, err := s.Pool.Exec(ctx, `UPDATE checkout_sessions SET status = 'complete', purchase_id = $2,
+		completed_at = now() WHERE id = $1 AND status = 'open'`, ref, purchaseRef)
+	return err == nil && tag.RowsAffected() == 1, err
+}
+
+// CreateCustomerSession stores a new portal session.
+func (s *Store) CreateCustomerSession(ctx context.Context, ps CustomerSession, ttl time.Duration) (CustomerSession, error) {
+	if ttl <= 0 {
+		ttl = PortalSessionTTL
+	}
+	ps.Ref = domain.NewSecretRef(domain.PrefixPortalSession)
+	err := s.Pool.QueryRow(ctx, `INSERT INTO customer_sessions (id, merchant_id, customer_id, return_url, expires_at)
+		VALUES ($1,$2,$3,$4, now() + $5::interval) RETURNING expires_at, created_at`,
+		ps.Ref, ps.MerchantRef, ps.CustomerRef, ps.ReturnURL, ttl.String()).Scan(&ps.ExpiresAt, &ps.CreatedAt)
+	if err != nil {
+		return ps, fmt.Errorf("create customer session: %w", err)
+	}
+	return ps, nil
+}
+
+// GetCustomerSession loads a portal session by id.
+func (s *Store) GetCustomerSession(ctx context.Context, ref string) (CustomerSession, error) {
+	var ps CustomerSession
+	err := s.Pool.QueryRow(ctx, `SELECT id, merchant_id, customer_id, return_url, expires_at, created_at
+		FROM customer_sessions WHERE id = $1`, ref).
+		Scan(&ps.Ref, &ps.MerchantRef, &ps.CustomerRef, &ps.ReturnURL, &ps.ExpiresAt, &ps.CreatedAt)
+	return ps, notFoundIfNoRows(err, "customer session", ref)
+}
