@@ -1,0 +1,39 @@
+# Tollgate — the two commands are `make dev` and `make test`.
+GO        ?= go
+BIN       := bin/tollgate
+VERSION   := $(shell git describe --always --dirty 2>/dev/null || echo dev)
+export GOTOOLCHAIN ?= local
+
+.PHONY: dev test build deps vet unit fuzz bench clean
+
+## dev: build and run everything locally (Postgres, Temporal + UI, worker, API)
+dev: build
+	./$(BIN) dev
+
+## build: the one binary
+build:
+	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/tollgate
+
+## test: install what is missing, vet, run every test (unit, integration, browser), brief fuzzing
+test: deps vet
+	$(GO) test -count=1 -timeout 40m ./...
+	$(MAKE) fuzz
+
+deps:
+	scripts/install-deps.sh
+
+vet:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed: $$out"; exit 1; fi
+	$(GO) vet ./...
+
+## fuzz: a short run of each fuzz target of the request decoders
+fuzz:
+	@for t in $$($(GO) test -list '^Fuzz' ./api/ | grep '^Fuzz'); do \
+		echo "fuzz $$t"; $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime 5s ./api/ || exit 1; done
+
+## bench: load and throughput figures (lifecycle and usage hot paths)
+bench: deps
+	@for d in bench/*/; do echo "== $$d"; $(GO) run ./$$d || exit 1; done
+
+clean:
+	rm -rf bin .tollgate

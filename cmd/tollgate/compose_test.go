@@ -1,0 +1,93 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+
+	"go.yaml.in/yaml/v3"
+)
+
+type composeFile struct {
+	Services map[string]struct {
+		Image       string            `yaml:"image"`
+		Build       any               `yaml:"build"`
+		Command     []string          `yaml:"command"`
+		Environment map[string]string `yaml:"environment"`
+		Ports       []string          `yaml:"ports"`
+		DependsOn   any               `yaml:"depends_on"`
+	} `yaml:"services"`
+}
+
+// envNamesOf lists the environment variables a subcommand reads, from its --help.
+func envNamesOf(t *testing.T, sub string) []string {
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{sub, "--help"}, func(string) string { return "" }, &out, &out); err != nil && !strings.Contains(err.Error(), "help") {
+		t.Fatalf("%s --help: %v", sub, err)
+	}
+	var names []string
+	for _, m := range regexp.MustCompile(`\(env ([A-Z_]+)\)`).FindAllStringSubmatch(out.String(), -1) {
+		names = append(names, m[1])
+	}
+	if len(names) == 0 {
+		t.Fatalf("%s --help names no environment variables:\n%s", sub, out.String())
+	}
+	return names
+}
+
+// TestComposeMatchesBinary keeps docker-compose.yml honest without a Docker engine: every service
+// of the production topology is there, and each tollgate service sets what its subcommand needs
+// and nothing the binary does not read.
+func TestComposeMatchesBinary(t *testing.T) {
+	raw, err := os.ReadFile("../../docker-compose.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c composeFile
+	if err := yaml.Unmarshal(raw, &c); err != nil {
+		t.Fatalf("docker-compose.yml does not parse: %v", err)
+	}
+	for _, name := range []string{"postgres", "temporal", "temporal-ui", "migrate", "tollgate-api", "tollgate-worker"} {
+		if _, ok := c.Services[name]; !ok {
+			t.Errorf("service %s missing", name)
+		}
+	}
+	if db := c.Services["temporal"].Environment["DB"]; db != "postgres12" {
+		t.Errorf("temporal must persist to Postgres, DB=%q", db)
+	}
+	if ui := c.Services["temporal-ui"].Environment["TEMPORAL_ADDRESS"]; ui != "temporal:7233" {
+		t.Errorf("temporal-ui points at %q", ui)
+	}
+	for svc, sub := range map[string]string{"migrate": "migrate", "tollgate-api": "api", "tollgate-worker": "worker"} {
+		s := c.Services[svc]
+		if s.Build == nil || len(s.Command) == 0 || s.Command[0] != sub {
+			t.Errorf("%s must build the binary and run %q, has build=%v command=%v", svc, sub, s.Build, s.Command)
+		}
+		known := map[string]bool{}
+		for _, n := range envNamesOf(t, sub) {
+			known[n] = true
+		}
+		for k := range s.Environment {
+			if !known[k] {
+				t.Errorf("%s sets %s, which `tollgate %s` does not read", svc, k, sub)
+			}
+		}
+		if !strings.Contains(s.Environment["DATABASE_URL"], "@postgres:5432/") {
+			t.Errorf("%s DATABASE_URL does not point at the postgres service: %q", svc, s.Environment["DATABASE_URL"])
+		}
+		if sub != "migrate" && s.Environment["TEMPORAL_ADDRESS"] != "temporal:7233" {
+			t.Errorf("%s TEMPORAL_ADDRESS = %q", svc, s.Environment["TEMPORAL_ADDRESS"])
+		}
+	}
+	api := c.Services["tollgate-api"]
+	if api.Environment["TOLLGATE_ADDR"] != "0.0.0.0:8080" || len(api.Ports) == 0 || !strings.HasSuffix(api.Ports[0], ":8080") {
+		t.Errorf("tollgate-api must listen on 0.0.0.0:8080 and publish it: %v %v", api.Environment["TOLLGATE_ADDR"], api.Ports)
+	}
+	docker, err := os.ReadFile("../../Dockerfile")
+	if err != nil || !bytes.Contains(docker, []byte("./cmd/tollgate")) {
+		t.Errorf("Dockerfile must build ./cmd/tollgate: %v", err)
+	}
+}

@@ -1,0 +1,90 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+)
+
+// config is every setting of every subcommand; each has a flag and an environment variable.
+type config struct {
+	DatabaseURL         string
+	TemporalAddress     string
+	TemporalNamespace   string
+	Addr                string
+	PublicURL           string
+	StripeSecretKey     string
+	StripePublishable   string
+	StripeWebhookSecret string
+	StripeAPIURL        string
+	LogLevel            string
+	DataDir             string
+	PGPort              int
+	TemporalPort        int
+	UIPort              int
+	APIKey              string
+	APIURL              string
+}
+
+func strFlag(fs *flag.FlagSet, e env, p *string, name, envName, def, usage string) {
+	if v := e.getenv(envName); v != "" {
+		def = v
+	}
+	fs.StringVar(p, name, def, fmt.Sprintf("%s (env %s)", usage, envName))
+}
+
+func intFlag(fs *flag.FlagSet, e env, p *int, name, envName string, def int, usage string) {
+	if v, err := strconv.Atoi(e.getenv(envName)); err == nil {
+		def = v
+	}
+	fs.IntVar(p, name, def, fmt.Sprintf("%s (env %s)", usage, envName))
+}
+
+func (c *config) bindDatabase(fs *flag.FlagSet, e env) {
+	strFlag(fs, e, &c.DatabaseURL, "database-url", "DATABASE_URL", "", "Postgres URL, e.g. postgres://user:pass@host:5432/tollgate")
+}
+
+func (c *config) bindTemporal(fs *flag.FlagSet, e env) {
+	strFlag(fs, e, &c.TemporalAddress, "temporal-address", "TEMPORAL_ADDRESS", "127.0.0.1:7233", "Temporal frontend host:port")
+	strFlag(fs, e, &c.TemporalNamespace, "temporal-namespace", "TEMPORAL_NAMESPACE", "default", "Temporal namespace")
+}
+
+func (c *config) bindServer(fs *flag.FlagSet, e env) {
+	strFlag(fs, e, &c.Addr, "addr", "TOLLGATE_ADDR", "127.0.0.1:8080", "API listen address")
+	strFlag(fs, e, &c.PublicURL, "public-url", "TOLLGATE_PUBLIC_URL", "", "URL customers reach this server at, for checkout and portal links (default http://<addr>)")
+}
+
+func (c *config) bindPayments(fs *flag.FlagSet, e env) {
+	strFlag(fs, e, &c.StripeSecretKey, "stripe-secret-key", "STRIPE_SECRET_KEY", "", "Stripe secret key; empty = the built-in sandbox processor")
+	strFlag(fs, e, &c.StripePublishable, "stripe-publishable-key", "STRIPE_PUBLISHABLE_KEY", "", "Stripe publishable key for the checkout page's Payment Element")
+	strFlag(fs, e, &c.StripeWebhookSecret, "stripe-webhook-secret", "STRIPE_WEBHOOK_SECRET", "", "signing secret of Stripe webhooks")
+	strFlag(fs, e, &c.StripeAPIURL, "stripe-api-url", "STRIPE_API_URL", "", "override Stripe's API URL (e.g. stripe-mock at http://127.0.0.1:12111)")
+}
+
+func (c *config) bindLog(fs *flag.FlagSet, e env) {
+	strFlag(fs, e, &c.LogLevel, "log-level", "LOG_LEVEL", "info", "debug, info, warn or error")
+}
+
+func (c config) logger(e env) *slog.Logger {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(strings.ToUpper(c.LogLevel))); err != nil {
+		level = slog.LevelInfo
+	}
+	return slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: level}))
+}
+
+func (c config) requireDatabase() error {
+	if c.DatabaseURL == "" {
+		return fmt.Errorf("no database: set DATABASE_URL or --database-url (or run `tollgate dev`)")
+	}
+	return nil
+}
+
+func (c config) publicURL() string {
+	if c.PublicURL != "" {
+		return strings.TrimRight(c.PublicURL, "/")
+	}
+	return "http://" + c.Addr
+}

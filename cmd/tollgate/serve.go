@@ -1,0 +1,160 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"go.temporal.io/sdk/client"
+
+	"github.com/tollgate-billing/tollgate/api"
+	"github.com/tollgate-billing/tollgate/payments"
+	"github.com/tollgate-billing/tollgate/payments/sandbox"
+	"github.com/tollgate-billing/tollgate/payments/stripe"
+	"github.com/tollgate-billing/tollgate/store"
+)
+
+// deps are the long-lived clients every server part shares.
+type deps struct {
+	cfg      config
+	log      *slog.Logger
+	store    *store.Store
+	temporal client.Client
+	payments payments.Processor
+}
+
+func runMigrate(ctx context.Context, args []string, e env) error {
+	var c config
+	fs := newFlagSet("migrate", "Apply the embedded database migrations (safe to run repeatedly).", e)
+	c.bindDatabase(fs, e)
+	c.bindLog(fs, e)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := c.requireDatabase(); err != nil {
+		return err
+	}
+	st, err := store.Open(ctx, c.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if err := st.Migrate(ctx); err != nil {
+		return err
+	}
+	fmt.Fprintln(e.stdout, "migrations applied")
+	return nil
+}
+
+// openDeps connects to Postgres and Temporal and picks the payment processor.
+func openDeps(ctx context.Context, c config, log *slog.Logger) (*deps, error) {
+	if err := c.requireDatabase(); err != nil {
+		return nil, err
+	}
+	st, err := store.Open(ctx, c.DatabaseURL)
+	if err != nil {
+		return nil, err
+	}
+	tc, err := client.DialContext(ctx, client.Options{HostPort: c.TemporalAddress, Namespace: c.TemporalNamespace,
+		Logger: newTemporalLogger(log)})
+	if err != nil {
+		st.Close()
+		return nil, fmt.Errorf("connect to Temporal at %s: %w", c.TemporalAddress, err)
+	}
+	return &deps{cfg: c, log: log, store: st, temporal: tc, payments: newProcessor(c, st)}, nil
+}
+
+func (d *deps) Close() {
+	d.temporal.Close()
+	d.store.Close()
+}
+
+// newProcessor is Stripe when a secret key is configured, else the sandbox.
+func newProcessor(c config, st *store.Store) payments.Processor {
+	if c.StripeSecretKey != "" {
+		return stripe.New(stripe.Config{SecretKey: c.StripeSecretKey, BackendURL: c.StripeAPIURL})
+	}
+	return sandbox.New(st.Pool)
+}
+
+// serveHTTP runs h on addr until ctx ends, then drains for up to 10 s.
+func serveHTTP(ctx context.Context, addr string, h http.Handler, log *slog.Logger) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("API port %s is in use (change it with --addr or TOLLGATE_ADDR): %w", addr, err)
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	return nil
+}
+
+func runAPI(ctx context.Context, args []string, e env) error {
+	var c config
+	fs := newFlagSet("api", "Run the API server: REST under /v1, MCP at /mcp, hosted checkout and portal pages.", e)
+	c.bindDatabase(fs, e)
+	c.bindTemporal(fs, e)
+	c.bindServer(fs, e)
+	c.bindPayments(fs, e)
+	c.bindLog(fs, e)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	log := c.logger(e)
+	d, err := openDeps(ctx, c, log)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	log.Info("API listening", "addr", "http://"+c.Addr)
+	return serveHTTP(ctx, c.Addr, newHandler(d), log)
+}
+
+// newHandler is the whole HTTP surface of one API process.
+func newHandler(d *deps) http.Handler {
+	return api.New(apiConfig(d))
+}
+
+func apiConfig(d *deps) api.Config {
+	return api.Config{Store: d.store, Temporal: d.temporal, PublicURL: d.cfg.publicURL(), Logger: d.log}
+}
+
+func runWorker(ctx context.Context, args []string, e env) error {
+	var c config
+	fs := newFlagSet("worker", "Run the Temporal worker that executes purchase workflows and their activities.", e)
+	c.bindDatabase(fs, e)
+	c.bindTemporal(fs, e)
+	c.bindPayments(fs, e)
+	c.bindLog(fs, e)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	log := c.logger(e)
+	d, err := openDeps(ctx, c, log)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	stop, err := startWorker(d)
+	if err != nil {
+		return err
+	}
+	log.Info("worker running", "temporal", c.TemporalAddress, "namespace", c.TemporalNamespace)
+	<-ctx.Done()
+	stop()
+	return nil
+}

@@ -1,0 +1,12 @@
+package main
+
+import (
+	"log/slog"
+
+	"go.temporal.io/sdk/log"
+)
+
+// newTemporalLogger routes the SDK's logs through slog, at warn and above only: the SDK is chatty.
+func newTemporalLogger(l *slog.Logger) log.Logger {
+	return log.NewStructuredLogger(slog.New(levelFloor{l.Handler(), slog.LevelWarn}))
+}
