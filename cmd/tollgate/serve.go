@@ -13,8 +13,7 @@ import (
 
 	"github.com/tollgate-billing/tollgate/api"
 	"github.com/tollgate-billing/tollgate/payments"
-	"github.com/tollgate-billing/tollgate/payments/sandbox"
-	"github.com/tollgate-billing/tollgate/payments/stripe"
+	"github.com/tollgate-billing/tollgate/payments/processors"
 	"github.com/tollgate-billing/tollgate/store"
 )
 
@@ -75,10 +74,7 @@ func (d *deps) Close() {
 
 // newProcessor is Stripe when a secret key is configured, else the sandbox.
 func newProcessor(c config, st *store.Store) payments.Processor {
-	if c.StripeSecretKey != "" {
-		return stripe.New(stripe.Config{SecretKey: c.StripeSecretKey, BackendURL: c.StripeAPIURL})
-	}
-	return sandbox.New(st.Pool)
+	return processors.New(processors.Config{StripeSecretKey: c.StripeSecretKey, StripeBackendURL: c.StripeAPIURL, Pool: st.Pool})
 }
 
 // serveHTTP runs h on addr until ctx ends, then drains for up to 10 s.

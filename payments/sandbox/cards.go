@@ -1,0 +1,106 @@
+package sandbox
+
+import (
+	"strings"
+
+	"github.com/tollgate-billing/tollgate/payments"
+)
+
+// Behaviour is how a sandbox card answers, fixed when it is attached and kept in the ledger so
+// later charges answer the same way on any worker.
+type Behaviour string
+
+const (
+	BehaviourSucceeds          Behaviour = "succeeds"
+	BehaviourDeclines          Behaviour = "card_declined"      // refused at attach, declines every charge
+	BehaviourInsufficientFunds Behaviour = "insufficient_funds" // refused at attach, declines every charge
+	BehaviourFailsAfterAttach  Behaviour = "fails_after_attach" // attaches, then declines every charge
+)
+
+func (b Behaviour) valid() bool {
+	switch b {
+	case BehaviourSucceeds, BehaviourDeclines, BehaviourInsufficientFunds, BehaviourFailsAfterAttach:
+		return true
+	}
+	return false
+}
+
+// attachDecline is the refusal Stripe gives when a card is checked on attach.
+func (b Behaviour) attachDecline() *payments.DeclineError {
+	switch b {
+	case BehaviourDeclines, BehaviourInsufficientFunds:
+		return b.chargeDecline()
+	}
+	return nil
+}
+
+// chargeDecline is the refusal of an off-session charge, nil when the charge succeeds.
+func (b Behaviour) chargeDecline() *payments.DeclineError {
+	switch b {
+	case BehaviourDeclines, BehaviourFailsAfterAttach:
+		return &payments.DeclineError{Code: "card_declined", Message: "Your card was declined."}
+	case BehaviourInsufficientFunds:
+		return &payments.DeclineError{Code: "insufficient_funds", Message: "Your card has insufficient funds."}
+	}
+	return nil
+}
+
+// testCard is one of Stripe's documented test cards.
+type testCard struct {
+	number    string
+	brand     string
+	behaviour Behaviour
+}
+
+func (c testCard) last4() string { return c.number[len(c.number)-4:] }
+
+// Every sandbox card expires on the same far-off date so outcomes never depend on the clock.
+const (
+	cardExpMonth = 12
+	cardExpYear  = 2034
+)
+
+var (
+	visa             = testCard{"4242424242424242", "visa", BehaviourSucceeds}
+	mastercard       = testCard{"5555555555554444", "mastercard", BehaviourSucceeds}
+	amex             = testCard{"378282246310005", "amex", BehaviourSucceeds}
+	declined         = testCard{"4000000000000002", "visa", BehaviourDeclines}
+	insufficient     = testCard{"4000000000009995", "visa", BehaviourInsufficientFunds}
+	failsAfterAttach = testCard{"4000000000000341", "visa", BehaviourFailsAfterAttach}
+)
+
+// cardsByNumber are the card numbers a checkout page may type in.
+var cardsByNumber = map[string]testCard{}
+
+// cardsByPM are Stripe's test PaymentMethod ids, including the pm_card_visa_… aliases Stripe
+// documents for the same cards.
+var cardsByPM = map[string]testCard{
+	"pm_card_visa":                                 visa,
+	"pm_card_mastercard":                           mastercard,
+	"pm_card_amex":                                 amex,
+	"pm_card_chargeDeclined":                       declined,
+	"pm_card_visa_chargeDeclined":                  declined,
+	"pm_card_chargeDeclinedInsufficientFunds":      insufficient,
+	"pm_card_visa_chargeDeclinedInsufficientFunds": insufficient,
+	"pm_card_chargeCustomerFail":                   failsAfterAttach,
+}
+
+func init() {
+	for _, c := range []testCard{visa, mastercard, amex, declined, insufficient, failsAfterAttach} {
+		cardsByNumber[c.number] = c
+	}
+}
+
+// cardNumber returns s without the spaces and dashes people type, and whether it is all digits.
+func cardNumber(s string) (string, bool) {
+	n := strings.NewReplacer(" ", "", "-", "").Replace(s)
+	if len(n) < 12 || len(n) > 19 {
+		return "", false
+	}
+	for _, r := range n {
+		if r < '0' || r > '9' {
+			return "", false
+		}
+	}
+	return n, true
+}

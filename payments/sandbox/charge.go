@@ -1,0 +1,148 @@
+package sandbox
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/tollgate-billing/tollgate/domain"
+	"github.com/tollgate-billing/tollgate/payments"
+)
+
+// Charge takes an off-session payment from an attached pm_sb_ card or one of Stripe's test
+// PaymentMethod ids. A decline is recorded in the ledger under the idempotency key, so a retry
+// answers the same decline with the same charge id; invalid requests are not recorded (as at
+// Stripe, where a request that fails validation saves no idempotent result).
+//
+// On a decline the ChargeResult still carries the failed charge's id, beside the *DeclineError.
+func (p *Processor) Charge(ctx context.Context, in payments.ChargeInput) (payments.ChargeResult, error) {
+	in.Currency = strings.ToUpper(in.Currency)
+	if err := validateCharge(in); err != nil {
+		return payments.ChargeResult{}, err
+	}
+	// A replay answers from the ledger before looking at the card, whose behaviour may have
+	// changed since the first call.
+	if prev, err := p.chargeByKey(ctx, in.IdempotencyKey); err == nil {
+		return prev.replay(in)
+	} else if !errors.Is(err, pgx.ErrNoRows) {
+		return payments.ChargeResult{}, err
+	}
+
+	behaviour, err := p.chargeBehaviour(ctx, in)
+	if err != nil {
+		return payments.ChargeResult{}, err
+	}
+	c := chargeRow{
+		id: domain.NewRef(strings.TrimSuffix(chargePrefix, "_")), key: in.IdempotencyKey,
+		customerID: in.ProcessorCustomerID, paymentMethod: in.PaymentMethod,
+		amount: in.Amount, currency: in.Currency, status: "succeeded",
+	}
+	if d := behaviour.chargeDecline(); d != nil {
+		c.status, c.failureCode, c.failureMessage = "failed", d.Code, d.Message
+	}
+	metadata := in.Metadata
+	if metadata == nil {
+		metadata = map[string]string{}
+	}
+	// Two simultaneous calls with one key both get here; the unique key lets exactly one insert
+	// and the other reads the winner back.
+	err = p.pool.QueryRow(ctx, `
+		INSERT INTO sandbox_charges (id, idempotency_key, customer_id, payment_method, amount, currency,
+			description, metadata, status, failure_code, failure_message)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+		ON CONFLICT (idempotency_key) DO NOTHING
+		RETURNING id`,
+		c.id, c.key, c.customerID, c.paymentMethod, c.amount, c.currency,
+		in.Description, metadata, c.status, c.failureCode, c.failureMessage).Scan(&c.id)
+	if errors.Is(err, pgx.ErrNoRows) {
+		prev, err := p.chargeByKey(ctx, in.IdempotencyKey)
+		if err != nil {
+			return payments.ChargeResult{}, err
+		}
+		return prev.replay(in)
+	}
+	if err != nil {
+		return payments.ChargeResult{}, fmt.Errorf("sandbox: record charge: %w", err)
+	}
+	return c.result()
+}
+
+func validateCharge(in payments.ChargeInput) error {
+	switch {
+	case in.IdempotencyKey == "":
+		return invalid("an idempotency key is required")
+	case len(in.IdempotencyKey) > 255:
+		return invalid("the idempotency key is longer than 255 characters")
+	case in.Amount <= 0:
+		return invalid("amount must be positive, got %d", in.Amount)
+	case len(in.Currency) != 3:
+		return invalid("currency must be an ISO 4217 code, got %q", in.Currency)
+	case in.ProcessorCustomerID == "":
+		return invalid("an off-session charge needs a customer")
+	case in.PaymentMethod == "":
+		return invalid("the customer has no payment method")
+	}
+	return nil
+}
+
+// chargeBehaviour finds how the card answers: an attached pm_sb_ card from the ledger (which
+// must belong to the customer charged), or a Stripe test PaymentMethod id from the table.
+func (p *Processor) chargeBehaviour(ctx context.Context, in payments.ChargeInput) (Behaviour, error) {
+	if card, ok := cardsByPM[in.PaymentMethod]; ok {
+		return card.behaviour, nil
+	}
+	if !strings.HasPrefix(in.PaymentMethod, pmPrefix) {
+		return "", invalid("no such payment method: %q", in.PaymentMethod)
+	}
+	pm, err := p.paymentMethod(ctx, in.PaymentMethod)
+	if err != nil {
+		return "", err
+	}
+	if pm.customerID != in.ProcessorCustomerID {
+		return "", invalid("payment method %s does not belong to customer %s", pm.id, in.ProcessorCustomerID)
+	}
+	return pm.behaviour, nil
+}
+
+// chargeRow is the part of a sandbox_charges row that decides a replay.
+type chargeRow struct {
+	id, key, customerID, paymentMethod  string
+	amount                              int64
+	currency                            string
+	status, failureCode, failureMessage string
+}
+
+func (p *Processor) chargeByKey(ctx context.Context, key string) (chargeRow, error) {
+	c := chargeRow{key: key}
+	err := p.pool.QueryRow(ctx, `
+		SELECT id, customer_id, payment_method, amount, currency, status, failure_code, failure_message
+		FROM sandbox_charges WHERE idempotency_key = $1`, key).
+		Scan(&c.id, &c.customerID, &c.paymentMethod, &c.amount, &c.currency, &c.status, &c.failureCode, &c.failureMessage)
+	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		return c, fmt.Errorf("sandbox: read charge: %w", err)
+	}
+	return c, err
+}
+
+// replay answers a repeated key with the first result, or refuses it when the money-moving
+// parameters differ. Description and metadata are not compared: they do not move money.
+func (c chargeRow) replay(in payments.ChargeInput) (payments.ChargeResult, error) {
+	if c.customerID != in.ProcessorCustomerID || c.paymentMethod != in.PaymentMethod ||
+		c.amount != in.Amount || c.currency != in.Currency {
+		return payments.ChargeResult{}, fmt.Errorf("sandbox: charge %q was %d %s to %s/%s, now %d %s to %s/%s: %w",
+			c.key, c.amount, c.currency, c.customerID, c.paymentMethod,
+			in.Amount, in.Currency, in.ProcessorCustomerID, in.PaymentMethod, payments.ErrIdempotencyMismatch)
+	}
+	return c.result()
+}
+
+func (c chargeRow) result() (payments.ChargeResult, error) {
+	res := payments.ChargeResult{ProcessorRef: c.id, Status: c.status}
+	if c.status != "succeeded" {
+		return res, &payments.DeclineError{Code: c.failureCode, Message: c.failureMessage}
+	}
+	return res, nil
+}

@@ -1,0 +1,48 @@
+package stripe
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+
+	stripego "github.com/stripe/stripe-go/v76"
+
+	"github.com/tollgate-billing/tollgate/payments"
+)
+
+// mapError sorts Stripe's answers into the two kinds the workflows act on: a *DeclineError
+// (card declined, invalid request: the same call can never succeed, so never retry it) and
+// everything else (network, rate limit, Stripe's own faults, our configuration), returned
+// wrapped so the activity retries it with the same idempotency key.
+func mapError(op string, err error) error {
+	var se *stripego.Error
+	if !errors.As(err, &se) {
+		return fmt.Errorf("stripe: %s: %w", op, err)
+	}
+	switch {
+	case se.Type == stripego.ErrorTypeIdempotency:
+		return fmt.Errorf("stripe: %s: %s: %w", op, se.Msg, payments.ErrIdempotencyMismatch)
+	case se.HTTPStatusCode == http.StatusTooManyRequests, // rate limited
+		se.HTTPStatusCode == http.StatusConflict, // lock_timeout: a concurrent call with the same key or object
+		se.HTTPStatusCode >= 500,
+		se.HTTPStatusCode == http.StatusUnauthorized, // a bad key is ours to fix, not the customer's decline
+		se.HTTPStatusCode == http.StatusForbidden:
+		return fmt.Errorf("stripe: %s: %s (status %d): %w", op, se.Msg, se.HTTPStatusCode, err)
+	case se.Type == stripego.ErrorTypeCard:
+		code := string(se.DeclineCode)
+		if code == "" {
+			code = string(se.Code)
+		}
+		if code == "" {
+			code = "card_declined"
+		}
+		return &payments.DeclineError{Code: code, Message: se.Msg}
+	case se.Type == stripego.ErrorTypeInvalidRequest:
+		msg := se.Msg
+		if se.Code != "" {
+			msg = fmt.Sprintf("%s (%s)", msg, se.Code)
+		}
+		return &payments.DeclineError{Code: "invalid_request", Message: msg}
+	}
+	return fmt.Errorf("stripe: %s: %s: %w", op, se.Msg, err)
+}
