@@ -5,10 +5,65 @@ package api
 func (s *Server) registerRoutes() {
 	s.handlePublic("GET /healthz", s.healthz)
 	s.handlePublic("GET /readyz", s.readyz)
+	s.handlePublic("GET /openapi.json", s.serveOpenAPI)
 
 	// Customers, Solvimon admin face (seed 002)
 	s.handle("GET /v1/customers", s.listCustomers)
 	s.handle("POST /v1/customers", s.createCustomer)
 	s.handle("GET /v1/customers/{ref}", s.getCustomer)
 	s.handle("POST /v1/customers/{ref}/activate", s.activateCustomer)
+	s.handle("POST /v1/customers/{ref}/payment-method", s.setPaymentMethod)
+
+	// Customers, SolvaPay SDK face (seed 003): one model, second serialisation
+	s.handle("GET /v1/sdk/customers", s.listSDKCustomers)
+	s.handle("POST /v1/sdk/customers", s.createSDKCustomer)
+	s.handle("POST /v1/sdk/customers/ensure", s.ensureSDKCustomer)
+	s.handle("GET /v1/sdk/customers/{ref}", s.getSDKCustomer)
+	s.handle("PATCH /v1/sdk/customers/{ref}", s.updateSDKCustomer)
+	s.handle("DELETE /v1/sdk/customers/{ref}", s.deleteSDKCustomer)
+	s.handle("GET /v1/sdk/merchant", s.getSDKMerchant)
+	s.handle("GET /v1/sdk/platform-config", s.getPlatformConfig)
+	s.handle("GET /v1/sdk/payment-method", s.getSDKPaymentMethod)
+
+	// Catalog: products with their plans nested under them
+	s.handle("GET /v1/products", s.listProducts)
+	s.handle("POST /v1/products", s.createProduct)
+	s.handle("GET /v1/products/{ref}", s.getProduct)
+	s.handle("PATCH /v1/products/{ref}", s.updateProduct)
+	s.handle("DELETE /v1/products/{ref}", s.deleteProduct)
+	s.handle("GET /v1/products/{ref}/balance", s.getProductBalance)
+	s.handle("GET /v1/products/{ref}/plans", s.listPlans)
+	s.handle("POST /v1/products/{ref}/plans", s.createPlan)
+	s.handle("GET /v1/products/{ref}/plans/{planRef}", s.getPlan)
+	s.handle("PATCH /v1/products/{ref}/plans/{planRef}", s.updatePlan)
+	s.handle("DELETE /v1/products/{ref}/plans/{planRef}", s.deletePlan)
+
+	// Purchases (projections of the purchase workflows)
+	s.handle("GET /v1/purchases", s.listPurchases)
+	s.handle("GET /v1/purchases/{ref}", s.getPurchase)
+	s.handle("POST /v1/purchases/{ref}/cancel-renewal", s.cancelRenewal)
+	s.handle("POST /v1/purchases/{ref}/reactivate", s.reactivateRenewal)
+	s.handle("POST /v1/purchases/{ref}/change-plan", s.changePlan)
+	s.handle("POST /v1/purchases/{ref}/retry-payment", s.retryPayment)
+	s.handle("POST /v1/purchases/{ref}/advance-clock", s.advanceClock)
+	s.handle("POST /v1/activate-plan", s.activatePlan)
+
+	// Money
+	s.handle("GET /v1/transactions", s.listTransactions)
+	s.handle("GET /v1/transactions/stats", s.getTransactionStats)
+	s.handle("GET /v1/transactions/{ref}", s.getTransaction)
+	s.handle("POST /v1/refunds", s.createRefund)
+
+	// Hosted pages' sessions
+	s.handle("POST /v1/checkout-sessions", s.createCheckoutSession)
+	s.handle("POST /v1/customer-sessions", s.createCustomerSession)
+
+	// Usage, limits and meters: the hot path (usages.go, limits.go, meters.go)
+	s.handle("POST /v1/usages", s.recordUsage)
+	s.handle("POST /v1/usages/bulk", s.recordBulkUsage)
+	s.handle("POST /v1/limits", s.checkLimits)
+	s.handle("GET /v1/meters", s.listMeters)
+	s.handle("POST /v1/meters", s.createMeter)
+	s.handle("GET /v1/meters/{ref}", s.getMeter)
+	s.handle("DELETE /v1/meters/{ref}", s.deleteMeter)
 }

@@ -11,6 +11,8 @@ import (
 
 	"go.temporal.io/sdk/client"
 
+	"github.com/tollgate-billing/tollgate/payments"
+	"github.com/tollgate-billing/tollgate/starter"
 	"github.com/tollgate-billing/tollgate/store"
 )
 
@@ -22,6 +24,13 @@ type Config struct {
 	// pagination links); empty means "derive from the request".
 	PublicURL string
 	Logger    *slog.Logger
+	// Payments is the processor behind POST /v1/customers/{ref}/payment-method; nil answers 503.
+	Payments payments.Processor
+	// Starter drives purchase workflows; nil builds one on Temporal (purchase actions answer
+	// 503 when neither is set).
+	Starter *starter.Client
+	// StripePublishableKey is the browser-safe key GET /v1/sdk/platform-config hands out.
+	StripePublishableKey string
 	// Extra mounts other handlers (MCP at /mcp, pages at /checkout/ and /portal/) on the same mux.
 	Extra map[string]http.Handler
 }

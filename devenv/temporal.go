@@ -216,6 +216,10 @@ func (cfg TemporalConfig) prepareSQLite() (*config.SQL, error) {
 		conf.ConnectAttributes = map[string]string{"mode": "rwc", "journal_mode": "wal", "synchronous": "normal"}
 		if _, err := os.Stat(conf.DatabaseName); errors.Is(err, os.ErrNotExist) {
 			if err := sqliteschema.SetupSchema(conf); err != nil {
+				// Leave no half-made file behind: the next start would take it as set up.
+				for _, suffix := range []string{"", "-wal", "-shm"} {
+					_ = os.Remove(conf.DatabaseName + suffix)
+				}
 				return nil, fmt.Errorf("temporal: set up schema in %s: %w", conf.DatabaseName, err)
 			}
 		} else if err != nil {

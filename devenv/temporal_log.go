@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"slices"
+	"strings"
 
 	"go.temporal.io/server/common/log"
 	"go.temporal.io/server/common/log/tag"
@@ -79,9 +80,9 @@ func (s serverLogger) emit(level slog.Level, msg string, tags []tag.Tag) {
 	attrs := make([]slog.Attr, 0, len(all))
 	for _, t := range all {
 		v := t.Value()
-		// A caller that went away (a worker stopping its long poll) is not a server problem,
-		// yet the frontend reports it as an error.
-		if t.Key() == "error" && v == context.Canceled.Error() {
+		// A caller that went away (a worker stopping its long poll, a request cut by Stop) is
+		// not a server problem, yet the server reports it as an error.
+		if text, ok := v.(string); ok && t.Key() == "error" && strings.Contains(text, context.Canceled.Error()) {
 			return
 		}
 		attrs = append(attrs, slog.Any(t.Key(), v))

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"net/url"
@@ -198,5 +199,27 @@ func TestTemporalPortInUse(t *testing.T) {
 				t.Errorf("error %q does not mention %q", err, w)
 			}
 		}
+	}
+}
+
+// TestTemporalAddsNewSearchAttributes covers a data directory made before an attribute existed:
+// the namespace is already there, so only ensureSearchAttributes can register the newcomer.
+func TestTemporalAddsNewSearchAttributes(t *testing.T) {
+	dir := t.TempDir()
+	saved := SearchAttributes
+	SearchAttributes = maps.Clone(saved)
+	delete(SearchAttributes, "MerchantRef")
+	old := startTestTemporal(t, TemporalConfig{DataDir: dir, UIPort: -1})
+	old.Stop()
+	SearchAttributes = saved
+
+	srv := startTestTemporal(t, TemporalConfig{DataDir: dir, UIPort: -1})
+	resp, err := dialTest(t, srv).OperatorService().ListSearchAttributes(context.Background(),
+		&operatorservice.ListSearchAttributesRequest{Namespace: srv.Namespace()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := resp.GetCustomAttributes()["MerchantRef"]; got != enumspb.INDEXED_VALUE_TYPE_KEYWORD {
+		t.Errorf("MerchantRef after restart = %s, want keyword", got)
 	}
 }

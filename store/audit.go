@@ -27,11 +27,15 @@ type AuditEntry struct {
 // InsertAudit appends an entry. An entry with Seq > 0 is written once per (object, seq, action),
 // so a retried activity does not duplicate it.
 func (s *Store) InsertAudit(ctx context.Context, e AuditEntry) error {
+	return insertAudit(ctx, s.Pool, e)
+}
+
+func insertAudit(ctx context.Context, db DBTX, e AuditEntry) error {
 	var data []byte
 	if len(e.Data) > 0 {
 		data = e.Data
 	}
-	_, err := s.Pool.Exec(ctx, `INSERT INTO audit_log (merchant_id, object_type, object_id, action, from_status, to_status,
+	_, err := db.Exec(ctx, `INSERT INTO audit_log (merchant_id, object_type, object_id, action, from_status, to_status,
 		seq, actor, data) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9)
 		ON CONFLICT (object_id, seq, action) WHERE seq > 0 DO NOTHING`,
 		e.MerchantRef, e.ObjectType, e.ObjectRef, e.Action, e.FromStatus, e.ToStatus, e.Seq, e.Actor, data)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -107,4 +108,17 @@ func (s *Store) DeleteMeter(ctx context.Context, merchant, refOrName string) err
 	}
 	_, err = s.Pool.Exec(ctx, `DELETE FROM meters WHERE merchant_id = $1 AND id = $2`, merchant, cur.Ref)
 	return err
+}
+
+// MeteredUnits reads the usage counter of one customer, product and meter for the period that
+// starts at periodStart (the key the usage engine writes under); no counter is zero.
+func (s *Store) MeteredUnits(ctx context.Context, merchant, customerRef, productRef, meter string, periodStart time.Time) (int64, error) {
+	var units int64
+	err := s.Pool.QueryRow(ctx, `SELECT coalesce(sum(units), 0) FROM usage_counters WHERE merchant_id = $1
+		AND customer_id = $2 AND product_id = $3 AND meter_name = $4 AND period_start = $5`,
+		merchant, customerRef, productRef, meter, periodStart).Scan(&units)
+	if err != nil {
+		return 0, fmt.Errorf("metered units: %w", err)
+	}
+	return units, nil
 }

@@ -28,7 +28,23 @@ func scanPurchase(row pgx.Row) (domain.Purchase, error) {
 // Seq is newer than the stored one, so a late or retried activity never moves a purchase
 // backwards; applied reports whether it did.
 func (s *Store) UpsertPurchase(ctx context.Context, p domain.Purchase) (applied bool, err error) {
-	tag, err := s.Pool.Exec(ctx, `INSERT INTO purchases (id, merchant_id, customer_id, product_id, plan_id, status,
+	return upsertPurchase(ctx, s.Pool, p)
+}
+
+// ProjectPurchase is UpsertPurchase and InsertAudit in one transaction: the projection of a
+// workflow step and its audit row are written together or not at all.
+func (s *Store) ProjectPurchase(ctx context.Context, p domain.Purchase, audit *AuditEntry) (applied bool, err error) {
+	err = s.InTx(ctx, func(tx pgx.Tx) error {
+		if applied, err = upsertPurchase(ctx, tx, p); err != nil || audit == nil {
+			return err
+		}
+		return insertAudit(ctx, tx, *audit)
+	})
+	return applied, err
+}
+
+func upsertPurchase(ctx context.Context, db DBTX, p domain.Purchase) (applied bool, err error) {
+	tag, err := db.Exec(ctx, `INSERT INTO purchases (id, merchant_id, customer_id, product_id, plan_id, status,
 		plan_name, plan_type, amount, currency, billing_cycle, cancelled_at, cancel_reason, started_at,
 		current_period_start, current_period_end, next_billing_at, trial_end, ended_at, period, paid_total,
 		refunded_total, sandbox, seq)
@@ -98,4 +114,12 @@ func (s *Store) LivePurchase(ctx context.Context, merchant, customerRef, product
 		AND status IN ('pending','trialing','active','past_due','suspended')
 		ORDER BY created_at DESC, id DESC LIMIT 1`, merchant, customerRef, productRef))
 	return p, notFoundIfNoRows(err, "purchase", customerRef+"/"+productRef)
+}
+
+// CustomerPaymentTarget returns what a charge of the customer needs: the default payment method
+// (empty when none is on file) and the processor's customer id.
+func (s *Store) CustomerPaymentTarget(ctx context.Context, merchant, customerRef string) (paymentMethod, processorCustomer string, err error) {
+	err = s.Pool.QueryRow(ctx, `SELECT payment_method, processor_customer_id FROM customers WHERE merchant_id = $1 AND id = $2`,
+		merchant, customerRef).Scan(&paymentMethod, &processorCustomer)
+	return paymentMethod, processorCustomer, notFoundIfNoRows(err, "customer", customerRef)
 }

@@ -1,0 +1,133 @@
+// Package activities is everything the purchase workflow does to the world: Postgres writes
+// (projection, transactions, audit) and payments. Each method is one Temporal activity.
+package activities
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/tollgate-billing/tollgate/domain"
+	"github.com/tollgate-billing/tollgate/payments"
+	"github.com/tollgate-billing/tollgate/store"
+	"github.com/tollgate-billing/tollgate/workflows"
+)
+
+// Activities holds the dependencies of the purchase activities.
+type Activities struct {
+	Store    *store.Store
+	Payments payments.Processor
+}
+
+// The workflow names its activities through workflows.Activities: a renamed method breaks here.
+var _ workflows.Activities = (*Activities)(nil)
+
+// Project writes the purchase projection and the step's audit row in one transaction. A write
+// older than the stored one (a late retry) leaves the projection as it is.
+func (a *Activities) Project(ctx context.Context, in workflows.ProjectInput) error {
+	in.Purchase.MerchantRef, in.Purchase.Seq = in.MerchantRef, in.Seq
+	var audit *store.AuditEntry
+	if in.Audit != nil {
+		var data json.RawMessage
+		if in.Audit.Detail != "" {
+			data, _ = json.Marshal(map[string]any{"detail": in.Audit.Detail, "period": in.Purchase.Period})
+		}
+		audit = &store.AuditEntry{MerchantRef: in.Purchase.MerchantRef, ObjectType: "purchase", ObjectRef: in.Purchase.Ref,
+			Action: in.Audit.Action, FromStatus: in.Audit.FromStatus, ToStatus: in.Audit.ToStatus, Seq: in.Purchase.Seq,
+			Actor: in.Audit.Actor, Data: data}
+	}
+	_, err := a.Store.ProjectPurchase(ctx, in.Purchase, audit)
+	return temporalError(err)
+}
+
+// Charge takes a payment with the customer's default card. The processor and Postgres both
+// see in.IdempotencyKey, so a retried attempt charges and records once. Every outcome is a
+// txn_ row, failed charges included with their failure code.
+func (a *Activities) Charge(ctx context.Context, in workflows.ChargeInput) (workflows.ChargeResult, error) {
+	txn := domain.Transaction{MerchantRef: in.MerchantRef, Kind: domain.TxnPayment, Amount: in.Amount,
+		Currency: in.Currency, PurchaseRef: in.PurchaseRef, CustomerRef: in.CustomerRef, ProductRef: in.ProductRef,
+		Period: in.Period, Reason: in.Description, IdempotencyKey: in.IdempotencyKey, Processor: a.Payments.Name()}
+	pm, processorCustomer, err := a.Store.CustomerPaymentTarget(ctx, in.MerchantRef, in.CustomerRef)
+	if err != nil {
+		return workflows.ChargeResult{}, temporalError(err)
+	}
+	if pm == "" {
+		return workflows.ChargeResult{}, a.failCharge(ctx, txn, &payments.DeclineError{Code: "payment_method_missing",
+			Message: "The customer has no payment method on file."})
+	}
+	processorCustomer, err = a.Payments.EnsureCustomer(ctx, payments.CustomerInput{MerchantRef: in.MerchantRef,
+		CustomerRef: in.CustomerRef, ExistingID: processorCustomer})
+	if err != nil {
+		return workflows.ChargeResult{}, a.chargeError(ctx, txn, err)
+	}
+	res, err := a.Payments.Charge(ctx, payments.ChargeInput{IdempotencyKey: in.IdempotencyKey,
+		ProcessorCustomerID: processorCustomer, PaymentMethod: pm, Amount: in.Amount, Currency: in.Currency,
+		Description: in.Description, Metadata: map[string]string{"purchaseRef": in.PurchaseRef,
+			"period": fmt.Sprint(in.Period)}})
+	if err != nil {
+		return workflows.ChargeResult{}, a.chargeError(ctx, txn, err)
+	}
+	txn.Status, txn.ProcessorRef = domain.TxnSucceeded, res.ProcessorRef
+	out, _, err := a.Store.InsertTransaction(ctx, txn)
+	if err != nil {
+		return workflows.ChargeResult{}, err // retried: the processor answers the same for the same key
+	}
+	return workflows.ChargeResult{TxnRef: out.Ref, ProcessorRef: out.ProcessorRef}, nil
+}
+
+// chargeError records a decline as a failed transaction and makes it non-retryable; anything
+// else (network, Postgres) is returned as is, and Temporal retries it.
+func (a *Activities) chargeError(ctx context.Context, txn domain.Transaction, err error) error {
+	if d, ok := payments.IsDecline(err); ok {
+		return a.failCharge(ctx, txn, d)
+	}
+	return temporalError(err)
+}
+
+func (a *Activities) failCharge(ctx context.Context, txn domain.Transaction, d *payments.DeclineError) error {
+	txn.Status, txn.FailureCode, txn.FailureMessage = domain.TxnFailed, d.Code, d.Message
+	out, _, err := a.Store.InsertTransaction(ctx, txn)
+	if err != nil {
+		return err // retried; the processor declines the same key the same way
+	}
+	return declineError(d, out.Ref)
+}
+
+// RefundPayment returns money of one of the purchase's payments under the refund's key.
+func (a *Activities) RefundPayment(ctx context.Context, in workflows.RefundPaymentInput) (workflows.RefundPaymentResult, error) {
+	res, err := a.Payments.Refund(ctx, payments.RefundInput{IdempotencyKey: in.IdempotencyKey, ChargeRef: in.ChargeRef,
+		Amount: in.Amount, Currency: in.Currency, Reason: in.Reason})
+	if err != nil {
+		if d, ok := payments.IsDecline(err); ok {
+			return workflows.RefundPaymentResult{}, declineError(d, "")
+		}
+		return workflows.RefundPaymentResult{}, temporalError(err)
+	}
+	out, _, err := a.Store.InsertTransaction(ctx, domain.Transaction{MerchantRef: in.MerchantRef, Kind: domain.TxnRefund,
+		Status: domain.TxnSucceeded, Amount: in.Amount, Currency: in.Currency, PurchaseRef: in.PurchaseRef,
+		CustomerRef: in.CustomerRef, ProductRef: in.ProductRef, SourceRef: in.SourceTxnRef, Period: in.Period,
+		Reason: in.Reason, IdempotencyKey: in.IdempotencyKey, Processor: a.Payments.Name(), ProcessorRef: res.ProcessorRef})
+	if err != nil {
+		return workflows.RefundPaymentResult{}, err
+	}
+	return workflows.RefundPaymentResult{TxnRef: out.Ref, ProcessorRef: out.ProcessorRef}, nil
+}
+
+// UsageForPeriod reads the usage counter the usage engine keeps for the period.
+func (a *Activities) UsageForPeriod(ctx context.Context, in workflows.UsageInput) (workflows.UsageResult, error) {
+	units, err := a.Store.MeteredUnits(ctx, in.MerchantRef, in.CustomerRef, in.ProductRef, in.Meter, in.PeriodStart)
+	return workflows.UsageResult{Units: units}, temporalError(err)
+}
+
+// DunningPolicy reads the merchant's retry schedule and grace period.
+func (a *Activities) DunningPolicy(ctx context.Context, in workflows.DunningPolicyInput) (workflows.DunningPolicy, error) {
+	m, err := a.Store.GetMerchant(ctx, in.MerchantRef)
+	if err != nil {
+		return workflows.DunningPolicy{}, temporalError(err)
+	}
+	out := workflows.DunningPolicy{GraceDays: int(m.GracePeriodDays)}
+	for _, d := range m.DunningRetryDays {
+		out.RetryDays = append(out.RetryDays, int(d))
+	}
+	return out, nil
+}

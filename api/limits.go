@@ -1,0 +1,171 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/tollgate-billing/tollgate/domain"
+	"github.com/tollgate-billing/tollgate/store"
+)
+
+// limitsInput is check_limits: the customer and product of seed 000, optionally the meter (or
+// an actionType, mapped as for usage events) and how many units the caller is about to use.
+type limitsInput struct {
+	CustomerRef      string `json:"customerRef"`
+	CustomerID       string `json:"customerId"`
+	ProductRef       string `json:"productRef"`
+	ProductReference string `json:"productReference"`
+	MeterName        string `json:"meterName"`
+	ActionType       string `json:"actionType"`
+	Units            *int64 `json:"units"`
+}
+
+// limitsAnswer is the answer of check_limits. limit and remaining are null when the period is
+// unlimited; checkoutUrl is set when the check is blocked.
+type limitsAnswer struct {
+	WithinLimits bool       `json:"withinLimits"`
+	Used         int64      `json:"used"`
+	Limit        *int64     `json:"limit"`
+	Remaining    *int64     `json:"remaining"`
+	FreeUnits    int64      `json:"freeUnits"`
+	MeterName    string     `json:"meterName"`
+	PeriodStart  time.Time  `json:"periodStart"`
+	PeriodEnd    *time.Time `json:"periodEnd"`
+	CustomerRef  string     `json:"customerRef"`
+	ProductRef   string     `json:"productRef"`
+	PlanRef      string     `json:"planRef,omitempty"`
+	PurchaseRef  string     `json:"purchaseRef,omitempty"`
+	Reason       string     `json:"reason,omitempty"`
+	CheckoutURL  string     `json:"checkoutUrl,omitempty"`
+}
+
+func (in limitsInput) validate() (customer, product string, units int64, err error) {
+	if customer, err = alias("customerRef", in.CustomerRef, "customerId", in.CustomerID); err != nil {
+		return
+	}
+	if customer == "" {
+		return "", "", 0, domain.Errorf(domain.CodeMissingField, "customerRef", "customerRef (or customerId) is required")
+	}
+	if product, err = alias("productRef", in.ProductRef, "productReference", in.ProductReference); err != nil {
+		return
+	}
+	if product == "" {
+		return "", "", 0, domain.Errorf(domain.CodeMissingField, "productRef", "productRef (or productReference) is required")
+	}
+	if in.MeterName != "" && !usageMeterRe.MatchString(in.MeterName) {
+		return "", "", 0, domain.Errorf(domain.CodeInvalidField, "meterName", "a meter name uses letters, digits and _ . : - / (at most 100)")
+	}
+	units = 1
+	if in.Units != nil {
+		units = *in.Units
+	}
+	if units < 0 || units > maxEventUnits {
+		return "", "", 0, domain.Errorf(domain.CodeInvalidField, "units", "units must be a whole number from 0 to %d", int64(maxEventUnits))
+	}
+	return customer, product, units, nil
+}
+
+// checkLimits is POST /v1/limits (check_limits). Read-only apart from the checkout session it
+// opens (or reuses) for a blocked customer. One database round trip when within limits.
+func (s *Server) checkLimits(w http.ResponseWriter, r *http.Request) error {
+	var in limitsInput
+	if err := decode(w, r, &in, false); err != nil {
+		return err
+	}
+	customer, product, units, err := in.validate()
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), usageTimeout)
+	defer cancel()
+	st, err := s.store.LimitState(ctx, merchantOf(r), customer, product, in.MeterName, in.ActionType)
+	if err != nil {
+		return err
+	}
+	out, err := s.limitsAnswer(ctx, r, st, st.Evaluate(units))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+// limitsAnswer serialises a verdict, with a checkout link when it is blocked.
+func (s *Server) limitsAnswer(ctx context.Context, r *http.Request, st store.LimitState, v store.Verdict) (limitsAnswer, error) {
+	out := limitsAnswer{WithinLimits: v.WithinLimits, Used: st.Used, Limit: v.Limit, Remaining: v.Remaining,
+		FreeUnits: st.FreeUnits, MeterName: st.Meter, PeriodStart: st.PeriodStart.UTC(), PeriodEnd: st.PeriodEnd,
+		CustomerRef: st.CustomerRef, ProductRef: st.ProductRef, PlanRef: st.PlanRef, PurchaseRef: st.PurchaseRef, Reason: v.Reason}
+	if out.PeriodEnd != nil {
+		end := out.PeriodEnd.UTC()
+		out.PeriodEnd = &end
+	}
+	if !v.WithinLimits && v.CheckoutPlan != "" {
+		cs, err := s.store.CheckoutForLimits(ctx, merchantOf(r), st.CustomerRef, st.ProductRef, v.CheckoutPlan)
+		if err != nil {
+			return out, err
+		}
+		out.CheckoutURL = s.baseURL(r) + "/checkout/" + cs.Ref
+	}
+	return out, nil
+}
+
+// consumeAnswer is a consumed event with the limits after it.
+type consumeAnswer struct {
+	store.Recorded
+	Limits limitsAnswer `json:"limits"`
+}
+
+// consumeUsage is POST /v1/usages with "mode":"consume": check and record in one atomic step.
+// Past the limit it answers 402 PAYMENT_REQUIRED in the one error shape, with the limits and a
+// checkoutUrl beside it, and stores nothing.
+func (s *Server) consumeUsage(ctx context.Context, w http.ResponseWriter, r *http.Request, in usageInput, e store.UsageEvent) error {
+	if e.ProductRef == "" {
+		return domain.Errorf(domain.CodeMissingField, "productRef", "consume mode needs productRef: the limit belongs to the product's plan")
+	}
+	if e.Outcome != store.OutcomeSuccess {
+		return domain.Errorf(domain.CodeInvalidField, "outcome", "consume mode records a successful use; record other outcomes without mode")
+	}
+	merchant := merchantOf(r)
+	st, err := s.store.LimitState(ctx, merchant, e.CustomerRef, e.ProductRef, e.Meter, e.ActionType)
+	if err != nil {
+		return err
+	}
+	limit := st.EffectiveLimit()
+	rec, used, err := s.store.ConsumeUsage(ctx, merchant, st, e, limit)
+	if errors.Is(err, store.ErrLimitExceeded) {
+		if fresh, ferr := s.store.LimitState(ctx, merchant, e.CustomerRef, e.ProductRef, e.Meter, e.ActionType); ferr == nil {
+			st = fresh
+		}
+		out, aerr := s.limitsAnswer(ctx, r, st, st.Evaluate(e.Units))
+		if aerr != nil {
+			return aerr
+		}
+		writeJSON(w, http.StatusPaymentRequired, paywallBody{
+			Error:       errorDetail{Type: typeOf(domain.CodePaymentRequired), Code: string(domain.CodePaymentRequired), Message: "usage limit reached for this period: purchase required", Field: "units"},
+			CheckoutURL: out.CheckoutURL, Limits: out})
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	st.Used = used
+	out, err := s.limitsAnswer(ctx, r, st, st.Evaluate(0))
+	if err != nil {
+		return err
+	}
+	status := http.StatusCreated
+	if rec.Duplicate {
+		status = http.StatusOK
+	}
+	writeJSON(w, status, consumeAnswer{Recorded: rec, Limits: out})
+	return nil
+}
+
+// paywallBody is the one error shape plus what a paywall needs to send the customer on.
+type paywallBody struct {
+	Error       errorDetail  `json:"error"`
+	CheckoutURL string       `json:"checkoutUrl,omitempty"`
+	Limits      limitsAnswer `json:"limits"`
+}

@@ -1,0 +1,115 @@
+package api
+
+import (
+	"github.com/tollgate-billing/tollgate/domain"
+	"github.com/tollgate-billing/tollgate/store"
+)
+
+// OpenAPI operations of the customers, catalog, purchases, money and session routes.
+
+var customerFilters = []param{
+	{Name: "search", Description: "substring of name, email or a reference"},
+	{Name: "email", Description: "exact email, case-insensitive"},
+}
+
+var _ = document(
+	op{Route: "GET /healthz", Summary: "Liveness", Tag: "meta", Public: true, Out: map[string]string{}},
+	op{Route: "GET /readyz", Summary: "Readiness: Postgres and Temporal answer", Tag: "meta", Public: true, Out: map[string]string{}},
+
+	// admin face (seed 002)
+	op{Route: "GET /v1/customers", Summary: "List customers (Solvimon admin face)", Tag: "customers", List: true, Out: adminCustomer{},
+		Query: append([]param{{Name: "reference", Description: "the merchant's own reference"}, {Name: "status", Description: "DRAFT or ACTIVE"}}, customerFilters...)},
+	op{Route: "POST /v1/customers", Summary: "Create a customer (Solvimon admin face; starts DRAFT)", Tag: "customers",
+		Body: adminCustomerInput{}, Out: adminCustomer{}, Status: 201},
+	op{Route: "GET /v1/customers/{ref}", Summary: "Get a customer by cus_ reference or the merchant's reference", Tag: "customers", Out: adminCustomer{}},
+	op{Route: "POST /v1/customers/{ref}/activate", Summary: "Activate a DRAFT customer", Tag: "customers", Out: adminCustomer{}},
+	op{Route: "POST /v1/customers/{ref}/payment-method", Summary: "Attach a payment method and make it the customer's default", Tag: "customers",
+		Body: paymentMethodInput{}, Required: []string{"paymentMethod"}, Out: paymentMethodView{}},
+
+	// SDK face (seed 003)
+	op{Route: "GET /v1/sdk/customers", Summary: "List customers (SDK face)", Tag: "sdk", List: true, Out: sdkCustomer{},
+		Query: append([]param{{Name: "externalRef", Description: "the merchant's own id"}}, customerFilters...)},
+	op{Route: "POST /v1/sdk/customers", Summary: "Create a customer; an existing email with an externalRef is adopted (200), without one is 409", Tag: "sdk",
+		Body: sdkCustomerInput{}, Required: []string{"email"}, Out: sdkCustomer{}, Status: 201},
+	op{Route: "POST /v1/sdk/customers/ensure", Summary: "Ensure a customer by externalRef or email: the existing one (200) or a new one (201)", Tag: "sdk",
+		Body: sdkCustomerInput{}, Required: []string{"email"}, Out: sdkCustomer{}, Status: 201},
+	op{Route: "GET /v1/sdk/customers/{ref}", Summary: "Get a customer by cus_ reference or externalRef", Tag: "sdk", Out: sdkCustomer{}},
+	op{Route: "PATCH /v1/sdk/customers/{ref}", Summary: "Change only the fields supplied", Tag: "sdk", Body: sdkCustomerPatch{}, Out: sdkCustomer{}},
+	op{Route: "DELETE /v1/sdk/customers/{ref}", Summary: "Delete a customer with no running purchase", Tag: "sdk", Out: deleted{}},
+	op{Route: "GET /v1/sdk/merchant", Summary: "Provider identity for checkout and mandate copy", Tag: "sdk", Out: sdkMerchant{}},
+	op{Route: "GET /v1/sdk/platform-config", Summary: "Browser-safe platform values for the key's environment", Tag: "sdk", Out: platformConfig{}},
+	op{Route: "GET /v1/sdk/payment-method", Summary: "The customer's card ({kind: card, …}) or {kind: none}", Tag: "sdk", Out: paymentMethodView{},
+		Query: []param{{Name: "customerRef", Description: "cus_ reference or externalRef (or customerId)", Required: true}}},
+
+	// catalog
+	op{Route: "GET /v1/products", Summary: "List products", Tag: "products", List: true, Out: domain.Product{},
+		Query: []param{{Name: "status", Description: "active, inactive or archived"}, {Name: "search", Description: "substring of name, description or reference"}}},
+	op{Route: "POST /v1/products", Summary: "Create a product", Tag: "products", Body: productInput{}, Required: []string{"name"}, Out: productView{}, Status: 201},
+	op{Route: "GET /v1/products/{ref}", Summary: "Get a product with its plans", Tag: "products", Out: productView{}},
+	op{Route: "PATCH /v1/products/{ref}", Summary: "Change only the fields supplied", Tag: "products", Body: productPatch{}, Out: domain.Product{}},
+	op{Route: "DELETE /v1/products/{ref}", Summary: "Delete a product and its plans (running purchases keep their plan)", Tag: "products", Out: deleted{}},
+	op{Route: "GET /v1/products/{ref}/balance", Summary: "What the product has earned, in minor units", Tag: "products", Out: productBalance{}},
+	op{Route: "GET /v1/products/{ref}/plans", Summary: "List a product's plans", Tag: "plans", List: true, Out: domain.Plan{},
+		Query: []param{{Name: "status", Description: "active, inactive or archived"}, {Name: "type", Description: "recurring, usage-based, hybrid, one-time or free"}}},
+	op{Route: "POST /v1/products/{ref}/plans", Summary: "Create a plan (the product's first becomes its default)", Tag: "plans",
+		Body: planInput{}, Required: []string{"name", "type"}, Out: domain.Plan{}, Status: 201},
+	op{Route: "GET /v1/products/{ref}/plans/{planRef}", Summary: "Get a plan", Tag: "plans", Out: domain.Plan{}},
+	op{Route: "PATCH /v1/products/{ref}/plans/{planRef}", Summary: "Change only the fields supplied (limit: null removes the limit)", Tag: "plans",
+		Body: planPatch{}, Out: domain.Plan{}},
+	op{Route: "DELETE /v1/products/{ref}/plans/{planRef}", Summary: "Delete a plan (running purchases keep it)", Tag: "plans", Out: deleted{}},
+
+	// purchases
+	op{Route: "GET /v1/purchases", Summary: "List purchases, newest first", Tag: "purchases", List: true, Out: purchaseView{},
+		Query: []param{
+			{Name: "status", Description: "pending, trialing, active, pending_cancellation, past_due, suspended, cancelled, expired or refunded"},
+			{Name: "customerRef", Description: "cus_ reference or externalRef (or customerId)"},
+			{Name: "productRef", Description: "prd_ reference (or productReference)"},
+			{Name: "planRef", Description: "pln_ reference"}}},
+	op{Route: "GET /v1/purchases/{ref}", Summary: "Get a purchase", Tag: "purchases", Out: purchaseView{}},
+	op{Route: "POST /v1/purchases/{ref}/cancel-renewal", Summary: "Cancel renewal: access runs to the period end (pending cancellation)", Tag: "purchases",
+		Body: cancelRenewalInput{}, Out: purchaseView{}},
+	op{Route: "POST /v1/purchases/{ref}/reactivate", Summary: "Undo a cancellation before the period ends", Tag: "purchases", Out: purchaseView{}},
+	op{Route: "POST /v1/purchases/{ref}/change-plan", Summary: "Switch plan: the old purchase expires, a new one starts", Tag: "purchases",
+		Body: changePlanInput{}, Required: []string{"planRef"}, Out: changePlanAnswer{}},
+	op{Route: "POST /v1/purchases/{ref}/retry-payment", Summary: "Charge the unpaid period of a past-due or suspended purchase now", Tag: "purchases", Out: purchaseView{}},
+	op{Route: "POST /v1/purchases/{ref}/advance-clock", Summary: "Sandbox only: move the purchase's test clock (days, or to a time), playing renewals and dunning", Tag: "purchases",
+		Body: advanceClockInput{}, Out: purchaseView{}},
+	op{Route: "POST /v1/activate-plan", Summary: "Activate a plan without checkout: activated, already_active, topup_required, payment_required (with checkoutUrl) or invalid", Tag: "purchases",
+		Body: activatePlanInput{}, Required: []string{"customerRef"}, Out: activatePlanAnswer{}},
+
+	// money
+	op{Route: "GET /v1/transactions", Summary: "List payments and refunds, newest first", Tag: "transactions", List: true, Out: domain.Transaction{},
+		Query: append([]param{{Name: "status", Description: "succeeded, failed or pending"}, {Name: "type", Description: "payment or refund"}}, txnFilters...)},
+	op{Route: "GET /v1/transactions/stats", Summary: "Transaction statistics for a date range", Tag: "transactions", Out: transactionStats{}, Query: txnFilters},
+	op{Route: "GET /v1/transactions/{ref}", Summary: "Get a transaction", Tag: "transactions", Out: domain.Transaction{}},
+	op{Route: "POST /v1/refunds", Summary: "Refund a payment: fully when amount is omitted, else partly (minor units)", Tag: "transactions",
+		Body: refundInput{}, Required: []string{"sourceTransactionRef"}, Out: refundAnswer{}, Status: 201},
+
+	// hosted pages
+	op{Route: "POST /v1/checkout-sessions", Summary: "Create a hosted checkout link (default plan when planRef is omitted)", Tag: "sessions",
+		Body: checkoutSessionInput{}, Required: []string{"customerRef", "productRef"}, Out: checkoutSessionView{}, Status: 201},
+	op{Route: "POST /v1/customer-sessions", Summary: "Create a customer-portal link (expires after 15 minutes)", Tag: "sessions",
+		Body: customerSessionInput{}, Required: []string{"customerRef"}, Out: customerSessionView{}, Status: 201},
+)
+
+var txnFilters = []param{
+	{Name: "fromDate", Description: "YYYY-MM-DD, inclusive (UTC)"},
+	{Name: "toDate", Description: "YYYY-MM-DD, inclusive (UTC)"},
+	{Name: "customerRef", Description: "cus_ reference (or customerId)"},
+	{Name: "productRef", Description: "prd_ reference (or productReference)"},
+	{Name: "purchaseRef", Description: "pur_ reference (or purchaseId)"},
+}
+
+// Usage, limits and meters (usages.go, limits.go, meters.go).
+var _ = document(
+	op{Route: "POST /v1/usages", Summary: "Record a usage event (mode consume: check the limit and record in one step)", Tag: "usage",
+		Body: usageInput{}, Required: []string{"customerRef"}, Out: store.Recorded{}, Status: 201},
+	op{Route: "POST /v1/usages/bulk", Summary: "Record up to 1,000 usage events, all or nothing", Tag: "usage",
+		Body: bulkInput{}, Required: []string{"events"}, Out: bulkAnswer{}, Status: 201},
+	op{Route: "POST /v1/limits", Summary: "Check a customer's usage limits for a product", Tag: "usage",
+		Body: limitsInput{}, Required: []string{"customerRef", "productRef"}, Out: limitsAnswer{}},
+	op{Route: "GET /v1/meters", Summary: "List meters (the defaults first)", Tag: "usage", List: true, Out: domain.Meter{}},
+	op{Route: "POST /v1/meters", Summary: "Create a custom meter", Tag: "usage", Body: meterInput{}, Required: []string{"name"}, Out: domain.Meter{}, Status: 201},
+	op{Route: "GET /v1/meters/{ref}", Summary: "Get a meter by mtr_ reference or name", Tag: "usage", Out: domain.Meter{}},
+	op{Route: "DELETE /v1/meters/{ref}", Summary: "Delete a custom meter no plan counts", Tag: "usage", Status: 204},
+)

@@ -1,0 +1,125 @@
+package api
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/tollgate-billing/tollgate/domain"
+	"github.com/tollgate-billing/tollgate/store"
+	"github.com/tollgate-billing/tollgate/workflows"
+)
+
+// refundInput is create_refund: the payment (in either spelling), the amount in minor units
+// (omitted: everything not refunded yet) and a reason.
+type refundInput struct {
+	SourceTransactionRef string `json:"sourceTransactionRef"`
+	SourceTransactionID  string `json:"sourceTransactionId"`
+	Amount               *int64 `json:"amount"`
+	Reason               string `json:"reason"`
+	// KeepAccess keeps a fully refunded current period running (a goodwill refund).
+	KeepAccess bool `json:"keepAccess"`
+}
+
+// refundAnswer carries the refund's own txn_ reference beside the payment it refunds.
+type refundAnswer struct {
+	Reference            string                `json:"reference"`
+	SourceTransactionRef string                `json:"sourceTransactionRef"`
+	Amount               int64                 `json:"amount"`
+	Currency             string                `json:"currency"`
+	Status               string                `json:"status"`
+	Reason               string                `json:"reason,omitempty"`
+	Full                 bool                  `json:"full"`
+	PurchaseRef          string                `json:"purchaseRef"`
+	PurchaseStatus       domain.PurchaseStatus `json:"purchaseStatus"`
+	CreatedAt            time.Time             `json:"createdAt"`
+}
+
+func (in *refundInput) validate() (string, error) {
+	source, err := alias("sourceTransactionRef", in.SourceTransactionRef, "sourceTransactionId", in.SourceTransactionID)
+	if err != nil {
+		return "", err
+	}
+	if err := required("sourceTransactionRef", source); err != nil {
+		return "", err
+	}
+	if in.Amount != nil {
+		if err := positiveAmount("amount", *in.Amount); err != nil {
+			return "", err
+		}
+	}
+	in.Reason = strings.TrimSpace(in.Reason)
+	return source, maxLen("reason", in.Reason, 500)
+}
+
+// createRefund refunds a payment fully or partly through its purchase's workflow, which decides
+// whether a full refund of the current period revokes access. The workflow's refund key is the
+// Idempotency-Key when one is sent, so a retried request refunds once.
+func (s *Server) createRefund(w http.ResponseWriter, r *http.Request) error {
+	var in refundInput
+	if err := decode(w, r, &in, false); err != nil {
+		return err
+	}
+	source, err := in.validate()
+	if err != nil {
+		return err
+	}
+	ctx, merchant := r.Context(), merchantOf(r)
+	pay, err := s.store.GetTransaction(ctx, merchant, source)
+	if err != nil {
+		return inField(err, "sourceTransactionRef")
+	}
+	if pay.Kind != domain.TxnPayment || pay.Status != domain.TxnSucceeded || pay.PurchaseRef == "" {
+		return domain.Errorf(domain.CodeInvalidField, "sourceTransactionRef",
+			"transaction %s is a %s %s; only a succeeded payment can be refunded", pay.Ref, pay.Status, pay.Kind)
+	}
+	left := pay.Amount - pay.RefundedAmount
+	if left <= 0 {
+		return domain.Errorf(domain.CodeConflict, "sourceTransactionRef", "payment %s is already fully refunded", pay.Ref)
+	}
+	amount := left
+	if in.Amount != nil {
+		amount = *in.Amount
+	}
+	if amount > left {
+		return domain.Errorf(domain.CodeInvalidField, "amount", "amount %d is more than the %d %s left to refund on %s",
+			amount, left, pay.Currency, pay.Ref)
+	}
+	key, err := s.refundKey(r, pay)
+	if err != nil {
+		return err
+	}
+	c, err := s.starter()
+	if err != nil {
+		return err
+	}
+	res, err := c.Refund(ctx, merchant, pay.PurchaseRef, workflows.RefundInput{RequestKey: key, TransactionRef: pay.Ref,
+		Amount: amount, Reason: in.Reason, KeepAccess: in.KeepAccess})
+	if err != nil {
+		return err
+	}
+	out := refundAnswer{Reference: res.TransactionRef, SourceTransactionRef: pay.Ref, Amount: res.Amount, Currency: pay.Currency,
+		Status: domain.TxnSucceeded, Reason: in.Reason, Full: res.Amount == left, PurchaseRef: pay.PurchaseRef,
+		PurchaseStatus: res.State.DisplayStatus(), CreatedAt: time.Now().UTC()}
+	if t, err := s.store.GetTransaction(ctx, merchant, res.TransactionRef); err == nil {
+		out.Status, out.Reason, out.CreatedAt = t.Status, t.Reason, t.CreatedAt
+	}
+	writeJSON(w, http.StatusCreated, out)
+	return nil
+}
+
+// refundKey is the business key of this refund request: the client's Idempotency-Key when it
+// sent one, otherwise the payment and the number of its refunds so far, so a refund is never
+// keyed by an attempt.
+func (s *Server) refundKey(r *http.Request, pay domain.Transaction) (string, error) {
+	if k := r.Header.Get("Idempotency-Key"); k != "" {
+		return "api/" + k, nil
+	}
+	_, n, err := s.store.ListTransactions(r.Context(), merchantOf(r), store.TransactionFilter{Kind: domain.TxnRefund,
+		PurchaseRef: pay.PurchaseRef}, store.Page{Page: 1, Limit: 1})
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("%s/refund-%d", pay.Ref, n+1), nil
+}

@@ -1,0 +1,138 @@
+package api
+
+import (
+	"net/http"
+	"net/url"
+
+	"github.com/tollgate-billing/tollgate/domain"
+	"github.com/tollgate-billing/tollgate/store"
+)
+
+type checkoutSessionInput struct {
+	CustomerRef      string `json:"customerRef"`
+	CustomerID       string `json:"customerId"`
+	ProductRef       string `json:"productRef"`
+	ProductReference string `json:"productReference"`
+	PlanRef          string `json:"planRef"`
+	ReturnURL        string `json:"returnUrl"`
+}
+
+// checkoutSessionView is a session with the URL to send the customer to.
+type checkoutSessionView struct {
+	store.CheckoutSession
+	URL string `json:"url"`
+}
+
+type customerSessionView struct {
+	store.CustomerSession
+	URL string `json:"url"`
+}
+
+// validReturnURL accepts an absolute http(s) URL, where the hosted page sends the customer back.
+func validReturnURL(v string) error {
+	if v == "" {
+		return nil
+	}
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || len(v) > 2000 {
+		return domain.Errorf(domain.CodeInvalidField, "returnUrl", "returnUrl must be an absolute http(s) URL")
+	}
+	return nil
+}
+
+// createCheckoutSession answers a hosted checkout link on this server for one customer buying
+// one plan (the product's default plan when planRef is omitted).
+func (s *Server) createCheckoutSession(w http.ResponseWriter, r *http.Request) error {
+	var in checkoutSessionInput
+	if err := decode(w, r, &in, false); err != nil {
+		return err
+	}
+	customerRef, err := alias("customerRef", in.CustomerRef, "customerId", in.CustomerID)
+	if err != nil {
+		return err
+	}
+	productRef, err := alias("productRef", in.ProductRef, "productReference", in.ProductReference)
+	if err != nil {
+		return err
+	}
+	if err := required("customerRef", customerRef); err != nil {
+		return err
+	}
+	if err := required("productRef", productRef); err != nil {
+		return err
+	}
+	if err := validReturnURL(in.ReturnURL); err != nil {
+		return err
+	}
+	ctx, merchant := r.Context(), merchantOf(r)
+	c, err := s.customerIn(ctx, merchant, customerRef, "customerRef")
+	if err != nil {
+		return err
+	}
+	prd, err := s.productIn(ctx, merchant, productRef, "productRef")
+	if err != nil {
+		return err
+	}
+	if prd.Status != domain.StatusActive {
+		return domain.Errorf(domain.CodeInvalidField, "productRef", "product %s is %s, not active", prd.Ref, prd.Status)
+	}
+	plan, err := s.planIn(ctx, merchant, prd.Ref, in.PlanRef)
+	if err != nil {
+		return err
+	}
+	if plan.Status != domain.StatusActive {
+		return domain.Errorf(domain.CodeInvalidField, "planRef", "plan %s is %s, not active", plan.Ref, plan.Status)
+	}
+	cs, err := s.store.CreateCheckoutSession(ctx, store.CheckoutSession{MerchantRef: merchant, CustomerRef: c.Ref,
+		ProductRef: prd.Ref, PlanRef: plan.Ref, ReturnURL: in.ReturnURL}, 0)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, checkoutSessionView{CheckoutSession: cs, URL: s.checkoutURL(r, cs.Ref)})
+	return nil
+}
+
+// checkoutURL is the hosted checkout page of a session (also the paywall's checkoutUrl).
+func (s *Server) checkoutURL(r *http.Request, ref string) string {
+	return s.baseURL(r) + "/checkout/" + ref
+}
+
+type customerSessionInput struct {
+	CustomerRef string `json:"customerRef"`
+	CustomerID  string `json:"customerId"`
+	ReturnURL   string `json:"returnUrl"`
+}
+
+// createCustomerSession answers a customer-portal link (it expires after 15 minutes).
+func (s *Server) createCustomerSession(w http.ResponseWriter, r *http.Request) error {
+	var in customerSessionInput
+	if err := decode(w, r, &in, false); err != nil {
+		return err
+	}
+	customerRef, err := alias("customerRef", in.CustomerRef, "customerId", in.CustomerID)
+	if err != nil {
+		return err
+	}
+	if err := required("customerRef", customerRef); err != nil {
+		return err
+	}
+	if err := validReturnURL(in.ReturnURL); err != nil {
+		return err
+	}
+	ctx, merchant := r.Context(), merchantOf(r)
+	c, err := s.customerIn(ctx, merchant, customerRef, "customerRef")
+	if err != nil {
+		return err
+	}
+	ps, err := s.store.CreateCustomerSession(ctx, store.CustomerSession{MerchantRef: merchant, CustomerRef: c.Ref, ReturnURL: in.ReturnURL}, 0)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, customerSessionView{CustomerSession: ps, URL: s.baseURL(r) + "/portal/" + ps.Ref})
+	return nil
+}
+
+// checkoutFor is a new checkout session of one plan for one customer.
+func checkoutFor(merchant, customerRef, productRef, planRef string) store.CheckoutSession {
+	return store.CheckoutSession{MerchantRef: merchant, CustomerRef: customerRef, ProductRef: productRef, PlanRef: planRef}
+}

@@ -1,0 +1,252 @@
+// Package starter is the client side of the purchase workflows and the only door to them from
+// the API, MCP and CLI: start, signal, update, query. Every call is scoped to a merchant: another
+// merchant's purchase is not found. Refusals come back as *domain.Error with the workflow's
+// person-readable message.
+package starter
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/tollgate-billing/tollgate/domain"
+	"github.com/tollgate-billing/tollgate/store"
+	"github.com/tollgate-billing/tollgate/workflows"
+)
+
+// Client starts and drives purchase workflows.
+type Client struct {
+	Temporal client.Client
+	Store    *store.Store
+	// Sandbox marks new purchases as sandbox purchases (test clock allowed); true when the
+	// payment processor is the sandbox.
+	Sandbox bool
+	// TaskQueue defaults to workflows.TaskQueue.
+	TaskQueue string
+}
+
+// New returns a Client. sandbox says whether purchases it starts are sandbox purchases.
+func New(c client.Client, st *store.Store, sandbox bool) *Client {
+	return &Client{Temporal: c, Store: st, Sandbox: sandbox, TaskQueue: workflows.TaskQueue}
+}
+
+// StartInput starts a purchase of a plan for a customer.
+type StartInput struct {
+	MerchantRef string
+	CustomerRef string
+	PlanRef     string
+	// PurchaseRef is generated when empty; pass one to make a retried start find the same purchase.
+	PurchaseRef         string
+	PreviousPurchaseRef string
+}
+
+// Start starts the purchase workflow and waits until it is activated (first payment taken,
+// trial started, or activated at zero; or expired when the first payment failed). A retried
+// start with the same PurchaseRef answers the running purchase.
+func (c *Client) Start(ctx context.Context, in StartInput) (workflows.State, error) {
+	cus, err := c.Store.GetCustomer(ctx, in.MerchantRef, in.CustomerRef)
+	if err != nil {
+		return workflows.State{}, err
+	}
+	plan, err := c.Store.GetPlan(ctx, in.MerchantRef, in.PlanRef)
+	if err != nil {
+		return workflows.State{}, err
+	}
+	if plan.Status != domain.StatusActive {
+		return workflows.State{}, domain.Errorf(domain.CodeInvalidField, "planRef", "plan %s is %s and cannot be bought", plan.Ref, plan.Status)
+	}
+	if in.PurchaseRef == "" {
+		in.PurchaseRef = domain.NewRef(domain.PrefixPurchase)
+	}
+	return c.start(ctx, workflows.PurchaseInput{PurchaseRef: in.PurchaseRef, MerchantRef: in.MerchantRef,
+		CustomerRef: cus.Ref, Plan: plan, Sandbox: c.Sandbox, PreviousPurchaseRef: in.PreviousPurchaseRef})
+}
+
+// StartOptions are the options every purchase workflow starts with: one workflow ID per
+// purchase, never reused, and a retried start attaching to the running workflow.
+func (c *Client) StartOptions(in workflows.PurchaseInput) client.StartWorkflowOptions {
+	return client.StartWorkflowOptions{
+		ID:                       workflows.WorkflowID(in.PurchaseRef),
+		TaskQueue:                c.taskQueue(),
+		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		TypedSearchAttributes: temporal.NewSearchAttributes(
+			workflows.SACustomerRef.ValueSet(in.CustomerRef), workflows.SAProductRef.ValueSet(in.Plan.ProductRef),
+			workflows.SAPlanRef.ValueSet(in.Plan.Ref), workflows.SAMerchantRef.ValueSet(in.MerchantRef),
+			workflows.SAPurchaseStatus.ValueSet(string(domain.PurchasePending))),
+		StaticSummary: fmt.Sprintf("%s buys %s (%s)", in.CustomerRef, in.Plan.Name, in.Plan.Ref),
+	}
+}
+
+// start sends the start and the activation update in one call (update-with-start).
+func (c *Client) start(ctx context.Context, in workflows.PurchaseInput) (workflows.State, error) {
+	op := c.Temporal.NewWithStartWorkflowOperation(c.StartOptions(in), workflows.PurchaseWorkflow, in)
+	h, err := c.Temporal.UpdateWithStartWorkflow(ctx, client.UpdateWithStartWorkflowOptions{
+		StartWorkflowOperation: op,
+		UpdateOptions: client.UpdateWorkflowOptions{WorkflowID: workflows.WorkflowID(in.PurchaseRef),
+			UpdateName: workflows.UpdateActivation, WaitForStage: client.WorkflowUpdateStageCompleted},
+	})
+	if err != nil {
+		return workflows.State{}, fmt.Errorf("start purchase %s: %w", in.PurchaseRef, err)
+	}
+	var s workflows.State
+	if err := h.Get(ctx, &s); err != nil {
+		return s, c.refusal(ctx, in.MerchantRef, in.PurchaseRef, "start", err)
+	}
+	return s, nil
+}
+
+func (c *Client) taskQueue() string {
+	if c.TaskQueue == "" {
+		return workflows.TaskQueue
+	}
+	return c.TaskQueue
+}
+
+// CancelRenewal cancels renewal: the purchase runs to its period end (pending cancellation), or
+// ends at once while past due or suspended.
+func (c *Client) CancelRenewal(ctx context.Context, merchant, purchaseRef, reason string) (workflows.State, error) {
+	var s workflows.State
+	err := c.update(ctx, merchant, purchaseRef, workflows.UpdateCancelRenewal, "", workflows.CancelRenewalInput{Reason: reason}, &s)
+	return s, err
+}
+
+// Reactivate undoes a cancellation before the period ends.
+func (c *Client) Reactivate(ctx context.Context, merchant, purchaseRef string) (workflows.State, error) {
+	var s workflows.State
+	err := c.update(ctx, merchant, purchaseRef, workflows.UpdateReactivateRenewal, "", workflows.ReactivateInput{}, &s)
+	return s, err
+}
+
+// Refund refunds one of the purchase's payments, fully or partly. in.RequestKey is the caller's
+// idempotency key: the same key again answers the first refund.
+func (c *Client) Refund(ctx context.Context, merchant, purchaseRef string, in workflows.RefundInput) (workflows.RefundResult, error) {
+	var r workflows.RefundResult
+	if in.RequestKey == "" {
+		return r, domain.Errorf(domain.CodeMissingField, "idempotencyKey", "a refund needs an idempotency key")
+	}
+	err := c.update(ctx, merchant, purchaseRef, workflows.UpdateRefund, "refund/"+in.RequestKey, in, &r)
+	return r, err
+}
+
+// RetryPayment charges the unpaid period of a past-due or suspended purchase now (after the
+// customer updated the card). A decline is PAYMENT_REQUIRED.
+func (c *Client) RetryPayment(ctx context.Context, merchant, purchaseRef string) (workflows.State, error) {
+	var s workflows.State
+	err := c.update(ctx, merchant, purchaseRef, workflows.UpdateRetryPayment, "", workflows.RetryPaymentInput{}, &s)
+	return s, err
+}
+
+// AdvanceClock moves a sandbox purchase's clock to `to`, playing every renewal and dunning
+// event up to it, and answers the state after.
+func (c *Client) AdvanceClock(ctx context.Context, merchant, purchaseRef string, to time.Time) (workflows.State, error) {
+	var s workflows.State
+	err := c.update(ctx, merchant, purchaseRef, workflows.UpdateAdvanceClock, "", workflows.AdvanceClockInput{To: to}, &s)
+	return s, err
+}
+
+// State answers the full state of a purchase.
+func (c *Client) State(ctx context.Context, merchant, purchaseRef string) (workflows.State, error) {
+	var s workflows.State
+	if _, err := c.Store.GetPurchase(ctx, merchant, purchaseRef); err != nil {
+		return s, err
+	}
+	v, err := c.Temporal.QueryWorkflow(ctx, workflows.WorkflowID(purchaseRef), "", workflows.QueryState)
+	if err != nil {
+		return s, c.refusal(ctx, merchant, purchaseRef, "read", err)
+	}
+	return s, v.Get(&s)
+}
+
+// ChangePlanResult is the purchase a plan switch ended and the one it started.
+type ChangePlanResult struct {
+	Previous workflows.State
+	Purchase workflows.State
+}
+
+// ChangePlan switches a purchase to another plan of its product: the old purchase expires and
+// a new one starts (and is charged) on the new plan. A retried call finishes the same switch.
+func (c *Client) ChangePlan(ctx context.Context, merchant, purchaseRef, planRef string) (ChangePlanResult, error) {
+	var res ChangePlanResult
+	plan, err := c.Store.GetPlan(ctx, merchant, planRef)
+	if err != nil {
+		return res, err
+	}
+	cur, err := c.State(ctx, merchant, purchaseRef)
+	if err != nil {
+		return res, err
+	}
+	next := cur.SuccessorRef // a retried switch continues with the purchase it already named
+	if next == "" {
+		next = domain.NewRef(domain.PrefixPurchase)
+	}
+	err = c.update(ctx, merchant, purchaseRef, workflows.UpdateChangePlan, "change-plan/"+next,
+		workflows.ChangePlanInput{NewPlan: plan, NewPurchaseRef: next}, &res.Previous)
+	if err != nil {
+		return res, err
+	}
+	res.Purchase, err = c.start(ctx, workflows.PurchaseInput{PurchaseRef: next, MerchantRef: merchant,
+		CustomerRef: cur.CustomerRef, Plan: plan, Sandbox: cur.Sandbox, PreviousPurchaseRef: purchaseRef})
+	return res, err
+}
+
+// update sends an update to a purchase of merchant and waits for its result. updateID, when
+// set, makes a retried call the same update.
+func (c *Client) update(ctx context.Context, merchant, purchaseRef, name, updateID string, arg, out any) error {
+	if _, err := c.Store.GetPurchase(ctx, merchant, purchaseRef); err != nil {
+		return err
+	}
+	h, err := c.Temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+		WorkflowID: workflows.WorkflowID(purchaseRef), UpdateID: updateID, UpdateName: name,
+		Args: []any{arg}, WaitForStage: client.WorkflowUpdateStageCompleted,
+	})
+	if err == nil {
+		err = h.Get(ctx, out)
+	}
+	if err != nil {
+		return c.refusal(ctx, merchant, purchaseRef, name, err)
+	}
+	return nil
+}
+
+// refusal turns a workflow's refusal into *domain.Error: the error type is the code, the
+// message is for people, the detail names the field. A purchase whose workflow has closed is a
+// CONFLICT told from its projection.
+func (c *Client) refusal(ctx context.Context, merchant, purchaseRef, action string, err error) error {
+	var app *temporal.ApplicationError
+	if errors.As(err, &app) && isCode(app.Type()) {
+		e := &domain.Error{Code: domain.Code(app.Type()), Message: app.Message()}
+		if app.HasDetails() {
+			_ = app.Details(&e.Field)
+		}
+		return e
+	}
+	var nf *serviceerror.NotFound
+	if errors.As(err, &nf) {
+		p, perr := c.Store.GetPurchase(ctx, merchant, purchaseRef)
+		if perr != nil {
+			return perr
+		}
+		if p.EndedAt != nil {
+			return domain.Errorf(domain.CodeConflict, "", "cannot %s: purchase %s ended (%s) on %s", action, p.Ref, p.Status,
+				p.EndedAt.UTC().Format("2006-01-02"))
+		}
+		return domain.Errorf(domain.CodeConflict, "", "cannot %s: purchase %s is %s and no longer running", action, p.Ref, p.Status)
+	}
+	return fmt.Errorf("%s purchase %s: %w", action, purchaseRef, err)
+}
+
+func isCode(t string) bool {
+	switch domain.Code(t) {
+	case domain.CodeInvalidField, domain.CodeMissingField, domain.CodeNotFound, domain.CodeAlreadyExists,
+		domain.CodePaymentRequired, domain.CodeConflict:
+		return true
+	}
+	return false
+}

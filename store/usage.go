@@ -1,0 +1,310 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/tollgate-billing/tollgate/domain"
+)
+
+// Usage events go straight to Postgres (never one workflow per event): the event row and the
+// period counter change in one statement, so they commit together.
+//
+// Which meter an event counts on (the mapping rule, documented in the API):
+//  1. an explicit meterName: a default meter, a tool:{toolName} meter or one of the merchant's
+//     custom meters (anything else is refused);
+//  2. otherwise the actionType, when it names such a meter ("tokens", "tool:search", a custom one);
+//  3. otherwise the meter of the plan that governs the customer's use of the product (the live
+//     purchase's plan, else the product's default plan);
+//  4. otherwise DefaultPlanMeter ("api_requests").
+// Only events with outcome "success" count toward the counter; the others are stored only.
+//
+// Which period a counter belongs to: the live purchase's current period when the event happened
+// at or after its start, otherwise the calendar month (UTC) of the event's timestamp.
+
+// OutcomeSuccess is the outcome that counts toward limits and billing.
+const OutcomeSuccess = "success"
+
+// MaxBulkEvents caps one bulk call.
+const MaxBulkEvents = 1000
+
+// UsageEvent is one event to record, as the API validated it.
+type UsageEvent struct {
+	CustomerRef    string // cus_ reference or the merchant's externalRef
+	ProductRef     string // optional
+	Meter          string // explicit meter; empty applies the mapping rule
+	ActionType     string
+	Units          int64
+	Outcome        string
+	IdempotencyKey string
+	OccurredAt     time.Time
+	Metadata       []byte // a JSON object, or nil
+}
+
+// Recorded is the answer for one event: its reference (the original one for a repeated
+// idempotency key) and where it was counted.
+type Recorded struct {
+	Ref            string    `json:"reference"`
+	Duplicate      bool      `json:"duplicate"`
+	CustomerRef    string    `json:"customerRef"`
+	ProductRef     string    `json:"productRef,omitempty"`
+	Meter          string    `json:"meterName"`
+	Units          int64     `json:"units"`
+	Outcome        string    `json:"outcome"`
+	IdempotencyKey string    `json:"idempotencyKey"`
+	OccurredAt     time.Time `json:"timestamp"`
+	PeriodStart    time.Time `json:"periodStart"`
+}
+
+// EventError says which event of a batch was refused, so the API can name it.
+type EventError struct {
+	Index int
+	Err   *domain.Error
+}
+
+func (e *EventError) Error() string { return fmt.Sprintf("event %d: %v", e.Index, e.Err) }
+func (e *EventError) Unwrap() error { return e.Err }
+
+// recordSQL records a batch of events (one or up to MaxBulkEvents) in one statement, hence one
+// transaction and one round trip: resolve each distinct customer/product pair once (customer by
+// cus_ or externalRef, live purchase, plan meter), apply the meter rule, refuse the whole batch
+// when any event is invalid, insert the events (a taken idempotency key is skipped), then add
+// the inserted successful units to their counters in a fixed order (no deadlocks between
+// concurrent batches).
+const recordSQL = `
+WITH input AS (
+  SELECT * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::text[],
+                       $9::text[], $10::timestamptz[], $11::text[])
+    WITH ORDINALITY AS t(id, customer_ref, product_ref, meter, action_type, units, outcome, idempotency_key,
+                         occurred_at, metadata, ord)
+), pairs AS (
+  SELECT DISTINCT customer_ref, product_ref FROM input
+), resolved AS MATERIALIZED (
+  SELECT pr.customer_ref, pr.product_ref, c.id AS customer_id,
+    (pr.product_ref = '' OR EXISTS (SELECT 1 FROM products p WHERE p.merchant_id = $1 AND p.id = pr.product_ref
+                                    AND p.deleted_at IS NULL)) AS product_ok,
+    pu.current_period_start AS purchase_start,
+    coalesce(nullif((SELECT pl.meter_name FROM plans pl WHERE pl.id = coalesce(pu.plan_id,
+        (SELECT d.id FROM plans d WHERE d.merchant_id = $1 AND d.product_id = pr.product_ref AND d.is_default
+         AND d.deleted_at IS NULL))), ''), $13) AS plan_meter
+  FROM pairs pr
+  CROSS JOIN LATERAL (SELECT coalesce(
+      (SELECT cu.id FROM customers cu WHERE cu.id = pr.customer_ref AND cu.merchant_id = $1 AND cu.deleted_at IS NULL),
+      (SELECT cu.id FROM customers cu WHERE cu.merchant_id = $1 AND cu.external_ref = pr.customer_ref
+       AND cu.deleted_at IS NULL)) AS id) c
+  LEFT JOIN LATERAL (SELECT p.plan_id, p.current_period_start FROM purchases p
+      WHERE p.customer_id = c.id AND p.product_id = pr.product_ref AND p.merchant_id = $1
+      AND p.status IN ('pending','trialing','active','past_due','suspended')
+      ORDER BY p.created_at DESC, p.id DESC LIMIT 1) pu ON true
+), evs AS (
+  SELECT i.*, r.customer_id, r.product_ok,
+    (i.meter = '' OR i.meter = ANY($12::text[]) OR i.meter LIKE 'tool:_%'
+      OR EXISTS (SELECT 1 FROM meters m WHERE m.merchant_id = $1 AND m.name = i.meter)) AS meter_ok,
+    CASE WHEN i.meter <> '' THEN i.meter
+         WHEN i.action_type = ANY($12::text[]) OR i.action_type LIKE 'tool:_%'
+           OR EXISTS (SELECT 1 FROM meters m WHERE m.merchant_id = $1 AND m.name = i.action_type) THEN i.action_type
+         ELSE r.plan_meter END AS meter_name,
+    CASE WHEN r.purchase_start IS NOT NULL AND i.occurred_at >= r.purchase_start THEN r.purchase_start
+         ELSE date_trunc('month', i.occurred_at, 'UTC') END AS period_start
+  FROM input i JOIN resolved r USING (customer_ref, product_ref)
+), refused AS (
+  SELECT 1 FROM evs WHERE customer_id IS NULL OR NOT product_ok OR NOT meter_ok LIMIT 1
+), ins AS (
+  INSERT INTO usage_events (id, merchant_id, customer_id, product_id, meter_name, action_type, units, outcome,
+                            idempotency_key, occurred_at, metadata)
+  SELECT id, $1, customer_id, product_ref, meter_name, action_type, units, outcome, idempotency_key, occurred_at,
+         nullif(metadata, '')::jsonb
+  FROM evs WHERE NOT EXISTS (SELECT 1 FROM refused) ORDER BY ord
+  ON CONFLICT (merchant_id, idempotency_key) DO NOTHING
+  RETURNING id
+), counted AS (
+  INSERT INTO usage_counters AS uc (merchant_id, customer_id, product_id, meter_name, period_start, units)
+  SELECT $1, e.customer_id, e.product_ref, e.meter_name, e.period_start, sum(e.units)
+  FROM evs e JOIN ins ON ins.id = e.id WHERE e.outcome = 'success'
+  GROUP BY e.customer_id, e.product_ref, e.meter_name, e.period_start
+  ORDER BY 2, 3, 4, 5
+  ON CONFLICT (merchant_id, customer_id, product_id, meter_name, period_start)
+  DO UPDATE SET units = uc.units + EXCLUDED.units, updated_at = now()
+)
+SELECT e.ord, coalesce(e.customer_id, ''), e.product_ok, e.meter_ok, e.meter_name, e.period_start,
+       ins.id IS NOT NULL,
+       CASE WHEN ins.id IS NULL THEN (SELECT o.id FROM usage_events o WHERE o.merchant_id = $1
+                                      AND o.idempotency_key = e.idempotency_key) END
+FROM evs e LEFT JOIN ins ON ins.id = e.id ORDER BY e.ord`
+
+// RecordUsage records events for merchant atomically: either every event is stored and counted
+// (a repeated idempotency key counts once and answers with the original reference) or, when
+// one is invalid (unknown customer, product or meter), nothing is and the error names it.
+func (s *Store) RecordUsage(ctx context.Context, merchant string, events []UsageEvent) ([]Recorded, error) {
+	if len(events) == 0 {
+		return nil, nil
+	}
+	n := len(events)
+	ids, customers, products, meters, actions := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	units, outcomes, keys, meta := make([]int64, n), make([]string, n), make([]string, n), make([]string, n)
+	at := make([]time.Time, n)
+	for i, e := range events {
+		ids[i] = domain.NewRef(domain.PrefixUsage)
+		customers[i], products[i], meters[i], actions[i] = e.CustomerRef, e.ProductRef, e.Meter, e.ActionType
+		units[i], outcomes[i], keys[i], meta[i], at[i] = e.Units, e.Outcome, e.IdempotencyKey, string(e.Metadata), e.OccurredAt
+	}
+	var out []Recorded
+	err := retryConflicts(ctx, func() error {
+		rows, err := s.Pool.Query(ctx, recordSQL, merchant, ids, customers, products, meters, actions, units, outcomes,
+			keys, at, meta, domain.DefaultMeters, DefaultPlanMeter)
+		if err != nil {
+			return err
+		}
+		out = make([]Recorded, n)
+		var refusal error
+		var missing []int
+		for rows.Next() {
+			var ord int
+			var r Recorded
+			var productOK, meterOK, inserted bool
+			var original *string
+			if err := rows.Scan(&ord, &r.CustomerRef, &productOK, &meterOK, &r.Meter, &r.PeriodStart, &inserted, &original); err != nil {
+				return err
+			}
+			i := ord - 1
+			e := events[i]
+			switch {
+			case refusal != nil:
+			case r.CustomerRef == "":
+				refusal = &EventError{i, &domain.Error{Code: domain.CodeNotFound, Field: "customerRef",
+					Message: fmt.Sprintf("customer %q not found", e.CustomerRef)}}
+			case !productOK:
+				refusal = &EventError{i, &domain.Error{Code: domain.CodeNotFound, Field: "productRef",
+					Message: fmt.Sprintf("product %q not found", e.ProductRef)}}
+			case !meterOK:
+				refusal = &EventError{i, &domain.Error{Code: domain.CodeInvalidField, Field: "meterName",
+					Message: fmt.Sprintf("meter %q does not exist: use a default meter (%v), tool:{toolName}, or create it with POST /v1/meters", e.Meter, domain.DefaultMeters)}}
+			}
+			r.Units, r.Outcome, r.IdempotencyKey, r.OccurredAt, r.ProductRef = e.Units, e.Outcome, e.IdempotencyKey, e.OccurredAt, e.ProductRef
+			switch {
+			case inserted:
+				r.Ref = ids[i]
+			case original != nil:
+				r.Ref, r.Duplicate = *original, true
+			default: // repeated inside this batch, or committed by another request after our snapshot
+				r.Duplicate = true
+				missing = append(missing, i)
+			}
+			out[i] = r
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		if refusal != nil {
+			return refusal
+		}
+		return s.fillOriginals(ctx, merchant, out, missing)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// fillOriginals finds the original reference of duplicates the recording statement could not
+// see: earlier in the same batch, or inserted concurrently by another request.
+func (s *Store) fillOriginals(ctx context.Context, merchant string, out []Recorded, missing []int) error {
+	if len(missing) == 0 {
+		return nil
+	}
+	first := map[string]string{}
+	for _, r := range out {
+		if r.Ref != "" {
+			if _, ok := first[r.IdempotencyKey]; !ok {
+				first[r.IdempotencyKey] = r.Ref
+			}
+		}
+	}
+	var ask []string
+	for _, i := range missing {
+		if ref, ok := first[out[i].IdempotencyKey]; ok {
+			out[i].Ref = ref
+		} else {
+			ask = append(ask, out[i].IdempotencyKey)
+		}
+	}
+	if len(ask) == 0 {
+		return nil
+	}
+	rows, err := s.Pool.Query(ctx, `SELECT idempotency_key, id FROM usage_events WHERE merchant_id = $1
+		AND idempotency_key = ANY($2)`, merchant, ask)
+	if err != nil {
+		return err
+	}
+	found := map[string]string{}
+	for rows.Next() {
+		var k, id string
+		if err := rows.Scan(&k, &id); err != nil {
+			return err
+		}
+		found[k] = id
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, i := range missing {
+		if out[i].Ref == "" {
+			out[i].Ref = found[out[i].IdempotencyKey]
+		}
+		if out[i].Ref == "" { // the other request rolled back: record this one after all
+			return errRetry
+		}
+	}
+	return nil
+}
+
+var errRetry = errors.New("usage: retry the batch")
+
+// retryConflicts reruns fn after a deadlock or serialization failure between concurrent batches
+// (safe: the statement is idempotent by key), a few times.
+func retryConflicts(ctx context.Context, fn func() error) error {
+	var err error
+	for attempt := 0; attempt < 4; attempt++ {
+		err = fn()
+		var pg *pgconn.PgError
+		if errors.Is(err, errRetry) || (errors.As(err, &pg) && (pg.Code == "40P01" || pg.Code == "40001")) {
+			if ctx.Err() != nil {
+				return err
+			}
+			time.Sleep(time.Duration(attempt+1) * 5 * time.Millisecond)
+			continue
+		}
+		return err
+	}
+	return err
+}
+
+// UsageForPeriod is the number of successful units counted for a customer's product on meter
+// in the period that starts at periodStart (the renewal bills max(0, used - freeUnits) from it).
+// An empty meter is DefaultPlanMeter, as for plans.
+func (s *Store) UsageForPeriod(ctx context.Context, merchant, customer, product, meter string, periodStart time.Time) (int64, error) {
+	if meter == "" {
+		meter = DefaultPlanMeter
+	}
+	var units int64
+	err := s.Pool.QueryRow(ctx, `SELECT units FROM usage_counters WHERE merchant_id = $1 AND customer_id = $2
+		AND product_id = $3 AND meter_name = $4 AND period_start = $5`, merchant, customer, product, meter, periodStart).Scan(&units)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("usage for period: %w", err)
+	}
+	return units, nil
+}
+
+// MonthStart is the calendar month (UTC) a usage event without a purchase period counts in.
+func MonthStart(t time.Time) time.Time {
+	y, m, _ := t.UTC().Date()
+	return time.Date(y, m, 1, 0, 0, 0, 0, time.UTC)
+}

@@ -1,0 +1,272 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/tollgate-billing/tollgate/domain"
+)
+
+// LimitState is everything check_limits needs, read in one round trip: the customer, the
+// purchase that governs the product (or none), the plan (the purchase's, else the product's
+// default), the meter, the period and the units counted in it.
+type LimitState struct {
+	CustomerRef string
+	ProductRef  string
+	// Purchase is the customer's newest live purchase of the product; empty when none.
+	PurchaseRef    string
+	PurchaseStatus domain.PurchaseStatus
+	// Plan is the purchase's plan, or the product's default plan when there is no purchase;
+	// PlanRef is empty when the product has neither.
+	PlanRef string
+	// DefaultPlanRef is the product's default plan: what a blocked customer is sent to buy.
+	DefaultPlanRef string
+	PlanType       domain.PlanType
+	PlanMeter      string
+	FreeUnits      int64
+	Limit          *int64
+	Meter          string
+	PeriodStart    time.Time
+	PeriodEnd      *time.Time
+	Used           int64
+}
+
+// Verdict is the answer of a limit check.
+type Verdict struct {
+	WithinLimits bool
+	// Limit is the most units the period admits; nil means unlimited.
+	Limit     *int64
+	Remaining *int64
+	// Reason says why a check is blocked: no_purchase, limit_reached, purchase_<status>, no_plan.
+	Reason string
+	// CheckoutPlan is the plan a blocked customer should buy: the product's default plan, else
+	// the plan of the customer's purchase.
+	CheckoutPlan string
+}
+
+const limitStateSQL = `
+WITH c AS (
+  SELECT coalesce(
+    (SELECT cu.id FROM customers cu WHERE cu.id = $2 AND cu.merchant_id = $1 AND cu.deleted_at IS NULL),
+    (SELECT cu.id FROM customers cu WHERE cu.merchant_id = $1 AND cu.external_ref = $2 AND cu.deleted_at IS NULL)) AS id
+), pu AS (
+  SELECT p.id, p.status, p.plan_id, p.current_period_start, p.current_period_end FROM purchases p, c
+  WHERE p.customer_id = c.id AND p.product_id = $3 AND p.merchant_id = $1
+  AND p.status IN ('pending','trialing','active','past_due','suspended')
+  ORDER BY p.created_at DESC, p.id DESC LIMIT 1
+), pl AS (
+  SELECT pl.id, pl.type, pl.free_units, pl.usage_limit, pl.meter_name FROM plans pl
+  WHERE pl.merchant_id = $1 AND pl.id = coalesce((SELECT plan_id FROM pu),
+    (SELECT d.id FROM plans d WHERE d.merchant_id = $1 AND d.product_id = $3 AND d.is_default AND d.deleted_at IS NULL))
+), k AS (
+  SELECT CASE WHEN $4 <> '' THEN $4
+              WHEN $6 <> '' AND ($6 = ANY($7::text[]) OR $6 LIKE 'tool:_%'
+                OR EXISTS (SELECT 1 FROM meters m WHERE m.merchant_id = $1 AND m.name = $6)) THEN $6
+              ELSE coalesce(nullif((SELECT meter_name FROM pl), ''), $5) END AS meter,
+         coalesce((SELECT current_period_start FROM pu), date_trunc('month', now(), 'UTC')) AS period_start
+)
+SELECT coalesce(c.id, ''),
+  EXISTS (SELECT 1 FROM products p WHERE p.merchant_id = $1 AND p.id = $3 AND p.deleted_at IS NULL),
+  coalesce(pu.id, ''), coalesce(pu.status, ''), pu.current_period_end,
+  coalesce(pl.id, ''), coalesce(pl.type, ''), coalesce(pl.free_units, 0), pl.usage_limit, coalesce(pl.meter_name, ''),
+  k.meter, k.period_start,
+  ($4 = '' OR $4 = ANY($7::text[]) OR $4 LIKE 'tool:_%' OR EXISTS (SELECT 1 FROM meters m WHERE m.merchant_id = $1 AND m.name = $4)),
+  coalesce((SELECT d.id FROM plans d WHERE d.merchant_id = $1 AND d.product_id = $3 AND d.is_default AND d.deleted_at IS NULL), ''),
+  coalesce((SELECT uc.units FROM usage_counters uc WHERE uc.merchant_id = $1 AND uc.customer_id = c.id
+    AND uc.product_id = $3 AND uc.meter_name = k.meter AND uc.period_start = k.period_start), 0)
+FROM c CROSS JOIN k LEFT JOIN pu ON true LEFT JOIN pl ON true`
+
+// LimitState reads the state of customerRef's use of productRef on a meter chosen by the
+// mapping rule of usage events (explicit meter, else actionType when it names a meter, else the
+// plan's meter). An unknown customer or product is RESOURCE_NOT_FOUND, an unknown meter
+// INVALID_FIELD.
+func (s *Store) LimitState(ctx context.Context, merchant, customerRef, productRef, meter, actionType string) (LimitState, error) {
+	st := LimitState{ProductRef: productRef}
+	var productOK, meterOK bool
+	var status, typ string
+	err := s.Pool.QueryRow(ctx, limitStateSQL, merchant, customerRef, productRef, meter, DefaultPlanMeter, actionType,
+		domain.DefaultMeters).Scan(
+		&st.CustomerRef, &productOK, &st.PurchaseRef, &status, &st.PeriodEnd, &st.PlanRef, &typ, &st.FreeUnits,
+		&st.Limit, &st.PlanMeter, &st.Meter, &st.PeriodStart, &meterOK, &st.DefaultPlanRef, &st.Used)
+	if err != nil {
+		return st, fmt.Errorf("limit state: %w", err)
+	}
+	st.PurchaseStatus, st.PlanType = domain.PurchaseStatus(status), domain.PlanType(typ)
+	if st.PlanMeter == "" {
+		st.PlanMeter = DefaultPlanMeter // what events without a meter count on
+	}
+	switch {
+	case st.CustomerRef == "":
+		return st, &domain.Error{Code: domain.CodeNotFound, Field: "customerRef", Message: fmt.Sprintf("customer %q not found", customerRef)}
+	case !productOK:
+		return st, &domain.Error{Code: domain.CodeNotFound, Field: "productRef", Message: fmt.Sprintf("product %q not found", productRef)}
+	case !meterOK:
+		return st, &domain.Error{Code: domain.CodeInvalidField, Field: "meterName", Message: fmt.Sprintf("meter %q does not exist", meter)}
+	}
+	if st.PurchaseRef == "" {
+		end := st.PeriodStart.UTC().AddDate(0, 1, 0)
+		st.PeriodEnd = &end
+	}
+	return st, nil
+}
+
+// HasAccess reports whether the purchase grants access (trialing, active, past due in grace).
+func (st LimitState) HasAccess() bool {
+	return st.PurchaseRef != "" && st.PurchaseStatus.HasAccess()
+}
+
+// EffectiveLimit is the most units the period admits on st.Meter; nil means unlimited.
+//
+// With a purchase that grants access: the plan's limit when set; usage-based and hybrid plans
+// are otherwise unlimited (units beyond freeUnits are billed at renewal); other plans cap at
+// their freeUnits when they have some. A plan limits only its own meter.
+// Without such a purchase the product's default plan gives a free allowance of its freeUnits
+// (SolvaPay's free tier: "87 of 100 free requests"); a default plan of type free admits up to
+// its limit, else its freeUnits, else without limit. Past the allowance the customer must buy.
+func (st LimitState) EffectiveLimit() *int64 {
+	if !st.HasAccess() {
+		switch {
+		case st.PlanRef == "":
+			return int64p(int64(0))
+		case st.PlanType == domain.PlanFree && st.Meter == st.PlanMeter && st.Limit != nil:
+			return st.Limit
+		case st.PlanType == domain.PlanFree && st.FreeUnits == 0:
+			return nil
+		default:
+			return int64p(st.FreeUnits)
+		}
+	}
+	if st.Meter != st.PlanMeter {
+		return nil
+	}
+	switch {
+	case st.Limit != nil:
+		return st.Limit
+	case st.PlanType == domain.PlanUsageBased || st.PlanType == domain.PlanHybrid:
+		return nil
+	case st.FreeUnits > 0:
+		return int64p(st.FreeUnits)
+	}
+	return nil
+}
+
+// Evaluate decides whether units more may be used now.
+func (st LimitState) Evaluate(units int64) Verdict {
+	v := Verdict{Limit: st.EffectiveLimit()}
+	if v.Limit != nil {
+		v.Remaining = int64p(max(0, *v.Limit-st.Used))
+	}
+	v.WithinLimits = v.Limit == nil || st.Used+units <= *v.Limit
+	switch {
+	case v.WithinLimits:
+	case st.PlanRef == "":
+		v.Reason = "no_plan"
+	case st.PurchaseRef != "" && !st.HasAccess():
+		v.Reason = "purchase_" + string(st.PurchaseStatus)
+	case !st.HasAccess() && st.FreeUnits == 0:
+		v.Reason = "no_purchase"
+	default:
+		v.Reason = "limit_reached"
+	}
+	if !v.WithinLimits {
+		v.CheckoutPlan = st.DefaultPlanRef
+		if v.CheckoutPlan == "" {
+			v.CheckoutPlan = st.PlanRef
+		}
+	}
+	return v
+}
+
+func int64p(v int64) *int64 { return &v }
+
+// consumeSQL records one event only when the counter admits its units, in one statement: the
+// event insert claims the idempotency key (a repeat answers with the original and consumes
+// nothing), the counter upsert is conditional (its row lock serialises racing consumers, and
+// the condition is re-checked on the newest row), and when the counter refuses, the final
+// select raises TGL01, which rolls the inserted event back.
+const consumeSQL = `
+WITH ins AS (
+  INSERT INTO usage_events (id, merchant_id, customer_id, product_id, meter_name, action_type, units, outcome,
+                            idempotency_key, occurred_at, metadata)
+  VALUES ($1, $2, $3, $4, $5, $6, $7, 'success', $8, $9, nullif($10, '')::jsonb)
+  ON CONFLICT (merchant_id, idempotency_key) DO NOTHING
+  RETURNING id
+), counted AS (
+  INSERT INTO usage_counters AS uc (merchant_id, customer_id, product_id, meter_name, period_start, units)
+  SELECT $2, $3, $4, $5, $11, $7 FROM ins WHERE $12::bigint IS NULL OR $7 <= $12::bigint
+  ON CONFLICT (merchant_id, customer_id, product_id, meter_name, period_start)
+  DO UPDATE SET units = uc.units + EXCLUDED.units, updated_at = now()
+  WHERE $12::bigint IS NULL OR uc.units + EXCLUDED.units <= $12::bigint
+  RETURNING units
+)
+SELECT (SELECT id FROM ins),
+  (SELECT units FROM counted),
+  CASE WHEN EXISTS (SELECT 1 FROM ins) AND NOT EXISTS (SELECT 1 FROM counted) THEN tollgate_usage_limit_exceeded() END,
+  (SELECT o.id FROM usage_events o WHERE o.merchant_id = $2 AND o.idempotency_key = $8)`
+
+// ErrLimitExceeded is the refusal of a consume that would pass the limit.
+var ErrLimitExceeded = domain.Errorf(domain.CodePaymentRequired, "units", "usage limit reached for this period")
+
+// ConsumeUsage checks and records one successful event atomically against st (read by
+// LimitState just before): it never admits more than limit units in the period, however many
+// clients race. A refused event is not stored. used is the counter after the event.
+func (s *Store) ConsumeUsage(ctx context.Context, merchant string, st LimitState, e UsageEvent, limit *int64) (rec Recorded, used int64, err error) {
+	rec = Recorded{CustomerRef: st.CustomerRef, ProductRef: st.ProductRef, Meter: st.Meter, Units: e.Units,
+		Outcome: OutcomeSuccess, IdempotencyKey: e.IdempotencyKey, OccurredAt: e.OccurredAt, PeriodStart: st.PeriodStart}
+	id := domain.NewRef(domain.PrefixUsage)
+	var inserted, original *string
+	var counter *int64
+	var raised *bool
+	err = retryConflicts(ctx, func() error {
+		return s.Pool.QueryRow(ctx, consumeSQL, id, merchant, st.CustomerRef, st.ProductRef, st.Meter, e.ActionType,
+			e.Units, e.IdempotencyKey, e.OccurredAt, string(e.Metadata), st.PeriodStart, limit).
+			Scan(&inserted, &counter, &raised, &original)
+	})
+	var pg *pgconn.PgError
+	if errors.As(err, &pg) && pg.Code == "TGL01" {
+		return rec, st.Used, ErrLimitExceeded
+	}
+	if err != nil {
+		return rec, 0, fmt.Errorf("consume usage: %w", err)
+	}
+	switch {
+	case inserted != nil:
+		rec.Ref = *inserted
+		if counter != nil {
+			used = *counter
+		}
+	case original != nil:
+		rec.Ref, rec.Duplicate = *original, true
+		used = st.Used
+	default: // the original was committed after our snapshot
+		rec.Duplicate = true
+		used = st.Used
+		err = s.Pool.QueryRow(ctx, `SELECT id FROM usage_events WHERE merchant_id = $1 AND idempotency_key = $2`,
+			merchant, e.IdempotencyKey).Scan(&rec.Ref)
+	}
+	return rec, used, err
+}
+
+// CheckoutForLimits returns an open checkout session for a blocked customer: one that is still
+// open for at least an hour is reused, so a client hammering a blocked check does not fill the
+// table with sessions.
+func (s *Store) CheckoutForLimits(ctx context.Context, merchant, customer, product, plan string) (CheckoutSession, error) {
+	var cs CheckoutSession
+	err := s.Pool.QueryRow(ctx, `SELECT id, expires_at, created_at FROM checkout_sessions
+		WHERE customer_id = $2 AND product_id = $3 AND plan_id = $4 AND status = 'open' AND merchant_id = $1
+		AND expires_at > now() + interval '1 hour' AND return_url = '' ORDER BY expires_at DESC LIMIT 1`,
+		merchant, customer, product, plan).Scan(&cs.Ref, &cs.ExpiresAt, &cs.CreatedAt)
+	if err == nil {
+		cs.MerchantRef, cs.CustomerRef, cs.ProductRef, cs.PlanRef, cs.Status = merchant, customer, product, plan, "open"
+		return cs, nil
+	}
+	if !errors.Is(err, pgx.ErrNoRows) {
+		return cs, fmt.Errorf("find checkout session: %w", err)
+	}
+	return s.CreateCheckoutSession(ctx, CheckoutSession{MerchantRef: merchant, CustomerRef: customer, ProductRef: product, PlanRef: plan}, 0)
+}

@@ -1,0 +1,226 @@
+package store_test
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/tollgate-billing/tollgate/domain"
+	"github.com/tollgate-billing/tollgate/internal/testenv"
+	"github.com/tollgate-billing/tollgate/store"
+)
+
+// usageCatalog is a merchant with a customer (externalRef user_123), a product and a default
+// plan of 100 free units limited to 100 on the "requests" meter.
+func usageCatalog(t *testing.T, st *store.Store) (merchant string, c domain.Customer, prd domain.Product, pln domain.Plan) {
+	t.Helper()
+	ctx := context.Background()
+	merchant, _ = testenv.Merchant(t, st, "M")
+	c, err := st.CreateCustomer(ctx, domain.Customer{MerchantRef: merchant, Email: "bob@startup.io", ExternalRef: "user_123"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	prd, err = st.CreateProduct(ctx, domain.Product{MerchantRef: merchant, Name: "support-bot"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	limit := int64(100)
+	pln, err = st.CreatePlan(ctx, domain.Plan{MerchantRef: merchant, ProductRef: prd.Ref, Name: "Free", Type: domain.PlanFree,
+		FreeUnits: 100, Limit: &limit, Meter: "requests"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return merchant, c, prd, pln
+}
+
+func event(customer, product, key string, units int64) store.UsageEvent {
+	return store.UsageEvent{CustomerRef: customer, ProductRef: product, ActionType: "api_call", Units: units,
+		Outcome: store.OutcomeSuccess, IdempotencyKey: key, OccurredAt: time.Now()}
+}
+
+func TestRecordUsageCountsOnceAndMapsMeters(t *testing.T) {
+	ctx := context.Background()
+	st := testenv.Postgres(t)
+	m, c, prd, _ := usageCatalog(t, st)
+
+	// by cus_ and by externalRef, api_call maps to the plan's meter
+	got, err := st.RecordUsage(ctx, m, []store.UsageEvent{event(c.Ref, prd.Ref, "k1", 80), event("user_123", prd.Ref, "k2", 7)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got[0].Meter != "requests" || got[1].CustomerRef != c.Ref || got[0].Duplicate || got[0].Ref == got[1].Ref {
+		t.Fatalf("recorded: %+v", got)
+	}
+	// a retry of k1 (and a repeat inside one batch) counts once and answers the original
+	again, err := st.RecordUsage(ctx, m, []store.UsageEvent{event(c.Ref, prd.Ref, "k1", 80), event(c.Ref, prd.Ref, "k3", 0), event(c.Ref, prd.Ref, "k3", 0)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !again[0].Duplicate || again[0].Ref != got[0].Ref || again[1].Duplicate || !again[2].Duplicate || again[2].Ref != again[1].Ref {
+		t.Fatalf("retry: %+v", again)
+	}
+	ls, err := st.LimitState(ctx, m, "user_123", prd.Ref, "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := ls.Evaluate(1)
+	if ls.Used != 87 || ls.Meter != "requests" || !v.WithinLimits || *v.Limit != 100 || *v.Remaining != 13 {
+		t.Fatalf("state %+v verdict %+v", ls, v)
+	}
+	n, err := st.UsageForPeriod(ctx, m, c.Ref, prd.Ref, "requests", store.MonthStart(time.Now()))
+	if err != nil || n != 87 {
+		t.Fatalf("UsageForPeriod = %d, %v", n, err)
+	}
+
+	// actionType naming a meter, tool meters, failures stored but not counted
+	tok := event(c.Ref, prd.Ref, "k4", 500)
+	tok.ActionType = "tokens"
+	tool := event(c.Ref, prd.Ref, "k5", 1)
+	tool.ActionType = "tool:search"
+	failed := event(c.Ref, prd.Ref, "k6", 5)
+	failed.Outcome = "error"
+	got, err = st.RecordUsage(ctx, m, []store.UsageEvent{tok, tool, failed})
+	if err != nil || got[0].Meter != "tokens" || got[1].Meter != "tool:search" || got[2].Meter != "requests" {
+		t.Fatalf("meters: %v %+v", err, got)
+	}
+	if n, _ := st.UsageForPeriod(ctx, m, c.Ref, prd.Ref, "requests", store.MonthStart(time.Now())); n != 87 {
+		t.Fatalf("a failed call counted: %d", n)
+	}
+
+	// an unknown customer or meter refuses the whole batch and names the event
+	bad := event(c.Ref, prd.Ref, "k7", 1)
+	bad.Meter = "nope"
+	_, err = st.RecordUsage(ctx, m, []store.UsageEvent{event(c.Ref, prd.Ref, "k8", 1), bad})
+	if ee, ok := err.(*store.EventError); !ok || ee.Index != 1 || ee.Err.Field != "meterName" {
+		t.Fatalf("bad meter: %v", err)
+	}
+	_, err = st.RecordUsage(ctx, m, []store.UsageEvent{event("cus_nobody", prd.Ref, "k9", 1)})
+	if domain.ErrorCode(err) != domain.CodeNotFound {
+		t.Fatalf("unknown customer: %v", err)
+	}
+	if n, _ := st.UsageForPeriod(ctx, m, c.Ref, prd.Ref, "requests", store.MonthStart(time.Now())); n != 87 {
+		t.Fatalf("a refused batch counted: %d", n)
+	}
+	// another merchant cannot record on this customer
+	other, _ := testenv.Merchant(t, st, "Other")
+	if _, err := st.RecordUsage(ctx, other, []store.UsageEvent{event(c.Ref, "", "k1", 1)}); domain.ErrorCode(err) != domain.CodeNotFound {
+		t.Fatalf("cross-merchant: %v", err)
+	}
+}
+
+func TestUsageCountsInThePurchasePeriod(t *testing.T) {
+	ctx := context.Background()
+	st := testenv.Postgres(t)
+	m, c, prd, _ := usageCatalog(t, st)
+	limit := int64(1000)
+	paid, err := st.CreatePlan(ctx, domain.Plan{MerchantRef: m, ProductRef: prd.Ref, Name: "PAYG", Type: domain.PlanUsageBased,
+		BillingCycle: domain.CycleMonthly, FreeUnits: 10, UnitPrice: 2, Limit: &limit, Meter: "api_calls"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now().Add(-48 * time.Hour).UTC().Truncate(time.Microsecond)
+	end := start.AddDate(0, 1, 0)
+	if _, err := st.UpsertPurchase(ctx, domain.Purchase{Ref: domain.NewRef("pur"), MerchantRef: m, CustomerRef: c.Ref,
+		ProductRef: prd.Ref, PlanRef: paid.Ref, Status: domain.PurchaseActive, Currency: "USD",
+		CurrentPeriodStart: &start, CurrentPeriodEnd: &end, Seq: 1}); err != nil {
+		t.Fatal(err)
+	}
+	old := event(c.Ref, prd.Ref, "before", 3)
+	old.OccurredAt = start.Add(-time.Hour)
+	got, err := st.RecordUsage(ctx, m, []store.UsageEvent{event(c.Ref, prd.Ref, "now", 25), old})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !got[0].PeriodStart.Equal(start) || got[0].Meter != "api_calls" || !got[1].PeriodStart.Equal(store.MonthStart(old.OccurredAt)) {
+		t.Fatalf("periods: %+v", got)
+	}
+	ls, err := st.LimitState(ctx, m, c.Ref, prd.Ref, "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := ls.Evaluate(1)
+	if ls.Used != 25 || !ls.PeriodStart.Equal(start) || !ls.PeriodEnd.Equal(end) || *v.Limit != 1000 || !v.WithinLimits {
+		t.Fatalf("state %+v verdict %+v", ls, v)
+	}
+}
+
+func TestConsumeNeverPassesTheLimit(t *testing.T) {
+	ctx := context.Background()
+	st := testenv.Postgres(t)
+	m, c, prd, _ := usageCatalog(t, st)
+	if _, err := st.RecordUsage(ctx, m, []store.UsageEvent{event(c.Ref, prd.Ref, "base", 90)}); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	admitted, refused := 0, 0
+	for i := range 50 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ls, err := st.LimitState(ctx, m, c.Ref, prd.Ref, "", "")
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			_, _, err = st.ConsumeUsage(ctx, m, ls, event(c.Ref, prd.Ref, fmt.Sprint("c", i), 1), ls.EffectiveLimit())
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case err == nil:
+				admitted++
+			case err == store.ErrLimitExceeded:
+				refused++
+			default:
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	if admitted != 10 || refused != 40 {
+		t.Fatalf("admitted %d, refused %d", admitted, refused)
+	}
+	var events int
+	if err := st.Pool.QueryRow(ctx, `SELECT count(*) FROM usage_events WHERE merchant_id = $1`, m).Scan(&events); err != nil || events != 11 {
+		t.Fatalf("events stored: %d %v", events, err)
+	}
+	ls, _ := st.LimitState(ctx, m, c.Ref, prd.Ref, "", "")
+	if ls.Used != 100 {
+		t.Fatalf("used %d", ls.Used)
+	}
+	// a repeated key answers the original and consumes nothing, even at the limit
+	rec, _, err := st.ConsumeUsage(ctx, m, ls, event(c.Ref, prd.Ref, "c0", 1), ls.EffectiveLimit())
+	if err != nil && err != store.ErrLimitExceeded {
+		t.Fatal(err)
+	}
+	_ = rec
+}
+
+func TestLimitVerdicts(t *testing.T) {
+	l := func(n int64) *int64 { return &n }
+	cases := []struct {
+		name   string
+		st     store.LimitState
+		within bool
+		limit  *int64
+		reason string
+	}{
+		{"free tier of the default plan", store.LimitState{PlanRef: "pln", PlanType: domain.PlanRecurring, FreeUnits: 100, Meter: "m", PlanMeter: "m", Used: 99}, true, l(100), ""},
+		{"free tier used up", store.LimitState{PlanRef: "pln", PlanType: domain.PlanRecurring, FreeUnits: 100, Meter: "m", PlanMeter: "m", Used: 100}, false, l(100), "limit_reached"},
+		{"no allowance", store.LimitState{PlanRef: "pln", PlanType: domain.PlanRecurring, Meter: "m", PlanMeter: "m"}, false, l(0), "no_purchase"},
+		{"no plan at all", store.LimitState{}, false, l(0), "no_plan"},
+		{"free plan without limits", store.LimitState{PlanRef: "pln", PlanType: domain.PlanFree, Meter: "m", PlanMeter: "m", Used: 1e6}, true, nil, ""},
+		{"PAYG purchase", store.LimitState{PurchaseRef: "pur", PurchaseStatus: domain.PurchaseActive, PlanRef: "pln", PlanType: domain.PlanUsageBased, FreeUnits: 10, Meter: "m", PlanMeter: "m", Used: 1e6}, true, nil, ""},
+		{"hard limit", store.LimitState{PurchaseRef: "pur", PurchaseStatus: domain.PurchaseActive, PlanRef: "pln", PlanType: domain.PlanHybrid, Limit: l(50), Meter: "m", PlanMeter: "m", Used: 50}, false, l(50), "limit_reached"},
+		{"other meter is not limited", store.LimitState{PurchaseRef: "pur", PurchaseStatus: domain.PurchaseActive, PlanRef: "pln", PlanType: domain.PlanHybrid, Limit: l(50), Meter: "tokens", PlanMeter: "m", Used: 50}, true, nil, ""},
+		{"suspended", store.LimitState{PurchaseRef: "pur", PurchaseStatus: domain.PurchaseSuspended, PlanRef: "pln", PlanType: domain.PlanRecurring, Meter: "m", PlanMeter: "m"}, false, l(0), "purchase_suspended"},
+	}
+	for _, c := range cases {
+		v := c.st.Evaluate(1)
+		if v.WithinLimits != c.within || v.Reason != c.reason || (v.Limit == nil) != (c.limit == nil) || (v.Limit != nil && *v.Limit != *c.limit) {
+			t.Errorf("%s: %+v", c.name, v)
+		}
+	}
+}

@@ -1,0 +1,410 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/tollgate-billing/tollgate/domain"
+	"github.com/tollgate-billing/tollgate/payments"
+	"github.com/tollgate-billing/tollgate/store"
+)
+
+// checkoutView is the checkout page.
+type checkoutView struct {
+	Action        string
+	CSRF          string
+	CustomerEmail string
+	ProductName   string
+	ProductDesc   string
+	PlanName      string
+	Price         string // "$49.00"
+	Cadence       string // "per month"; empty for one-time and free
+	CycleName     string
+	Features      []string
+	UsageLine     string
+	TrialNote     string
+	SetupFee      string
+	DueToday      string
+	PayLabel      string
+	ReturnURL     string
+	MerchantName  string
+
+	Error       string
+	FieldErrors map[string]string
+	Form        cardForm
+
+	Sandbox        bool
+	Stripe         bool
+	PublishableKey string
+	Currency       string
+}
+
+// cardForm echoes what the customer typed back after an error, never the number or CVC.
+type cardForm struct {
+	Name string
+	Exp  string
+}
+
+// checkoutData is everything a checkout page reads besides the session.
+type checkoutData struct {
+	customer domain.Customer
+	product  domain.Product
+	plan     domain.Plan
+}
+
+func (h *handler) loadCheckoutData(ctx context.Context, cs store.CheckoutSession) (checkoutData, error) {
+	var d checkoutData
+	var err error
+	if d.customer, err = h.st.GetCustomer(ctx, cs.MerchantRef, cs.CustomerRef); err != nil {
+		return d, err
+	}
+	if d.product, err = h.st.GetProduct(ctx, cs.MerchantRef, cs.ProductRef); err != nil {
+		return d, err
+	}
+	if d.plan, err = h.st.GetPlan(ctx, cs.MerchantRef, cs.PlanRef); err != nil {
+		return d, err
+	}
+	if d.plan.Status != domain.StatusActive || d.product.Status != domain.StatusActive {
+		return d, domain.NotFound("plan", cs.PlanRef) // retired since the link was made
+	}
+	return d, nil
+}
+
+// checkoutPage shows the plan and the card form, or where an earlier Pay got to.
+func (h *handler) checkoutPage(w http.ResponseWriter, r *http.Request) {
+	cs, m, ok := h.loadCheckout(w, r)
+	if !ok {
+		return
+	}
+	if cs.Status == "complete" {
+		http.Redirect(w, r, "/checkout/"+cs.Ref+"/success", http.StatusSeeOther)
+		return
+	}
+	ctx := r.Context()
+	errMsg := ""
+	// A Pay that started a purchase and lost its browser (reload, closed tab) ends here.
+	if ref, err := h.st.CheckoutAttempt(ctx, cs.Ref); err == nil && ref != "" {
+		switch out := h.outcome(ctx, cs, ref); out.kind {
+		case outcomeSucceeded:
+			h.completeCheckout(w, r, cs, ref)
+			return
+		case outcomePending:
+			h.renderProcessing(w, cs, m)
+			return
+		case outcomeFailed:
+			_ = h.st.ReleaseCheckoutPurchase(ctx, cs.Ref, ref)
+			errMsg = out.message
+		}
+	}
+	d, err := h.loadCheckoutData(ctx, cs)
+	if err != nil {
+		h.unavailable(w, cs, m, err)
+		return
+	}
+	if h.alreadyOwned(ctx, w, cs, m, d, "") {
+		return
+	}
+	v := h.checkoutView(w, r, cs, m, d)
+	v.Error = errMsg
+	status := http.StatusOK
+	if errMsg != "" {
+		status = http.StatusPaymentRequired
+	}
+	h.renderCheckout(w, status, m, v)
+}
+
+func (h *handler) renderCheckout(w http.ResponseWriter, status int, m store.Merchant, v checkoutView) {
+	l := layout{Title: "Checkout · " + merchantName(m), Merchant: m, Sandbox: h.sandbox(), Wide: true,
+		Scripts: []string{"/assets/checkout.js"}, StripeJS: v.Stripe}
+	h.render(w, status, "checkout", l, v)
+}
+
+func (h *handler) renderProcessing(w http.ResponseWriter, cs store.CheckoutSession, m store.Merchant) {
+	h.render(w, http.StatusAccepted, "processing", layout{Title: "Confirming your payment", Merchant: m,
+		Sandbox: h.sandbox(), Refresh: 2}, struct{ Action string }{"/checkout/" + cs.Ref})
+}
+
+// unavailable answers a session whose plan, product or customer is gone.
+func (h *handler) unavailable(w http.ResponseWriter, cs store.CheckoutSession, m store.Merchant, err error) {
+	if domain.ErrorCode(err) != domain.CodeNotFound {
+		h.internalError(w, m, "load checkout", err)
+		return
+	}
+	h.renderMessage(w, http.StatusGone, m, message{
+		Heading:   "This plan is no longer available",
+		Body:      merchantName(m) + " no longer offers what this link was for. Nothing was charged.",
+		ReturnURL: safeURL(cs.ReturnURL),
+	})
+}
+
+// alreadyOwned answers a checkout for a plan the customer already has running, instead of
+// charging them a second time. own is the purchase this checkout itself started, if any.
+func (h *handler) alreadyOwned(ctx context.Context, w http.ResponseWriter, cs store.CheckoutSession, m store.Merchant,
+	d checkoutData, own string) bool {
+	p, err := h.st.LivePurchase(ctx, cs.MerchantRef, cs.CustomerRef, cs.ProductRef)
+	if err != nil || p.Ref == own || p.PlanRef != cs.PlanRef || !p.Status.HasAccess() {
+		return false
+	}
+	h.renderMessage(w, http.StatusOK, m, message{
+		Heading:   "You already have " + d.plan.Name,
+		Body:      fmt.Sprintf("Your %s plan for %s is already active, so there is nothing to pay.", d.plan.Name, d.product.Name),
+		ReturnURL: safeURL(cs.ReturnURL),
+	})
+	return true
+}
+
+func (h *handler) checkoutView(w http.ResponseWriter, r *http.Request, cs store.CheckoutSession, m store.Merchant, d checkoutData) checkoutView {
+	p := d.plan
+	v := checkoutView{
+		Action: "/checkout/" + cs.Ref, CSRF: h.csrfToken(w, r, cs.Ref),
+		CustomerEmail: d.customer.Email, ProductName: d.product.Name, ProductDesc: d.product.Description,
+		PlanName: p.Name, CycleName: cycleName(p), Features: p.Features, UsageLine: usageLine(p),
+		DueToday: formatMoney(dueToday(p), p.Currency), ReturnURL: safeURL(cs.ReturnURL), MerchantName: merchantName(m),
+		Sandbox: h.sandbox(), Stripe: h.stripe(), Currency: strings.ToLower(p.Currency),
+	}
+	if v.Stripe {
+		v.PublishableKey = h.cfg.StripePublishableKey
+	}
+	switch p.Type {
+	case domain.PlanFree:
+		v.Price = "Free"
+	case domain.PlanUsageBased:
+		v.Price, v.Cadence = formatMoney(p.UnitPrice, p.Currency), "per unit"
+	case domain.PlanOneTime:
+		v.Price = formatMoney(p.Price, p.Currency)
+	default:
+		v.Price, v.Cadence = formatMoney(p.Price, p.Currency), cadence(p)
+	}
+	if p.SetupFee > 0 {
+		v.SetupFee = formatMoney(p.SetupFee, p.Currency)
+	}
+	due := dueToday(p)
+	switch {
+	case p.TrialDays > 0 && p.Recurring():
+		start := h.cfg.Now().AddDate(0, 0, p.TrialDays)
+		v.TrialNote = fmt.Sprintf("Free for %d days, then %s from %s. Cancel before then and you won't be charged.",
+			p.TrialDays, priceLine(p), formatDate(start, location(d.customer)))
+		v.PayLabel = "Start free trial"
+	case due > 0:
+		v.PayLabel = "Pay " + formatMoney(due, p.Currency)
+	default:
+		v.PayLabel = "Confirm"
+	}
+	return v
+}
+
+// checkoutPay takes the card, saves it for the customer, and starts the purchase exactly once.
+func (h *handler) checkoutPay(w http.ResponseWriter, r *http.Request) {
+	cs, m, ok := h.loadCheckout(w, r)
+	if !ok {
+		return
+	}
+	if !h.checkCSRF(r, cs.Ref) {
+		h.forbidCSRF(w, m, "/checkout/"+cs.Ref)
+		return
+	}
+	if cs.Status == "complete" { // a second click of Pay, after the first one finished
+		http.Redirect(w, r, "/checkout/"+cs.Ref+"/success", http.StatusSeeOther)
+		return
+	}
+	// The browser drops the first request when Pay is clicked twice; the work it started
+	// (a card attached, a workflow started) must still finish, so it does not run on the
+	// request's context.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), h.cfg.ActivationWait+30*time.Second)
+	defer cancel()
+	d, err := h.loadCheckoutData(ctx, cs)
+	if err != nil {
+		h.unavailable(w, cs, m, err)
+		return
+	}
+	// A concurrent click may have bought the plan already: that purchase is this checkout's own.
+	attempt, _ := h.st.CheckoutAttempt(ctx, cs.Ref)
+	if h.alreadyOwned(ctx, w, cs, m, d, attempt) {
+		return
+	}
+	v := h.checkoutView(w, r, cs, m, d)
+	v.Form = cardForm{Name: strings.TrimSpace(r.PostFormValue("name")), Exp: strings.TrimSpace(r.PostFormValue("exp"))}
+	pm, fieldErrs := h.paymentMethodOf(r)
+	if len(fieldErrs) > 0 {
+		v.FieldErrors, v.Error = fieldErrs, "Please check your card details."
+		h.renderCheckout(w, http.StatusUnprocessableEntity, m, v)
+		return
+	}
+	if err := h.saveCard(ctx, cs.MerchantRef, d.customer, pm); err != nil {
+		if decline, ok := payments.IsDecline(err); ok {
+			v.Error = declineWords(decline.Code, decline.Message)
+			h.renderCheckout(w, http.StatusPaymentRequired, m, v)
+			return
+		}
+		h.internalError(w, m, "save card", err)
+		return
+	}
+	ref, err := h.st.ReserveCheckoutPurchase(ctx, cs.Ref, domain.NewRef(domain.PrefixPurchase))
+	if domain.ErrorCode(err) == domain.CodeConflict { // completed meanwhile by the other click
+		http.Redirect(w, r, "/checkout/"+cs.Ref+"/success", http.StatusSeeOther)
+		return
+	}
+	if err != nil {
+		h.internalError(w, m, "reserve purchase", err)
+		return
+	}
+	// Start waits for the first payment; past ActivationWait the page says "processing" and
+	// refreshes itself, and the workflow carries on regardless.
+	startCtx, cancelStart := context.WithTimeout(ctx, h.cfg.ActivationWait)
+	st, err := h.cfg.Lifecycle.Start(startCtx, StartInput{PurchaseRef: ref, MerchantRef: cs.MerchantRef,
+		CustomerRef: cs.CustomerRef, ProductRef: cs.ProductRef, Plan: d.plan, Sandbox: h.sandbox()})
+	cancelStart()
+	switch {
+	case err != nil && startCtx.Err() != nil:
+		h.renderProcessing(w, cs, m)
+		return
+	case domain.AsError(err) != nil:
+		_ = h.st.ReleaseCheckoutPurchase(ctx, cs.Ref, ref)
+		v.Error = refusalWords(err)
+		h.renderCheckout(w, http.StatusConflict, m, v)
+		return
+	case err != nil:
+		h.internalError(w, m, "start purchase", err)
+		return
+	}
+	out := outcomeOf(st)
+	if out.kind == outcomePending {
+		out = h.awaitOutcome(ctx, cs, ref)
+	}
+	switch out.kind {
+	case outcomeSucceeded:
+		h.completeCheckout(w, r, cs, ref)
+	case outcomeFailed:
+		_ = h.st.ReleaseCheckoutPurchase(ctx, cs.Ref, ref)
+		v.Error = out.message
+		h.renderCheckout(w, http.StatusPaymentRequired, m, v)
+	default:
+		h.renderProcessing(w, cs, m)
+	}
+}
+
+// paymentMethodOf reads the card: Stripe's pm_… from the Payment Element, or in the sandbox the
+// typed card, checked the way a card form checks it before anything reaches the processor.
+func (h *handler) paymentMethodOf(r *http.Request) (string, map[string]string) {
+	if h.stripe() {
+		pm := strings.TrimSpace(r.PostFormValue("payment_method"))
+		if !strings.HasPrefix(pm, "pm_") || len(pm) > 255 {
+			return "", map[string]string{"card": "Enter your card details."}
+		}
+		return pm, nil
+	}
+	return validateCard(r.PostFormValue("number"), r.PostFormValue("exp"), r.PostFormValue("cvc"),
+		r.PostFormValue("name"), h.cfg.Now())
+}
+
+// saveCard attaches pm at the processor and makes it the customer's default card.
+func (h *handler) saveCard(ctx context.Context, merchant string, c domain.Customer, pm string) error {
+	if h.cfg.Payments == nil {
+		return errors.New("no payment processor configured")
+	}
+	existing, err := h.st.ProcessorCustomerID(ctx, merchant, c.Ref)
+	if err != nil {
+		return err
+	}
+	pcus, err := h.cfg.Payments.EnsureCustomer(ctx, payments.CustomerInput{MerchantRef: merchant, CustomerRef: c.Ref,
+		Email: c.Email, Name: c.Name, ExistingID: existing})
+	if err != nil {
+		return err
+	}
+	card, err := h.cfg.Payments.AttachPaymentMethod(ctx, payments.AttachInput{ProcessorCustomerID: pcus, PaymentMethod: pm})
+	if err != nil {
+		return err
+	}
+	return h.st.SetPaymentMethod(ctx, merchant, c.Ref, domain.Card{PaymentMethod: card.PaymentMethod, Brand: card.Brand,
+		Last4: card.Last4, ExpMonth: card.ExpMonth, ExpYear: card.ExpYear}, pcus)
+}
+
+// completeCheckout marks the session paid (once; a second caller finds it done) and shows success.
+func (h *handler) completeCheckout(w http.ResponseWriter, r *http.Request, cs store.CheckoutSession, ref string) {
+	if _, err := h.st.CompleteCheckoutSession(r.Context(), cs.Ref, ref); err != nil {
+		h.log.Error("complete checkout session", "session", cs.Ref, "purchase", ref, "err", err)
+	}
+	http.Redirect(w, r, "/checkout/"+cs.Ref+"/success", http.StatusSeeOther)
+}
+
+type outcomeKind int
+
+const (
+	outcomePending outcomeKind = iota
+	outcomeSucceeded
+	outcomeFailed
+)
+
+type outcome struct {
+	kind    outcomeKind
+	message string // for a failure, in words
+}
+
+// outcome reads where the purchase's activation got to. A purchase not started yet is pending.
+func (h *handler) outcome(ctx context.Context, cs store.CheckoutSession, ref string) outcome {
+	st, err := h.cfg.Lifecycle.State(ctx, cs.MerchantRef, ref)
+	if err != nil {
+		return outcome{kind: outcomePending}
+	}
+	return outcomeOf(st)
+}
+
+// outcomeOf classifies a purchase's state after its activation.
+func outcomeOf(st PurchaseState) outcome {
+	switch {
+	case st.Status == domain.PurchasePending || st.Status == "":
+		return outcome{kind: outcomePending}
+	case st.Status.Ended():
+		code := st.EndReason
+		if i := strings.LastIndex(code, ": "); i >= 0 {
+			code = code[i+2:]
+		}
+		return outcome{kind: outcomeFailed, message: declineWords(code, "")}
+	}
+	return outcome{kind: outcomeSucceeded}
+}
+
+// awaitOutcome polls the workflow until the first payment has an answer or the wait is over.
+func (h *handler) awaitOutcome(ctx context.Context, cs store.CheckoutSession, ref string) outcome {
+	deadline := time.Now().Add(h.cfg.ActivationWait)
+	for delay := 50 * time.Millisecond; ; delay = min(delay*2, 500*time.Millisecond) {
+		out := h.outcome(ctx, cs, ref)
+		if out.kind != outcomePending || time.Now().After(deadline) {
+			return out
+		}
+		select {
+		case <-ctx.Done():
+			return out
+		case <-time.After(delay):
+		}
+	}
+}
+
+// declineWords turns a processor's decline code into a sentence for the customer.
+func declineWords(code, fallback string) string {
+	switch code {
+	case "card_declined", "generic_decline", "do_not_honor":
+		return "Your card was declined."
+	case "insufficient_funds":
+		return "Your card has insufficient funds."
+	case "expired_card":
+		return "Your card has expired."
+	case "incorrect_cvc":
+		return "Your card's security code is incorrect."
+	case "incorrect_number", "invalid_number":
+		if fallback != "" {
+			return fallback
+		}
+		return "Your card number is incorrect."
+	case "processing_error":
+		return "An error occurred while processing your card. Please try again."
+	}
+	if fallback != "" {
+		return fallback
+	}
+	return "Your payment could not be completed."
+}

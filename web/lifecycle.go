@@ -1,0 +1,56 @@
+package web
+
+import (
+	"context"
+	"time"
+
+	"github.com/tollgate-billing/tollgate/domain"
+)
+
+// Lifecycle is what the pages need from the purchase workflows. It is an interface of its own,
+// listing only these calls, so the pages build and test without Temporal; package starter
+// satisfies it through FromStarter.
+type Lifecycle interface {
+	// Start starts the purchase workflow of in.PurchaseRef and answers its state once the
+	// first payment has an outcome. Starting the same reference again starts no second
+	// workflow (conflict policy use-existing): it answers the running one.
+	Start(ctx context.Context, in StartInput) (PurchaseState, error)
+	// State is the workflow's own view of the purchase (its `state` query).
+	State(ctx context.Context, merchantRef, purchaseRef string) (PurchaseState, error)
+	// CancelRenewal, Reactivate and RetryPayment are the workflow's updates: a refusal comes
+	// back as an error whose message is for people (a *domain.Error from the validator).
+	CancelRenewal(ctx context.Context, merchantRef, purchaseRef, reason string) (PurchaseState, error)
+	Reactivate(ctx context.Context, merchantRef, purchaseRef string) (PurchaseState, error)
+	RetryPayment(ctx context.Context, merchantRef, purchaseRef string) (PurchaseState, error)
+}
+
+// StartInput is a purchase the checkout has paid for.
+type StartInput struct {
+	PurchaseRef string
+	MerchantRef string
+	CustomerRef string
+	ProductRef  string
+	Plan        domain.Plan
+	Sandbox     bool
+}
+
+// PurchaseState is the part of the workflow's state the pages show.
+type PurchaseState struct {
+	Status        domain.PurchaseStatus // lifecycle state (pending cancellation is active + CancelledAt)
+	CancelledAt   *time.Time
+	PeriodEnd     time.Time
+	NextBillingAt *time.Time
+	TrialEnd      *time.Time
+	// EndReason says why an ended purchase ended, e.g. "first_payment_failed: card_declined".
+	EndReason string
+	// LastError is the last failed charge's code while dunning, e.g. "card_declined".
+	LastError string
+}
+
+// DisplayStatus folds CancelledAt into the status the way seed 003 names it.
+func (s PurchaseState) DisplayStatus() domain.PurchaseStatus {
+	if (s.Status == domain.PurchaseActive || s.Status == domain.PurchaseTrialing) && s.CancelledAt != nil {
+		return domain.PurchasePendingCancellation
+	}
+	return s.Status
+}

@@ -1,0 +1,128 @@
+package web
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/tollgate-billing/tollgate/domain"
+	"github.com/tollgate-billing/tollgate/payments"
+	"github.com/tollgate-billing/tollgate/store"
+)
+
+// cardView is the update-card page of the portal.
+type cardView struct {
+	Base           string
+	Action         string
+	CSRF           string
+	Current        string
+	PastDue        bool
+	Error          string
+	FieldErrors    map[string]string
+	Form           cardForm
+	Sandbox        bool
+	Stripe         bool
+	PublishableKey string
+	Currency       string
+}
+
+func (h *handler) portalCardView(w http.ResponseWriter, r *http.Request, ps store.CustomerSession, c domain.Customer) cardView {
+	v := cardView{Base: "/portal/" + ps.Ref, Action: "/portal/" + ps.Ref + "/card", CSRF: h.csrfToken(w, r, ps.Ref),
+		Sandbox: h.sandbox(), Stripe: h.stripe(), Currency: "usd"}
+	if v.Stripe {
+		v.PublishableKey = h.cfg.StripePublishableKey
+	}
+	if c.Card != nil {
+		v.Current = cardLabel(*c.Card)
+	}
+	for _, p := range h.overdue(r.Context(), ps) {
+		v.PastDue = true
+		v.Currency = strings.ToLower(p.Currency)
+	}
+	return v
+}
+
+func (h *handler) renderCard(w http.ResponseWriter, status int, m store.Merchant, v cardView) {
+	h.render(w, status, "card", layout{Title: "Update card · " + merchantName(m), Merchant: m, Sandbox: h.sandbox(),
+		Scripts: []string{"/assets/checkout.js"}, StripeJS: v.Stripe}, v)
+}
+
+// overdue lists the customer's purchases whose renewal payment failed.
+func (h *handler) overdue(ctx context.Context, ps store.CustomerSession) []domain.Purchase {
+	var out []domain.Purchase
+	for _, status := range []domain.PurchaseStatus{domain.PurchasePastDue, domain.PurchaseSuspended} {
+		list, _, err := h.st.ListPurchases(ctx, ps.MerchantRef, store.PurchaseFilter{CustomerRef: ps.CustomerRef, Status: status},
+			store.Page{Page: 1, Limit: 100})
+		if err == nil {
+			out = append(out, list...)
+		}
+	}
+	return out
+}
+
+func (h *handler) portalCardPage(w http.ResponseWriter, r *http.Request) {
+	ps, m, ok := h.loadPortal(w, r)
+	if !ok {
+		return
+	}
+	c, err := h.st.GetCustomer(r.Context(), ps.MerchantRef, ps.CustomerRef)
+	if err != nil {
+		h.portalGone(w, ps, m, err)
+		return
+	}
+	h.renderCard(w, http.StatusOK, m, h.portalCardView(w, r, ps, c))
+}
+
+// portalCard saves a new card and, when a renewal payment is overdue, retries it at once.
+func (h *handler) portalCard(w http.ResponseWriter, r *http.Request) {
+	ps, m, ok := h.loadPortal(w, r)
+	if !ok {
+		return
+	}
+	if !h.checkCSRF(r, ps.Ref) {
+		h.forbidCSRF(w, m, "/portal/"+ps.Ref+"/card")
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), 60*time.Second)
+	defer cancel()
+	c, err := h.st.GetCustomer(ctx, ps.MerchantRef, ps.CustomerRef)
+	if err != nil {
+		h.portalGone(w, ps, m, err)
+		return
+	}
+	v := h.portalCardView(w, r, ps, c)
+	v.Form = cardForm{Name: strings.TrimSpace(r.PostFormValue("name")), Exp: strings.TrimSpace(r.PostFormValue("exp"))}
+	pm, fieldErrs := h.paymentMethodOf(r)
+	if len(fieldErrs) > 0 {
+		v.FieldErrors, v.Error = fieldErrs, "Please check your card details."
+		h.renderCard(w, http.StatusUnprocessableEntity, m, v)
+		return
+	}
+	if err := h.saveCard(ctx, ps.MerchantRef, c, pm); err != nil {
+		if d, ok := payments.IsDecline(err); ok {
+			v.Error = declineWords(d.Code, d.Message)
+			h.renderCard(w, http.StatusPaymentRequired, m, v)
+			return
+		}
+		h.internalError(w, m, "save card", err)
+		return
+	}
+	done := "card"
+	for _, p := range h.overdue(ctx, ps) {
+		st, err := h.cfg.Lifecycle.RetryPayment(ctx, ps.MerchantRef, p.Ref)
+		if err == nil && (st.Status == domain.PurchasePastDue || st.Status == domain.PurchaseSuspended) {
+			err = domain.Errorf(domain.CodePaymentRequired, "", "%s", declineWords(st.LastError, ""))
+		}
+		if err != nil {
+			h.renderPortal(w, r, ps, m, http.StatusPaymentRequired,
+				"Your new card was saved, but the overdue payment for "+p.PlanName+" didn't go through: "+refusalWords(err))
+			return
+		}
+		h.awaitProjection(ctx, ps.MerchantRef, p.Ref, func(p domain.Purchase) bool {
+			return p.Status != domain.PurchasePastDue && p.Status != domain.PurchaseSuspended
+		})
+		done = "card_paid"
+	}
+	http.Redirect(w, r, "/portal/"+ps.Ref+"?done="+done, http.StatusSeeOther)
+}

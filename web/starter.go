@@ -1,0 +1,48 @@
+package web
+
+import (
+	"context"
+
+	"github.com/tollgate-billing/tollgate/starter"
+	"github.com/tollgate-billing/tollgate/workflows"
+)
+
+// FromStarter adapts the starter client to the pages' Lifecycle.
+func FromStarter(c *starter.Client) Lifecycle { return starterLifecycle{c} }
+
+type starterLifecycle struct{ c *starter.Client }
+
+func (s starterLifecycle) Start(ctx context.Context, in StartInput) (PurchaseState, error) {
+	st, err := s.c.Start(ctx, starter.StartInput{MerchantRef: in.MerchantRef, CustomerRef: in.CustomerRef,
+		PlanRef: in.Plan.Ref, PurchaseRef: in.PurchaseRef})
+	return fromState(st), err
+}
+
+func (s starterLifecycle) State(ctx context.Context, merchantRef, purchaseRef string) (PurchaseState, error) {
+	st, err := s.c.State(ctx, merchantRef, purchaseRef)
+	return fromState(st), err
+}
+
+func (s starterLifecycle) CancelRenewal(ctx context.Context, merchantRef, purchaseRef, reason string) (PurchaseState, error) {
+	st, err := s.c.CancelRenewal(ctx, merchantRef, purchaseRef, reason)
+	return fromState(st), err
+}
+
+func (s starterLifecycle) Reactivate(ctx context.Context, merchantRef, purchaseRef string) (PurchaseState, error) {
+	st, err := s.c.Reactivate(ctx, merchantRef, purchaseRef)
+	return fromState(st), err
+}
+
+func (s starterLifecycle) RetryPayment(ctx context.Context, merchantRef, purchaseRef string) (PurchaseState, error) {
+	st, err := s.c.RetryPayment(ctx, merchantRef, purchaseRef)
+	return fromState(st), err
+}
+
+func fromState(s workflows.State) PurchaseState {
+	out := PurchaseState{Status: s.Status, CancelledAt: s.CancelledAt, PeriodEnd: s.PeriodEnd,
+		NextBillingAt: s.NextBillingAt(), TrialEnd: s.TrialEnd, EndReason: s.EndReason}
+	if s.Dunning != nil {
+		out.LastError = s.Dunning.LastError
+	}
+	return out
+}

@@ -1,0 +1,137 @@
+package web_test
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tollgate-billing/tollgate/payments/stripe"
+	"github.com/tollgate-billing/tollgate/web"
+)
+
+// withStripe switches the pages to the Stripe processor at backend with a publishable key.
+func withStripe(backend string) envOption {
+	return func(c *web.Config) {
+		c.Payments = stripe.New(stripe.Config{SecretKey: "sk_test_123", BackendURL: backend})
+		c.StripePublishableKey = "pk_test_TYooMQauvdEDq54NiTphI7jx"
+	}
+}
+
+// With a Stripe key the card field is Stripe's Payment Element; only its server side is tested
+// (Stripe's script is not reachable offline).
+func TestStripeCheckoutRendersThePaymentElement(t *testing.T) {
+	e := newEnv(t, nil, withStripe("http://127.0.0.1:9"))
+	cs := e.checkout(0)
+	resp, body := get(t, e.client(), e.srv.URL+"/checkout/"+cs.Ref)
+	if resp.StatusCode != 200 {
+		t.Fatalf("status %d", resp.StatusCode)
+	}
+	for _, want := range []string{`<script src="https://js.stripe.com/v3/" defer></script>`, `id="payment-element"`,
+		`data-stripe-key="pk_test_TYooMQauvdEDq54NiTphI7jx"`, `data-currency="usd"`, `name="payment_method"`,
+		"Card entry needs JavaScript"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("Stripe checkout lacks %q", want)
+		}
+	}
+	for _, never := range []string{"sk_test_123", e.apiKey, `name="number"`, "Test mode"} {
+		if strings.Contains(body, never) {
+			t.Errorf("Stripe checkout contains %q", never)
+		}
+	}
+	csp := resp.Header.Get("Content-Security-Policy")
+	for _, want := range []string{"script-src 'self' https://js.stripe.com;", "frame-src https://js.stripe.com https://hooks.stripe.com",
+		"connect-src 'self' https://api.stripe.com"} {
+		if !strings.Contains(csp, want) {
+			t.Errorf("CSP %q lacks %q", csp, want)
+		}
+	}
+	// A POST without a PaymentMethod (JavaScript off) is refused in words.
+	resp, body = post(t, e.client(), e.srv.URL+"/checkout/"+cs.Ref, url.Values{})
+	if resp.StatusCode != 403 {
+		t.Errorf("POST without token: %d", resp.StatusCode)
+	}
+	c := e.client()
+	_, page := get(t, c, e.srv.URL+"/checkout/"+cs.Ref)
+	resp, body = post(t, c, e.srv.URL+"/checkout/"+cs.Ref, url.Values{"csrf_token": {csrfOf(t, page)}})
+	if resp.StatusCode != 422 || !strings.Contains(body, "Enter your card details.") {
+		t.Errorf("POST without payment method: %d", resp.StatusCode)
+	}
+}
+
+// The PaymentMethod the Payment Element created is attached at Stripe (stripe-mock here) and
+// saved as the customer's card before the purchase starts.
+func TestStripeCheckoutAttachesThePaymentMethod(t *testing.T) {
+	mock := startStripeMock(t)
+	e := newEnv(t, nil, withStripe(mock))
+	e.fake.noCharge = true
+	cs := e.checkout(0)
+	c := e.client()
+	_, page := get(t, c, e.srv.URL+"/checkout/"+cs.Ref)
+	resp, body := post(t, c, e.srv.URL+"/checkout/"+cs.Ref, url.Values{"csrf_token": {csrfOf(t, page)}, "payment_method": {"pm_card_visa"}})
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("pay with Stripe: %d\n%s", resp.StatusCode, body)
+	}
+	cus, err := e.st.GetCustomer(context.Background(), e.merchant, e.customer.Ref)
+	if err != nil || cus.Card == nil || !strings.HasPrefix(cus.Card.PaymentMethod, "pm_") {
+		t.Fatalf("customer card after Stripe checkout: %+v %v", cus.Card, err)
+	}
+	if pcus, _ := e.st.ProcessorCustomerID(context.Background(), e.merchant, e.customer.Ref); !strings.HasPrefix(pcus, "cus_") {
+		t.Errorf("Stripe customer id stored: %q", pcus)
+	}
+	if got, _ := e.st.GetCheckoutSession(context.Background(), cs.Ref); got.Status != "complete" {
+		t.Errorf("session: %s", got.Status)
+	}
+}
+
+// startStripeMock runs stripe-mock on loopback for this test, or skips when it is not
+// installed (scripts/install-stripe-mock.sh).
+func startStripeMock(t *testing.T) string {
+	t.Helper()
+	bin, err := exec.LookPath("stripe-mock")
+	if err != nil {
+		if out, e2 := exec.Command("go", "env", "GOPATH").Output(); e2 == nil {
+			p := filepath.Join(strings.TrimSpace(strings.Split(string(out), string(os.PathListSeparator))[0]), "bin", "stripe-mock")
+			if _, e3 := os.Stat(p); e3 == nil {
+				bin, err = p, nil
+			}
+		}
+	}
+	if err != nil {
+		t.Skip("stripe-mock is not installed (scripts/install-stripe-mock.sh): Stripe attach test skipped")
+	}
+	ports := make([]int, 2)
+	for i := range ports {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ports[i] = l.Addr().(*net.TCPAddr).Port
+		l.Close()
+	}
+	cmd := exec.Command(bin, "-http-addr", fmt.Sprintf("127.0.0.1:%d", ports[0]), "-https-addr", fmt.Sprintf("127.0.0.1:%d", ports[1]))
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	base := fmt.Sprintf("http://127.0.0.1:%d", ports[0])
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		req, _ := http.NewRequest(http.MethodGet, base+"/v1/customers", nil)
+		req.Header.Set("Authorization", "Bearer sk_test_123")
+		if res, err := http.DefaultClient.Do(req); err == nil {
+			res.Body.Close()
+			if res.StatusCode == http.StatusOK {
+				return base
+			}
+		}
+	}
+	t.Fatalf("stripe-mock did not answer on %s", base)
+	return ""
+}

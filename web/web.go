@@ -1,0 +1,116 @@
+// Package web serves Tollgate's hosted pages: the checkout at /checkout/<cs_…> and the customer
+// portal at /portal/<ps_…>. Pages are server-rendered html/template with embedded CSS and one
+// small script, so they work without JavaScript (except Stripe's card field) and need no
+// front-end build. The session id in the URL is the bearer secret of a page; no API key ever
+// reaches a browser.
+package web
+
+import (
+	"crypto/rand"
+	"embed"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/tollgate-billing/tollgate/payments"
+	"github.com/tollgate-billing/tollgate/store"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed assets
+var assetFS embed.FS
+
+// Config holds the pages' dependencies.
+type Config struct {
+	Store     *store.Store
+	Payments  payments.Processor
+	Lifecycle Lifecycle
+	// PublicURL is how browsers reach the server (https makes the CSRF cookie Secure).
+	PublicURL string
+	// StripePublishableKey is the browser-safe key of Stripe's Payment Element; it is used only
+	// when Payments is the Stripe processor.
+	StripePublishableKey string
+	// CheckoutTTL and PortalTTL bound a session's life on top of its stored expiry (0 keeps
+	// the stored one: 24 h and 15 min by default).
+	CheckoutTTL time.Duration
+	PortalTTL   time.Duration
+	// Secret keys the CSRF tokens. Every API replica must share it; empty picks a random one,
+	// fine for a single process.
+	Secret []byte
+	// ActivationWait bounds how long Pay waits for the first payment's outcome before showing
+	// a "processing" page that refreshes itself (default 20 s).
+	ActivationWait time.Duration
+	Logger         *slog.Logger
+	// Now is the clock for session expiry (tests); nil is time.Now.
+	Now func() time.Time
+}
+
+type handler struct {
+	cfg    Config
+	st     *store.Store
+	log    *slog.Logger
+	secret []byte
+	mux    *http.ServeMux
+	pages  pages
+}
+
+// New returns the handler of /checkout/, /portal/ and /assets/.
+func New(cfg Config) http.Handler {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.ActivationWait <= 0 {
+		cfg.ActivationWait = 20 * time.Second
+	}
+	h := &handler{cfg: cfg, st: cfg.Store, log: cfg.Logger, secret: cfg.Secret, mux: http.NewServeMux(),
+		pages: mustParsePages()}
+	if len(h.secret) == 0 {
+		h.secret = make([]byte, 32)
+		_, _ = rand.Read(h.secret)
+	}
+	h.routes()
+	return h
+}
+
+// routes declares every page in one place.
+func (h *handler) routes() {
+	h.mux.HandleFunc("GET /checkout/{id}", h.checkoutPage)
+	h.mux.HandleFunc("POST /checkout/{id}", h.checkoutPay)
+	h.mux.HandleFunc("GET /checkout/{id}/success", h.checkoutSuccess)
+	h.mux.HandleFunc("GET /portal/{id}", h.portalPage)
+	h.mux.HandleFunc("GET /portal/{id}/cancel", h.portalConfirmCancel)
+	h.mux.HandleFunc("POST /portal/{id}/cancel", h.portalCancel)
+	h.mux.HandleFunc("POST /portal/{id}/reactivate", h.portalReactivate)
+	h.mux.HandleFunc("POST /portal/{id}/retry", h.portalRetry)
+	h.mux.HandleFunc("GET /portal/{id}/card", h.portalCardPage)
+	h.mux.HandleFunc("POST /portal/{id}/card", h.portalCard)
+	assets, _ := fs.Sub(assetFS, "assets")
+	h.mux.Handle("GET /assets/", http.StripPrefix("/assets/", cacheAssets(http.FileServerFS(assets))))
+	h.mux.HandleFunc("/checkout/", h.notFound)
+	h.mux.HandleFunc("/portal/", h.notFound)
+}
+
+func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h.securityHeaders(w)
+	h.mux.ServeHTTP(w, r)
+}
+
+// stripe reports whether the card field is Stripe's Payment Element.
+func (h *handler) stripe() bool {
+	return h.cfg.Payments != nil && h.cfg.Payments.Name() == "stripe" && h.cfg.StripePublishableKey != ""
+}
+
+func (h *handler) sandbox() bool { return h.cfg.Payments != nil && h.cfg.Payments.Name() == "sandbox" }
+
+func cacheAssets(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "public, max-age=3600")
+		next.ServeHTTP(w, r)
+	})
+}

@@ -1,0 +1,75 @@
+// Package worker builds and runs the Temporal worker of the purchase workflows: registration,
+// options and the replayer that checks recorded histories against the current code.
+package worker
+
+import (
+	"context"
+	"time"
+
+	"go.temporal.io/sdk/client"
+	sdkworker "go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/tollgate-billing/tollgate/activities"
+	"github.com/tollgate-billing/tollgate/workflows"
+)
+
+// Options tune the worker; zero values take the defaults.
+type Options struct {
+	TaskQueue                    string // workflows.TaskQueue
+	MaxConcurrentActivities      int    // SDK default
+	MaxConcurrentWorkflowTasks   int    // SDK default
+	StickyScheduleToStartTimeout time.Duration
+}
+
+// New builds a worker for the purchase workflow and its activities. It is not started.
+func New(c client.Client, acts *activities.Activities, opts Options) sdkworker.Worker {
+	if opts.TaskQueue == "" {
+		opts.TaskQueue = workflows.TaskQueue
+	}
+	if opts.StickyScheduleToStartTimeout == 0 {
+		// On a small box the default 5 s lets a busy worker lose its sticky cache and replay
+		// whole histories; a minute removes those multi-second stalls.
+		opts.StickyScheduleToStartTimeout = time.Minute
+	}
+	w := sdkworker.New(c, opts.TaskQueue, sdkworker.Options{
+		MaxConcurrentActivityExecutionSize:     opts.MaxConcurrentActivities,
+		MaxConcurrentWorkflowTaskExecutionSize: opts.MaxConcurrentWorkflowTasks,
+		StickyScheduleToStartTimeout:           opts.StickyScheduleToStartTimeout,
+	})
+	Register(w, acts)
+	return w
+}
+
+// Registry is what workflows and activities are registered on (a worker or a replayer).
+type Registry interface {
+	RegisterWorkflowWithOptions(w any, options workflow.RegisterOptions)
+	RegisterActivity(a any)
+}
+
+// Register registers the purchase workflow and, when acts is not nil, its activities.
+func Register(r Registry, acts *activities.Activities) {
+	r.RegisterWorkflowWithOptions(workflows.Purchase, workflow.RegisterOptions{Name: workflows.PurchaseWorkflow})
+	if acts != nil {
+		r.RegisterActivity(acts)
+	}
+}
+
+// Run runs a worker until ctx is done, then stops it (letting running tasks finish).
+func Run(ctx context.Context, c client.Client, acts *activities.Activities, opts Options) error {
+	w := New(c, acts, opts)
+	if err := w.Start(); err != nil {
+		return err
+	}
+	<-ctx.Done()
+	w.Stop()
+	return nil
+}
+
+// NewReplayer returns a replayer with the purchase workflow registered, for replay tests of
+// recorded histories.
+func NewReplayer() sdkworker.WorkflowReplayer {
+	r := sdkworker.NewWorkflowReplayer()
+	r.RegisterWorkflowWithOptions(workflows.Purchase, workflow.RegisterOptions{Name: workflows.PurchaseWorkflow})
+	return r
+}

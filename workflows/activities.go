@@ -1,0 +1,200 @@
+package workflows
+
+import (
+	"context"
+	"errors"
+	"reflect"
+	"runtime"
+	"strings"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/tollgate-billing/tollgate/domain"
+)
+
+// Activities is what the purchase workflow asks of the world. activities.Activities implements
+// it (asserted at compile time there), so this package names its activities without importing
+// anything that does I/O, and a renamed method is a compile error on both sides.
+type Activities interface {
+	// Project writes the purchase projection (ignored when older than the stored one) and,
+	// when given, the audit row of the step, in one Postgres transaction.
+	Project(ctx context.Context, in ProjectInput) error
+	// Charge takes a payment with the customer's default card under a business-data key and
+	// records a txn_ row, failed charges included. A decline is a non-retryable
+	// *temporal.ApplicationError of one of the ErrType… types, with ChargeFailure details.
+	Charge(ctx context.Context, in ChargeInput) (ChargeResult, error)
+	// RefundPayment returns money of one of the purchase's payments and records a txn_ row.
+	RefundPayment(ctx context.Context, in RefundPaymentInput) (RefundPaymentResult, error)
+	// UsageForPeriod reads the usage counter of a period (the usage engine writes it).
+	UsageForPeriod(ctx context.Context, in UsageInput) (UsageResult, error)
+	// DunningPolicy reads the merchant's retry schedule and grace period.
+	DunningPolicy(ctx context.Context, in DunningPolicyInput) (DunningPolicy, error)
+}
+
+type ProjectInput struct {
+	Purchase domain.Purchase
+	// MerchantRef and Seq travel beside Purchase because domain.Purchase keeps them out of JSON.
+	MerchantRef string
+	Seq         int64
+	Audit       *AuditInput `json:",omitempty"`
+}
+
+type AuditInput struct {
+	Action     string
+	FromStatus string
+	ToStatus   string
+	Actor      string
+	Detail     string `json:",omitempty"`
+}
+
+type ChargeInput struct {
+	MerchantRef    string
+	PurchaseRef    string
+	CustomerRef    string
+	ProductRef     string
+	Period         int
+	Amount         int64
+	Currency       string
+	IdempotencyKey string
+	Description    string
+}
+
+type ChargeResult struct {
+	TxnRef       string
+	ProcessorRef string
+}
+
+// ChargeFailure details a declined charge (the ApplicationError's details).
+type ChargeFailure struct {
+	TxnRef  string
+	Code    string
+	Message string
+}
+
+// Error types of non-retryable activity failures. activities maps processor and domain errors
+// to these in one place; the workflow reads them.
+const (
+	ErrTypeCardDeclined         = "CardDeclined"
+	ErrTypeInsufficientFunds    = "InsufficientFunds"
+	ErrTypePaymentDeclined      = "PaymentDeclined" // any other decline code
+	ErrTypeInvalidRequest       = "InvalidPaymentRequest"
+	ErrTypePaymentMethodMissing = "PaymentMethodMissing"
+	ErrTypeIdempotencyMismatch  = "IdempotencyKeyMismatch"
+	ErrTypeNotFound             = "NotFound"
+)
+
+type RefundPaymentInput struct {
+	MerchantRef    string
+	PurchaseRef    string
+	CustomerRef    string
+	ProductRef     string
+	SourceTxnRef   string
+	ChargeRef      string // the processor's id of the payment
+	Period         int
+	Amount         int64
+	Currency       string
+	IdempotencyKey string
+	Reason         string
+}
+
+type RefundPaymentResult struct {
+	TxnRef       string
+	ProcessorRef string
+}
+
+type UsageInput struct {
+	MerchantRef string
+	CustomerRef string
+	ProductRef  string
+	Meter       string
+	PeriodStart time.Time
+}
+
+type UsageResult struct {
+	Units int64
+}
+
+type DunningPolicyInput struct {
+	MerchantRef string
+}
+
+type DunningPolicy struct {
+	RetryDays []int
+	GraceDays int
+}
+
+// activityName is the registered name of an Activities method: the method name, as the SDK
+// registers a struct's methods.
+func activityName(method any) string {
+	full := runtime.FuncForPC(reflect.ValueOf(method).Pointer()).Name()
+	return full[strings.LastIndex(full, ".")+1:]
+}
+
+var (
+	actProject       = activityName(Activities.Project)
+	actCharge        = activityName(Activities.Charge)
+	actRefundPayment = activityName(Activities.RefundPayment)
+	actUsage         = activityName(Activities.UsageForPeriod)
+	actDunning       = activityName(Activities.DunningPolicy)
+)
+
+// Postgres writes retry until they succeed: a projection or audit row is never dropped.
+var dbOptions = workflow.ActivityOptions{
+	StartToCloseTimeout: 10 * time.Second,
+	RetryPolicy: &temporal.RetryPolicy{
+		InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: time.Minute,
+	},
+}
+
+// Money movement retries network faults without limit: the idempotency key makes every attempt
+// the same charge, and declines are non-retryable errors that end the retries at once.
+var paymentOptions = workflow.ActivityOptions{
+	StartToCloseTimeout: 30 * time.Second,
+	RetryPolicy: &temporal.RetryPolicy{
+		InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: 5 * time.Minute,
+	},
+}
+
+func project(ctx workflow.Context, in ProjectInput) error {
+	return workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, dbOptions), actProject, in).Get(ctx, nil)
+}
+
+func usageForPeriod(ctx workflow.Context, in UsageInput) (int64, error) {
+	var out UsageResult
+	err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, dbOptions), actUsage, in).Get(ctx, &out)
+	return out.Units, err
+}
+
+func dunningPolicy(ctx workflow.Context, merchant string) (DunningPolicy, error) {
+	var out DunningPolicy
+	err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, dbOptions), actDunning,
+		DunningPolicyInput{MerchantRef: merchant}).Get(ctx, &out)
+	return out, err
+}
+
+// charge returns the result, or the failure when the charge was declined. err is for anything
+// else (the workflow being cancelled).
+func charge(ctx workflow.Context, in ChargeInput) (ChargeResult, *ChargeFailure, error) {
+	var out ChargeResult
+	err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, paymentOptions), actCharge, in).Get(ctx, &out)
+	if err == nil {
+		return out, nil, nil
+	}
+	var app *temporal.ApplicationError
+	if errors.As(err, &app) && app.NonRetryable() {
+		f := ChargeFailure{Code: app.Type(), Message: app.Message()}
+		if app.HasDetails() {
+			_ = app.Details(&f)
+		}
+		return out, &f, nil
+	}
+	return out, nil, err
+}
+
+func refundPayment(ctx workflow.Context, in RefundPaymentInput) (RefundPaymentResult, error) {
+	var out RefundPaymentResult
+	err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, paymentOptions), actRefundPayment, in).Get(ctx, &out)
+	return out, err
+}

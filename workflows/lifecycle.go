@@ -1,0 +1,309 @@
+package workflows
+
+import (
+	"fmt"
+	"time"
+
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/tollgate-billing/tollgate/domain"
+)
+
+// The steps below are the transitions of the DESIGN.md state table, one method each. They run
+// holding the mutex.
+
+// activate takes the first payment, starts the trial, or activates a free or usage-based plan
+// at zero. A first payment that fails ends the purchase (expired): nothing was ever granted.
+func (p *purchase) activate(ctx workflow.Context) error {
+	s := &p.state
+	if err := p.write(ctx, "create", "", ""); err != nil { // the row transactions refer to
+		return err
+	}
+	now := p.stamp(ctx)
+	s.PeriodStart = now
+	if s.Plan.TrialDays > 0 && s.Plan.Recurring() {
+		end := now.AddDate(0, 0, s.Plan.TrialDays)
+		s.TrialEnd, s.PeriodEnd = &end, end
+		return p.transition(ctx, "start_trial", domain.PurchaseTrialing, "")
+	}
+	amount := s.Plan.SetupFee
+	switch s.Plan.Type {
+	case domain.PlanRecurring, domain.PlanHybrid, domain.PlanOneTime:
+		amount += s.Plan.Price
+	}
+	if _, failure, err := p.collect(ctx, 1, amount, "charge"); err != nil {
+		return err
+	} else if failure != nil {
+		return p.end(ctx, "activate", domain.PurchaseExpired, "first_payment_failed: "+failure.Code)
+	}
+	s.Period = 1
+	s.PeriodEnd = p.firstPeriodEnd(now)
+	return p.transition(ctx, "activate", domain.PurchaseActive, "")
+}
+
+// firstPeriodEnd: a billing period for renewing plans, the access window for one-time plans
+// (zero = lifetime).
+func (p *purchase) firstPeriodEnd(start time.Time) time.Time {
+	plan := p.state.Plan
+	if plan.Type == domain.PlanOneTime {
+		if plan.AccessDays > 0 {
+			return start.AddDate(0, 0, plan.AccessDays)
+		}
+		return time.Time{}
+	}
+	return plan.PeriodEnd(start)
+}
+
+// nextEventAt is when the lifecycle next acts on its own, or zero for never (lifetime access).
+func (p *purchase) nextEventAt() time.Time {
+	s := p.state
+	switch {
+	case s.Status.Ended():
+		if s.EndedAt == nil {
+			return time.Time{}
+		}
+		return s.EndedAt.Add(EndedRetention)
+	case s.Status == domain.PurchaseTrialing, s.Status == domain.PurchaseActive:
+		return s.PeriodEnd
+	case s.Status == domain.PurchasePastDue, s.Status == domain.PurchaseSuspended:
+		at, _ := p.nextDunningEvent()
+		return at
+	}
+	return time.Time{}
+}
+
+func (p *purchase) nextEventName() string {
+	s := p.state
+	switch {
+	case s.Status.Ended():
+		return "end of retention"
+	case s.Status == domain.PurchaseTrialing:
+		return "trial end"
+	case s.Status == domain.PurchaseActive:
+		return fmt.Sprintf("end of period %d", s.Period)
+	}
+	switch _, ev := p.nextDunningEvent(); ev {
+	case dunningRetry:
+		return fmt.Sprintf("payment retry %d", s.Dunning.NextRetry+1)
+	case dunningGraceEnd:
+		return "grace period end"
+	}
+	return "dunning exhausted"
+}
+
+// dunningEvent is what dunning does next.
+type dunningEvent int
+
+const (
+	dunningRetry     dunningEvent = iota // a scheduled retry
+	dunningGraceEnd                      // access stops: suspended
+	dunningExhausted                     // nothing left to try: expired
+)
+
+// nextDunningEvent: the grace period ending (first on a tie: access goes before the retry), the
+// next scheduled retry, or — with retries run out — expiry at once.
+func (p *purchase) nextDunningEvent() (time.Time, dunningEvent) {
+	d := p.state.Dunning
+	at, ev := d.FailedAt, dunningExhausted
+	if d.NextRetry < len(d.RetryDays) {
+		at, ev = d.retryAt(d.NextRetry), dunningRetry
+	}
+	if p.state.Status == domain.PurchasePastDue {
+		if g := d.graceEnd(); ev == dunningExhausted || !g.After(at) {
+			at, ev = g, dunningGraceEnd
+		}
+	}
+	return at, ev
+}
+
+// step plays the event that is due.
+func (p *purchase) step(ctx workflow.Context) error {
+	if !p.eventDue(ctx) { // an update played it while this step waited for the mutex
+		return nil
+	}
+	s := &p.state
+	switch s.Status {
+	case domain.PurchaseTrialing, domain.PurchaseActive:
+		s.RunPeriods++
+		return p.periodEnd(ctx)
+	case domain.PurchasePastDue, domain.PurchaseSuspended:
+		return p.dunningStep(ctx)
+	}
+	if s.Status.Ended() {
+		p.done = true
+	}
+	return nil
+}
+
+// periodEnd closes the current period (or trial, or one-time access window).
+func (p *purchase) periodEnd(ctx workflow.Context) error {
+	s := &p.state
+	switch {
+	case s.CancelledAt != nil:
+		return p.endAt(ctx, "end_period", domain.PurchaseCancelled, "cancelled", s.PeriodEnd)
+	case s.Plan.Type == domain.PlanOneTime:
+		return p.endAt(ctx, "end_access", domain.PurchaseExpired, "access_elapsed", s.PeriodEnd)
+	case s.Status == domain.PurchaseTrialing:
+		return p.endTrial(ctx)
+	}
+	return p.renew(ctx)
+}
+
+// endTrial takes the first payment (price and setup fee); usage of the trial is free.
+func (p *purchase) endTrial(ctx workflow.Context) error {
+	s := &p.state
+	amount := s.Plan.SetupFee
+	if s.Plan.Type != domain.PlanUsageBased {
+		amount += s.Plan.Price
+	}
+	return p.startPeriod(ctx, "end_trial", amount)
+}
+
+// renew bills the next period at the period end: the recurring price in advance plus, for
+// usage-based and hybrid plans, the metered overage of the period that ends.
+func (p *purchase) renew(ctx workflow.Context) error {
+	s := &p.state
+	amount := int64(0)
+	if s.Plan.Type == domain.PlanRecurring || s.Plan.Type == domain.PlanHybrid {
+		amount = s.Plan.Price
+	}
+	if s.Plan.Type == domain.PlanUsageBased || s.Plan.Type == domain.PlanHybrid {
+		units, err := usageForPeriod(ctx, UsageInput{MerchantRef: s.MerchantRef, CustomerRef: s.CustomerRef,
+			ProductRef: s.Plan.ProductRef, Meter: s.Plan.Meter, PeriodStart: s.PeriodStart})
+		if err != nil {
+			return err
+		}
+		amount += Overage(s.Plan, units)
+	}
+	return p.startPeriod(ctx, "renew", amount)
+}
+
+// Overage is what usage costs beyond the plan's free units.
+func Overage(plan domain.Plan, units int64) int64 {
+	return max(0, units-plan.FreeUnits) * plan.UnitPrice
+}
+
+// startPeriod moves to the next period and charges for it. A failed charge leaves the new
+// period unpaid: past due, with the merchant's retry schedule counted from the boundary.
+func (p *purchase) startPeriod(ctx workflow.Context, action string, amount int64) error {
+	s := &p.state
+	boundary := s.PeriodEnd
+	s.Period++
+	s.PeriodStart, s.PeriodEnd = boundary, s.Plan.PeriodEnd(boundary)
+	_, failure, err := p.collect(ctx, s.Period, amount, "charge")
+	if err != nil {
+		return err
+	}
+	if failure == nil {
+		return p.transition(ctx, action, domain.PurchaseActive, "")
+	}
+	return p.enterPastDue(ctx, amount, boundary, failure)
+}
+
+// enterPastDue starts dunning with the merchant's schedule as it is now.
+func (p *purchase) enterPastDue(ctx workflow.Context, amount int64, failedAt time.Time, failure *ChargeFailure) error {
+	policy, err := dunningPolicy(ctx, p.state.MerchantRef)
+	if err != nil {
+		return err
+	}
+	p.state.Dunning = &Dunning{Period: p.state.Period, Amount: amount, FailedAt: failedAt,
+		RetryDays: policy.RetryDays, GraceDays: policy.GraceDays, LastError: failure.Code}
+	return p.transition(ctx, "payment_failed", domain.PurchasePastDue, failure.Code)
+}
+
+// dunningStep plays the due dunning event: suspension at the grace period's end, a scheduled
+// retry, or expiry when the schedule has run out.
+func (p *purchase) dunningStep(ctx workflow.Context) error {
+	s := &p.state
+	d := s.Dunning
+	at, ev := p.nextDunningEvent()
+	switch ev {
+	case dunningGraceEnd:
+		return p.transition(ctx, "suspend", domain.PurchaseSuspended, "")
+	case dunningExhausted:
+		return p.endAt(ctx, "dunning_exhausted", domain.PurchaseExpired, "dunning_exhausted", at)
+	}
+	d.NextRetry++
+	recovered, err := p.retryCharge(ctx)
+	if err != nil || recovered {
+		return err
+	}
+	if d.NextRetry >= len(d.RetryDays) { // the last retry failed
+		return p.endAt(ctx, "dunning_exhausted", domain.PurchaseExpired, "dunning_exhausted", at)
+	}
+	return p.write(ctx, "retry_failed", s.DisplayStatus(), d.LastError)
+}
+
+// retryCharge tries to collect the unpaid period again under the next retry key; success
+// makes the purchase active again for the period it pays.
+func (p *purchase) retryCharge(ctx workflow.Context) (recovered bool, err error) {
+	s := &p.state
+	d := s.Dunning
+	d.Attempts++
+	_, failure, err := p.collect(ctx, d.Period, d.Amount, fmt.Sprintf("retry-%d", d.Attempts))
+	if err != nil {
+		return false, err
+	}
+	if failure != nil {
+		d.LastError = failure.Code
+		return false, nil
+	}
+	s.Dunning = nil
+	return true, p.transition(ctx, "recover", domain.PurchaseActive, "")
+}
+
+// collect charges amount for period under key <purchase>/period-<n>/<what>; zero charges
+// nothing. A decline comes back as failure, and the failed charge is recorded by the activity.
+func (p *purchase) collect(ctx workflow.Context, period int, amount int64, what string) (*Payment, *ChargeFailure, error) {
+	if amount <= 0 {
+		return nil, nil, nil
+	}
+	s := &p.state
+	key := fmt.Sprintf("%s/period-%d/%s", s.PurchaseRef, period, what)
+	res, failure, err := charge(ctx, ChargeInput{MerchantRef: s.MerchantRef, PurchaseRef: s.PurchaseRef,
+		CustomerRef: s.CustomerRef, ProductRef: s.Plan.ProductRef, Period: period, Amount: amount,
+		Currency: s.Plan.Currency, IdempotencyKey: key,
+		Description: fmt.Sprintf("%s — period %d", s.Plan.Name, period)})
+	if err != nil || failure != nil {
+		return nil, failure, err
+	}
+	s.Payments = append(s.Payments, Payment{TxnRef: res.TxnRef, ProcessorRef: res.ProcessorRef, Period: period,
+		Amount: amount, Key: key})
+	s.PaidTotal += amount
+	return &s.Payments[len(s.Payments)-1], nil, nil
+}
+
+// transition moves to status and records it (projection, audit, search attributes).
+func (p *purchase) transition(ctx workflow.Context, action string, to domain.PurchaseStatus, detail string) error {
+	from := p.state.DisplayStatus()
+	p.state.Status = to
+	return p.write(ctx, action, from, detail)
+}
+
+// end finishes the purchase now.
+func (p *purchase) end(ctx workflow.Context, action string, to domain.PurchaseStatus, reason string) error {
+	return p.endAt(ctx, action, to, reason, p.stamp(ctx))
+}
+
+// endAt finishes the purchase at a given time (a period end that was due, not when it was noticed).
+func (p *purchase) endAt(ctx workflow.Context, action string, to domain.PurchaseStatus, reason string, at time.Time) error {
+	s := &p.state
+	s.EndedAt, s.EndReason, s.Dunning = &at, reason, nil
+	return p.transition(ctx, action, to, reason)
+}
+
+// write records the state: the projection and audit row in Postgres (with the next sequence
+// number), then the search attributes.
+func (p *purchase) write(ctx workflow.Context, action string, from domain.PurchaseStatus, detail string) error {
+	p.state.Seq++
+	in := ProjectInput{Purchase: p.projection(), MerchantRef: p.state.MerchantRef, Seq: p.state.Seq}
+	if action != "" {
+		in.Audit = &AuditInput{Action: action, FromStatus: string(from), ToStatus: string(p.state.DisplayStatus()),
+			Actor: "workflow", Detail: detail}
+	}
+	if err := project(ctx, in); err != nil {
+		return err
+	}
+	p.syncSearchAttributes(ctx)
+	return nil
+}

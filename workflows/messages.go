@@ -1,0 +1,394 @@
+package workflows
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/tollgate-billing/tollgate/domain"
+)
+
+// registerUpdates installs every update with its validator. A validator refuses a request
+// before anything enters the history; its message is what the API shows. Each handler checks
+// again under the mutex, because a lifecycle step may have run between validation and handling.
+func (p *purchase) registerUpdates(ctx workflow.Context) error {
+	for _, u := range []struct {
+		name               string
+		handler, validator any
+	}{
+		{UpdateCancelRenewal, p.updateCancel, p.validateCancel},
+		{UpdateReactivateRenewal, p.updateReactivate, p.validateReactivate},
+		{UpdateRefund, p.updateRefund, p.validateRefund},
+		{UpdateChangePlan, p.updateChangePlan, p.validateChangePlan},
+		{UpdateRetryPayment, p.updateRetryPayment, p.validateRetryPayment},
+		{UpdateAdvanceClock, p.updateAdvanceClock, p.validateAdvanceClock},
+		{UpdateActivation, p.awaitActivation, nil},
+	} {
+		opts := workflow.UpdateHandlerOptions{}
+		if u.validator != nil {
+			opts.Validator = u.validator
+		}
+		if err := workflow.SetUpdateHandlerWithOptions(ctx, u.name, u.handler, opts); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// refuse builds the refusal an update answers with: the error type is the domain error code
+// and the only detail is the offending field, so the starter turns it back into a *domain.Error.
+func refuse(code domain.Code, field, format string, args ...any) error {
+	return temporal.NewApplicationErrorWithOptions(fmt.Sprintf(format, args...), string(code),
+		temporal.ApplicationErrorOptions{NonRetryable: true, Details: []any{field}})
+}
+
+func day(t time.Time) string { return t.UTC().Format("2006-01-02") }
+
+// notLive refuses an action on a purchase that is not running; ok when it is.
+func (p *purchase) notLive(action string) error {
+	s := p.state
+	switch {
+	case s.Status == domain.PurchasePending:
+		return refuse(domain.CodeConflict, "", "cannot %s: the purchase is not active yet", action)
+	case s.Status.Ended() && s.EndedAt != nil:
+		return refuse(domain.CodeConflict, "", "cannot %s: the purchase ended (%s) on %s", action, s.Status, day(*s.EndedAt))
+	case s.Status.Ended():
+		return refuse(domain.CodeConflict, "", "cannot %s: the purchase is %s", action, s.Status)
+	}
+	return nil
+}
+
+// ---- cancel renewal (signal and update share cancelRenewal) ----
+
+func (p *purchase) validateCancel(ctx workflow.Context, _ CancelRenewalInput) error {
+	s := p.state
+	if err := p.notLive("cancel renewal"); err != nil {
+		return err
+	}
+	if s.Plan.Type == domain.PlanOneTime {
+		return refuse(domain.CodeConflict, "", "cannot cancel renewal: a one-time purchase does not renew")
+	}
+	if s.CancelledAt != nil {
+		return refuse(domain.CodeConflict, "", "renewal is already cancelled: the purchase ends on %s", day(s.PeriodEnd))
+	}
+	return nil
+}
+
+func (p *purchase) updateCancel(ctx workflow.Context, in CancelRenewalInput) (State, error) {
+	err := p.locked(ctx, func(ctx workflow.Context) error {
+		if err := p.validateCancel(ctx, in); err != nil {
+			return err
+		}
+		return p.cancelRenewal(ctx, in)
+	})
+	p.nudge()
+	return p.state, err
+}
+
+func (p *purchase) onCancelSignal(ctx workflow.Context, in CancelRenewalInput) {
+	err := p.locked(ctx, func(ctx workflow.Context) error {
+		if err := p.validateCancel(ctx, in); err != nil {
+			p.log.Info("cancel-renewal signal ignored", "reason", err.Error())
+			return nil
+		}
+		return p.cancelRenewal(ctx, in)
+	})
+	if err != nil {
+		p.log.Error("cancel-renewal signal", "error", err)
+	}
+}
+
+// cancelRenewal: a running purchase goes on to the period end (pending cancellation); one in
+// dunning has nothing paid to run on, so it is cancelled at once.
+func (p *purchase) cancelRenewal(ctx workflow.Context, in CancelRenewalInput) error {
+	s := &p.state
+	now := p.stamp(ctx)
+	s.CancelledAt, s.CancelReason = &now, in.Reason
+	if s.Status == domain.PurchasePastDue || s.Status == domain.PurchaseSuspended {
+		return p.end(ctx, "cancel", domain.PurchaseCancelled, "cancelled_while_"+string(s.Status))
+	}
+	return p.write(ctx, "cancel_renewal", s.Status, in.Reason)
+}
+
+// ---- reactivate renewal ----
+
+func (p *purchase) validateReactivate(ctx workflow.Context, _ ReactivateInput) error {
+	s := p.state
+	switch {
+	case s.Status == domain.PurchaseCancelled && s.EndedAt != nil:
+		return refuse(domain.CodeConflict, "", "cannot reactivate: the period ended on %s", day(*s.EndedAt))
+	case s.Status != domain.PurchaseActive && s.Status != domain.PurchaseTrialing:
+		if err := p.notLive("reactivate"); err != nil {
+			return err
+		}
+		return refuse(domain.CodeConflict, "", "cannot reactivate a %s purchase: renewal was not cancelled", s.Status)
+	case s.CancelledAt == nil:
+		return refuse(domain.CodeConflict, "", "cannot reactivate: renewal is not cancelled")
+	case !p.now(ctx).Before(s.PeriodEnd):
+		return refuse(domain.CodeConflict, "", "cannot reactivate: the period ended on %s", day(s.PeriodEnd))
+	}
+	return nil
+}
+
+func (p *purchase) updateReactivate(ctx workflow.Context, in ReactivateInput) (State, error) {
+	err := p.locked(ctx, func(ctx workflow.Context) error {
+		if err := p.validateReactivate(ctx, in); err != nil {
+			return err
+		}
+		return p.reactivate(ctx)
+	})
+	p.nudge()
+	return p.state, err
+}
+
+func (p *purchase) onReactivateSignal(ctx workflow.Context) {
+	err := p.locked(ctx, func(ctx workflow.Context) error {
+		if err := p.validateReactivate(ctx, ReactivateInput{}); err != nil {
+			p.log.Info("reactivate-renewal signal ignored", "reason", err.Error())
+			return nil
+		}
+		return p.reactivate(ctx)
+	})
+	if err != nil {
+		p.log.Error("reactivate-renewal signal", "error", err)
+	}
+}
+
+func (p *purchase) reactivate(ctx workflow.Context) error {
+	s := &p.state
+	from := s.DisplayStatus()
+	s.CancelledAt, s.CancelReason = nil, ""
+	return p.write(ctx, "reactivate", from, "")
+}
+
+// ---- refund ----
+
+// refundTarget finds the payment a refund is of (the current period's, else the latest) and
+// the amount (what remains unrefunded when none is asked).
+func (p *purchase) refundTarget(in RefundInput) (idx int, amount int64, err error) {
+	s := p.state
+	idx = -1
+	for i, pay := range s.Payments {
+		if in.TransactionRef != "" && pay.TxnRef == in.TransactionRef {
+			idx = i
+		}
+		if in.TransactionRef == "" && (idx < 0 || pay.Period == s.Period || s.Payments[idx].Period != s.Period) {
+			idx = i
+		}
+	}
+	switch {
+	case idx < 0 && in.TransactionRef != "":
+		return idx, 0, refuse(domain.CodeInvalidField, "sourceTransactionRef", "transaction %s is not a payment of purchase %s",
+			in.TransactionRef, s.PurchaseRef)
+	case idx < 0:
+		return idx, 0, refuse(domain.CodeConflict, "", "nothing to refund: purchase %s has no payments", s.PurchaseRef)
+	}
+	pay := s.Payments[idx]
+	remaining := pay.Amount - pay.Refunded
+	amount = in.Amount
+	if amount == 0 {
+		amount = remaining
+	}
+	switch {
+	case in.Amount < 0:
+		return idx, 0, refuse(domain.CodeInvalidField, "amount", "a refund amount must be positive")
+	case remaining == 0:
+		return idx, 0, refuse(domain.CodeConflict, "", "payment %s is already fully refunded", pay.TxnRef)
+	case amount > remaining:
+		return idx, 0, refuse(domain.CodeInvalidField, "amount",
+			"cannot refund %d: only %d of payment %s (%d paid) remains to refund", amount, remaining, pay.TxnRef, pay.Amount)
+	}
+	return idx, amount, nil
+}
+
+// refundByKey returns an earlier refund made under the same request key.
+func (p *purchase) refundByKey(key string) *Refund {
+	for i := range p.state.Refunds {
+		if p.state.Refunds[i].Key == key {
+			return &p.state.Refunds[i]
+		}
+	}
+	return nil
+}
+
+func (p *purchase) validateRefund(ctx workflow.Context, in RefundInput) error {
+	if in.RequestKey == "" {
+		return refuse(domain.CodeMissingField, "requestKey", "a refund needs a request key (the Idempotency-Key)")
+	}
+	if r := p.refundByKey(in.RequestKey); r != nil {
+		if (in.TransactionRef != "" && in.TransactionRef != r.SourceRef) || (in.Amount != 0 && in.Amount != r.Amount) {
+			return refuse(domain.CodeConflict, "", "request key %q was already used for another refund", in.RequestKey)
+		}
+		return nil
+	}
+	if p.state.Status == domain.PurchasePending {
+		return p.notLive("refund")
+	}
+	_, _, err := p.refundTarget(in)
+	return err
+}
+
+func (p *purchase) updateRefund(ctx workflow.Context, in RefundInput) (RefundResult, error) {
+	var res RefundResult
+	err := p.locked(ctx, func(ctx workflow.Context) error {
+		if err := p.validateRefund(ctx, in); err != nil {
+			return err
+		}
+		if r := p.refundByKey(in.RequestKey); r != nil {
+			res = RefundResult{TransactionRef: r.TxnRef, SourceRef: r.SourceRef, Amount: r.Amount}
+			return nil
+		}
+		var err error
+		res, err = p.refund(ctx, in)
+		return err
+	})
+	p.nudge()
+	res.State = p.state
+	return res, err
+}
+
+// refund returns money of a payment. A full refund of the current period's payment revokes
+// access (refunded) unless the caller keeps it.
+func (p *purchase) refund(ctx workflow.Context, in RefundInput) (RefundResult, error) {
+	s := &p.state
+	idx, amount, err := p.refundTarget(in)
+	if err != nil {
+		return RefundResult{}, err
+	}
+	pay := s.Payments[idx]
+	out, err := refundPayment(ctx, RefundPaymentInput{MerchantRef: s.MerchantRef, PurchaseRef: s.PurchaseRef,
+		CustomerRef: s.CustomerRef, ProductRef: s.Plan.ProductRef, SourceTxnRef: pay.TxnRef, ChargeRef: pay.ProcessorRef,
+		Period: pay.Period, Amount: amount, Currency: s.Plan.Currency, IdempotencyKey: s.PurchaseRef + "/refund/" + in.RequestKey, Reason: in.Reason})
+	if err != nil {
+		var app *temporal.ApplicationError
+		if errors.As(err, &app) {
+			return RefundResult{}, refuse(domain.CodeConflict, "", "the refund failed: %s", app.Message())
+		}
+		return RefundResult{}, err
+	}
+	s.Payments[idx].Refunded += amount
+	s.RefundedTotal += amount
+	s.Refunds = append(s.Refunds, Refund{Key: in.RequestKey, TxnRef: out.TxnRef, SourceRef: pay.TxnRef, Amount: amount})
+	res := RefundResult{TransactionRef: out.TxnRef, SourceRef: pay.TxnRef, Amount: amount}
+	detail := fmt.Sprintf("refunded %d of %s", amount, pay.TxnRef)
+	full := s.Payments[idx].Refunded == pay.Amount
+	if full && pay.Period == s.Period && !in.KeepAccess && s.Status.HasAccess() {
+		return res, p.end(ctx, "refund", domain.PurchaseRefunded, detail)
+	}
+	return res, p.write(ctx, "refund", s.DisplayStatus(), detail)
+}
+
+// ---- change plan ----
+
+func (p *purchase) validateChangePlan(ctx workflow.Context, in ChangePlanInput) error {
+	s := p.state
+	if in.NewPurchaseRef == "" {
+		return refuse(domain.CodeMissingField, "newPurchaseRef", "a plan change needs the reference of the new purchase")
+	}
+	if s.SuccessorRef != "" && s.SuccessorRef == in.NewPurchaseRef {
+		return nil // a retried change: already done
+	}
+	if err := p.notLive("change plan"); err != nil {
+		return err
+	}
+	np := in.NewPlan
+	switch {
+	case np.Ref == s.Plan.Ref:
+		return refuse(domain.CodeConflict, "planRef", "the purchase is already on plan %s", np.Ref)
+	case np.ProductRef != s.Plan.ProductRef:
+		return refuse(domain.CodeInvalidField, "planRef", "plan %s belongs to another product than purchase %s", np.Ref, s.PurchaseRef)
+	case np.Status != domain.StatusActive:
+		return refuse(domain.CodeInvalidField, "planRef", "cannot change to plan %s: the plan is %s", np.Ref, np.Status)
+	}
+	return nil
+}
+
+// updateChangePlan ends this purchase (expired, plan switched); the starter then starts the
+// new purchase under NewPurchaseRef, so a retried change finds both halves done.
+func (p *purchase) updateChangePlan(ctx workflow.Context, in ChangePlanInput) (State, error) {
+	err := p.locked(ctx, func(ctx workflow.Context) error {
+		if err := p.validateChangePlan(ctx, in); err != nil || p.state.SuccessorRef == in.NewPurchaseRef {
+			return err
+		}
+		p.state.SuccessorRef = in.NewPurchaseRef
+		return p.end(ctx, "change_plan", domain.PurchaseExpired, "plan_switched to "+in.NewPlan.Ref)
+	})
+	p.nudge()
+	return p.state, err
+}
+
+// ---- retry payment (after the customer updated the card) ----
+
+func (p *purchase) validateRetryPayment(ctx workflow.Context, _ RetryPaymentInput) error {
+	s := p.state
+	if s.Status != domain.PurchasePastDue && s.Status != domain.PurchaseSuspended {
+		return refuse(domain.CodeConflict, "", "nothing to retry: the purchase is %s", s.DisplayStatus())
+	}
+	return nil
+}
+
+// updateRetryPayment charges the unpaid period now under the next retry key. A failure keeps
+// the dunning schedule as it was and answers PAYMENT_REQUIRED.
+func (p *purchase) updateRetryPayment(ctx workflow.Context, in RetryPaymentInput) (State, error) {
+	err := p.locked(ctx, func(ctx workflow.Context) error {
+		if err := p.validateRetryPayment(ctx, in); err != nil {
+			return err
+		}
+		recovered, err := p.retryCharge(ctx)
+		if err != nil || recovered {
+			return err
+		}
+		if err := p.write(ctx, "retry_failed", p.state.DisplayStatus(), p.state.Dunning.LastError); err != nil {
+			return err
+		}
+		return refuse(domain.CodePaymentRequired, "", "the payment failed again (%s): update the card and retry",
+			p.state.Dunning.LastError)
+	})
+	p.nudge()
+	return p.state, err
+}
+
+// ---- test clock ----
+
+func (p *purchase) validateAdvanceClock(ctx workflow.Context, in AdvanceClockInput) error {
+	now := p.now(ctx)
+	switch {
+	case !p.state.Sandbox:
+		return refuse(domain.CodeConflict, "", "the test clock works on sandbox purchases only")
+	case !in.To.After(now):
+		return refuse(domain.CodeInvalidField, "to", "the test clock only moves forward: %s is not after the purchase's time %s",
+			in.To.UTC().Format(time.RFC3339), now.Format(time.RFC3339))
+	case in.To.Sub(now) > MaxClockAdvance:
+		return refuse(domain.CodeInvalidField, "to", "the test clock moves at most two years per call")
+	}
+	return nil
+}
+
+// updateAdvanceClock moves the purchase's clock to To and waits until the run loop has played
+// every period boundary and dunning event up to it, with their charges.
+func (p *purchase) updateAdvanceClock(ctx workflow.Context, in AdvanceClockInput) (State, error) {
+	err := p.locked(ctx, func(ctx workflow.Context) error {
+		if err := p.validateAdvanceClock(ctx, in); err != nil {
+			return err
+		}
+		p.state.ClockOffset += in.To.Sub(p.now(ctx))
+		return nil
+	})
+	if err != nil {
+		return p.state, err
+	}
+	p.nudge()
+	err = workflow.Await(ctx, func() bool { return p.done || (!p.mu.IsLocked() && !p.eventDue(ctx)) })
+	return p.state, err
+}
+
+// ---- activation ----
+
+// awaitActivation answers once the first payment, trial or free activation is done.
+func (p *purchase) awaitActivation(ctx workflow.Context) (State, error) {
+	err := workflow.Await(ctx, func() bool { return p.state.Status != domain.PurchasePending && !p.mu.IsLocked() })
+	return p.state, err
+}

@@ -1,0 +1,45 @@
+package workflows
+
+import "go.temporal.io/sdk/temporal"
+
+// TaskQueue is where purchase workflows and their activities run.
+const TaskQueue = "tollgate-purchases"
+
+// PurchaseWorkflow is the registered name of the purchase workflow.
+const PurchaseWorkflow = "purchase"
+
+// Signals: fire-and-forget, so an operator can act from the Temporal UI or any Temporal client.
+const (
+	SignalCancelRenewal     = "cancel-renewal"
+	SignalReactivateRenewal = "reactivate-renewal"
+)
+
+// Updates: the same actions and more, for callers that need the refusal (the API, MCP, CLI).
+const (
+	UpdateCancelRenewal     = "cancel-renewal"
+	UpdateReactivateRenewal = "reactivate-renewal"
+	UpdateRefund            = "refund"
+	UpdateChangePlan        = "change-plan"
+	UpdateRetryPayment      = "retry-payment"
+	UpdateAdvanceClock      = "advance-clock"
+	// UpdateActivation waits for the activation to finish and answers the state: sent with the
+	// start (update-with-start), it makes activation synchronous for the caller.
+	UpdateActivation = "activation"
+)
+
+// QueryState answers the full purchase State.
+const QueryState = "state"
+
+// Custom search attributes, registered on the namespace by devenv and testenv. The Temporal UI
+// filters purchases on them, e.g. `PurchaseStatus = "past_due"` or `CustomerRef = "cus_…"`.
+var (
+	SACustomerRef    = temporal.NewSearchAttributeKeyKeyword("CustomerRef")
+	SAProductRef     = temporal.NewSearchAttributeKeyKeyword("ProductRef")
+	SAPlanRef        = temporal.NewSearchAttributeKeyKeyword("PlanRef")
+	SAMerchantRef    = temporal.NewSearchAttributeKeyKeyword("MerchantRef")
+	SAPurchaseStatus = temporal.NewSearchAttributeKeyKeyword("PurchaseStatus")
+	SANextBillingAt  = temporal.NewSearchAttributeKeyTime("NextBillingAt")
+)
+
+// WorkflowID is the one workflow ID of a purchase: a retried start finds the running one.
+func WorkflowID(purchaseRef string) string { return "purchase/" + purchaseRef }

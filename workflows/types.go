@@ -1,0 +1,173 @@
+package workflows
+
+import (
+	"time"
+
+	"github.com/tollgate-billing/tollgate/domain"
+)
+
+// PurchaseInput starts a purchase workflow. A continued run gets State instead of starting over.
+type PurchaseInput struct {
+	PurchaseRef string
+	MerchantRef string
+	CustomerRef string
+	Plan        domain.Plan // the plan as bought; later catalog edits do not reprice a running purchase
+	// Sandbox purchases accept the test clock (advance-clock).
+	Sandbox bool
+	// PreviousPurchaseRef is the purchase this one replaces after a plan switch.
+	PreviousPurchaseRef string
+	// State is set by continue-as-new: the run resumes from it.
+	State *State `json:",omitempty"`
+}
+
+// State is everything a purchase remembers; it is carried across continue-as-new and is the
+// answer of the `state` query. Times are on the purchase's own clock (workflow.Now plus the
+// test-clock offset), truncated to whole seconds so they match Postgres keys exactly.
+type State struct {
+	PurchaseRef         string
+	MerchantRef         string
+	CustomerRef         string
+	Plan                domain.Plan
+	Sandbox             bool
+	PreviousPurchaseRef string `json:",omitempty"`
+	SuccessorRef        string `json:",omitempty"` // the purchase a plan switch started
+
+	Status       domain.PurchaseStatus
+	CancelledAt  *time.Time `json:",omitempty"`
+	CancelReason string     `json:",omitempty"`
+	StartedAt    time.Time
+	TrialEnd     *time.Time `json:",omitempty"`
+	EndedAt      *time.Time `json:",omitempty"`
+	EndReason    string     `json:",omitempty"`
+
+	// Period is the number of the current period: 0 during a trial, 1 after activation.
+	Period      int
+	PeriodStart time.Time
+	// PeriodEnd is when the current period (or trial, or one-time access) ends; zero for
+	// lifetime access.
+	PeriodEnd time.Time
+
+	PaidTotal     int64
+	RefundedTotal int64
+	Payments      []Payment
+	Refunds       []Refund `json:",omitempty"`
+	Dunning       *Dunning `json:",omitempty"`
+
+	// ClockOffset is how far the test clock has moved this purchase ahead of workflow time.
+	ClockOffset time.Duration `json:",omitempty"`
+	// Seq numbers every projection write; Postgres ignores a write older than the stored one.
+	Seq int64
+	// RunPeriods counts the period boundaries played in this run (continue-as-new every N).
+	RunPeriods int
+	// Runs counts the runs of this purchase (1 + continue-as-new count).
+	Runs int
+}
+
+// Payment is a succeeded charge of the purchase.
+type Payment struct {
+	TxnRef       string
+	ProcessorRef string
+	Period       int
+	Amount       int64
+	Refunded     int64
+	Key          string
+}
+
+// Refund is a refund made, remembered by the caller's key so a repeat answers the same.
+type Refund struct {
+	Key       string
+	TxnRef    string
+	SourceRef string
+	Amount    int64
+}
+
+// Dunning is the collection of a failed renewal.
+type Dunning struct {
+	Period    int       // the period whose charge failed
+	Amount    int64     // what it tries to collect
+	FailedAt  time.Time // the failed renewal; retries and grace count from it
+	RetryDays []int     // the merchant's schedule, days after FailedAt
+	GraceDays int
+	NextRetry int // index into RetryDays of the next scheduled retry
+	Attempts  int // retries made (scheduled and asked for); names the next retry key
+	LastError string
+}
+
+// HasAccess reports whether the customer may use the product now (DESIGN.md state table).
+func (s State) HasAccess() bool { return s.Status.HasAccess() }
+
+// DisplayStatus folds CancelledAt into the status the way seed 003 names it.
+func (s State) DisplayStatus() domain.PurchaseStatus {
+	if s.Status == domain.PurchaseActive && s.CancelledAt != nil {
+		return domain.PurchasePendingCancellation
+	}
+	return s.Status
+}
+
+// NextBillingAt is when money will next be asked for, or nil.
+func (s State) NextBillingAt() *time.Time {
+	switch s.Status {
+	case domain.PurchaseTrialing:
+		if s.CancelledAt == nil {
+			return s.TrialEnd
+		}
+	case domain.PurchaseActive:
+		if s.CancelledAt == nil && s.Plan.Recurring() && !s.PeriodEnd.IsZero() {
+			t := s.PeriodEnd
+			return &t
+		}
+	case domain.PurchasePastDue, domain.PurchaseSuspended:
+		if d := s.Dunning; d != nil && d.NextRetry < len(d.RetryDays) {
+			t := d.retryAt(d.NextRetry)
+			return &t
+		}
+	}
+	return nil
+}
+
+func (d Dunning) retryAt(i int) time.Time { return d.FailedAt.AddDate(0, 0, d.RetryDays[i]) }
+func (d Dunning) graceEnd() time.Time     { return d.FailedAt.AddDate(0, 0, d.GraceDays) }
+
+// Message inputs and results. Every update answers the State after it.
+
+type CancelRenewalInput struct {
+	Reason string
+}
+
+type ReactivateInput struct{}
+
+type RefundInput struct {
+	// RequestKey is the caller's idempotency key: the refund's key at the processor and in
+	// Postgres. The same key again answers the first refund.
+	RequestKey string
+	// TransactionRef is the payment to refund; empty means the current period's payment.
+	TransactionRef string
+	// Amount in minor units; 0 means whatever of the payment is not refunded yet.
+	Amount int64
+	Reason string
+	// KeepAccess keeps a fully refunded current period running (a goodwill refund).
+	KeepAccess bool
+}
+
+type RefundResult struct {
+	TransactionRef string
+	SourceRef      string
+	Amount         int64
+	State          State
+}
+
+type ChangePlanInput struct {
+	NewPlan        domain.Plan // loaded by the starter from the catalog
+	NewPurchaseRef string      // the purchase the starter starts next
+}
+
+type RetryPaymentInput struct{}
+
+type AdvanceClockInput struct {
+	To time.Time
+}
+
+// PurchaseResult is what a finished purchase workflow returns.
+type PurchaseResult struct {
+	State State
+}
