@@ -165,7 +165,7 @@ func (cfg TemporalConfig) ports() (temporalPorts, error) {
 		flag string
 	}{
 		{&p.frontend, cfg.FrontendPort, "temporal frontend", "--temporal-port"},
-		{&p.ui, cfg.UIPort, "temporal UI", "--temporal-ui-port"},
+		{&p.ui, cfg.UIPort, "temporal UI", "--ui-port"},
 		{&p.frontendHTTP, 0, "", ""},
 		{&p.history, 0, "", ""},
 		{&p.matching, 0, "", ""},

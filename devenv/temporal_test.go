@@ -187,7 +187,7 @@ func TestTemporalPortInUse(t *testing.T) {
 		want []string
 	}{
 		{TemporalConfig{FrontendPort: port, UIPort: -1}, []string{"temporal frontend port", strconv.Itoa(port), "--temporal-port"}},
-		{TemporalConfig{UIPort: port}, []string{"temporal UI port", strconv.Itoa(port), "--temporal-ui-port"}},
+		{TemporalConfig{UIPort: port}, []string{"temporal UI port", strconv.Itoa(port), "--ui-port"}},
 	} {
 		srv, err := StartTemporal(context.Background(), tc.cfg)
 		if err == nil {

@@ -106,21 +106,15 @@ func TestSeedConversation(t *testing.T) {
 	mustContain(t, "purchases of jane", a.text, "Jane Smith has 1 active purchase:", "Plan: Pro ($49/month)", "Status: Active",
 		"Started: "+janePurchase.StartedAt.UTC().Format(time.DateOnly), "Next billing: "+periodEnd, purchase[jane])
 
-	// "Cancel that renewal — the customer requested a downgrade"
-	t.Run("cancel_renewal", func(t *testing.T) {
-		a := call(t, cs, "cancel_renewal", map[string]any{"purchaseId": purchase[jane], "reason": "Customer requested downgrade"})
-		if missingRoute(a) {
-			t.Skip("the API has no cancel-renewal route yet: " + a.text)
-		}
-		if a.isError {
-			t.Fatal(a.text)
-		}
-		mustContain(t, "cancel_renewal", a.text, "The renewal has been cancelled. Jane Smith will retain access until the end of the current billing period ("+periodEnd+").")
-		again := ok(t, cs, "get_purchase", map[string]any{"purchaseRef": purchase[jane]})
-		if again.str("displayStatus") != "pending_cancellation" {
-			t.Fatalf("after cancel: %v", again.structured)
-		}
-	})
+	// "Cancel that renewal — the customer requested a downgrade" (seed 001 says purchaseId)
+	a = ok(t, cs, "cancel_renewal", map[string]any{"purchaseId": purchase[jane], "reason": "Customer requested downgrade"})
+	mustContain(t, "cancel_renewal", a.text, "The renewal has been cancelled. Jane Smith will retain access until the end of the current billing period ("+periodEnd+").")
+	if p := ok(t, cs, "get_purchase", map[string]any{"purchaseRef": purchase[jane]}); p.str("displayStatus") != "pending_cancellation" {
+		t.Fatalf("after cancel: %v", p.structured)
+	}
+	a = ok(t, cs, "reactivate_renewal", map[string]any{"purchaseRef": purchase[jane]})
+	mustContain(t, "reactivate_renewal", a.text, "The renewal has been reactivated. Jane Smith's purchase will renew on "+periodEnd+".")
+	ok(t, cs, "cancel_renewal", map[string]any{"purchaseRef": purchase[jane], "reason": "Customer requested downgrade"})
 
 	// "Generate a checkout link for customer cus_… to purchase the Pro plan"
 	a = ok(t, cs, "create_checkout_session", map[string]any{"customerRef": bob, "productRef": product, "planRef": plan})
@@ -134,24 +128,16 @@ func TestSeedConversation(t *testing.T) {
 	}
 
 	// "Refund $25 from transaction txn_… — the customer was double-charged"
-	t.Run("create_refund", func(t *testing.T) {
-		payment := w.payment(purchase[jane])
-		a := call(t, cs, "create_refund", map[string]any{"sourceTransactionId": payment, "amount": 2500, "reason": "Double charge"})
-		if missingRoute(a) {
-			t.Skip("the API has no refund route yet: " + a.text)
-		}
-		if a.isError {
-			t.Fatal(a.text)
-		}
-		refund := a.str("reference")
-		if refund == "" {
-			refund, _ = a.structured["refund"].(map[string]any)["reference"].(string)
-		}
-		if !strings.HasPrefix(refund, "txn_") || refund == payment {
-			t.Fatalf("refund reference %q (payment %s): %v", refund, payment, a.structured)
-		}
-		mustContain(t, "refund", a.text, fmt.Sprintf("A partial refund of $25.00 has been processed for transaction %s. The refund reference is %s.", payment, refund))
-	})
+	payment := w.payment(purchase[jane])
+	a = ok(t, cs, "create_refund", map[string]any{"sourceTransactionId": payment, "amount": 2500, "reason": "Double charge"})
+	refund := a.str("reference")
+	if !strings.HasPrefix(refund, "txn_") || refund == payment || a.structured["amount"] != float64(2500) {
+		t.Fatalf("refund %q of payment %s: %v", refund, payment, a.structured)
+	}
+	mustContain(t, "refund", a.text, fmt.Sprintf("A partial refund of $25.00 has been processed for transaction %s. The refund reference is %s.", payment, refund))
+	if got := ok(t, cs, "get_transaction", map[string]any{"transactionRef": refund}); got.str("type") != "refund" || got.str("sourceTransactionRef") != payment {
+		t.Fatalf("the refund transaction: %v", got.structured)
+	}
 
 	// "Record that customer cus_… made a successful API call to product prd_…" — 85 calls came
 	// before, through REST; the seed's call is made in both spellings.
@@ -192,6 +178,13 @@ func TestSeedConversation(t *testing.T) {
 	mustContain(t, "portal", a.text, "Here's the customer portal URL for Jane Smith:", url, "manage their payment methods")
 	if status := w.get(url); status != http.StatusOK {
 		t.Fatalf("GET %s: %d", url, status)
+	}
+
+	// activatePlan (seed 003) for a customer without a card: payment is required, with a link.
+	carol := ok(t, cs, "create_customer", map[string]any{"email": "carol@example.com", "name": "Carol"}).str("reference")
+	a = ok(t, cs, "activate_plan", map[string]any{"customerId": carol, "productReference": product, "planRef": plan})
+	if a.str("status") != "payment_required" || !strings.Contains(a.text, "Payment is required") {
+		t.Fatalf("activate_plan: %s %v", a.text, a.structured)
 	}
 }
 

@@ -167,11 +167,6 @@ func mustContain(t *testing.T, what, got string, wants ...string) {
 	}
 }
 
-// missingRoute reports whether a tool error says the API has no such endpoint yet.
-func missingRoute(a answer) bool {
-	return a.isError && strings.Contains(a.text, "no such endpoint")
-}
-
 // get fetches a page of the test server (checkout and portal links).
 func (w *world) get(url string) int {
 	w.t.Helper()

@@ -76,7 +76,7 @@ func (e *EventError) Unwrap() error { return e.Err }
 // when any event is invalid, insert the events (a taken idempotency key is skipped), then add
 // the inserted successful units to their counters in a fixed order (no deadlocks between
 // concurrent batches).
-const recordSQL = `
+var recordSQL = `
 WITH input AS (
   SELECT * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::text[],
                        $9::text[], $10::timestamptz[], $11::text[])
@@ -85,32 +85,12 @@ WITH input AS (
 ), pairs AS (
   SELECT DISTINCT customer_ref, product_ref FROM input
 ), resolved AS MATERIALIZED (
-  SELECT pr.customer_ref, pr.product_ref, c.id AS customer_id,
-    (pr.product_ref = '' OR EXISTS (SELECT 1 FROM products p WHERE p.merchant_id = $1 AND p.id = pr.product_ref
-                                    AND p.deleted_at IS NULL)) AS product_ok,
-    pu.current_period_start AS purchase_start,
-    coalesce(nullif((SELECT pl.meter_name FROM plans pl WHERE pl.id = coalesce(pu.plan_id,
-        (SELECT d.id FROM plans d WHERE d.merchant_id = $1 AND d.product_id = pr.product_ref AND d.is_default
-         AND d.deleted_at IS NULL))), ''), $13) AS plan_meter
+  SELECT pr.customer_ref, pr.product_ref, ` + resolvePair("pr.customer_ref", "pr.product_ref", "$13") + `
   FROM pairs pr
-  CROSS JOIN LATERAL (SELECT coalesce(
-      (SELECT cu.id FROM customers cu WHERE cu.id = pr.customer_ref AND cu.merchant_id = $1 AND cu.deleted_at IS NULL),
-      (SELECT cu.id FROM customers cu WHERE cu.merchant_id = $1 AND cu.external_ref = pr.customer_ref
-       AND cu.deleted_at IS NULL)) AS id) c
-  LEFT JOIN LATERAL (SELECT p.plan_id, p.current_period_start FROM purchases p
-      WHERE p.customer_id = c.id AND p.product_id = pr.product_ref AND p.merchant_id = $1
-      AND p.status IN ('pending','trialing','active','past_due','suspended')
-      ORDER BY p.created_at DESC, p.id DESC LIMIT 1) pu ON true
+  ` + resolvePairJoins("pr.customer_ref", "pr.product_ref") + `
 ), evs AS (
   SELECT i.*, r.customer_id, r.product_ok,
-    (i.meter = '' OR i.meter = ANY($12::text[]) OR i.meter LIKE 'tool:_%'
-      OR EXISTS (SELECT 1 FROM meters m WHERE m.merchant_id = $1 AND m.name = i.meter)) AS meter_ok,
-    CASE WHEN i.meter <> '' THEN i.meter
-         WHEN i.action_type = ANY($12::text[]) OR i.action_type LIKE 'tool:_%'
-           OR EXISTS (SELECT 1 FROM meters m WHERE m.merchant_id = $1 AND m.name = i.action_type) THEN i.action_type
-         ELSE r.plan_meter END AS meter_name,
-    CASE WHEN r.purchase_start IS NOT NULL AND i.occurred_at >= r.purchase_start THEN r.purchase_start
-         ELSE date_trunc('month', i.occurred_at, 'UTC') END AS period_start
+    ` + meterRule("i.meter", "i.action_type", "r.plan_meter", "i.occurred_at", "r.purchase_start") + `
   FROM input i JOIN resolved r USING (customer_ref, product_ref)
 ), refused AS (
   SELECT 1 FROM evs WHERE customer_id IS NULL OR NOT product_ok OR NOT meter_ok LIMIT 1
@@ -137,6 +117,74 @@ SELECT e.ord, coalesce(e.customer_id, ''), e.product_ok, e.meter_ok, e.meter_nam
                                       AND o.idempotency_key = e.idempotency_key) END
 FROM evs e LEFT JOIN ins ON ins.id = e.id ORDER BY e.ord`
 
+// recordOneSQL is recordSQL for one event with scalar parameters: Postgres keeps one generic
+// plan for it instead of planning the batch form on every call (planning was most of its cost).
+var recordOneSQL = `
+WITH r AS MATERIALIZED (
+  SELECT ` + resolvePair("$2::text", "$3::text", "$13") + `
+  FROM (SELECT 1) one
+  ` + resolvePairJoins("$2::text", "$3::text") + `
+), e AS MATERIALIZED (
+  SELECT r.customer_id, r.product_ok,
+    ` + meterRule("$4::text", "$5::text", "r.plan_meter", "$10::timestamptz", "r.purchase_start") + `
+  FROM r
+), ins AS (
+  INSERT INTO usage_events (id, merchant_id, customer_id, product_id, meter_name, action_type, units, outcome,
+                            idempotency_key, occurred_at, metadata)
+  SELECT $7, $1, e.customer_id, $3, e.meter_name, $5, $6, $8, $9, $10, nullif($11, '')::jsonb
+  FROM e WHERE e.customer_id IS NOT NULL AND e.product_ok AND e.meter_ok
+  ON CONFLICT (merchant_id, idempotency_key) DO NOTHING
+  RETURNING id
+), counted AS (
+  INSERT INTO usage_counters AS uc (merchant_id, customer_id, product_id, meter_name, period_start, units)
+  SELECT $1, e.customer_id, $3, e.meter_name, e.period_start, $6 FROM e, ins WHERE $8 = 'success'
+  ON CONFLICT (merchant_id, customer_id, product_id, meter_name, period_start)
+  DO UPDATE SET units = uc.units + EXCLUDED.units, updated_at = now()
+)
+SELECT 1, coalesce(e.customer_id, ''), e.product_ok, e.meter_ok, e.meter_name, e.period_start,
+       EXISTS (SELECT 1 FROM ins),
+       CASE WHEN NOT EXISTS (SELECT 1 FROM ins) THEN (SELECT o.id FROM usage_events o WHERE o.merchant_id = $1
+                                                      AND o.idempotency_key = $9) END
+FROM e`
+
+// resolvePair selects, for a customer reference and a product, the customer's id (by cus_ or
+// externalRef; NULL when unknown), whether the product is the merchant's, the live purchase's
+// period start and the meter of the governing plan (defaultMeter when it names none). It reads
+// the joins of resolvePairJoins; $1 is the merchant.
+func resolvePair(customer, product, defaultMeter string) string {
+	return fmt.Sprintf(`c.id AS customer_id,
+    (%[2]s = '' OR EXISTS (SELECT 1 FROM products p WHERE p.merchant_id = $1 AND p.id = %[2]s
+                           AND p.deleted_at IS NULL)) AS product_ok,
+    pu.current_period_start AS purchase_start,
+    coalesce(nullif((SELECT pl.meter_name FROM plans pl WHERE pl.id = coalesce(pu.plan_id,
+        (SELECT d.id FROM plans d WHERE d.merchant_id = $1 AND d.product_id = %[2]s AND d.is_default
+         AND d.deleted_at IS NULL))), ''), %[3]s) AS plan_meter`, customer, product, defaultMeter)
+}
+
+func resolvePairJoins(customer, product string) string {
+	return fmt.Sprintf(`CROSS JOIN LATERAL (SELECT coalesce(
+      (SELECT cu.id FROM customers cu WHERE cu.id = %[1]s AND cu.merchant_id = $1 AND cu.deleted_at IS NULL),
+      (SELECT cu.id FROM customers cu WHERE cu.merchant_id = $1 AND cu.external_ref = %[1]s
+       AND cu.deleted_at IS NULL)) AS id) c
+  LEFT JOIN LATERAL (SELECT p.plan_id, p.current_period_start FROM purchases p
+      WHERE p.customer_id = c.id AND p.product_id = %[2]s AND p.merchant_id = $1
+      AND p.status IN ('pending','trialing','active','past_due','suspended')
+      ORDER BY p.created_at DESC, p.id DESC LIMIT 1) pu ON true`, customer, product)
+}
+
+// meterRule is the mapping rule in SQL (meter_ok, meter_name) and the counter's period
+// (period_start); $1 is the merchant and $12 the default meters.
+func meterRule(meter, action, planMeter, occurredAt, purchaseStart string) string {
+	return fmt.Sprintf(`(%[1]s = '' OR %[1]s = ANY($12::text[]) OR %[1]s LIKE 'tool:_%%'
+      OR EXISTS (SELECT 1 FROM meters m WHERE m.merchant_id = $1 AND m.name = %[1]s)) AS meter_ok,
+    CASE WHEN %[1]s <> '' THEN %[1]s
+         WHEN %[2]s = ANY($12::text[]) OR %[2]s LIKE 'tool:_%%'
+           OR EXISTS (SELECT 1 FROM meters m WHERE m.merchant_id = $1 AND m.name = %[2]s) THEN %[2]s
+         ELSE %[3]s END AS meter_name,
+    CASE WHEN %[5]s IS NOT NULL AND %[4]s >= %[5]s THEN %[5]s
+         ELSE date_trunc('month', %[4]s, 'UTC') END AS period_start`, meter, action, planMeter, occurredAt, purchaseStart)
+}
+
 // RecordUsage records events for merchant atomically: either every event is stored and counted
 // (a repeated idempotency key counts once and answers with the original reference) or, when
 // one is invalid (unknown customer, product or meter), nothing is and the error names it.
@@ -155,8 +203,16 @@ func (s *Store) RecordUsage(ctx context.Context, merchant string, events []Usage
 	}
 	var out []Recorded
 	err := retryConflicts(ctx, func() error {
-		rows, err := s.Pool.Query(ctx, recordSQL, merchant, ids, customers, products, meters, actions, units, outcomes,
-			keys, at, meta, domain.DefaultMeters, DefaultPlanMeter)
+		var rows pgx.Rows
+		var err error
+		if n == 1 {
+			e := events[0]
+			rows, err = s.Pool.Query(ctx, recordOneSQL, merchant, e.CustomerRef, e.ProductRef, e.Meter, e.ActionType, e.Units,
+				ids[0], e.Outcome, e.IdempotencyKey, e.OccurredAt, meta[0], domain.DefaultMeters, DefaultPlanMeter)
+		} else {
+			rows, err = s.Pool.Query(ctx, recordSQL, merchant, ids, customers, products, meters, actions, units, outcomes,
+				keys, at, meta, domain.DefaultMeters, DefaultPlanMeter)
+		}
 		if err != nil {
 			return err
 		}

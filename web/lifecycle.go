@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/tollgate-billing/tollgate/domain"
@@ -53,4 +54,26 @@ func (s PurchaseState) DisplayStatus() domain.PurchaseStatus {
 		return domain.PurchasePendingCancellation
 	}
 	return s.Status
+}
+
+// noLifecycle answers every call with an error, so a server wired without the workflows shows
+// "something went wrong" pages instead of crashing.
+type noLifecycle struct{}
+
+var errNoLifecycle = errors.New("web: no Lifecycle configured")
+
+func (noLifecycle) Start(context.Context, StartInput) (PurchaseState, error) {
+	return PurchaseState{}, errNoLifecycle
+}
+func (noLifecycle) State(context.Context, string, string) (PurchaseState, error) {
+	return PurchaseState{}, errNoLifecycle
+}
+func (noLifecycle) CancelRenewal(context.Context, string, string, string) (PurchaseState, error) {
+	return PurchaseState{}, errNoLifecycle
+}
+func (noLifecycle) Reactivate(context.Context, string, string) (PurchaseState, error) {
+	return PurchaseState{}, errNoLifecycle
+}
+func (noLifecycle) RetryPayment(context.Context, string, string) (PurchaseState, error) {
+	return PurchaseState{}, errNoLifecycle
 }

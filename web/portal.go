@@ -368,7 +368,9 @@ func (h *handler) portalRetry(w http.ResponseWriter, r *http.Request) {
 			return st, domain.Errorf(domain.CodePaymentRequired, "", "%s Update your card and try again.", declineWords(st.LastError, ""))
 		}
 		return st, err
-	}, func(p domain.Purchase) bool { return p.Status != domain.PurchasePastDue && p.Status != domain.PurchaseSuspended })
+	}, func(p domain.Purchase) bool {
+		return p.Status != domain.PurchasePastDue && p.Status != domain.PurchaseSuspended
+	})
 }
 
 // awaitProjection waits briefly for the Postgres projection to show what the workflow answered,

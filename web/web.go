@@ -65,6 +65,9 @@ func New(cfg Config) http.Handler {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.Lifecycle == nil {
+		cfg.Lifecycle = noLifecycle{}
+	}
 	if cfg.ActivationWait <= 0 {
 		cfg.ActivationWait = 20 * time.Second
 	}
