@@ -33,3 +33,4 @@ if [ "${TOLLGATE_SKIP_BROWSER:-}" = "" ] && ! command -v chromium >/dev/null 2>&
 fi
 
 scripts/install-stripe-mock.sh
+scripts/install-inspector.sh

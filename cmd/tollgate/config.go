@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // config is every setting of every subcommand; each has a flag and an environment variable.
@@ -26,6 +27,9 @@ type config struct {
 	UIPort              int
 	APIKey              string
 	APIURL              string
+	WebSecret           string
+	CheckoutTTL         time.Duration
+	PortalTTL           time.Duration
 }
 
 func strFlag(fs *flag.FlagSet, e env, p *string, name, envName, def, usage string) {
@@ -54,6 +58,16 @@ func (c *config) bindTemporal(fs *flag.FlagSet, e env) {
 func (c *config) bindServer(fs *flag.FlagSet, e env) {
 	strFlag(fs, e, &c.Addr, "addr", "TOLLGATE_ADDR", "127.0.0.1:8080", "API listen address")
 	strFlag(fs, e, &c.PublicURL, "public-url", "TOLLGATE_PUBLIC_URL", "", "URL customers reach this server at, for checkout and portal links (default http://<addr>)")
+	strFlag(fs, e, &c.WebSecret, "web-secret", "TOLLGATE_WEB_SECRET", "", "secret keying the hosted pages' CSRF tokens; the same on every API replica (empty: random per process)")
+	durFlag(fs, e, &c.CheckoutTTL, "checkout-ttl", "TOLLGATE_CHECKOUT_TTL", 24*time.Hour, "how long a checkout link works")
+	durFlag(fs, e, &c.PortalTTL, "portal-ttl", "TOLLGATE_PORTAL_TTL", 15*time.Minute, "how long a customer-portal link works")
+}
+
+func durFlag(fs *flag.FlagSet, e env, p *time.Duration, name, envName string, def time.Duration, usage string) {
+	if v, err := time.ParseDuration(e.getenv(envName)); err == nil {
+		def = v
+	}
+	fs.DurationVar(p, name, def, fmt.Sprintf("%s (env %s)", usage, envName))
 }
 
 func (c *config) bindPayments(fs *flag.FlagSet, e env) {

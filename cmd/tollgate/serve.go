@@ -14,7 +14,9 @@ import (
 	"github.com/tollgate-billing/tollgate/api"
 	"github.com/tollgate-billing/tollgate/payments"
 	"github.com/tollgate-billing/tollgate/payments/processors"
+	"github.com/tollgate-billing/tollgate/starter"
 	"github.com/tollgate-billing/tollgate/store"
+	"github.com/tollgate-billing/tollgate/web"
 )
 
 // deps are the long-lived clients every server part shares.
@@ -120,13 +122,17 @@ func runAPI(ctx context.Context, args []string, e env) error {
 	return serveHTTP(ctx, c.Addr, newHandler(d), log)
 }
 
-// newHandler is the whole HTTP surface of one API process.
+// newHandler is the whole HTTP surface of one API process: the REST API, and on the same mux
+// the hosted pages and the MCP endpoint.
 func newHandler(d *deps) http.Handler {
-	return api.New(apiConfig(d))
-}
-
-func apiConfig(d *deps) api.Config {
-	return api.Config{Store: d.store, Temporal: d.temporal, PublicURL: d.cfg.publicURL(), Logger: d.log}
+	st := starter.New(d.temporal, d.store, d.payments.Name() == "sandbox")
+	pages := web.New(web.Config{Store: d.store, Payments: d.payments, Lifecycle: web.FromStarter(st),
+		PublicURL: d.cfg.publicURL(), StripePublishableKey: d.cfg.StripePublishable,
+		CheckoutTTL: d.cfg.CheckoutTTL, PortalTTL: d.cfg.PortalTTL, Secret: []byte(d.cfg.WebSecret), Logger: d.log})
+	cfg := api.Config{Store: d.store, Temporal: d.temporal, PublicURL: d.cfg.publicURL(), Logger: d.log,
+		Payments: d.payments, Starter: st, StripePublishableKey: d.cfg.StripePublishable,
+		Extra: map[string]http.Handler{"/checkout/": pages, "/portal/": pages, "/assets/": pages}}
+	return mountMCP(d, cfg)
 }
 
 func runWorker(ctx context.Context, args []string, e env) error {
