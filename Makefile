@@ -23,7 +23,7 @@ deps:
 	scripts/install-deps.sh
 
 vet:
-	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed: $$out"; exit 1; fi
+	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt needed: $$out"; exit 1; fi
 	$(GO) vet ./...
 
 ## fuzz: a short run of each fuzz target of the request decoders
