@@ -44,6 +44,7 @@ func (a *Activities) Project(ctx context.Context, in workflows.ProjectInput) err
 // see in.IdempotencyKey, so a retried attempt charges and records once. Every outcome is a
 // txn_ row, failed charges included with their failure code.
 func (a *Activities) Charge(ctx context.Context, in workflows.ChargeInput) (workflows.ChargeResult, error) {
+	defer keepAlive(ctx)()
 	txn := domain.Transaction{MerchantRef: in.MerchantRef, Kind: domain.TxnPayment, Amount: in.Amount,
 		Currency: in.Currency, PurchaseRef: in.PurchaseRef, CustomerRef: in.CustomerRef, ProductRef: in.ProductRef,
 		Period: in.Period, Reason: in.Description, IdempotencyKey: in.IdempotencyKey, Processor: a.Payments.Name()}
@@ -95,6 +96,7 @@ func (a *Activities) failCharge(ctx context.Context, txn domain.Transaction, d *
 
 // RefundPayment returns money of one of the purchase's payments under the refund's key.
 func (a *Activities) RefundPayment(ctx context.Context, in workflows.RefundPaymentInput) (workflows.RefundPaymentResult, error) {
+	defer keepAlive(ctx)()
 	res, err := a.Payments.Refund(ctx, payments.RefundInput{IdempotencyKey: in.IdempotencyKey, ChargeRef: in.ChargeRef,
 		Amount: in.Amount, Currency: in.Currency, Reason: in.Reason})
 	if err != nil {

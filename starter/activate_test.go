@@ -56,6 +56,7 @@ func TestActivatePlanPolicies(t *testing.T) {
 		t.Fatalf("switch: %+v", switched)
 	}
 	eventually(t, "the old purchase expired", func() bool { return s.projection(first.Purchase.Ref).Status == domain.PurchaseExpired })
+	recordHistory(s, first.Purchase.Ref, "plan-switched")
 
 	if r := activate(failing, pro.Ref); r.Status != starter.PaymentRequired || r.Purchase == nil || r.Purchase.Status != domain.PurchaseExpired {
 		t.Fatalf("declined first payment: %+v", r)
@@ -117,4 +118,5 @@ func TestRefundsAndRefusalsThroughTheStarter(t *testing.T) {
 		t.Fatalf("another merchant: %v", err)
 	}
 	eventually(t, "refunded total in the projection", func() bool { return s.projection(ref).RefundedTotal == 1000 })
+	recordHistory(s, ref, "refunds-cancelled")
 }

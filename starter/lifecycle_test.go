@@ -54,6 +54,7 @@ func TestThirteenMonthlyPeriods(t *testing.T) {
 	if p := s.projection(ref); p.PaidTotal != 13*1999 || p.CurrentPeriodEnd == nil || !p.CurrentPeriodEnd.Equal(st.PeriodEnd) {
 		t.Fatalf("projection: %+v", p)
 	}
+	recordHistory(s, ref, "thirteen-periods")
 }
 
 // A card that starts failing: past_due at the renewal, suspended when the grace period ends,
@@ -104,6 +105,7 @@ func TestFailingCardPastDueSuspendedExpired(t *testing.T) {
 	if p := s.projection(ref); p.EndedAt == nil || !p.EndedAt.Equal(renewal.AddDate(0, 0, 5)) {
 		t.Fatalf("ended: %+v", p.EndedAt)
 	}
+	recordHistory(s, ref, "dunning-expired")
 }
 
 // Another purchase recovers when the customer's card is updated mid-dunning.
@@ -135,6 +137,7 @@ func TestRecoveryWhenTheCardIsUpdated(t *testing.T) {
 	if st = s.advance(ref, renewal.AddDate(0, 1, 0).Add(time.Minute)); st.Status != domain.PurchaseActive || st.Period != 3 {
 		t.Fatalf("next renewal: %s period %d", st.Status, st.Period)
 	}
+	recordHistory(s, ref, "dunning-recovered")
 }
 
 // An operator's plain Temporal client (as the Temporal UI does) sends cancel-renewal: the
@@ -163,5 +166,43 @@ func TestPlainClientCancelSignal(t *testing.T) {
 		resp, err := s.tc.ListWorkflow(s.ctx, listRequest(`PurchaseStatus = "pending_cancellation" AND CustomerRef = "`+cus.Ref+`"`))
 		return err == nil && len(resp.Executions) == 1
 	})
+	recordHistory(s, ref, "cancel-signal")
 }
 
+// A usage-based purchase bills its overage from the usage counters at each period end, and is
+// cancelled at the end of the period in which renewal was cancelled.
+func TestUsageBasedPurchaseBillsFromCounters(t *testing.T) {
+	s := newStack(t)
+	plan := s.plan(domain.Plan{Type: domain.PlanUsageBased, UnitPrice: 3, FreeUnits: 100, Meter: "api_requests"})
+	cus, _ := s.customer("4242424242424242")
+	st := s.start(cus, plan)
+	if st.Status != domain.PurchaseActive || st.PaidTotal != 0 {
+		t.Fatalf("activated at zero: %+v", st)
+	}
+	ref := st.PurchaseRef
+	bump := func(start time.Time, units int64) {
+		if _, err := s.st.Pool.Exec(s.ctx, `INSERT INTO usage_counters (merchant_id, customer_id, product_id, meter_name,
+			period_start, units) VALUES ($1,$2,$3,'api_requests',$4,$5)`, s.merchant, cus.Ref, s.product.Ref, start, units); err != nil {
+			t.Fatal(err)
+		}
+	}
+	bump(st.PeriodStart, 400)
+	st = s.advance(ref, st.PeriodEnd.Add(time.Minute))
+	if st.Period != 2 || st.PaidTotal != 300*3 {
+		t.Fatalf("after period 1: period %d paid %d", st.Period, st.PaidTotal)
+	}
+	bump(st.PeriodStart, 150)
+	if _, err := s.c.CancelRenewal(s.ctx, s.merchant, ref, ""); err != nil {
+		t.Fatal(err)
+	}
+	st = s.advance(ref, st.PeriodEnd.Add(time.Minute))
+	if st.Status != domain.PurchaseCancelled || st.PaidTotal != 300*3+50*3 {
+		t.Fatalf("status %s, paid %d (the last period's overage is billed at cancellation)", st.Status, st.PaidTotal)
+	}
+	ok, _ := s.ledger(ref)
+	if len(ok) != 2 || ok[1].IdempotencyKey != ref+"/period-2/final-usage" {
+		t.Fatalf("ledger: %+v", ok)
+	}
+	// usage-cancelled-run1.json was recorded before changeFinalUsage; this one after it
+	recordHistory(s, ref, "usage-final-usage")
+}

@@ -140,6 +140,9 @@ func (p *purchase) periodEnd(ctx workflow.Context) error {
 	s := &p.state
 	switch {
 	case s.CancelledAt != nil:
+		if err := p.billFinalUsage(ctx); err != nil {
+			return err
+		}
 		return p.endAt(ctx, "end_period", domain.PurchaseCancelled, "cancelled", s.PeriodEnd)
 	case s.Plan.Type == domain.PlanOneTime:
 		return p.endAt(ctx, "end_access", domain.PurchaseExpired, "access_elapsed", s.PeriodEnd)
@@ -306,4 +309,24 @@ func (p *purchase) write(ctx workflow.Context, action string, from domain.Purcha
 	}
 	p.syncSearchAttributes(ctx)
 	return nil
+}
+
+// billFinalUsage charges the metered overage of the last period of a cancelled usage-based or
+// hybrid purchase, which no renewal will bill. A decline is recorded (failed transaction) and
+// the purchase ends anyway: there is no next period to withhold.
+func (p *purchase) billFinalUsage(ctx workflow.Context) error {
+	s := &p.state
+	if s.Plan.Type != domain.PlanUsageBased && s.Plan.Type != domain.PlanHybrid || s.Status != domain.PurchaseActive {
+		return nil
+	}
+	if workflow.GetVersion(ctx, changeFinalUsage, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		return nil
+	}
+	units, err := usageForPeriod(ctx, UsageInput{MerchantRef: s.MerchantRef, CustomerRef: s.CustomerRef,
+		ProductRef: s.Plan.ProductRef, Meter: s.Plan.Meter, PeriodStart: s.PeriodStart})
+	if err != nil {
+		return err
+	}
+	_, _, err = p.collect(ctx, s.Period, Overage(s.Plan, units), "final-usage")
+	return err
 }

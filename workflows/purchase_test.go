@@ -123,11 +123,12 @@ func TestFreePlanActivatesAtZero(t *testing.T) {
 func TestUsageBasedBillsOverageAtPeriodEnd(t *testing.T) {
 	h := newHarness(t, domain.Plan{Type: domain.PlanUsageBased, UnitPrice: 5, FreeUnits: 100, Meter: "api_requests"})
 	h.acts.usage[start] = 250
-	h.acts.usage[start.AddDate(0, 1, 0)] = 50 // under the free units: nothing to pay
-	h.at(40*day, func() { h.env.SignalWorkflow(workflows.SignalCancelRenewal, workflows.CancelRenewalInput{}) })
+	h.acts.usage[start.AddDate(0, 1, 0)] = 50  // under the free units: nothing to pay
+	h.acts.usage[start.AddDate(0, 2, 0)] = 120 // the last period's overage is billed at cancellation
+	h.at(70*day, func() { h.env.SignalWorkflow(workflows.SignalCancelRenewal, workflows.CancelRenewalInput{}) })
 	s := h.run()
-	wantKeys(t, h.acts.chargeKeys(), "period-2/charge")
-	if h.acts.charges[0].Amount != 750 || s.PaidTotal != 750 {
+	wantKeys(t, h.acts.chargeKeys(), "period-2/charge", "period-3/final-usage")
+	if h.acts.charges[0].Amount != 750 || h.acts.charges[1].Amount != 100 || s.PaidTotal != 850 {
 		t.Fatalf("overage charge %+v", h.acts.charges)
 	}
 	if h.acts.projections[1].Status != domain.PurchaseActive {

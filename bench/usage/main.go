@@ -18,11 +18,13 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"runtime/pprof"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"text/tabwriter"
 	"time"
 
@@ -42,6 +44,7 @@ type config struct {
 	customers                  int
 	pgbenchSeconds             int
 	durable                    bool
+	cpuProfile                 string
 }
 
 func main() {
@@ -54,6 +57,7 @@ func main() {
 	flag.IntVar(&c.latencyWorkers, "latency-workers", 2, "concurrent clients of the low-load check_limits latency run")
 	flag.IntVar(&c.customers, "customers", 1000, "customers the load spreads over")
 	flag.IntVar(&c.pgbenchSeconds, "pgbench-seconds", 10, "length of the pgbench -S run")
+	flag.StringVar(&c.cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run (client and server) to this file")
 	flag.BoolVar(&c.durable, "durable", false, "keep fsync and synchronous_commit on (default: a throwaway cluster, as in tests)")
 	flag.Parse()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
@@ -67,6 +71,7 @@ func main() {
 // world is the running system under test.
 type world struct {
 	pg       *devenv.Postgres
+	cpu      cpuMeter
 	st       *store.Store
 	baseURL  string
 	key      string
@@ -82,7 +87,19 @@ func run(ctx context.Context, c config, out io.Writer) error {
 		return err
 	}
 	defer stop()
+	if c.cpuProfile != "" {
+		f, err := os.Create(c.cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
 
+	load0 := loadAvg()
 	fmt.Fprintf(out, "bench/usage: %d CPUs, Postgres in %s (%s), API on %s\n", runtime.NumCPU(), w.pg.BinDir(),
 		map[bool]string{true: "durable", false: "throwaway: fsync off"}[c.durable], w.baseURL)
 	bulk, err := benchBulk(ctx, w, c)
@@ -105,21 +122,28 @@ func run(ctx context.Context, c config, out io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("check_limits at low load: %w", err)
 	}
-	tps, err := pgbench(ctx, w.pg, c)
+	pgb, err := pgbench(ctx, w, c)
 	if err != nil {
 		return fmt.Errorf("pgbench: %w", err)
 	}
 
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "\nmeasure\tthroughput\tp50\tp99\tbeside\taim")
-	fmt.Fprintf(tw, "bulk ingest (HTTP, %d/call, %d callers)\t%s events/s\t%s\t%s\traw pgx CopyFrom %s events/s: ratio %.2f\t>= 50,000 events/s, ratio >= 0.5\n",
-		c.batch, c.bulkWorkers, num(bulk.rate), ms(bulk.p50), ms(bulk.p99), num(raw.rate), bulk.rate/raw.rate)
-	fmt.Fprintf(tw, "record_usage (single, %d clients)\t%s req/s\t%s\t%s\t%d errors\t>= 8,000 req/s, p99 < 10 ms\n",
-		c.workers, num(single.rate), ms(single.p50), ms(single.p99), single.errors)
-	fmt.Fprintf(tw, "check_limits (%d clients)\t%s req/s\t%s\t%s\tpgbench -S -c %d: %s tps: ratio %.2f\tp99 < 1 ms\n",
-		c.workers, num(check.rate), ms(check.p50), ms(check.p99), c.workers, num(tps), check.rate/tps)
-	fmt.Fprintf(tw, "check_limits (%d clients, latency)\t%s req/s\t%s\t%s\t\tp99 < 1 ms\n",
-		c.latencyWorkers, num(checkLow.rate), ms(checkLow.p50), ms(checkLow.p99))
+	fmt.Fprintf(tw, "\nload average before: %s\n", load0)
+	fmt.Fprintln(tw, "measure\tthroughput\tp50\tp99\tCPU/op\tin Postgres\tper CPU-second\tbeside\taim")
+	row := func(name string, r result, unit, beside, aim string) {
+		fmt.Fprintf(tw, "%s\t%s %s/s\t%s\t%s\t%s\t%.0f%%\t%s\t%s\t%s\n", name, num(r.rate), unit, ms(r.p50), ms(r.p99), us(r.cpu),
+			100*r.pgShare, num(r.perCPU()), beside, aim)
+	}
+	row(fmt.Sprintf("bulk ingest (HTTP, %d/call, %d callers)", c.batch, c.bulkWorkers), bulk, "events",
+		fmt.Sprintf("ratio to raw COPY %.2f (by CPU %.2f)", bulk.rate/raw.rate, bulk.perCPU()/raw.perCPU()), ">= 50,000 events/s, ratio >= 0.5")
+	row(fmt.Sprintf("raw pgx CopyFrom (%d/batch, %d writers)", c.batch, c.bulkWorkers), raw, "events", "", "")
+	row(fmt.Sprintf("record_usage (single, %d clients)", c.workers), single, "req", fmt.Sprintf("%d errors", single.errors), ">= 8,000 req/s, p99 < 10 ms")
+	row(fmt.Sprintf("check_limits (%d clients)", c.workers), check, "req",
+		fmt.Sprintf("ratio to pgbench -S %.2f (by CPU %.2f)", check.rate/pgb.rate, check.perCPU()/pgb.perCPU()), "p99 < 1 ms")
+	row(fmt.Sprintf("check_limits (%d clients)", c.latencyWorkers), checkLow, "req", "", "p99 < 1 ms")
+	row(fmt.Sprintf("pgbench -S -M prepared -c %d", c.workers), pgb, "tps", "", "")
+	fmt.Fprintf(tw, "load average after: %s\n", loadAvg())
+	fmt.Fprintln(tw, "CPU/op counts this process (API server and load generator) and all of Postgres; pgbench counts its client and Postgres.")
 	return tw.Flush()
 }
 
@@ -157,7 +181,7 @@ func start(ctx context.Context, c config) (*world, func(), error) {
 		stop()
 		return nil, nil, err
 	}
-	w := &world{pg: pg, st: st}
+	w := &world{pg: pg, st: st, cpu: cpuMeter{postmaster: postmasterPID(filepath.Join(dir, "pg", "data"))}}
 	if err := seed(ctx, w, c); err != nil {
 		stop()
 		return nil, nil, err
@@ -218,6 +242,81 @@ type result struct {
 	rate     float64
 	p50, p99 time.Duration
 	errors   int64
+	// cpu is the CPU time per operation of this process (server and load generator) plus every
+	// Postgres process: a figure the other load on a shared box does not distort.
+	cpu time.Duration
+	// pgShare is the part of cpu spent in Postgres.
+	pgShare float64
+}
+
+// perCPU is how many operations one fully busy core would do at r's cost.
+func (r result) perCPU() float64 {
+	if r.cpu <= 0 {
+		return 0
+	}
+	return float64(time.Second) / float64(r.cpu)
+}
+
+// cpuMeter reads the CPU time used so far by this process and by the Postgres cluster.
+type cpuMeter struct{ postmaster int }
+
+func (m cpuMeter) now() cpuTime {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return cpuTime{self: time.Duration(ru.Utime.Nano() + ru.Stime.Nano()), pg: m.postgres()}
+}
+
+type cpuTime struct{ self, pg time.Duration }
+
+// per is the CPU time per operation since t0, and Postgres' share of it.
+func (t cpuTime) per(t0 cpuTime, n int) (time.Duration, float64) {
+	self, pg := t.self-t0.self, t.pg-t0.pg
+	if self+pg <= 0 || n == 0 {
+		return 0, 0
+	}
+	return (self + pg) / time.Duration(n), float64(pg) / float64(self+pg)
+}
+
+// postgres sums utime+stime of the postmaster, its live children and its reaped children.
+func (m cpuMeter) postgres() time.Duration {
+	const tick = 10 * time.Millisecond // USER_HZ is 100 on Linux
+	var ticks int64
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if err != nil {
+			continue
+		}
+		f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+2:])) // fields from 3 (state) on
+		if len(f) < 15 {
+			continue
+		}
+		ppid, _ := strconv.Atoi(f[1])
+		if pid != m.postmaster && ppid != m.postmaster {
+			continue
+		}
+		for _, i := range []int{11, 12} { // utime, stime
+			v, _ := strconv.ParseInt(f[i], 10, 64)
+			ticks += v
+		}
+		if pid == m.postmaster {
+			for _, i := range []int{13, 14} { // cutime, cstime: exited backends
+				v, _ := strconv.ParseInt(f[i], 10, 64)
+				ticks += v
+			}
+		}
+	}
+	return time.Duration(ticks) * tick
+}
+
+func postmasterPID(dataDir string) int {
+	b, _ := os.ReadFile(filepath.Join(dataDir, "postmaster.pid"))
+	pid, _ := strconv.Atoi(strings.TrimSpace(strings.SplitN(string(b), "\n", 2)[0]))
+	return pid
 }
 
 // benchBulk posts c.events events in calls of c.batch from c.bulkWorkers callers.
@@ -240,6 +339,7 @@ func benchBulk(ctx context.Context, w *world, c config) (result, error) {
 	if err != nil {
 		return r, err
 	}
+	r.cpu /= time.Duration(c.events / len(bodies)) // per call → per event
 	if r.errors > 0 {
 		return r, fmt.Errorf("%d bulk calls failed", r.errors)
 	}
@@ -254,7 +354,9 @@ func benchBulk(ctx context.Context, w *world, c config) (result, error) {
 // benchCopy writes the same rows with raw pgx CopyFrom into a table identical to usage_events
 // (same columns, keys and indexes), in the same batches from as many writers.
 func benchCopy(ctx context.Context, w *world, c config) (result, error) {
-	if _, err := w.st.Pool.Exec(ctx, `CREATE TABLE bench_raw_events (LIKE usage_events INCLUDING ALL)`); err != nil {
+	// LIKE copies columns, defaults, checks, keys and indexes; the foreign key is added by hand
+	if _, err := w.st.Pool.Exec(ctx, `CREATE TABLE bench_raw_events (LIKE usage_events INCLUDING ALL);
+		ALTER TABLE bench_raw_events ADD FOREIGN KEY (merchant_id) REFERENCES merchants(id)`); err != nil {
 		return result{}, err
 	}
 	cols := []string{"id", "merchant_id", "customer_id", "product_id", "meter_name", "action_type", "units", "outcome",
@@ -272,6 +374,7 @@ func benchCopy(ctx context.Context, w *world, c config) (result, error) {
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	errs := make(chan error, c.bulkWorkers)
+	cpu0 := w.cpu.now()
 	begin := time.Now()
 	for range c.bulkWorkers {
 		wg.Add(1)
@@ -295,7 +398,9 @@ func benchCopy(ctx context.Context, w *world, c config) (result, error) {
 	if err := <-errs; err != nil {
 		return result{}, err
 	}
-	return result{rate: float64(c.events) / elapsed.Seconds()}, nil
+	r := result{rate: float64(c.events) / elapsed.Seconds()}
+	r.cpu, r.pgShare = w.cpu.now().per(cpu0, c.events)
+	return r, nil
 }
 
 func recordBody(w *world, i int) (string, []byte) {
@@ -322,6 +427,7 @@ func load(ctx context.Context, w *world, n, workers int, req func(int) (string, 
 	var next, failed atomic.Int64
 	var firstErr atomic.Value
 	var wg sync.WaitGroup
+	cpu0 := w.cpu.now()
 	begin := time.Now()
 	for range workers {
 		wg.Add(1)
@@ -359,38 +465,49 @@ func load(ctx context.Context, w *world, n, workers int, req func(int) (string, 
 		return result{}, e.(error)
 	}
 	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
-	return result{rate: float64(n) / elapsed.Seconds(), p50: lat[n/2], p99: lat[n*99/100], errors: failed.Load()}, nil
+	r := result{rate: float64(n) / elapsed.Seconds(), p50: lat[n/2], p99: lat[n*99/100], errors: failed.Load()}
+	r.cpu, r.pgShare = w.cpu.now().per(cpu0, n)
+	return r, nil
 }
 
 var tpsRe = regexp.MustCompile(`tps = ([0-9.]+) \(without initial connection time\)`)
 
 // pgbench runs `pgbench -S` (select-only, prepared) on a database of its own on the same cluster.
-func pgbench(ctx context.Context, pg *devenv.Postgres, c config) (float64, error) {
+func pgbench(ctx context.Context, w *world, c config) (result, error) {
+	pg := w.pg
 	admin, err := pgxpool.New(ctx, pg.AdminURL())
 	if err != nil {
-		return 0, err
+		return result{}, err
 	}
 	_, err = admin.Exec(ctx, `CREATE DATABASE pgbench`)
 	admin.Close()
 	if err != nil {
-		return 0, err
+		return result{}, err
 	}
 	bin := filepath.Join(pg.BinDir(), "pgbench")
 	conn := []string{"-h", "127.0.0.1", "-p", strconv.Itoa(pg.Port()), "-U", "postgres"}
 	if outp, err := exec.CommandContext(ctx, bin, append(append([]string{"-i", "-q", "-s", "10"}, conn...), "pgbench")...).CombinedOutput(); err != nil {
-		return 0, fmt.Errorf("pgbench -i: %w\n%s", err, outp)
+		return result{}, fmt.Errorf("pgbench -i: %w\n%s", err, outp)
 	}
 	args := append([]string{"-S", "-n", "-M", "prepared", "-c", strconv.Itoa(c.workers), "-j", strconv.Itoa(runtime.NumCPU()),
 		"-T", strconv.Itoa(c.pgbenchSeconds)}, conn...)
-	outp, err := exec.CommandContext(ctx, bin, append(args, "pgbench")...).CombinedOutput()
+	cmd := exec.CommandContext(ctx, bin, append(args, "pgbench")...)
+	pg0 := w.cpu.postgres()
+	outp, err := cmd.CombinedOutput()
 	if err != nil {
-		return 0, fmt.Errorf("pgbench -S: %w\n%s", err, outp)
+		return result{}, fmt.Errorf("pgbench -S: %w\n%s", err, outp)
 	}
 	m := tpsRe.FindSubmatch(outp)
 	if m == nil {
-		return 0, fmt.Errorf("no tps in pgbench output:\n%s", outp)
+		return result{}, fmt.Errorf("no tps in pgbench output:\n%s", outp)
 	}
-	return strconv.ParseFloat(string(m[1]), 64)
+	tps, err := strconv.ParseFloat(string(m[1]), 64)
+	if err != nil {
+		return result{}, err
+	}
+	n := tps * float64(c.pgbenchSeconds)
+	used := w.cpu.postgres() - pg0 + cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
+	return result{rate: tps, cpu: time.Duration(float64(used) / n), pgShare: float64(w.cpu.postgres()-pg0) / float64(used)}, nil
 }
 
 func num(f float64) string {
@@ -403,6 +520,18 @@ func num(f float64) string {
 		b.WriteRune(r)
 	}
 	return b.String()
+}
+
+func us(d time.Duration) string {
+	if d == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.0f µs", float64(d.Nanoseconds())/1000)
+}
+
+func loadAvg() string {
+	b, _ := os.ReadFile("/proc/loadavg")
+	return strings.Join(strings.Fields(string(b))[:min(3, len(strings.Fields(string(b))))], " ")
 }
 
 func ms(d time.Duration) string {

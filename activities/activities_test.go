@@ -1,0 +1,143 @@
+package activities_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/tollgate-billing/tollgate/activities"
+	"github.com/tollgate-billing/tollgate/domain"
+	"github.com/tollgate-billing/tollgate/internal/testenv"
+	"github.com/tollgate-billing/tollgate/payments"
+	"github.com/tollgate-billing/tollgate/payments/sandbox"
+	"github.com/tollgate-billing/tollgate/store"
+	"github.com/tollgate-billing/tollgate/workflows"
+)
+
+func TestMain(m *testing.M) { testenv.Main(m) }
+
+type fixture struct {
+	ctx  context.Context
+	st   *store.Store
+	sb   *sandbox.Processor
+	a    *activities.Activities
+	m    string
+	cus  domain.Customer
+	prd  domain.Product
+	pur  string
+	card string
+}
+
+func newFixture(t *testing.T, card string) *fixture {
+	t.Helper()
+	ctx := context.Background()
+	f := &fixture{ctx: ctx, st: testenv.Postgres(t)}
+	f.sb = sandbox.New(f.st.Pool)
+	f.a = &activities.Activities{Store: f.st, Payments: f.sb}
+	f.m, _ = testenv.Merchant(t, f.st, "M")
+	var err error
+	if f.cus, err = f.st.CreateCustomer(ctx, domain.Customer{MerchantRef: f.m}); err != nil {
+		t.Fatal(err)
+	}
+	if f.prd, err = f.st.CreateProduct(ctx, domain.Product{MerchantRef: f.m, Name: "P"}); err != nil {
+		t.Fatal(err)
+	}
+	pln, err := f.st.CreatePlan(ctx, domain.Plan{MerchantRef: f.m, ProductRef: f.prd.Ref, Name: "x", Type: domain.PlanRecurring, Price: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.pur = domain.NewRef("pur")
+	if err := f.a.Project(ctx, workflows.ProjectInput{MerchantRef: f.m, Seq: 1, Purchase: domain.Purchase{Ref: f.pur,
+		CustomerRef: f.cus.Ref, ProductRef: f.prd.Ref, PlanRef: pln.Ref, Status: domain.PurchasePending, Currency: "USD"},
+		Audit: &workflows.AuditInput{Action: "create", ToStatus: "pending"}}); err != nil {
+		t.Fatal(err)
+	}
+	if card != "" {
+		pcus, _ := f.sb.EnsureCustomer(ctx, payments.CustomerInput{MerchantRef: f.m, CustomerRef: f.cus.Ref})
+		pm, err := f.sb.AttachPaymentMethod(ctx, payments.AttachInput{ProcessorCustomerID: pcus, PaymentMethod: card})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := f.st.SetPaymentMethod(ctx, f.m, f.cus.Ref, domain.Card{PaymentMethod: pm.PaymentMethod}, pcus); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return f
+}
+
+func (f *fixture) charge(key string) workflows.ChargeInput {
+	return workflows.ChargeInput{MerchantRef: f.m, PurchaseRef: f.pur, CustomerRef: f.cus.Ref, ProductRef: f.prd.Ref,
+		Period: 1, Amount: 100, Currency: "USD", IdempotencyKey: key}
+}
+
+func TestChargeIsExactlyOnceByKey(t *testing.T) {
+	f := newFixture(t, "pm_card_visa")
+	first, err := f.a.Charge(f.ctx, f.charge(f.pur+"/period-1/charge"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := f.a.Charge(f.ctx, f.charge(f.pur+"/period-1/charge")) // a retried activity
+	if err != nil || again != first {
+		t.Fatalf("retry: %v %+v vs %+v", err, again, first)
+	}
+	if ledger, _ := f.sb.Charges(f.ctx, f.pur+"/"); len(ledger) != 1 {
+		t.Fatalf("processor charged %d times", len(ledger))
+	}
+	txn, err := f.st.GetTransaction(f.ctx, f.m, first.TxnRef)
+	if err != nil || txn.Status != domain.TxnSucceeded || txn.Processor != "sandbox" {
+		t.Fatalf("txn: %v %+v", err, txn)
+	}
+	ref, err := f.a.RefundPayment(f.ctx, workflows.RefundPaymentInput{MerchantRef: f.m, PurchaseRef: f.pur,
+		CustomerRef: f.cus.Ref, ProductRef: f.prd.Ref, SourceTxnRef: first.TxnRef, ChargeRef: first.ProcessorRef,
+		Amount: 40, Currency: "USD", IdempotencyKey: f.pur + "/refund/r1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := f.st.GetTransaction(f.ctx, f.m, first.TxnRef); got.RefundedAmount != 40 || ref.TxnRef == "" {
+		t.Fatalf("refund: %+v", got)
+	}
+}
+
+func TestDeclinesAreNamedNonRetryableErrors(t *testing.T) {
+	for _, c := range []struct{ card, typ string }{
+		{"4000000000000341", workflows.ErrTypeCardDeclined},
+		{"", workflows.ErrTypePaymentMethodMissing},
+	} {
+		f := newFixture(t, c.card)
+		_, err := f.a.Charge(f.ctx, f.charge(f.pur+"/period-1/charge"))
+		var app *temporal.ApplicationError
+		if !errors.As(err, &app) || !app.NonRetryable() || app.Type() != c.typ {
+			t.Fatalf("card %q: %v", c.card, err)
+		}
+		var failure workflows.ChargeFailure
+		if err := app.Details(&failure); err != nil || failure.TxnRef == "" || failure.Code == "" {
+			t.Fatalf("details: %v %+v", err, failure)
+		}
+		txn, _ := f.st.GetTransaction(f.ctx, f.m, failure.TxnRef)
+		if txn.Status != domain.TxnFailed || txn.FailureCode != failure.Code {
+			t.Fatalf("failed transaction: %+v", txn)
+		}
+	}
+}
+
+func TestProjectionIgnoresOlderWrites(t *testing.T) {
+	f := newFixture(t, "")
+	p, _ := f.st.GetPurchase(f.ctx, f.m, f.pur)
+	p.Status = domain.PurchaseActive
+	if err := f.a.Project(f.ctx, workflows.ProjectInput{MerchantRef: f.m, Seq: 3, Purchase: p,
+		Audit: &workflows.AuditInput{Action: "activate", FromStatus: "pending", ToStatus: "active"}}); err != nil {
+		t.Fatal(err)
+	}
+	p.Status = domain.PurchasePending
+	if err := f.a.Project(f.ctx, workflows.ProjectInput{MerchantRef: f.m, Seq: 2, Purchase: p}); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := f.st.GetPurchase(f.ctx, f.m, f.pur); got.Status != domain.PurchaseActive || got.Seq != 3 {
+		t.Fatalf("projection moved backwards: %+v", got)
+	}
+	if entries, _ := f.st.ListAudit(f.ctx, f.m, f.pur); len(entries) != 2 {
+		t.Fatalf("audit: %+v", entries)
+	}
+}

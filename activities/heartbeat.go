@@ -1,0 +1,34 @@
+package activities
+
+import (
+	"context"
+	"time"
+
+	"go.temporal.io/sdk/activity"
+)
+
+// keepAlive heartbeats every two seconds until the returned stop is called. A payment call is
+// normally done long before the first beat; a slow one keeps beating, and a killed worker stops
+// beating, so Temporal retries its activity after the heartbeat timeout (seconds) rather than
+// the start-to-close timeout. The retry carries the same idempotency key.
+func keepAlive(ctx context.Context) (stop func()) {
+	if !activity.IsActivity(ctx) {
+		return func() {}
+	}
+	done := make(chan struct{})
+	go func() {
+		t := time.NewTicker(2 * time.Second)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				activity.RecordHeartbeat(ctx)
+			}
+		}
+	}()
+	return func() { close(done) }
+}
