@@ -22,7 +22,7 @@ func (s *Server) authenticated(next http.Handler) http.Handler {
 			writeError(w, r, s.log, domain.Errorf(domain.CodeUnauthorised, "X-API-KEY", "missing API key: send X-API-KEY or Authorization: Bearer"))
 			return
 		}
-		k, err := s.store.Authenticate(r.Context(), key)
+		k, err := s.authenticate(r.Context(), key)
 		if err != nil {
 			writeError(w, r, s.log, err)
 			return

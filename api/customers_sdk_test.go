@@ -1,3 +1,5 @@
+//go:build !fuzzonly
+
 package api_test
 
 import (
@@ -162,5 +164,16 @@ func TestSDKMerchantAndPlatformConfig(t *testing.T) {
 	}
 	if pc := w.must(200, "GET", "/v1/sdk/platform-config", ""); pc["mode"] != "sandbox" || pc["processor"] != "sandbox" || pc["defaultCurrency"] != "USD" {
 		t.Fatalf("platform config: %v", pc)
+	}
+}
+
+// TestSDKCreateFillsTheEmailOfAnAdminCustomer: a customer made on the admin face with only a
+// reference is the same customer when the SDK later sends that externalRef with an email.
+func TestSDKCreateFillsTheEmailOfAnAdminCustomer(t *testing.T) {
+	w := newWorld(t)
+	id := w.must(201, "POST", "/v1/customers", `{"reference":"superstore-001"}`)["id"]
+	c := w.must(200, "POST", "/v1/sdk/customers", `{"email":"invoices@superstore.de","externalRef":"superstore-001"}`)
+	if c["reference"] != id || c["email"] != "invoices@superstore.de" {
+		t.Fatalf("adopted: %v", c)
 	}
 }

@@ -79,6 +79,9 @@ func jsonError(err error) error {
 		return domain.Errorf(domain.CodeInvalidField, "body", "malformed JSON at byte %d: %v", syntaxErr.Offset, syntaxErr)
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		if name == "" {
+			return domain.Errorf(domain.CodeInvalidField, "body", `unknown field ""`)
+		}
 		return domain.Errorf(domain.CodeInvalidField, name, "unknown field %q", name)
 	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
 		return domain.Errorf(domain.CodeInvalidField, "body", "malformed JSON: unexpected end of input")

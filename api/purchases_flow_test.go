@@ -1,3 +1,5 @@
+//go:build !fuzzonly
+
 package api_test
 
 import (
@@ -104,6 +106,10 @@ func TestPurchaseLifecycleThroughTheAPI(t *testing.T) {
 	full := w.must(201, "POST", "/v1/refunds", `{"sourceTransactionId":"`+pay+`","reason":"Cancelled"}`, "Idempotency-Key", "refund-rest")
 	if full["amount"].(float64) != 9900-2500 || full["full"] != true {
 		t.Fatalf("refund the rest: %v", full)
+	}
+	replay := w.must(201, "POST", "/v1/refunds", `{"sourceTransactionId":"`+pay+`","reason":"Cancelled"}`, "Idempotency-Key", "refund-rest")
+	if replay["reference"] != full["reference"] {
+		t.Fatalf("a retried refund refunded again: %v then %v", full, replay)
 	}
 	if g := w.must(200, "GET", "/v1/transactions/"+pay, ""); g["refundedAmount"].(float64) != 9900 {
 		t.Fatalf("refunded payment: %v", g)

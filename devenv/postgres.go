@@ -180,8 +180,10 @@ func (p *Postgres) start(ctx context.Context) error {
 }
 
 // Restart restarts the server (fault tests: clients must see errors, not hangs, meanwhile).
+// The log file matters: without -l the new postmaster inherits pg_ctl's output pipe and keeps it
+// open, so waiting for pg_ctl would never end.
 func (p *Postgres) Restart(ctx context.Context) error {
-	return p.run(ctx, "pg_ctl", "restart", "-w", "-m", "fast", "-D", p.dataDir)
+	return p.run(ctx, "pg_ctl", "restart", "-w", "-m", "fast", "-D", p.dataDir, "-l", filepath.Join(p.cfg.Dir, "postgres.log"))
 }
 
 // Stop shuts the cluster down (fast mode: running transactions are rolled back).

@@ -48,6 +48,19 @@ func (s *Store) CreateOrAdoptCustomer(ctx context.Context, merchant string, in S
 					c = byRef
 					return nil
 				}
+				if byRef.Email == "" { // created without an email (admin face): fill it in
+					var taken bool
+					if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM customers WHERE merchant_id = $1
+						AND deleted_at IS NULL AND lower(email) = lower($2))`, merchant, in.Email).Scan(&taken); err != nil {
+						return err
+					}
+					if taken {
+						return domain.Errorf(domain.CodeAlreadyExists, "email", "another customer has email %q", in.Email)
+					}
+					c, err = scanCustomer(tx.QueryRow(ctx, `UPDATE customers SET email = $3, updated_at = now()
+						WHERE merchant_id = $1 AND id = $2 RETURNING `+customerCols, merchant, byRef.Ref, in.Email))
+					return err
+				}
 				return domain.Errorf(domain.CodeAlreadyExists, "externalRef",
 					"a customer with externalRef %q already exists (%s)", in.ExternalRef, byRef.Ref)
 			}

@@ -11,6 +11,11 @@ import (
 // IdempotencyTTL is how long a request key is remembered (at least 24 h, as Stripe does).
 const IdempotencyTTL = 24 * time.Hour
 
+// abandonedAfter frees a claim whose request never finished (the process died, or the database
+// went away before the claim could be released), so the client's retry runs instead of getting
+// "in progress" for a day. No request runs this long: the server's write timeout is shorter.
+const abandonedAfter = 2 * time.Minute
+
 // IdempotencyRecord is a remembered request and, once finished, its response.
 type IdempotencyRecord struct {
 	RequestHash []byte
@@ -26,8 +31,9 @@ func (s *Store) BeginIdempotent(ctx context.Context, merchant, key, method, path
 		VALUES ($1,$2,$3,$4,$5)
 		ON CONFLICT (merchant_id, key) DO UPDATE SET method = EXCLUDED.method, path = EXCLUDED.path,
 			request_hash = EXCLUDED.request_hash, status_code = NULL, response_body = NULL, created_at = now()
-		WHERE idempotency_records.created_at < now() - $6::interval`,
-		merchant, key, method, path, hash, IdempotencyTTL.String())
+		WHERE idempotency_records.created_at < now() - $6::interval
+			OR (idempotency_records.status_code IS NULL AND idempotency_records.created_at < now() - $7::interval)`,
+		merchant, key, method, path, hash, IdempotencyTTL.String(), abandonedAfter.String())
 	if err != nil {
 		return nil, err
 	}

@@ -50,6 +50,24 @@ func TestExplainUsagePlans(t *testing.T) {
 		{"record 1", store.RecordSQL, []any{m.Ref, []string{"usage_x"}, []string{"u5"}, []string{prd.Ref}, []string{""}, []string{"api_call"}, []int64{1}, []string{"success"}, []string{"one"}, []time.Time{now}, []string{""}, domain.DefaultMeters, store.DefaultPlanMeter}},
 		{"limits", store.LimitStateSQL, []any{m.Ref, "u7", prd.Ref, "", store.DefaultPlanMeter, "", domain.DefaultMeters}},
 	} {
+		conn, err := st.Pool.Acquire(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for range 10 {
+			if q.name == "record 1000" {
+				break
+			}
+			r, err := conn.Query(ctx, q.sql, q.args...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r.Close()
+		}
+		var generic, custom int
+		conn.QueryRow(ctx, `SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE statement = $1`, q.sql).Scan(&generic, &custom)
+		conn.Release()
+		t.Logf("%s: generic plans %d, custom plans %d", q.name, generic, custom)
 		rows, err := st.Pool.Query(ctx, "EXPLAIN (ANALYZE, BUFFERS OFF) "+q.sql, q.args...)
 		if err != nil {
 			t.Fatal(err)
