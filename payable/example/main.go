@@ -1,7 +1,7 @@
 // Command example protects a small task API with a Tollgate paywall (seed 003's flow).
 //
-//	TOLLGATE_URL=http://127.0.0.1:8080 TOLLGATE_API_KEY=sk_sandbox_… TOLLGATE_PRODUCT=prd_… \
-//	  go run ./payable/example
+//	set -a; . .tollgate/dev.env; set +a    # TOLLGATE_API_URL and TOLLGATE_API_KEY from `make dev`
+//	TOLLGATE_PRODUCT=prd_… go run ./payable/example
 //	curl -X POST -H 'X-Customer-Ref: user_123' http://127.0.0.1:8090/tasks
 //
 // Each call checks the customer's limits, runs the handler and records one api_call; past the
@@ -19,7 +19,7 @@ import (
 )
 
 func main() {
-	client := payable.NewClient(getenv("TOLLGATE_URL", "http://127.0.0.1:8080"), os.Getenv("TOLLGATE_API_KEY"))
+	client := payable.NewClient(getenv("TOLLGATE_API_URL", getenv("TOLLGATE_URL", "http://127.0.0.1:8080")), os.Getenv("TOLLGATE_API_KEY"))
 	paywall := &payable.Paywall{
 		Client:  client,
 		Product: os.Getenv("TOLLGATE_PRODUCT"),
