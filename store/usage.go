@@ -212,7 +212,7 @@ func (s *Store) RecordUsage(ctx context.Context, merchant string, events []Usage
 		} else {
 			// planned for its actual arrays every time: a cached generic plan of the batch form
 			// misjudges the array sizes and was twice as slow
-			rows, err = s.Pool.Query(ctx, recordBulkSQL, pgx.QueryExecModeCacheDescribe, merchant, ids, customers, products, meters, actions, units, outcomes,
+			rows, err = s.Pool.Query(ctx, recordSQL, pgx.QueryExecModeCacheDescribe, merchant, ids, customers, products, meters, actions, units, outcomes,
 				keys, at, meta, domain.DefaultMeters, DefaultPlanMeter)
 		}
 		if err != nil {
