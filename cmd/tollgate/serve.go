@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"log/slog"
 	"net"
@@ -102,24 +103,32 @@ func serveHTTP(ctx context.Context, addr string, h http.Handler, log *slog.Logge
 }
 
 func runAPI(ctx context.Context, args []string, e env) error {
-	var c config
-	fs := newFlagSet("api", "Run the API server: REST under /v1, MCP at /mcp, hosted checkout and portal pages.", e)
-	c.bindDatabase(fs, e)
-	c.bindTemporal(fs, e)
-	c.bindServer(fs, e)
-	c.bindPayments(fs, e)
-	c.bindLog(fs, e)
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	log := c.logger(e)
-	d, err := openDeps(ctx, c, log)
+	d, err := openFromFlags(ctx, "api", "Run the API server: REST under /v1, MCP at /mcp, hosted checkout and portal pages.",
+		args, e, (*config).bindServer)
 	if err != nil {
 		return err
 	}
 	defer d.Close()
-	log.Info("API listening", "addr", "http://"+c.Addr)
-	return serveHTTP(ctx, c.Addr, newHandler(d), log)
+	d.log.Info("API listening", "addr", "http://"+d.cfg.Addr)
+	return serveHTTP(ctx, d.cfg.Addr, newHandler(d), d.log)
+}
+
+// openFromFlags parses a server subcommand's flags (database, Temporal, payments, log, plus
+// extra) and opens its clients.
+func openFromFlags(ctx context.Context, name, summary string, args []string, e env, extra ...func(*config, *flag.FlagSet, env)) (*deps, error) {
+	var c config
+	fs := newFlagSet(name, summary, e)
+	c.bindDatabase(fs, e)
+	c.bindTemporal(fs, e)
+	for _, bind := range extra {
+		bind(&c, fs, e)
+	}
+	c.bindPayments(fs, e)
+	c.bindLog(fs, e)
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	return openDeps(ctx, c, c.logger(e))
 }
 
 // newHandler is the whole HTTP surface of one API process: the REST API, and on the same mux
@@ -136,17 +145,7 @@ func newHandler(d *deps) http.Handler {
 }
 
 func runWorker(ctx context.Context, args []string, e env) error {
-	var c config
-	fs := newFlagSet("worker", "Run the Temporal worker that executes purchase workflows and their activities.", e)
-	c.bindDatabase(fs, e)
-	c.bindTemporal(fs, e)
-	c.bindPayments(fs, e)
-	c.bindLog(fs, e)
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	log := c.logger(e)
-	d, err := openDeps(ctx, c, log)
+	d, err := openFromFlags(ctx, "worker", "Run the Temporal worker that executes purchase workflows and their activities.", args, e)
 	if err != nil {
 		return err
 	}
@@ -155,7 +154,7 @@ func runWorker(ctx context.Context, args []string, e env) error {
 	if err != nil {
 		return err
 	}
-	log.Info("worker running", "temporal", c.TemporalAddress, "namespace", c.TemporalNamespace)
+	d.log.Info("worker running", "temporal", d.cfg.TemporalAddress, "namespace", d.cfg.TemporalNamespace)
 	<-ctx.Done()
 	stop()
 	return nil
