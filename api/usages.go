@@ -203,16 +203,15 @@ type bulkAnswer struct {
 // recordBulkUsage is POST /v1/usages/bulk (record_bulk_usage): up to 1,000 events in one
 // statement, all or nothing; an invalid event is named as events[i].field.
 func (s *Server) recordBulkUsage(w http.ResponseWriter, r *http.Request) error {
-	var raw json.RawMessage
-	if err := decode(w, r, &raw, false); err != nil {
-		return err
-	}
 	var in bulkInput
-	if t := bytes.TrimSpace(raw); len(t) > 0 && t[0] == '[' {
-		if err := decodeBytes(t, &in.Events); err != nil {
-			return bulkField(err)
+	var target any = &in
+	if t := bytes.TrimSpace(peekUsageBody(w, r)); len(t) > 0 && t[0] == '[' {
+		target = &in.Events
+	}
+	if err := decode(w, r, target, false); err != nil {
+		if e := domain.AsError(err); e != nil && e.Field == "Content-Type" {
+			return err
 		}
-	} else if err := decodeBytes(raw, &in); err != nil {
 		return bulkField(err)
 	}
 	if len(in.Events) == 0 {

@@ -70,6 +70,8 @@ type EventError struct {
 func (e *EventError) Error() string { return fmt.Sprintf("event %d: %v", e.Index, e.Err) }
 func (e *EventError) Unwrap() error { return e.Err }
 
+// recordSQL was the batch statement; batches now go through recordBatch (usage_bulk_copy.go),
+// and this stays as the reference the plan check of usage_explain_test.go prints.
 // recordSQL records a batch of events (one or up to MaxBulkEvents) in one statement, hence one
 // transaction and one round trip: resolve each distinct customer/product pair once (customer by
 // cus_ or externalRef, live purchase, plan meter), apply the meter rule, refuse the whole batch
@@ -202,6 +204,18 @@ func (s *Store) RecordUsage(ctx context.Context, merchant string, events []Usage
 		units[i], outcomes[i], keys[i], meta[i], at[i] = e.Units, e.Outcome, e.IdempotencyKey, string(e.Metadata), e.OccurredAt
 	}
 	var out []Recorded
+	if n > 1 { // usage_bulk_copy.go
+		err := retryConflicts(ctx, func() error {
+			var err error
+			out, err = s.recordBatch(ctx, merchant, events, ids, []any{merchant, ids, customers, products, meters, actions,
+				units, outcomes, keys, at, meta, domain.DefaultMeters, DefaultPlanMeter})
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
+		return out, nil
+	}
 	err := retryConflicts(ctx, func() error {
 		var rows pgx.Rows
 		var err error
@@ -212,7 +226,7 @@ func (s *Store) RecordUsage(ctx context.Context, merchant string, events []Usage
 		} else {
 			// planned for its actual arrays every time: a cached generic plan of the batch form
 			// misjudges the array sizes and was twice as slow
-			rows, err = s.Pool.Query(ctx, recordSQL, pgx.QueryExecModeCacheDescribe, merchant, ids, customers, products, meters, actions, units, outcomes,
+			rows, err = s.Pool.Query(ctx, recordBulkSQL, pgx.QueryExecModeCacheDescribe, merchant, ids, customers, products, meters, actions, units, outcomes,
 				keys, at, meta, domain.DefaultMeters, DefaultPlanMeter)
 		}
 		if err != nil {

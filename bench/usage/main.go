@@ -42,6 +42,7 @@ type config struct {
 	requests, workers          int
 	latencyWorkers             int
 	customers                  int
+	poolConns                  int
 	pgbenchSeconds             int
 	durable                    bool
 	cpuProfile                 string
@@ -56,6 +57,7 @@ func main() {
 	flag.IntVar(&c.workers, "workers", 32, "concurrent HTTP clients for single calls")
 	flag.IntVar(&c.latencyWorkers, "latency-workers", 2, "concurrent clients of the low-load check_limits latency run")
 	flag.IntVar(&c.customers, "customers", 1000, "customers the load spreads over")
+	flag.IntVar(&c.poolConns, "pool", 32, "Postgres connections of the API server's pool")
 	flag.IntVar(&c.pgbenchSeconds, "pgbench-seconds", 10, "length of the pgbench -S run")
 	flag.StringVar(&c.cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run (client and server) to this file")
 	flag.BoolVar(&c.durable, "durable", false, "keep fsync and synchronous_commit on (default: a throwaway cluster, as in tests)")
@@ -100,8 +102,8 @@ func run(ctx context.Context, c config, out io.Writer) error {
 	}
 
 	load0 := loadAvg()
-	fmt.Fprintf(out, "bench/usage: %d CPUs, Postgres in %s (%s), API on %s\n", runtime.NumCPU(), w.pg.BinDir(),
-		map[bool]string{true: "durable", false: "throwaway: fsync off"}[c.durable], w.baseURL)
+	fmt.Fprintf(out, "bench/usage: %d CPUs, Postgres in %s (%s), API on %s, pool of %d connections\n", runtime.NumCPU(), w.pg.BinDir(),
+		map[bool]string{true: "durable", false: "throwaway: fsync off"}[c.durable], w.baseURL, c.poolConns)
 	bulk, err := benchBulk(ctx, w, c)
 	if err != nil {
 		return fmt.Errorf("bulk: %w", err)
@@ -171,7 +173,7 @@ func start(ctx context.Context, c config) (*world, func(), error) {
 		pg.Stop()
 		os.RemoveAll(dir)
 	}
-	st, err := store.Open(ctx, pg.URL()+"&pool_max_conns=32")
+	st, err := store.Open(ctx, pg.URL()+fmt.Sprintf("&pool_max_conns=%d", c.poolConns))
 	if err != nil {
 		stop()
 		return nil, nil, err
