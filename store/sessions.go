@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"time"
@@ -51,7 +52,7 @@ func (c CustomerSession) Expired(now time.Time) bool { return now.After(c.Expire
 // product and plan belong to the merchant (foreign keys only prove they exist).
 func (s *Store) CreateCheckoutSession(ctx context.Context, cs CheckoutSession, ttl time.Duration) (CheckoutSession, error) {
 	if ttl <= 0 {
-		ttl = CheckoutSessionTTL
+		ttl = cmp.Or(s.CheckoutTTL, CheckoutSessionTTL)
 	}
 	cs.Ref = domain.NewSecretRef(domain.PrefixCheckoutSession)
 	cs.Status = "open"
@@ -90,7 +91,7 @@ func (s *Store) CompleteCheckoutSession(ctx context.Context, ref, purchaseRef st
 // CreateCustomerSession stores a new portal session.
 func (s *Store) CreateCustomerSession(ctx context.Context, ps CustomerSession, ttl time.Duration) (CustomerSession, error) {
 	if ttl <= 0 {
-		ttl = PortalSessionTTL
+		ttl = cmp.Or(s.PortalTTL, PortalSessionTTL)
 	}
 	ps.Ref = domain.NewSecretRef(domain.PrefixPortalSession)
 	err := s.Pool.QueryRow(ctx, `INSERT INTO customer_sessions (id, merchant_id, customer_id, return_url, expires_at)

@@ -6,6 +6,7 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -22,6 +23,9 @@ var migrations embed.FS
 // Store wraps the connection pool. Methods live beside it, one file per object kind.
 type Store struct {
 	Pool *pgxpool.Pool
+	// CheckoutTTL and PortalTTL are the lifetimes of new hosted-page sessions when a caller
+	// passes none; zero means the defaults (24 h and 15 min).
+	CheckoutTTL, PortalTTL time.Duration
 }
 
 // Open connects to url and checks the connection.

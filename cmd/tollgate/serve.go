@@ -67,6 +67,7 @@ func openDeps(ctx context.Context, c config, log *slog.Logger) (*deps, error) {
 		st.Close()
 		return nil, fmt.Errorf("connect to Temporal at %s: %w", c.TemporalAddress, err)
 	}
+	st.CheckoutTTL, st.PortalTTL = c.CheckoutTTL, c.PortalTTL
 	return &deps{cfg: c, log: log, store: st, temporal: tc, payments: newProcessor(c, st)}, nil
 }
 
