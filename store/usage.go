@@ -217,18 +217,9 @@ func (s *Store) RecordUsage(ctx context.Context, merchant string, events []Usage
 		return out, nil
 	}
 	err := retryConflicts(ctx, func() error {
-		var rows pgx.Rows
-		var err error
-		if n == 1 {
-			e := events[0]
-			rows, err = s.Pool.Query(ctx, recordOneSQL, merchant, e.CustomerRef, e.ProductRef, e.Meter, e.ActionType, e.Units,
-				ids[0], e.Outcome, e.IdempotencyKey, e.OccurredAt, meta[0], domain.DefaultMeters, DefaultPlanMeter)
-		} else {
-			// planned for its actual arrays every time: a cached generic plan of the batch form
-			// misjudges the array sizes and was twice as slow
-			rows, err = s.Pool.Query(ctx, recordBulkSQL, pgx.QueryExecModeCacheDescribe, merchant, ids, customers, products, meters, actions, units, outcomes,
-				keys, at, meta, domain.DefaultMeters, DefaultPlanMeter)
-		}
+		e := events[0] // one event: batches returned above
+		rows, err := s.Pool.Query(ctx, recordOneSQL, merchant, e.CustomerRef, e.ProductRef, e.Meter, e.ActionType, e.Units,
+			ids[0], e.Outcome, e.IdempotencyKey, e.OccurredAt, meta[0], domain.DefaultMeters, DefaultPlanMeter)
 		if err != nil {
 			return err
 		}
