@@ -244,59 +244,6 @@ func (in planPatch) toStore() (store.PlanPatch, error) {
 	return out, nil
 }
 
-// applyPatch is the store's patch applied in memory, so the API checks the resulting plan
-// before anything is written.
-func applyPatch(p domain.Plan, in store.PlanPatch) domain.Plan {
-	set := func(dst *int64, v *int64) {
-		if v != nil {
-			*dst = *v
-		}
-	}
-	setInt := func(dst *int, v *int) {
-		if v != nil {
-			*dst = *v
-		}
-	}
-	if in.Name != nil {
-		p.Name = *in.Name
-	}
-	if in.Type != nil {
-		p.Type = *in.Type
-	}
-	if in.Currency != nil {
-		p.Currency = *in.Currency
-	}
-	if in.BillingCycle != nil {
-		p.BillingCycle = *in.BillingCycle
-	}
-	if in.Meter != nil {
-		p.Meter = *in.Meter
-	}
-	if in.Status != nil {
-		p.Status = *in.Status
-	}
-	if in.IsDefault != nil {
-		p.IsDefault = *in.IsDefault
-	}
-	if in.Features != nil {
-		p.Features = in.Features
-	}
-	set(&p.Price, in.Price)
-	set(&p.FreeUnits, in.FreeUnits)
-	set(&p.UnitPrice, in.UnitPrice)
-	set(&p.SetupFee, in.SetupFee)
-	setInt(&p.CycleDays, in.CycleDays)
-	setInt(&p.TrialDays, in.TrialDays)
-	setInt(&p.AccessDays, in.AccessDays)
-	if in.Limit != nil {
-		p.Limit = in.Limit
-	}
-	if in.ClearLimit {
-		p.Limit = nil
-	}
-	return p
-}
-
 func (s *Server) updatePlan(w http.ResponseWriter, r *http.Request) error {
 	var in planPatch
 	if err := decode(w, r, &in, false); err != nil {
@@ -310,7 +257,7 @@ func (s *Server) updatePlan(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	next := applyPatch(cur, patch)
+	next := patch.Apply(cur)
 	if err := validatePlan(&next); err != nil {
 		return err
 	}

@@ -243,6 +243,35 @@ type PlanPatch struct {
 	Status       *string
 }
 
+// Apply returns pl with the patch's fields set: what UpdatePlan stores, so callers can check
+// the resulting plan before anything is written.
+func (p PlanPatch) Apply(pl domain.Plan) domain.Plan {
+	setIf(&pl.Name, p.Name)
+	setIf(&pl.Type, p.Type)
+	setIf(&pl.Price, p.Price)
+	setIf(&pl.Currency, p.Currency)
+	setIf(&pl.BillingCycle, p.BillingCycle)
+	setIf(&pl.CycleDays, p.CycleDays)
+	setIf(&pl.TrialDays, p.TrialDays)
+	setIf(&pl.FreeUnits, p.FreeUnits)
+	if p.Limit != nil {
+		pl.Limit = p.Limit
+	}
+	if p.ClearLimit {
+		pl.Limit = nil
+	}
+	setIf(&pl.UnitPrice, p.UnitPrice)
+	setIf(&pl.Meter, p.Meter)
+	setIf(&pl.SetupFee, p.SetupFee)
+	setIf(&pl.AccessDays, p.AccessDays)
+	if p.Features != nil {
+		pl.Features = p.Features
+	}
+	setIf(&pl.IsDefault, p.IsDefault)
+	setIf(&pl.Status, p.Status)
+	return pl
+}
+
 // UpdatePlan applies patch to the plan. Running purchases are not repriced: their workflows
 // carry the plan they were bought with. Making a plan default takes the default from the
 // previous one; a default plan cannot be un-defaulted or deactivated except by making another
@@ -253,29 +282,7 @@ func (s *Store) UpdatePlan(ctx context.Context, merchant, ref string, patch Plan
 		return cur, err
 	}
 	wasDefault := cur.IsDefault
-	setIf(&cur.Name, patch.Name)
-	setIf(&cur.Type, patch.Type)
-	setIf(&cur.Price, patch.Price)
-	setIf(&cur.Currency, patch.Currency)
-	setIf(&cur.BillingCycle, patch.BillingCycle)
-	setIf(&cur.CycleDays, patch.CycleDays)
-	setIf(&cur.TrialDays, patch.TrialDays)
-	setIf(&cur.FreeUnits, patch.FreeUnits)
-	if patch.Limit != nil {
-		cur.Limit = patch.Limit
-	}
-	if patch.ClearLimit {
-		cur.Limit = nil
-	}
-	setIf(&cur.UnitPrice, patch.UnitPrice)
-	setIf(&cur.Meter, patch.Meter)
-	setIf(&cur.SetupFee, patch.SetupFee)
-	setIf(&cur.AccessDays, patch.AccessDays)
-	if patch.Features != nil {
-		cur.Features = patch.Features
-	}
-	setIf(&cur.IsDefault, patch.IsDefault)
-	setIf(&cur.Status, patch.Status)
+	cur = patch.Apply(cur)
 	if wasDefault && !cur.IsDefault {
 		return cur, domain.Errorf(domain.CodeInvalidField, "isDefault", "a product keeps one default plan: make another plan the default instead")
 	}
