@@ -42,17 +42,11 @@ type limitsAnswer struct {
 }
 
 func (in limitsInput) validate() (customer, product string, units int64, err error) {
-	if customer, err = alias("customerRef", in.CustomerRef, "customerId", in.CustomerID); err != nil {
-		return
+	if customer, err = requiredAlias("customerRef", in.CustomerRef, "customerId", in.CustomerID); err != nil {
+		return "", "", 0, err
 	}
-	if customer == "" {
-		return "", "", 0, domain.Errorf(domain.CodeMissingField, "customerRef", "customerRef (or customerId) is required")
-	}
-	if product, err = alias("productRef", in.ProductRef, "productReference", in.ProductReference); err != nil {
-		return
-	}
-	if product == "" {
-		return "", "", 0, domain.Errorf(domain.CodeMissingField, "productRef", "productRef (or productReference) is required")
+	if product, err = requiredAlias("productRef", in.ProductRef, "productReference", in.ProductReference); err != nil {
+		return "", "", 0, err
 	}
 	if in.MeterName != "" && !usageMeterRe.MatchString(in.MeterName) {
 		return "", "", 0, domain.Errorf(domain.CodeInvalidField, "meterName", "a meter name uses letters, digits and _ . : - / (at most 100)")

@@ -26,6 +26,15 @@ func alias(name, a, otherName, b string) (string, error) {
 	return b, nil
 }
 
+// requiredAlias is alias for a reference that must be sent in one of its two spellings.
+func requiredAlias(name, a, otherName, b string) (string, error) {
+	v, err := alias(name, a, otherName, b)
+	if err == nil && v == "" {
+		err = domain.Errorf(domain.CodeMissingField, name, "%s (or %s) is required", name, otherName)
+	}
+	return v, err
+}
+
 // queryAlias is alias for query parameters.
 func queryAlias(r *http.Request, name, otherName string) (string, error) {
 	q := r.URL.Query()

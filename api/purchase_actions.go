@@ -222,15 +222,12 @@ func (s *Server) activatePlan(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(w, r, &in, false); err != nil {
 		return err
 	}
-	customerRef, err := alias("customerRef", in.CustomerRef, "customerId", in.CustomerID)
+	customerRef, err := requiredAlias("customerRef", in.CustomerRef, "customerId", in.CustomerID)
 	if err != nil {
 		return err
 	}
 	productRef, err := alias("productRef", in.ProductRef, "productReference", in.ProductReference)
 	if err != nil {
-		return err
-	}
-	if err := required("customerRef", customerRef); err != nil {
 		return err
 	}
 	if productRef == "" && in.PlanRef == "" {

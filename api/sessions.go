@@ -47,18 +47,12 @@ func (s *Server) createCheckoutSession(w http.ResponseWriter, r *http.Request) e
 	if err := decode(w, r, &in, false); err != nil {
 		return err
 	}
-	customerRef, err := alias("customerRef", in.CustomerRef, "customerId", in.CustomerID)
+	customerRef, err := requiredAlias("customerRef", in.CustomerRef, "customerId", in.CustomerID)
 	if err != nil {
 		return err
 	}
-	productRef, err := alias("productRef", in.ProductRef, "productReference", in.ProductReference)
+	productRef, err := requiredAlias("productRef", in.ProductRef, "productReference", in.ProductReference)
 	if err != nil {
-		return err
-	}
-	if err := required("customerRef", customerRef); err != nil {
-		return err
-	}
-	if err := required("productRef", productRef); err != nil {
 		return err
 	}
 	if err := validReturnURL(in.ReturnURL); err != nil {
@@ -109,11 +103,8 @@ func (s *Server) createCustomerSession(w http.ResponseWriter, r *http.Request) e
 	if err := decode(w, r, &in, false); err != nil {
 		return err
 	}
-	customerRef, err := alias("customerRef", in.CustomerRef, "customerId", in.CustomerID)
+	customerRef, err := requiredAlias("customerRef", in.CustomerRef, "customerId", in.CustomerID)
 	if err != nil {
-		return err
-	}
-	if err := required("customerRef", customerRef); err != nil {
 		return err
 	}
 	if err := validReturnURL(in.ReturnURL); err != nil {

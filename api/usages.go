@@ -65,11 +65,8 @@ var (
 func (in usageInput) event(now time.Time, keyDefault string) (store.UsageEvent, error) {
 	var e store.UsageEvent
 	var err error
-	if e.CustomerRef, err = alias("customerRef", in.CustomerRef, "customerId", in.CustomerID); err != nil {
+	if e.CustomerRef, err = requiredAlias("customerRef", in.CustomerRef, "customerId", in.CustomerID); err != nil {
 		return e, err
-	}
-	if e.CustomerRef == "" {
-		return e, domain.Errorf(domain.CodeMissingField, "customerRef", "customerRef (or customerId) is required")
 	}
 	if e.ProductRef, err = alias("productRef", in.ProductRef, "productReference", in.ProductReference); err != nil {
 		return e, err
