@@ -70,6 +70,23 @@ type EventError struct {
 func (e *EventError) Error() string { return fmt.Sprintf("event %d: %v", e.Index, e.Err) }
 func (e *EventError) Unwrap() error { return e.Err }
 
+// refusalOf is why event i of a batch cannot be recorded, from what the resolve step found
+// (its customer, whether its product and meter exist), or nil.
+func refusalOf(i int, e UsageEvent, customer string, productOK, meterOK bool) error {
+	switch {
+	case customer == "":
+		return &EventError{i, &domain.Error{Code: domain.CodeNotFound, Field: "customerRef",
+			Message: fmt.Sprintf("customer %q not found", e.CustomerRef)}}
+	case !productOK:
+		return &EventError{i, &domain.Error{Code: domain.CodeNotFound, Field: "productRef",
+			Message: fmt.Sprintf("product %q not found", e.ProductRef)}}
+	case !meterOK:
+		return &EventError{i, &domain.Error{Code: domain.CodeInvalidField, Field: "meterName",
+			Message: fmt.Sprintf("meter %q does not exist: use a default meter (%v), tool:{toolName}, or create it with POST /v1/meters", e.Meter, domain.DefaultMeters)}}
+	}
+	return nil
+}
+
 // recordSQL was the batch statement; batches now go through recordBatch (usage_bulk_copy.go),
 // and this stays as the reference the plan check of usage_explain_test.go prints.
 // recordSQL records a batch of events (one or up to MaxBulkEvents) in one statement, hence one
@@ -236,17 +253,8 @@ func (s *Store) RecordUsage(ctx context.Context, merchant string, events []Usage
 			}
 			i := ord - 1
 			e := events[i]
-			switch {
-			case refusal != nil:
-			case r.CustomerRef == "":
-				refusal = &EventError{i, &domain.Error{Code: domain.CodeNotFound, Field: "customerRef",
-					Message: fmt.Sprintf("customer %q not found", e.CustomerRef)}}
-			case !productOK:
-				refusal = &EventError{i, &domain.Error{Code: domain.CodeNotFound, Field: "productRef",
-					Message: fmt.Sprintf("product %q not found", e.ProductRef)}}
-			case !meterOK:
-				refusal = &EventError{i, &domain.Error{Code: domain.CodeInvalidField, Field: "meterName",
-					Message: fmt.Sprintf("meter %q does not exist: use a default meter (%v), tool:{toolName}, or create it with POST /v1/meters", e.Meter, domain.DefaultMeters)}}
+			if refusal == nil {
+				refusal = refusalOf(i, e, r.CustomerRef, productOK, meterOK)
 			}
 			r.Units, r.Outcome, r.IdempotencyKey, r.OccurredAt, r.ProductRef = e.Units, e.Outcome, e.IdempotencyKey, e.OccurredAt, e.ProductRef
 			switch {

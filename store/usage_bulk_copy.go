@@ -3,15 +3,12 @@ package store
 import (
 	"context"
 	"errors"
-	"fmt"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
-
-	"github.com/tollgate-billing/tollgate/domain"
 )
 
 // A batch is recorded in one transaction of four steps: resolve every event (customer,
@@ -74,17 +71,8 @@ func (s *Store) recordBatch(ctx context.Context, merchant string, events []Usage
 		}
 		i := ord - 1
 		e := events[i]
-		switch {
-		case refusal != nil:
-		case r.CustomerRef == "":
-			refusal = &EventError{i, &domain.Error{Code: domain.CodeNotFound, Field: "customerRef",
-				Message: fmt.Sprintf("customer %q not found", e.CustomerRef)}}
-		case !productOK:
-			refusal = &EventError{i, &domain.Error{Code: domain.CodeNotFound, Field: "productRef",
-				Message: fmt.Sprintf("product %q not found", e.ProductRef)}}
-		case !meterOK:
-			refusal = &EventError{i, &domain.Error{Code: domain.CodeInvalidField, Field: "meterName",
-				Message: fmt.Sprintf("meter %q does not exist: use a default meter (%v), tool:{toolName}, or create it with POST /v1/meters", e.Meter, domain.DefaultMeters)}}
+		if refusal == nil {
+			refusal = refusalOf(i, e, r.CustomerRef, productOK, meterOK)
 		}
 		r.Units, r.Outcome, r.IdempotencyKey, r.OccurredAt, r.ProductRef = e.Units, e.Outcome, e.IdempotencyKey, e.OccurredAt, e.ProductRef
 		if original != nil {
