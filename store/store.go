@@ -26,6 +26,8 @@ type Store struct {
 	// CheckoutTTL and PortalTTL are the lifetimes of new hosted-page sessions when a caller
 	// passes none; zero means the defaults (24 h and 15 min).
 	CheckoutTTL, PortalTTL time.Duration
+	// usage remembers what usage events resolve to (usage_cache.go).
+	usage usageCache
 }
 
 // Open connects to url and checks the connection.

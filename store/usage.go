@@ -222,6 +222,11 @@ func (s *Store) RecordUsage(ctx context.Context, merchant string, events []Usage
 	}
 	var out []Recorded
 	if n > 1 { // usage_bulk_copy.go
+		if out, ok, err := s.recordBatchFast(ctx, merchant, events, ids); ok || err != nil {
+			s.usage.count(ok)
+			return out, err
+		}
+		s.usage.count(false)
 		err := retryConflicts(ctx, func() error {
 			var err error
 			out, err = s.recordBatch(ctx, merchant, events, ids, []any{merchant, ids, customers, products, meters, actions,
@@ -233,6 +238,13 @@ func (s *Store) RecordUsage(ctx context.Context, merchant string, events []Usage
 		}
 		return out, nil
 	}
+	if r, ok, err := s.recordOneFast(ctx, merchant, events[0], ids[0], meta[0]); err != nil {
+		return nil, err
+	} else if ok {
+		s.usage.count(true)
+		return []Recorded{r}, nil
+	}
+	s.usage.count(false)
 	err := retryConflicts(ctx, func() error {
 		e := events[0] // one event: batches returned above
 		rows, err := s.Pool.Query(ctx, recordOneSQL, merchant, e.CustomerRef, e.ProductRef, e.Meter, e.ActionType, e.Units,

@@ -33,6 +33,9 @@ SELECT $1, c, p, m, s, u FROM unnest($2::text[], $3::text[], $4::text[], $5::tim
 ON CONFLICT (merchant_id, customer_id, product_id, meter_name, period_start)
 DO UPDATE SET units = uc.units + EXCLUDED.units, updated_at = now()`
 
+// counterLockClass is the first key of the advisory lock of addCounters (its own namespace).
+const counterLockClass = "74010"
+
 var usageEventColumns = []string{"id", "merchant_id", "customer_id", "product_id", "meter_name", "action_type", "units",
 	"outcome", "idempotency_key", "occurred_at", "metadata"}
 
@@ -82,12 +85,7 @@ func (s *Store) recordBatch(ctx context.Context, merchant string, events []Usage
 		} else if refusal == nil {
 			first[e.IdempotencyKey] = i
 			r.Ref = ids[i]
-			var meta any
-			if len(e.Metadata) > 0 {
-				meta = []byte(e.Metadata)
-			}
-			copyRows = append(copyRows, []any{ids[i], merchant, r.CustomerRef, e.ProductRef, r.Meter, e.ActionType, e.Units,
-				e.Outcome, e.IdempotencyKey, e.OccurredAt, meta})
+			copyRows = append(copyRows, copyRow(ids[i], merchant, r.CustomerRef, r.Meter, e))
 			if e.Outcome == OutcomeSuccess {
 				counters[counterKey{r.CustomerRef, e.ProductRef, r.Meter, r.PeriodStart}] += e.Units
 			}
@@ -110,35 +108,60 @@ func (s *Store) recordBatch(ctx context.Context, merchant string, events []Usage
 			return nil, err
 		}
 	}
-	if len(counters) > 0 {
-		// a fixed order, so concurrent batches lock shared counters without deadlocks
-		keys := make([]counterKey, 0, len(counters))
-		for k := range counters {
-			keys = append(keys, k)
-		}
-		sort.Slice(keys, func(a, b int) bool {
-			x, y := keys[a], keys[b]
-			if x.customer != y.customer {
-				return x.customer < y.customer
-			}
-			if x.product != y.product {
-				return x.product < y.product
-			}
-			if x.meter != y.meter {
-				return x.meter < y.meter
-			}
-			return x.period.Before(y.period)
-		})
-		cs, ps, ms, ss, us := make([]string, len(keys)), make([]string, len(keys)), make([]string, len(keys)), make([]time.Time, len(keys)), make([]int64, len(keys))
-		for j, k := range keys {
-			cs[j], ps[j], ms[j], ss[j], us[j] = k.customer, k.product, k.meter, k.period, counters[k]
-		}
-		if _, err := tx.Exec(ctx, addCountersSQL, merchant, cs, ps, ms, ss, us); err != nil {
-			return nil, err
-		}
+	if err := addCounters(ctx, tx, merchant, counters); err != nil {
+		return nil, err
 	}
 	if err := tx.Commit(ctx); err != nil {
 		return nil, err
 	}
 	return out, nil
+}
+
+// copyRow is an event's row for COPY into usage_events (usageEventColumns).
+func copyRow(id, merchant, customer, meter string, e UsageEvent) []any {
+	var meta any
+	if len(e.Metadata) > 0 {
+		meta = []byte(e.Metadata)
+	}
+	return []any{id, merchant, customer, e.ProductRef, meter, e.ActionType, e.Units, e.Outcome, e.IdempotencyKey, e.OccurredAt, meta}
+}
+
+// addCounters adds units to their counters in one upsert, in a fixed order, so concurrent
+// batches lock shared counters without deadlocks.
+//
+// Batches of one merchant first queue on a transaction-scoped advisory lock. Without it, four
+// concurrent batches over the same 1,000 counters queued row by row on each other's row locks:
+// the bench's bulk ingest fell from 80,000 to 36,000 events/s and its Postgres CPU per event
+// doubled. Single events take no such lock; they hold one counter row, so they never close a
+// cycle with a batch.
+func addCounters(ctx context.Context, tx pgx.Tx, merchant string, counters map[counterKey]int64) error {
+	if len(counters) == 0 {
+		return nil
+	}
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(`+counterLockClass+`, hashtext($1))`, merchant); err != nil {
+		return err
+	}
+	keys := make([]counterKey, 0, len(counters))
+	for k := range counters {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(a, b int) bool {
+		x, y := keys[a], keys[b]
+		if x.customer != y.customer {
+			return x.customer < y.customer
+		}
+		if x.product != y.product {
+			return x.product < y.product
+		}
+		if x.meter != y.meter {
+			return x.meter < y.meter
+		}
+		return x.period.Before(y.period)
+	})
+	cs, ps, ms, ss, us := make([]string, len(keys)), make([]string, len(keys)), make([]string, len(keys)), make([]time.Time, len(keys)), make([]int64, len(keys))
+	for j, k := range keys {
+		cs[j], ps[j], ms[j], ss[j], us[j] = k.customer, k.product, k.meter, k.period, counters[k]
+	}
+	_, err := tx.Exec(ctx, addCountersSQL, merchant, cs, ps, ms, ss, us)
+	return err
 }

@@ -86,6 +86,13 @@ FROM c CROSS JOIN k LEFT JOIN pu ON true LEFT JOIN pl ON true`
 // plan's meter). An unknown customer or product is RESOURCE_NOT_FOUND, an unknown meter
 // INVALID_FIELD.
 func (s *Store) LimitState(ctx context.Context, merchant, customerRef, productRef, meter, actionType string) (LimitState, error) {
+	if st, ok, err := s.limitStateFast(ctx, merchant, customerRef, productRef, meter, actionType); err != nil {
+		return st, fmt.Errorf("limit state: %w", err)
+	} else if ok {
+		s.usage.count(true)
+		return st, nil
+	}
+	s.usage.count(false)
 	st := LimitState{ProductRef: productRef}
 	var productOK, meterOK bool
 	var status, typ string

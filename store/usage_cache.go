@@ -1,0 +1,274 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/tollgate-billing/tollgate/domain"
+)
+
+// The usage hot path resolves every event and limit check to the same few facts: the customer's
+// id, its live purchase of the product (period, plan), the plan's meter and allowance, the
+// merchant's custom meters. They change rarely, so the store keeps them in memory and the hot
+// statements shrink to an insert, a counter upsert or a counter read: no planning of a large
+// statement, no dozen index lookups per call.
+//
+// Memory is never trusted on its own. Each cached fact carries the usage_version of its
+// customer and of its merchant, counters that triggers move on every change that could alter a
+// resolution (migration 00050), and the statement that writes or reads a counter checks both in
+// the same snapshot. A mismatch drops the entry and the call takes the full statement, which
+// resolves everything in SQL, so an answer is never staler than it would be without the cache.
+
+// usageCacheTTL bounds how long an entry is kept (memory, not correctness: versions decide
+// whether an entry may be used); usageCacheMax bounds how many pairs are kept.
+const (
+	usageCacheTTL = 5 * time.Minute
+	usageCacheMax = 200_000
+)
+
+// pairKey is a customer reference (cus_ or externalRef) and a product of one merchant.
+type pairKey struct{ merchant, customer, product string }
+
+// pairFacts is what a customer reference and product resolve to.
+type pairFacts struct {
+	CustomerID     string
+	PurchaseRef    string
+	PurchaseStatus domain.PurchaseStatus
+	PurchaseStart  *time.Time
+	PurchaseEnd    *time.Time
+	PlanRef        string
+	PlanType       domain.PlanType
+	PlanMeter      string // as stored: empty means DefaultPlanMeter
+	FreeUnits      int64
+	Limit          *int64
+	DefaultPlanRef string
+	// the versions the facts were read at
+	CustomerVersion, MerchantVersion int64
+}
+
+// merchantFacts is a merchant's version and custom meters.
+type merchantFacts struct {
+	Version int64
+	Meters  map[string]struct{}
+}
+
+// usageCache is safe for concurrent use; its zero value is empty and ready.
+type usageCache struct {
+	pairs     ttlMap[pairKey, *pairFacts]
+	merchants ttlMap[string, *merchantFacts]
+	// fast and full count the calls answered on the fast path and by the full statements
+	fast, full atomic.Uint64
+}
+
+// UsagePaths reports how many usage calls (events or batches recorded, limits read) the fast
+// path answered and how many took the full statements, since the store was opened.
+func (s *Store) UsagePaths() (fast, full uint64) { return s.usage.fast.Load(), s.usage.full.Load() }
+
+func (c *usageCache) count(fast bool) {
+	if fast {
+		c.fast.Add(1)
+	} else {
+		c.full.Add(1)
+	}
+}
+
+// forget drops what a failed version check showed to be stale.
+func (c *usageCache) forget(merchant string, pairs ...pairKey) {
+	c.merchants.forget(merchant)
+	c.pairs.forget(pairs...)
+}
+
+// ttlMap is a map whose entries expire after usageCacheTTL; past usageCacheMax entries it
+// starts again empty. Its zero value is ready.
+type ttlMap[K comparable, V any] struct {
+	mu sync.RWMutex
+	m  map[K]ttlEntry[V]
+}
+
+type ttlEntry[V any] struct {
+	v  V
+	at time.Time
+}
+
+func (t *ttlMap[K, V]) get(k K, now time.Time) (V, bool) {
+	t.mu.RLock()
+	e, ok := t.m[k]
+	t.mu.RUnlock()
+	if !ok || now.Sub(e.at) > usageCacheTTL {
+		var zero V
+		return zero, false
+	}
+	return e.v, true
+}
+
+func (t *ttlMap[K, V]) put(entries map[K]V, now time.Time) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.m == nil || len(t.m)+len(entries) > usageCacheMax {
+		t.m = make(map[K]ttlEntry[V], len(entries))
+	}
+	for k, v := range entries {
+		t.m[k] = ttlEntry[V]{v, now}
+	}
+}
+
+func (t *ttlMap[K, V]) forget(keys ...K) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, k := range keys {
+		delete(t.m, k)
+	}
+}
+
+const merchantFactsSQL = `
+SELECT m.usage_version, coalesce((SELECT array_agg(me.name) FROM meters me WHERE me.merchant_id = m.id), '{}')
+FROM merchants m WHERE m.id = $1`
+
+// merchantFacts returns the merchant's facts, from memory or read now.
+func (s *Store) merchantFacts(ctx context.Context, merchant string, now time.Time) (*merchantFacts, error) {
+	if f, ok := s.usage.merchants.get(merchant, now); ok {
+		return f, nil
+	}
+	var names []string
+	f := &merchantFacts{Meters: map[string]struct{}{}}
+	if err := s.Pool.QueryRow(ctx, merchantFactsSQL, merchant).Scan(&f.Version, &names); err != nil {
+		return nil, fmt.Errorf("merchant usage facts: %w", err)
+	}
+	for _, n := range names {
+		f.Meters[n] = struct{}{}
+	}
+	s.usage.merchants.put(map[string]*merchantFacts{merchant: f}, now)
+	return f, nil
+}
+
+// isMeter reports whether name is a meter of the merchant: a default meter, tool:{toolName} or
+// one of its custom meters (the SQL rule of meterRule).
+func (f *merchantFacts) isMeter(name string) bool {
+	if name == "" {
+		return false
+	}
+	if slices.Contains(domain.DefaultMeters, name) || (strings.HasPrefix(name, "tool:") && len(name) > len("tool:")) {
+		return true
+	}
+	_, ok := f.Meters[name]
+	return ok
+}
+
+// meterOf applies the mapping rule: the explicit meter (ok false when it is not a meter), else
+// the actionType when it names a meter, else the plan's meter.
+func (f *merchantFacts) meterOf(meter, actionType string, p *pairFacts) (string, bool) {
+	switch {
+	case meter != "":
+		return meter, f.isMeter(meter)
+	case f.isMeter(actionType):
+		return actionType, true
+	case p.PlanMeter != "":
+		return p.PlanMeter, true
+	}
+	return DefaultPlanMeter, true
+}
+
+// periodOf is the counter period of an event at t: the live purchase's current period when the
+// event happened at or after its start, otherwise the calendar month.
+func (p *pairFacts) periodOf(t time.Time) time.Time {
+	if p.PurchaseStart != nil && !t.Before(*p.PurchaseStart) {
+		return *p.PurchaseStart
+	}
+	return MonthStart(t)
+}
+
+// pairFactsSQL resolves pairs of (customer reference, product) as resolvePair does, with the
+// versions the answer was read at. Unknown customers come back with an empty id.
+const pairFactsSQL = `
+WITH pairs AS (
+  SELECT DISTINCT customer_ref, product_ref FROM unnest($2::text[], $3::text[]) AS t(customer_ref, product_ref)
+)
+SELECT pr.customer_ref, pr.product_ref, coalesce(c.id, ''), coalesce(c.usage_version, 0), mv.usage_version,
+  (pr.product_ref = '' OR EXISTS (SELECT 1 FROM products p WHERE p.merchant_id = $1 AND p.id = pr.product_ref
+                                  AND p.deleted_at IS NULL)),
+  coalesce(pu.id, ''), coalesce(pu.status, ''), pu.current_period_start, pu.current_period_end,
+  coalesce(pl.id, ''), coalesce(pl.type, ''), coalesce(pl.free_units, 0), pl.usage_limit, coalesce(pl.meter_name, ''),
+  coalesce(d.id, '')
+FROM pairs pr
+CROSS JOIN (SELECT usage_version FROM merchants WHERE id = $1) mv
+CROSS JOIN LATERAL (SELECT coalesce(
+    (SELECT cu.id FROM customers cu WHERE cu.id = pr.customer_ref AND cu.merchant_id = $1 AND cu.deleted_at IS NULL),
+    (SELECT cu.id FROM customers cu WHERE cu.merchant_id = $1 AND cu.external_ref = pr.customer_ref
+     AND cu.deleted_at IS NULL)) AS id) ci
+LEFT JOIN customers c ON c.id = ci.id
+LEFT JOIN LATERAL (SELECT p.id, p.status, p.plan_id, p.current_period_start, p.current_period_end FROM purchases p
+    WHERE p.customer_id = c.id AND p.product_id = pr.product_ref AND p.merchant_id = $1
+    AND p.status IN ('pending','trialing','active','past_due','suspended')
+    ORDER BY p.created_at DESC, p.id DESC LIMIT 1) pu ON true
+LEFT JOIN LATERAL (SELECT d.id FROM plans d WHERE d.merchant_id = $1 AND d.product_id = pr.product_ref AND d.is_default
+    AND d.deleted_at IS NULL) d ON true
+LEFT JOIN plans pl ON pl.merchant_id = $1 AND pl.id = coalesce(pu.plan_id, d.id)`
+
+// pairFacts resolves keys (all of one merchant), from memory where it can. Pairs whose customer
+// or product is unknown are left out: the full statements answer those with their errors.
+func (s *Store) pairFacts(ctx context.Context, merchant string, keys []pairKey, now time.Time) (map[pairKey]*pairFacts, error) {
+	out := make(map[pairKey]*pairFacts, len(keys))
+	var customers, products []string
+	for _, k := range keys {
+		if _, seen := out[k]; seen {
+			continue
+		}
+		f, ok := s.usage.pairs.get(k, now)
+		out[k] = f
+		if !ok {
+			customers, products = append(customers, k.customer), append(products, k.product)
+		}
+	}
+	if len(customers) == 0 {
+		return out, nil
+	}
+	rows, err := s.Pool.Query(ctx, pairFactsSQL, merchant, customers, products)
+	if err != nil {
+		return nil, fmt.Errorf("resolve usage pairs: %w", err)
+	}
+	fresh, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (struct {
+		k  pairKey
+		f  *pairFacts
+		ok bool
+	}, error) {
+		var r struct {
+			k  pairKey
+			f  *pairFacts
+			ok bool
+		}
+		f := &pairFacts{}
+		var status, typ string
+		err := row.Scan(&r.k.customer, &r.k.product, &f.CustomerID, &f.CustomerVersion, &f.MerchantVersion, &r.ok,
+			&f.PurchaseRef, &status, &f.PurchaseStart, &f.PurchaseEnd, &f.PlanRef, &typ, &f.FreeUnits, &f.Limit,
+			&f.PlanMeter, &f.DefaultPlanRef)
+		f.PurchaseStatus, f.PlanType = domain.PurchaseStatus(status), domain.PlanType(typ)
+		r.k.merchant, r.f, r.ok = merchant, f, r.ok && f.CustomerID != ""
+		return r, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("resolve usage pairs: %w", err)
+	}
+	keep := make(map[pairKey]*pairFacts, len(fresh))
+	for _, r := range fresh {
+		if r.ok {
+			keep[r.k] = r.f
+		}
+	}
+	for k, f := range keep {
+		out[k] = f
+	}
+	for k, f := range out {
+		if f == nil {
+			delete(out, k)
+		}
+	}
+	s.usage.pairs.put(keep, now)
+	return out, nil
+}

@@ -1,0 +1,242 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+)
+
+// The fast paths of RecordUsage and LimitState (see usage_cache.go). Each answers handled=false
+// whenever it cannot be sure (a fact not in memory and not resolvable, a version moved, an
+// invalid event, an idempotency key already taken): the caller then runs the full statement,
+// which decides and words the answer exactly as before.
+
+// recordOneFastSQL stores one resolved event and adds it to its counter, only when the
+// customer's and merchant's versions are still those the resolution was read at.
+const recordOneFastSQL = `
+WITH ok AS (
+  SELECT 1 FROM customers c, merchants m WHERE c.id = $3 AND c.usage_version = $13 AND m.id = $2 AND m.usage_version = $14
+), ins AS (
+  INSERT INTO usage_events (id, merchant_id, customer_id, product_id, meter_name, action_type, units, outcome,
+                            idempotency_key, occurred_at, metadata)
+  SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, nullif($11, '')::jsonb FROM ok
+  ON CONFLICT (merchant_id, idempotency_key) DO NOTHING
+  RETURNING id
+), counted AS (
+  INSERT INTO usage_counters AS uc (merchant_id, customer_id, product_id, meter_name, period_start, units)
+  SELECT $2, $3, $4, $5, $12, $7 FROM ins WHERE $8 = 'success'
+  ON CONFLICT (merchant_id, customer_id, product_id, meter_name, period_start)
+  DO UPDATE SET units = uc.units + EXCLUDED.units, updated_at = now()
+)
+SELECT EXISTS (SELECT 1 FROM ok), EXISTS (SELECT 1 FROM ins)`
+
+// resolved is one event's resolution on the fast path.
+type resolved struct {
+	key    pairKey
+	facts  *pairFacts
+	meter  string
+	period time.Time
+}
+
+// resolveFast resolves events from memory (reading what is missing); ok is false when any
+// event is not plainly valid or the facts disagree on the merchant's version.
+func (s *Store) resolveFast(ctx context.Context, merchant string, events []UsageEvent) ([]resolved, bool, error) {
+	now := time.Now()
+	mf, err := s.merchantFacts(ctx, merchant, now)
+	if err != nil {
+		return nil, false, err
+	}
+	keys := make([]pairKey, len(events))
+	for i, e := range events {
+		keys[i] = pairKey{merchant, e.CustomerRef, e.ProductRef}
+	}
+	facts, err := s.pairFacts(ctx, merchant, keys, now)
+	if err != nil {
+		return nil, false, err
+	}
+	out := make([]resolved, len(events))
+	for i, e := range events {
+		f := facts[keys[i]]
+		if f == nil {
+			return nil, false, nil
+		}
+		if f.MerchantVersion != mf.Version {
+			s.usage.forget(merchant, keys...)
+			return nil, false, nil
+		}
+		meter, ok := mf.meterOf(e.Meter, e.ActionType, f)
+		if !ok {
+			return nil, false, nil
+		}
+		out[i] = resolved{key: keys[i], facts: f, meter: meter, period: f.periodOf(e.OccurredAt.Truncate(time.Microsecond))}
+	}
+	return out, true, nil
+}
+
+func (r resolved) recorded(id string, e UsageEvent) Recorded {
+	return Recorded{Ref: id, CustomerRef: r.facts.CustomerID, ProductRef: e.ProductRef, Meter: r.meter, Units: e.Units,
+		Outcome: e.Outcome, IdempotencyKey: e.IdempotencyKey, OccurredAt: e.OccurredAt, PeriodStart: r.period}
+}
+
+// recordOneFast records one event on the fast path.
+func (s *Store) recordOneFast(ctx context.Context, merchant string, e UsageEvent, id string, meta string) (Recorded, bool, error) {
+	res, ok, err := s.resolveFast(ctx, merchant, []UsageEvent{e})
+	if !ok || err != nil {
+		return Recorded{}, false, err
+	}
+	r := res[0]
+	var current, inserted bool
+	if err := s.Pool.QueryRow(ctx, recordOneFastSQL, id, merchant, r.facts.CustomerID, e.ProductRef, r.meter, e.ActionType,
+		e.Units, e.Outcome, e.IdempotencyKey, e.OccurredAt, meta, r.period, r.facts.CustomerVersion,
+		r.facts.MerchantVersion).Scan(&current, &inserted); err != nil {
+		return Recorded{}, false, err
+	}
+	if !current {
+		s.usage.forget(merchant, r.key)
+		return Recorded{}, false, nil
+	}
+	if !inserted { // a repeated key: the full statement answers with the original reference
+		return Recorded{}, false, nil
+	}
+	return r.recorded(id, e), true, nil
+}
+
+const versionsCurrentSQL = `
+SELECT (SELECT count(*) FROM unnest($2::text[], $3::bigint[]) AS v(id, version)
+        JOIN customers c ON c.id = v.id AND c.usage_version = v.version) = cardinality($2::text[])
+   AND (SELECT usage_version FROM merchants WHERE id = $1) = $4`
+
+// recordBatchFast records a batch on the fast path: check the versions, COPY the events, add
+// the counters, in one transaction. A key already stored fails the COPY (unique violation) and
+// sends the batch to the full path, which answers with the original references.
+func (s *Store) recordBatchFast(ctx context.Context, merchant string, events []UsageEvent, ids []string) ([]Recorded, bool, error) {
+	res, ok, err := s.resolveFast(ctx, merchant, events)
+	if !ok || err != nil {
+		return nil, false, err
+	}
+	out := make([]Recorded, len(events))
+	first := make(map[string]int, len(events))
+	rows := make([][]any, 0, len(events))
+	counters := map[counterKey]int64{}
+	type version struct {
+		id string
+		v  int64
+	}
+	seen := map[version]bool{}
+	var customers []string
+	var versions []int64
+	for i, e := range events {
+		r := res[i]
+		if j, dup := first[e.IdempotencyKey]; dup {
+			out[i] = r.recorded(ids[j], e)
+			out[i].Duplicate = true
+			continue
+		}
+		first[e.IdempotencyKey] = i
+		out[i] = r.recorded(ids[i], e)
+		rows = append(rows, copyRow(ids[i], merchant, r.facts.CustomerID, r.meter, e))
+		if e.Outcome == OutcomeSuccess {
+			counters[counterKey{r.facts.CustomerID, e.ProductRef, r.meter, r.period}] += e.Units
+		}
+		if v := (version{r.facts.CustomerID, r.facts.CustomerVersion}); !seen[v] {
+			seen[v] = true
+			customers, versions = append(customers, v.id), append(versions, v.v)
+		}
+	}
+	tx, err := s.Pool.Begin(ctx)
+	if err != nil {
+		return nil, false, err
+	}
+	defer tx.Rollback(ctx)
+	var current bool
+	if err := tx.QueryRow(ctx, versionsCurrentSQL, merchant, customers, versions, res[0].facts.MerchantVersion).Scan(&current); err != nil {
+		return nil, false, err
+	}
+	if !current {
+		keys := make([]pairKey, len(res))
+		for i, r := range res {
+			keys[i] = r.key
+		}
+		s.usage.forget(merchant, keys...)
+		return nil, false, nil
+	}
+	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"usage_events"}, usageEventColumns, pgx.CopyFromRows(rows)); err != nil {
+		var pg *pgconn.PgError
+		if errors.As(err, &pg) && pg.Code == "23505" {
+			return nil, false, nil
+		}
+		return nil, false, err
+	}
+	if err := addCounters(ctx, tx, merchant, counters); err != nil {
+		var pg *pgconn.PgError
+		if errors.As(err, &pg) && (pg.Code == "40P01" || pg.Code == "40001") {
+			return nil, false, nil
+		}
+		return nil, false, err
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return nil, false, err
+	}
+	return out, true, nil
+}
+
+// limitStateFast is LimitState on the fast path: the counter and both versions in one read.
+func (s *Store) limitStateFast(ctx context.Context, merchant, customerRef, productRef, meter, actionType string) (LimitState, bool, error) {
+	now := time.Now()
+	mf, err := s.merchantFacts(ctx, merchant, now)
+	if err != nil {
+		return LimitState{}, false, err
+	}
+	k := pairKey{merchant, customerRef, productRef}
+	facts, err := s.pairFacts(ctx, merchant, []pairKey{k}, now)
+	if err != nil {
+		return LimitState{}, false, err
+	}
+	f := facts[k]
+	if f == nil || productRef == "" {
+		return LimitState{}, false, nil
+	}
+	if f.MerchantVersion != mf.Version {
+		s.usage.forget(merchant, k)
+		return LimitState{}, false, nil
+	}
+	st := LimitState{CustomerRef: f.CustomerID, ProductRef: productRef, PurchaseRef: f.PurchaseRef,
+		PurchaseStatus: f.PurchaseStatus, PlanRef: f.PlanRef, DefaultPlanRef: f.DefaultPlanRef, PlanType: f.PlanType,
+		PlanMeter: f.PlanMeter, FreeUnits: f.FreeUnits, Limit: f.Limit}
+	if meter != "" && !mf.isMeter(meter) {
+		return LimitState{}, false, nil
+	}
+	st.Meter, _ = mf.meterOf(meter, actionType, f)
+	if st.PlanMeter == "" {
+		st.PlanMeter = DefaultPlanMeter
+	}
+	switch {
+	case f.PurchaseRef == "":
+		st.PeriodStart = MonthStart(now)
+		end := st.PeriodStart.AddDate(0, 1, 0)
+		st.PeriodEnd = &end
+	case f.PurchaseStart != nil:
+		st.PeriodStart, st.PeriodEnd = *f.PurchaseStart, f.PurchaseEnd
+	default:
+		st.PeriodStart, st.PeriodEnd = MonthStart(now), f.PurchaseEnd
+	}
+	var current bool
+	if err := s.Pool.QueryRow(ctx, limitFastSQL, merchant, f.CustomerID, productRef, st.Meter, st.PeriodStart,
+		f.CustomerVersion, f.MerchantVersion).Scan(&current, &st.Used); err != nil {
+		return LimitState{}, false, err
+	}
+	if !current {
+		s.usage.forget(merchant, k)
+		return LimitState{}, false, nil
+	}
+	return st, true, nil
+}
+
+const limitFastSQL = `
+SELECT coalesce((SELECT usage_version FROM customers WHERE id = $2) = $6
+                AND (SELECT usage_version FROM merchants WHERE id = $1) = $7, false),
+  coalesce((SELECT units FROM usage_counters WHERE merchant_id = $1 AND customer_id = $2 AND product_id = $3
+            AND meter_name = $4 AND period_start = $5), 0)`
