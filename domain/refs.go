@@ -3,6 +3,7 @@ package domain
 import (
 	"crypto/rand"
 	"strings"
+	"time"
 )
 
 // Reference prefixes, one per object kind (DESIGN.md "Data").
@@ -26,6 +27,19 @@ const refAlphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvw
 
 // NewRef returns prefix_ followed by 16 random base62 characters (~95 bits).
 func NewRef(prefix string) string { return prefix + "_" + RandomString(16) }
+
+// NewTimedRef returns prefix_ followed by the time in microseconds (9 base62 characters, so
+// references sort by creation) and 10 random characters (~60 bits). For rows written at a high
+// rate: new keys land at the right edge of the primary-key index instead of on a random page.
+func NewTimedRef(prefix string, t time.Time) string {
+	var ts [9]byte
+	us := uint64(t.UnixMicro())
+	for i := len(ts) - 1; i >= 0; i-- {
+		ts[i] = refAlphabet[us%62]
+		us /= 62
+	}
+	return prefix + "_" + string(ts[:]) + RandomString(10)
+}
 
 // NewSecretRef returns prefix_ followed by 32 random base62 characters (~190 bits), for
 // unguessable session ids and API keys.

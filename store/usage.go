@@ -215,8 +215,9 @@ func (s *Store) RecordUsage(ctx context.Context, merchant string, events []Usage
 	ids, customers, products, meters, actions := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 	units, outcomes, keys, meta := make([]int64, n), make([]string, n), make([]string, n), make([]string, n)
 	at := make([]time.Time, n)
+	now := time.Now()
 	for i, e := range events {
-		ids[i] = domain.NewRef(domain.PrefixUsage)
+		ids[i] = domain.NewTimedRef(domain.PrefixUsage, now)
 		customers[i], products[i], meters[i], actions[i] = e.CustomerRef, e.ProductRef, e.Meter, e.ActionType
 		units[i], outcomes[i], keys[i], meta[i], at[i] = e.Units, e.Outcome, e.IdempotencyKey, string(e.Metadata), e.OccurredAt
 	}

@@ -225,7 +225,7 @@ var ErrLimitExceeded = domain.Errorf(domain.CodePaymentRequired, "units", "usage
 func (s *Store) ConsumeUsage(ctx context.Context, merchant string, st LimitState, e UsageEvent, limit *int64) (rec Recorded, used int64, err error) {
 	rec = Recorded{CustomerRef: st.CustomerRef, ProductRef: st.ProductRef, Meter: st.Meter, Units: e.Units,
 		Outcome: OutcomeSuccess, IdempotencyKey: e.IdempotencyKey, OccurredAt: e.OccurredAt, PeriodStart: st.PeriodStart}
-	id := domain.NewRef(domain.PrefixUsage)
+	id := domain.NewTimedRef(domain.PrefixUsage, time.Now())
 	var inserted, original *string
 	var counter *int64
 	var raised *bool

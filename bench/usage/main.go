@@ -369,7 +369,7 @@ func benchCopy(ctx context.Context, w *world, c config) (result, error) {
 	for n := 0; n < c.events; n += c.batch {
 		var rows [][]any
 		for i := n; i < min(n+c.batch, c.events); i++ {
-			rows = append(rows, []any{domain.NewRef(domain.PrefixUsage), w.merchant, w.refs[i%len(w.refs)], w.product, "api_requests",
+			rows = append(rows, []any{domain.NewTimedRef(domain.PrefixUsage, now), w.merchant, w.refs[i%len(w.refs)], w.product, "api_requests",
 				"api_call", int64(1), "success", fmt.Sprintf("bulk-%d", i), now, map[string]string{"route": "/v1/chat"}})
 		}
 		batches = append(batches, rows)
