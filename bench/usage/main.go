@@ -80,7 +80,7 @@ type world struct {
 	merchant string
 	product  string
 	refs     []string // customers: half by cus_ reference, half by the merchant's externalRef
-	client   *http.Client
+	addr     string // the API's host:port
 }
 
 func run(ctx context.Context, c config, out io.Writer) error {
@@ -199,7 +199,7 @@ func start(ctx context.Context, c config) (*world, func(), error) {
 	go srv.Serve(ln)
 	cleanups = append(cleanups, func() { srv.Close() })
 	w.baseURL = "http://" + ln.Addr().String()
-	w.client = &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConns: 256, MaxIdleConnsPerHost: 256}}
+	w.addr = ln.Addr().String()
 	return w, stop, nil
 }
 
@@ -436,6 +436,8 @@ func load(ctx context.Context, w *world, n, workers int, req func(int) (string, 
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			conn := newLoadConn(w.addr, w.key)
+			defer conn.close()
 			for {
 				i := int(next.Add(1) - 1)
 				if i >= n || ctx.Err() != nil {
@@ -443,16 +445,9 @@ func load(ctx context.Context, w *world, n, workers int, req func(int) (string, 
 				}
 				path, body := req(i)
 				t0 := time.Now()
-				hr, _ := http.NewRequestWithContext(ctx, "POST", w.baseURL+path, bytes.NewReader(body))
-				hr.Header.Set("Content-Type", "application/json")
-				hr.Header.Set("X-API-KEY", w.key)
-				resp, err := w.client.Do(hr)
-				if err == nil {
-					b, _ := io.ReadAll(resp.Body)
-					resp.Body.Close()
-					if resp.StatusCode/100 != 2 {
-						err = fmt.Errorf("%s: %d %s", path, resp.StatusCode, b)
-					}
+				status, b, err := conn.post(path, body)
+				if err == nil && status/100 != 2 {
+					err = fmt.Errorf("%s: %d %s", path, status, b)
 				}
 				lat[i] = time.Since(t0)
 				if err != nil {
