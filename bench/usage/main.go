@@ -80,7 +80,7 @@ type world struct {
 	merchant string
 	product  string
 	refs     []string // customers: half by cus_ reference, half by the merchant's externalRef
-	addr     string // the API's host:port
+	addr     string   // the API's host:port
 }
 
 func run(ctx context.Context, c config, out io.Writer) error {
