@@ -40,7 +40,7 @@ import (
 type config struct {
 	events, batch, bulkWorkers int
 	requests, workers          int
-	latencyWorkers             int
+	latencyWorkers, fixedRate  int
 	customers                  int
 	poolConns                  int
 	pgbenchSeconds             int
@@ -56,6 +56,7 @@ func main() {
 	flag.IntVar(&c.requests, "requests", 20_000, "requests per single-call run")
 	flag.IntVar(&c.workers, "workers", 32, "concurrent HTTP clients for single calls")
 	flag.IntVar(&c.latencyWorkers, "latency-workers", 2, "concurrent clients of the low-load check_limits latency run")
+	flag.IntVar(&c.fixedRate, "rate", 2000, "requests per second of the open-loop check_limits latency run")
 	flag.IntVar(&c.customers, "customers", 1000, "customers the load spreads over")
 	flag.IntVar(&c.poolConns, "pool", 32, "Postgres connections of the API server's pool")
 	flag.IntVar(&c.pgbenchSeconds, "pgbench-seconds", 10, "length of the pgbench -S run")
@@ -124,6 +125,10 @@ func run(ctx context.Context, c config, out io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("check_limits at low load: %w", err)
 	}
+	checkFixed, err := openLoop(ctx, w, c.fixedRate*5, c.fixedRate, 64, func(i int) (string, []byte) { return limitsBody(w, i) })
+	if err != nil {
+		return fmt.Errorf("check_limits at a fixed rate: %w", err)
+	}
 	pgb, err := pgbench(ctx, w, c)
 	if err != nil {
 		return fmt.Errorf("pgbench: %w", err)
@@ -143,6 +148,7 @@ func run(ctx context.Context, c config, out io.Writer) error {
 	row(fmt.Sprintf("check_limits (%d clients)", c.workers), check, "req",
 		fmt.Sprintf("ratio to pgbench -S %.2f (by CPU %.2f)", check.rate/pgb.rate, check.perCPU()/pgb.perCPU()), "p99 < 1 ms")
 	row(fmt.Sprintf("check_limits (%d clients)", c.latencyWorkers), checkLow, "req", "", "p99 < 1 ms")
+	row(fmt.Sprintf("check_limits (open loop, %d/s)", c.fixedRate), checkFixed, "req", "latency from each request's release", "p99 < 1 ms")
 	row(fmt.Sprintf("pgbench -S -M prepared -c %d", c.workers), pgb, "tps", "", "")
 	fast, full := w.st.UsagePaths()
 	fmt.Fprintf(tw, "usage calls on the fast path: %d, on the full statements: %d\n", fast, full)
