@@ -109,25 +109,43 @@ func run(ctx context.Context, c config, out io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("bulk: %w", err)
 	}
+	if err := settle(ctx, w); err != nil {
+		return err
+	}
 	raw, err := benchCopy(ctx, w, c)
 	if err != nil {
 		return fmt.Errorf("raw copy: %w", err)
+	}
+	if err := settle(ctx, w); err != nil {
+		return err
 	}
 	single, err := benchHTTP(ctx, w, c.requests, c.workers, recordBody)
 	if err != nil {
 		return fmt.Errorf("record_usage: %w", err)
 	}
+	if err := settle(ctx, w); err != nil {
+		return err
+	}
 	check, err := benchHTTP(ctx, w, c.requests, c.workers, limitsBody)
 	if err != nil {
 		return fmt.Errorf("check_limits: %w", err)
+	}
+	if err := settle(ctx, w); err != nil {
+		return err
 	}
 	checkLow, err := benchHTTP(ctx, w, c.requests/2, c.latencyWorkers, limitsBody)
 	if err != nil {
 		return fmt.Errorf("check_limits at low load: %w", err)
 	}
+	if err := settle(ctx, w); err != nil {
+		return err
+	}
 	checkFixed, err := openLoop(ctx, w, c.fixedRate*5, c.fixedRate, 64, func(i int) (string, []byte) { return limitsBody(w, i) })
 	if err != nil {
 		return fmt.Errorf("check_limits at a fixed rate: %w", err)
+	}
+	if err := settle(ctx, w); err != nil {
+		return err
 	}
 	pgb, err := pgbench(ctx, w, c)
 	if err != nil {
@@ -155,6 +173,17 @@ func run(ctx context.Context, c config, out io.Writer) error {
 	fmt.Fprintf(tw, "load average after: %s\n", loadAvg())
 	fmt.Fprintln(tw, "CPU/op counts this process (API server and load generator) and all of Postgres; pgbench counts its client and Postgres.")
 	return tw.Flush()
+}
+
+// settle vacuums, analyses and checkpoints between runs (untimed), so that autovacuum and the
+// checkpointer catching up on one run do not land in the next one's figures.
+func settle(ctx context.Context, w *world) error {
+	for _, q := range []string{"VACUUM ANALYZE", "CHECKPOINT"} {
+		if _, err := w.st.Pool.Exec(ctx, q); err != nil {
+			return fmt.Errorf("settle: %s: %w", q, err)
+		}
+	}
+	return nil
 }
 
 // start brings up Postgres, the schema, a merchant with customers, a product whose default plan
