@@ -1,8 +1,10 @@
 // Command usage measures the usage hot path on loopback: bulk ingest beside raw COPY, single
-// record_usage under concurrent HTTP load, and check_limits beside `pgbench -S` on the same
-// Postgres. It starts its own throwaway Postgres cluster and API server and removes them after.
+// record_usage under concurrent HTTP load, and check_limits (closed loops of -workers and
+// -latency-workers clients, and an open loop at -rate requests a second) beside `pgbench -S` on
+// the same Postgres. It starts its own throwaway Postgres cluster and API server and removes
+// them after.
 //
-//	go run ./bench/usage [-events 200000] [-requests 20000] [-workers 32]
+//	go run ./bench/usage [-events 200000] [-requests 20000] [-workers 32] [-rate 2000]
 package main
 
 import (
