@@ -65,6 +65,8 @@ type usageCache struct {
 	merchants ttlMap[string, *merchantFacts]
 	// fast and full count the calls answered on the fast path and by the full statements
 	fast, full atomic.Uint64
+	// off sends every call to the full statements (tests compare the two paths)
+	off bool
 }
 
 // UsagePaths reports how many usage calls (events or batches recorded, limits read) the fast

@@ -5,3 +5,7 @@ var (
 	RecordSQL     = recordSQL
 	LimitStateSQL = limitStateSQL
 )
+
+// FullStatementsOnly turns the usage fast path off, so a test can hold it against the full
+// statements.
+func (s *Store) FullStatementsOnly() { s.usage.off = true }

@@ -44,6 +44,9 @@ type resolved struct {
 // resolveFast resolves events from memory (reading what is missing); ok is false when any
 // event is not plainly valid or the facts disagree on the merchant's version.
 func (s *Store) resolveFast(ctx context.Context, merchant string, events []UsageEvent) ([]resolved, bool, error) {
+	if s.usage.off {
+		return nil, false, nil
+	}
 	now := time.Now()
 	mf, err := s.merchantFacts(ctx, merchant, now)
 	if err != nil {
@@ -185,6 +188,9 @@ func (s *Store) recordBatchFast(ctx context.Context, merchant string, events []U
 
 // limitStateFast is LimitState on the fast path: the counter and both versions in one read.
 func (s *Store) limitStateFast(ctx context.Context, merchant, customerRef, productRef, meter, actionType string) (LimitState, bool, error) {
+	if s.usage.off {
+		return LimitState{}, false, nil
+	}
 	now := time.Now()
 	mf, err := s.merchantFacts(ctx, merchant, now)
 	if err != nil {
