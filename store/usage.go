@@ -87,57 +87,11 @@ func refusalOf(i int, e UsageEvent, customer string, productOK, meterOK bool) er
 	return nil
 }
 
-// recordSQL was the batch statement; batches now go through recordBatch (usage_bulk_copy.go),
-// and this stays as the reference the plan check of usage_explain_test.go prints.
-// recordSQL records a batch of events (one or up to MaxBulkEvents) in one statement, hence one
-// transaction and one round trip: resolve each distinct customer/product pair once (customer by
-// cus_ or externalRef, live purchase, plan meter), apply the meter rule, refuse the whole batch
-// when any event is invalid, insert the events (a taken idempotency key is skipped), then add
-// the inserted successful units to their counters in a fixed order (no deadlocks between
-// concurrent batches).
-var recordSQL = `
-WITH input AS (
-  SELECT * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::text[],
-                       $9::text[], $10::timestamptz[], $11::text[])
-    WITH ORDINALITY AS t(id, customer_ref, product_ref, meter, action_type, units, outcome, idempotency_key,
-                         occurred_at, metadata, ord)
-), pairs AS (
-  SELECT DISTINCT customer_ref, product_ref FROM input
-), resolved AS MATERIALIZED (
-  SELECT pr.customer_ref, pr.product_ref, ` + resolvePair("pr.customer_ref", "pr.product_ref", "$13") + `
-  FROM pairs pr
-  ` + resolvePairJoins("pr.customer_ref", "pr.product_ref") + `
-), evs AS (
-  SELECT i.*, r.customer_id, r.product_ok,
-    ` + meterRule("i.meter", "i.action_type", "r.plan_meter", "i.occurred_at", "r.purchase_start") + `
-  FROM input i JOIN resolved r USING (customer_ref, product_ref)
-), refused AS (
-  SELECT 1 FROM evs WHERE customer_id IS NULL OR NOT product_ok OR NOT meter_ok LIMIT 1
-), ins AS (
-  INSERT INTO usage_events (id, merchant_id, customer_id, product_id, meter_name, action_type, units, outcome,
-                            idempotency_key, occurred_at, metadata)
-  SELECT id, $1, customer_id, product_ref, meter_name, action_type, units, outcome, idempotency_key, occurred_at,
-         nullif(metadata, '')::jsonb
-  FROM evs WHERE NOT EXISTS (SELECT 1 FROM refused) ORDER BY ord
-  ON CONFLICT (merchant_id, idempotency_key) DO NOTHING
-  RETURNING id
-), counted AS (
-  INSERT INTO usage_counters AS uc (merchant_id, customer_id, product_id, meter_name, period_start, units)
-  SELECT $1, e.customer_id, e.product_ref, e.meter_name, e.period_start, sum(e.units)
-  FROM evs e JOIN ins ON ins.id = e.id WHERE e.outcome = 'success'
-  GROUP BY e.customer_id, e.product_ref, e.meter_name, e.period_start
-  ORDER BY 2, 3, 4, 5
-  ON CONFLICT (merchant_id, customer_id, product_id, meter_name, period_start)
-  DO UPDATE SET units = uc.units + EXCLUDED.units, updated_at = now()
-)
-SELECT e.ord, coalesce(e.customer_id, ''), e.product_ok, e.meter_ok, e.meter_name, e.period_start,
-       ins.id IS NOT NULL,
-       CASE WHEN ins.id IS NULL THEN (SELECT o.id FROM usage_events o WHERE o.merchant_id = $1
-                                      AND o.idempotency_key = e.idempotency_key) END
-FROM evs e LEFT JOIN ins ON ins.id = e.id ORDER BY e.ord`
-
-// recordOneSQL is recordSQL for one event with scalar parameters: Postgres keeps one generic
-// plan for it instead of planning the batch form on every call (planning was most of its cost).
+// recordOneSQL records one event in one statement, hence one transaction: resolve the customer
+// (cus_ or externalRef), its live purchase and the plan's meter, apply the meter rule, insert the
+// event (a taken idempotency key is skipped), add successful units to the counter, and answer
+// the resolution with whether it was inserted or the original reference. It is the full path of
+// a single event; usage_fast.go is the usual one.
 var recordOneSQL = `
 WITH r AS MATERIALIZED (
   SELECT ` + resolvePair("$2::text", "$3::text", "$13") + `
@@ -160,7 +114,7 @@ WITH r AS MATERIALIZED (
   ON CONFLICT (merchant_id, customer_id, product_id, meter_name, period_start)
   DO UPDATE SET units = uc.units + EXCLUDED.units, updated_at = now()
 )
-SELECT 1, coalesce(e.customer_id, ''), e.product_ok, e.meter_ok, e.meter_name, e.period_start,
+SELECT coalesce(e.customer_id, ''), e.product_ok, e.meter_ok, e.meter_name, e.period_start,
        EXISTS (SELECT 1 FROM ins),
        CASE WHEN NOT EXISTS (SELECT 1 FROM ins) THEN (SELECT o.id FROM usage_events o WHERE o.merchant_id = $1
                                                       AND o.idempotency_key = $9) END
@@ -211,83 +165,32 @@ func (s *Store) RecordUsage(ctx context.Context, merchant string, events []Usage
 	if len(events) == 0 {
 		return nil, nil
 	}
-	n := len(events)
-	ids, customers, products, meters, actions := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-	units, outcomes, keys, meta := make([]int64, n), make([]string, n), make([]string, n), make([]string, n)
-	at := make([]time.Time, n)
 	now := time.Now()
-	for i, e := range events {
+	ids := make([]string, len(events))
+	for i := range ids {
 		ids[i] = domain.NewTimedRef(domain.PrefixUsage, now)
-		customers[i], products[i], meters[i], actions[i] = e.CustomerRef, e.ProductRef, e.Meter, e.ActionType
-		units[i], outcomes[i], keys[i], meta[i], at[i] = e.Units, e.Outcome, e.IdempotencyKey, string(e.Metadata), e.OccurredAt
 	}
-	var out []Recorded
-	if n > 1 { // usage_bulk_copy.go
-		if out, ok, err := s.recordBatchFast(ctx, merchant, events, ids); ok || err != nil {
-			s.usage.count(ok)
-			return out, err
-		}
-		s.usage.count(false)
-		err := retryConflicts(ctx, func() error {
-			var err error
-			out, err = s.recordBatch(ctx, merchant, events, ids, []any{merchant, ids, customers, products, meters, actions,
-				units, outcomes, keys, at, meta, domain.DefaultMeters, DefaultPlanMeter})
-			return err
-		})
-		if err != nil {
-			return nil, err
-		}
-		return out, nil
+	if len(events) > 1 {
+		return s.recordMany(ctx, merchant, events, ids)
 	}
-	if r, ok, err := s.recordOneFast(ctx, merchant, events[0], ids[0], meta[0]); err != nil {
+	r, err := s.recordOne(ctx, merchant, events[0], ids[0])
+	if err != nil {
 		return nil, err
-	} else if ok {
-		s.usage.count(true)
-		return []Recorded{r}, nil
 	}
-	s.usage.count(false)
-	err := retryConflicts(ctx, func() error {
-		e := events[0] // one event: batches returned above
-		rows, err := s.Pool.Query(ctx, recordOneSQL, merchant, e.CustomerRef, e.ProductRef, e.Meter, e.ActionType, e.Units,
-			ids[0], e.Outcome, e.IdempotencyKey, e.OccurredAt, meta[0], domain.DefaultMeters, DefaultPlanMeter)
-		if err != nil {
-			return err
-		}
-		out = make([]Recorded, n)
-		var refusal error
-		var missing []int
-		for rows.Next() {
-			var ord int
-			var r Recorded
-			var productOK, meterOK, inserted bool
-			var original *string
-			if err := rows.Scan(&ord, &r.CustomerRef, &productOK, &meterOK, &r.Meter, &r.PeriodStart, &inserted, &original); err != nil {
-				return err
-			}
-			i := ord - 1
-			e := events[i]
-			if refusal == nil {
-				refusal = refusalOf(i, e, r.CustomerRef, productOK, meterOK)
-			}
-			r.Units, r.Outcome, r.IdempotencyKey, r.OccurredAt, r.ProductRef = e.Units, e.Outcome, e.IdempotencyKey, e.OccurredAt, e.ProductRef
-			switch {
-			case inserted:
-				r.Ref = ids[i]
-			case original != nil:
-				r.Ref, r.Duplicate = *original, true
-			default: // repeated inside this batch, or committed by another request after our snapshot
-				r.Duplicate = true
-				missing = append(missing, i)
-			}
-			out[i] = r
-		}
-		if err := rows.Err(); err != nil {
-			return err
-		}
-		if refusal != nil {
-			return refusal
-		}
-		return s.fillOriginals(ctx, merchant, out, missing)
+	return []Recorded{r}, nil
+}
+
+// recordMany records a batch: on the fast path when it can, else with recordBatch
+// (usage_bulk_copy.go).
+func (s *Store) recordMany(ctx context.Context, merchant string, events []UsageEvent, ids []string) ([]Recorded, error) {
+	out, ok, err := s.recordBatchFast(ctx, merchant, events, ids)
+	s.usage.count(ok)
+	if ok || err != nil {
+		return out, err
+	}
+	err = retryConflicts(ctx, func() error {
+		out, err = s.recordBatch(ctx, merchant, events, ids)
+		return err
 	})
 	if err != nil {
 		return nil, err
@@ -295,56 +198,49 @@ func (s *Store) RecordUsage(ctx context.Context, merchant string, events []Usage
 	return out, nil
 }
 
-// fillOriginals finds the original reference of duplicates the recording statement could not
-// see: earlier in the same batch, or inserted concurrently by another request.
-func (s *Store) fillOriginals(ctx context.Context, merchant string, out []Recorded, missing []int) error {
-	if len(missing) == 0 {
-		return nil
+// recordOne records one event: on the fast path when it can, else with recordOneSQL.
+func (s *Store) recordOne(ctx context.Context, merchant string, e UsageEvent, id string) (Recorded, error) {
+	r, ok, err := s.recordOneFast(ctx, merchant, e, id)
+	s.usage.count(ok)
+	if ok || err != nil {
+		return r, err
 	}
-	first := map[string]string{}
-	for _, r := range out {
-		if r.Ref != "" {
-			if _, ok := first[r.IdempotencyKey]; !ok {
-				first[r.IdempotencyKey] = r.Ref
-			}
-		}
-	}
-	var ask []string
-	for _, i := range missing {
-		if ref, ok := first[out[i].IdempotencyKey]; ok {
-			out[i].Ref = ref
-		} else {
-			ask = append(ask, out[i].IdempotencyKey)
-		}
-	}
-	if len(ask) == 0 {
-		return nil
-	}
-	rows, err := s.Pool.Query(ctx, `SELECT idempotency_key, id FROM usage_events WHERE merchant_id = $1
-		AND idempotency_key = ANY($2)`, merchant, ask)
-	if err != nil {
-		return err
-	}
-	found := map[string]string{}
-	for rows.Next() {
-		var k, id string
-		if err := rows.Scan(&k, &id); err != nil {
+	err = retryConflicts(ctx, func() error {
+		r = Recorded{Units: e.Units, Outcome: e.Outcome, IdempotencyKey: e.IdempotencyKey, OccurredAt: e.OccurredAt, ProductRef: e.ProductRef}
+		var productOK, meterOK, inserted bool
+		var original *string
+		if err := s.Pool.QueryRow(ctx, recordOneSQL, merchant, e.CustomerRef, e.ProductRef, e.Meter, e.ActionType, e.Units,
+			id, e.Outcome, e.IdempotencyKey, e.OccurredAt, string(e.Metadata), domain.DefaultMeters, DefaultPlanMeter).
+			Scan(&r.CustomerRef, &productOK, &meterOK, &r.Meter, &r.PeriodStart, &inserted, &original); err != nil {
 			return err
 		}
-		found[k] = id
-	}
-	if err := rows.Err(); err != nil {
-		return err
-	}
-	for _, i := range missing {
-		if out[i].Ref == "" {
-			out[i].Ref = found[out[i].IdempotencyKey]
+		if refusal := refusalOf(0, e, r.CustomerRef, productOK, meterOK); refusal != nil {
+			return refusal
 		}
-		if out[i].Ref == "" { // the other request rolled back: record this one after all
-			return errRetry
+		switch {
+		case inserted:
+			r.Ref = id
+		case original != nil:
+			r.Ref, r.Duplicate = *original, true
+		default: // the original was committed by another request after our snapshot
+			r.Duplicate = true
+			return s.originalOf(ctx, merchant, &r)
 		}
+		return nil
+	})
+	return r, err
+}
+
+// originalOf finds the reference stored under r's idempotency key by a request that committed
+// after the recording statement's snapshot; when that request rolled back after all, it asks
+// for the event to be recorded again.
+func (s *Store) originalOf(ctx context.Context, merchant string, r *Recorded) error {
+	err := s.Pool.QueryRow(ctx, `SELECT id FROM usage_events WHERE merchant_id = $1 AND idempotency_key = $2`,
+		merchant, r.IdempotencyKey).Scan(&r.Ref)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return errRetry
 	}
-	return nil
+	return err
 }
 
 var errRetry = errors.New("usage: retry the batch")

@@ -1,12 +1,14 @@
 package store
 
-// recordBulkSQL is recordSQL for batches, resolved set by set: a batch of 1,000 events often
-// names 1,000 different customers, and the per-pair correlated lookups of recordSQL (customer by
-// reference, then by externalRef, live purchase, plan, default plan) cost about 40 µs a pair,
-// most of the statement. Here each lookup is one join over all pairs, the product checks run
-// once per distinct product and the meter rule's lookups once per distinct meter/actionType.
-// The answer rows are those of recordSQL.
-var recordBulkSQL = `
+// resolveBulkSQL resolves a batch set by set, for recordBatch (usage_bulk_copy.go): a batch of
+// 1,000 events often names 1,000 different customers, and per-pair correlated lookups (customer
+// by reference, then by externalRef, live purchase, plan, default plan) cost about 40 µs a pair.
+// Here each lookup is one join over all pairs, the product checks run once per distinct product
+// and the meter rule's lookups once per distinct meter/actionType. It answers, per event in
+// order, the resolution and the reference already stored under its idempotency key (NULL when
+// new). $1 is the merchant, $2–$11 the events' columns, $12 the default meters, $13 the default
+// plan meter.
+const resolveBulkSQL = `
 WITH input AS (
   SELECT * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::text[],
                        $9::text[], $10::timestamptz[], $11::text[])
@@ -52,32 +54,11 @@ WITH input AS (
     CASE WHEN r.purchase_start IS NOT NULL AND i.occurred_at >= r.purchase_start THEN r.purchase_start
          ELSE date_trunc('month', i.occurred_at, 'UTC') END AS period_start
   -- LEFT joins (every event has exactly one row in each): with inner joins on two columns the
-  -- planner guessed a handful of rows here and joined the 1,000 events to the 1,000 inserted
-  -- ids by nested loop, twice (a million comparisons each, most of the statement's time)
+  -- planner guessed a handful of rows here and chose nested loops over the 1,000 events
   FROM input i
   LEFT JOIN resolved r ON r.customer_ref = i.customer_ref AND r.product_ref = i.product_ref
   LEFT JOIN kinds k ON k.meter = i.meter AND k.action_type = i.action_type
-), refused AS (
-  SELECT 1 FROM evs WHERE customer_id IS NULL OR NOT product_ok OR NOT meter_ok LIMIT 1
-), ins AS (
-  INSERT INTO usage_events (id, merchant_id, customer_id, product_id, meter_name, action_type, units, outcome,
-                            idempotency_key, occurred_at, metadata)
-  SELECT id, $1, customer_id, product_ref, meter_name, action_type, units, outcome, idempotency_key, occurred_at,
-         nullif(metadata, '')::jsonb
-  FROM evs WHERE NOT EXISTS (SELECT 1 FROM refused) ORDER BY ord
-  ON CONFLICT (merchant_id, idempotency_key) DO NOTHING
-  RETURNING id
-), counted AS (
-  INSERT INTO usage_counters AS uc (merchant_id, customer_id, product_id, meter_name, period_start, units)
-  SELECT $1, e.customer_id, e.product_ref, e.meter_name, e.period_start, sum(e.units)
-  FROM evs e JOIN ins ON ins.id = e.id WHERE e.outcome = 'success'
-  GROUP BY e.customer_id, e.product_ref, e.meter_name, e.period_start
-  ORDER BY 2, 3, 4, 5
-  ON CONFLICT (merchant_id, customer_id, product_id, meter_name, period_start)
-  DO UPDATE SET units = uc.units + EXCLUDED.units, updated_at = now()
 )
 SELECT e.ord, coalesce(e.customer_id, ''), e.product_ok, e.meter_ok, e.meter_name, e.period_start,
-       ins.id IS NOT NULL,
-       CASE WHEN ins.id IS NULL THEN (SELECT o.id FROM usage_events o WHERE o.merchant_id = $1
-                                      AND o.idempotency_key = e.idempotency_key) END
-FROM evs e LEFT JOIN ins ON ins.id = e.id ORDER BY e.ord`
+       (SELECT o.id FROM usage_events o WHERE o.merchant_id = $1 AND o.idempotency_key = e.idempotency_key)
+FROM evs e ORDER BY e.ord`

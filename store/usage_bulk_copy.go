@@ -4,11 +4,12 @@ import (
 	"context"
 	"errors"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/tollgate-billing/tollgate/domain"
 )
 
 // A batch is recorded in one transaction of four steps: resolve every event (customer,
@@ -19,13 +20,6 @@ import (
 // insert path. A key taken by a concurrent batch between the read and the COPY fails the COPY
 // with a unique violation: the whole transaction rolls back and is retried, when the key is
 // seen as a duplicate.
-
-// resolveBulkSQL is recordBulkSQL up to the resolved events, answering per event the
-// resolution and the reference already stored under its idempotency key (NULL when new).
-var resolveBulkSQL = recordBulkSQL[:strings.Index(recordBulkSQL, "), refused AS (")] + `)
-SELECT e.ord, coalesce(e.customer_id, ''), e.product_ok, e.meter_ok, e.meter_name, e.period_start,
-       (SELECT o.id FROM usage_events o WHERE o.merchant_id = $1 AND o.idempotency_key = e.idempotency_key)
-FROM evs e ORDER BY e.ord`
 
 const addCountersSQL = `
 INSERT INTO usage_counters AS uc (merchant_id, customer_id, product_id, meter_name, period_start, units)
@@ -44,16 +38,14 @@ type counterKey struct {
 	period                   time.Time
 }
 
-// recordBatch records events (more than one) as described above; args are the statement
-// arguments RecordUsage builds (merchant, ids, customers, products, meters, actions, units,
-// outcomes, keys, times, metadata, default meters, default plan meter).
-func (s *Store) recordBatch(ctx context.Context, merchant string, events []UsageEvent, ids []string, args []any) ([]Recorded, error) {
+// recordBatch records events (more than one) as described above.
+func (s *Store) recordBatch(ctx context.Context, merchant string, events []UsageEvent, ids []string) ([]Recorded, error) {
 	tx, err := s.Pool.Begin(ctx)
 	if err != nil {
 		return nil, err
 	}
 	defer tx.Rollback(ctx)
-	rows, err := tx.Query(ctx, resolveBulkSQL, append([]any{pgx.QueryExecModeCacheDescribe}, args...)...)
+	rows, err := tx.Query(ctx, resolveBulkSQL, append([]any{pgx.QueryExecModeCacheDescribe}, resolveBulkArgs(merchant, events, ids)...)...)
 	if err != nil {
 		return nil, err
 	}
@@ -164,4 +156,17 @@ func addCounters(ctx context.Context, tx pgx.Tx, merchant string, counters map[c
 	}
 	_, err := tx.Exec(ctx, addCountersSQL, merchant, cs, ps, ms, ss, us)
 	return err
+}
+
+// resolveBulkArgs are resolveBulkSQL's arguments: the events column by column.
+func resolveBulkArgs(merchant string, events []UsageEvent, ids []string) []any {
+	n := len(events)
+	customers, products, meters, actions := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	units, outcomes, keys, meta := make([]int64, n), make([]string, n), make([]string, n), make([]string, n)
+	at := make([]time.Time, n)
+	for i, e := range events {
+		customers[i], products[i], meters[i], actions[i] = e.CustomerRef, e.ProductRef, e.Meter, e.ActionType
+		units[i], outcomes[i], keys[i], meta[i], at[i] = e.Units, e.Outcome, e.IdempotencyKey, string(e.Metadata), e.OccurredAt
+	}
+	return []any{merchant, ids, customers, products, meters, actions, units, outcomes, keys, at, meta, domain.DefaultMeters, DefaultPlanMeter}
 }

@@ -85,7 +85,7 @@ func (r resolved) recorded(id string, e UsageEvent) Recorded {
 }
 
 // recordOneFast records one event on the fast path.
-func (s *Store) recordOneFast(ctx context.Context, merchant string, e UsageEvent, id string, meta string) (Recorded, bool, error) {
+func (s *Store) recordOneFast(ctx context.Context, merchant string, e UsageEvent, id string) (Recorded, bool, error) {
 	res, ok, err := s.resolveFast(ctx, merchant, []UsageEvent{e})
 	if !ok || err != nil {
 		return Recorded{}, false, err
@@ -93,7 +93,7 @@ func (s *Store) recordOneFast(ctx context.Context, merchant string, e UsageEvent
 	r := res[0]
 	var current, inserted bool
 	if err := s.Pool.QueryRow(ctx, recordOneFastSQL, id, merchant, r.facts.CustomerID, e.ProductRef, r.meter, e.ActionType,
-		e.Units, e.Outcome, e.IdempotencyKey, e.OccurredAt, meta, r.period, r.facts.CustomerVersion,
+		e.Units, e.Outcome, e.IdempotencyKey, e.OccurredAt, string(e.Metadata), r.period, r.facts.CustomerVersion,
 		r.facts.MerchantVersion).Scan(&current, &inserted); err != nil {
 		return Recorded{}, false, err
 	}
