@@ -9,8 +9,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/tollgate-billing/tollgate/domain"
 )
 
@@ -219,12 +217,12 @@ func (s *Store) pairFacts(ctx context.Context, merchant string, keys []pairKey, 
 	out := make(map[pairKey]*pairFacts, len(keys))
 	var customers, products []string
 	for _, k := range keys {
-		if _, seen := out[k]; seen {
+		if _, done := out[k]; done {
 			continue
 		}
-		f, ok := s.usage.pairs.get(k, now)
-		out[k] = f
-		if !ok {
+		if f, ok := s.usage.pairs.get(k, now); ok {
+			out[k] = f
+		} else {
 			customers, products = append(customers, k.customer), append(products, k.product)
 		}
 	}
@@ -235,41 +233,24 @@ func (s *Store) pairFacts(ctx context.Context, merchant string, keys []pairKey, 
 	if err != nil {
 		return nil, fmt.Errorf("resolve usage pairs: %w", err)
 	}
-	fresh, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (struct {
-		k  pairKey
-		f  *pairFacts
-		ok bool
-	}, error) {
-		var r struct {
-			k  pairKey
-			f  *pairFacts
-			ok bool
-		}
-		f := &pairFacts{}
+	defer rows.Close()
+	keep := make(map[pairKey]*pairFacts, len(customers))
+	for rows.Next() {
+		k, f := pairKey{merchant: merchant}, &pairFacts{}
+		var productOK bool
 		var status, typ string
-		err := row.Scan(&r.k.customer, &r.k.product, &f.CustomerID, &f.CustomerVersion, &f.MerchantVersion, &r.ok,
+		if err := rows.Scan(&k.customer, &k.product, &f.CustomerID, &f.CustomerVersion, &f.MerchantVersion, &productOK,
 			&f.PurchaseRef, &status, &f.PurchaseStart, &f.PurchaseEnd, &f.PlanRef, &typ, &f.FreeUnits, &f.Limit,
-			&f.PlanMeter, &f.DefaultPlanRef)
+			&f.PlanMeter, &f.DefaultPlanRef); err != nil {
+			return nil, fmt.Errorf("resolve usage pairs: %w", err)
+		}
 		f.PurchaseStatus, f.PlanType = domain.PurchaseStatus(status), domain.PlanType(typ)
-		r.k.merchant, r.f, r.ok = merchant, f, r.ok && f.CustomerID != ""
-		return r, err
-	})
-	if err != nil {
+		if productOK && f.CustomerID != "" {
+			keep[k], out[k] = f, f
+		}
+	}
+	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("resolve usage pairs: %w", err)
-	}
-	keep := make(map[pairKey]*pairFacts, len(fresh))
-	for _, r := range fresh {
-		if r.ok {
-			keep[r.k] = r.f
-		}
-	}
-	for k, f := range keep {
-		out[k] = f
-	}
-	for k, f := range out {
-		if f == nil {
-			delete(out, k)
-		}
 	}
 	s.usage.pairs.put(keep, now)
 	return out, nil

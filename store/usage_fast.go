@@ -188,34 +188,19 @@ func (s *Store) recordBatchFast(ctx context.Context, merchant string, events []U
 
 // limitStateFast is LimitState on the fast path: the counter and both versions in one read.
 func (s *Store) limitStateFast(ctx context.Context, merchant, customerRef, productRef, meter, actionType string) (LimitState, bool, error) {
-	if s.usage.off {
+	if productRef == "" {
 		return LimitState{}, false, nil
 	}
 	now := time.Now()
-	mf, err := s.merchantFacts(ctx, merchant, now)
-	if err != nil {
+	res, ok, err := s.resolveFast(ctx, merchant, []UsageEvent{{CustomerRef: customerRef, ProductRef: productRef, Meter: meter,
+		ActionType: actionType, OccurredAt: now}})
+	if !ok || err != nil {
 		return LimitState{}, false, err
 	}
-	k := pairKey{merchant, customerRef, productRef}
-	facts, err := s.pairFacts(ctx, merchant, []pairKey{k}, now)
-	if err != nil {
-		return LimitState{}, false, err
-	}
-	f := facts[k]
-	if f == nil || productRef == "" {
-		return LimitState{}, false, nil
-	}
-	if f.MerchantVersion != mf.Version {
-		s.usage.forget(merchant, k)
-		return LimitState{}, false, nil
-	}
+	k, f := res[0].key, res[0].facts
 	st := LimitState{CustomerRef: f.CustomerID, ProductRef: productRef, PurchaseRef: f.PurchaseRef,
 		PurchaseStatus: f.PurchaseStatus, PlanRef: f.PlanRef, DefaultPlanRef: f.DefaultPlanRef, PlanType: f.PlanType,
-		PlanMeter: f.PlanMeter, FreeUnits: f.FreeUnits, Limit: f.Limit}
-	if meter != "" && !mf.isMeter(meter) {
-		return LimitState{}, false, nil
-	}
-	st.Meter, _ = mf.meterOf(meter, actionType, f)
+		PlanMeter: f.PlanMeter, FreeUnits: f.FreeUnits, Limit: f.Limit, Meter: res[0].meter}
 	if st.PlanMeter == "" {
 		st.PlanMeter = DefaultPlanMeter
 	}
