@@ -100,9 +100,6 @@ func (a *Activities) RefundPayment(ctx context.Context, in workflows.RefundPayme
 	res, err := a.Payments.Refund(ctx, payments.RefundInput{IdempotencyKey: in.IdempotencyKey, ChargeRef: in.ChargeRef,
 		Amount: in.Amount, Currency: in.Currency, Reason: in.Reason})
 	if err != nil {
-		if d, ok := payments.IsDecline(err); ok {
-			return workflows.RefundPaymentResult{}, declineError(d, "")
-		}
 		return workflows.RefundPaymentResult{}, temporalError(err)
 	}
 	out, _, err := a.Store.InsertTransaction(ctx, domain.Transaction{MerchantRef: in.MerchantRef, Kind: domain.TxnRefund,

@@ -10,9 +10,9 @@ import (
 	"go.temporal.io/server/common/log/tag"
 )
 
-// quiet passes on only warnings and errors: the server logs every shard and queue movement at
-// info, which would drown `tollgate dev`'s own output.
-func quiet(l *slog.Logger) *slog.Logger { return atLeast(l, slog.LevelWarn) }
+// Quiet passes on only warnings and errors: the Temporal server and SDK log every shard, queue
+// and poller movement at info, which would drown `tollgate dev`'s own output.
+func Quiet(l *slog.Logger) *slog.Logger { return atLeast(l, slog.LevelWarn) }
 
 func atLeast(l *slog.Logger, min slog.Leveler) *slog.Logger {
 	return slog.New(minLevel{Handler: l.Handler(), min: min})

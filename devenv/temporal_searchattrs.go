@@ -33,7 +33,7 @@ func (t *Temporal) ensureSearchAttributes(ctx context.Context, logger *slog.Logg
 	c, err := client.DialContext(ctx, client.Options{
 		HostPort:  t.FrontendAddress(),
 		Namespace: t.namespace,
-		Logger:    sdklog.NewStructuredLogger(quiet(logger)),
+		Logger:    sdklog.NewStructuredLogger(Quiet(logger)),
 	})
 	if err != nil {
 		return fmt.Errorf("temporal: dial own frontend %s: %w", t.FrontendAddress(), err)

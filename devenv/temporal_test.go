@@ -45,7 +45,7 @@ func dialTest(t *testing.T, srv *Temporal) client.Client {
 	c, err := client.Dial(client.Options{
 		HostPort:  srv.FrontendAddress(),
 		Namespace: srv.Namespace(),
-		Logger:    sdklog.NewStructuredLogger(quiet(slog.New(slog.NewTextHandler(os.Stderr, nil)))),
+		Logger:    sdklog.NewStructuredLogger(Quiet(slog.New(slog.NewTextHandler(os.Stderr, nil)))),
 	})
 	if err != nil {
 		t.Fatalf("dial: %v", err)

@@ -18,10 +18,11 @@ import (
 // a file is only written when missing, so an old history is never replaced by a new one.
 const envRecord = "TOLLGATE_RECORD_HISTORIES"
 
-// recordHistory writes every run of a purchase's workflow (following continue-as-new back to
-// the first run) as <name>-run<N>.json.
+// identityRe finds the worker identities in a recorded history.
 var identityRe = regexp.MustCompile(`"identity":\s*"[^"]*"`)
 
+// recordHistory writes every run of a purchase's workflow (following continue-as-new back to
+// the first run) as <name>-run<N>.json.
 func recordHistory(s *stack, purchaseRef, name string) {
 	t := s.t
 	t.Helper()

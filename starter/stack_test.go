@@ -94,11 +94,11 @@ func (s *stack) customer(card string) (domain.Customer, string) {
 
 func (s *stack) setCard(customerRef, card string) string {
 	s.t.Helper()
-	pcus, err := s.sb.EnsureCustomer(s.ctx, paymentsCustomer(s.merchant, customerRef))
+	pcus, err := s.sb.EnsureCustomer(s.ctx, payments.CustomerInput{MerchantRef: s.merchant, CustomerRef: customerRef})
 	if err != nil {
 		s.t.Fatal(err)
 	}
-	pm, err := s.sb.AttachPaymentMethod(s.ctx, attachInput(pcus, card))
+	pm, err := s.sb.AttachPaymentMethod(s.ctx, payments.AttachInput{ProcessorCustomerID: pcus, PaymentMethod: card})
 	if err != nil {
 		s.t.Fatal(err)
 	}
@@ -179,14 +179,6 @@ func eventually(t *testing.T, what string, cond func() bool) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-}
-
-func paymentsCustomer(merchant, customerRef string) payments.CustomerInput {
-	return payments.CustomerInput{MerchantRef: merchant, CustomerRef: customerRef}
-}
-
-func attachInput(processorCustomer, card string) payments.AttachInput {
-	return payments.AttachInput{ProcessorCustomerID: processorCustomer, PaymentMethod: card}
 }
 
 func listRequest(query string) *workflowservice.ListWorkflowExecutionsRequest {

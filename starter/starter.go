@@ -112,16 +112,12 @@ func (c *Client) taskQueue() string {
 // CancelRenewal cancels renewal: the purchase runs to its period end (pending cancellation), or
 // ends at once while past due or suspended.
 func (c *Client) CancelRenewal(ctx context.Context, merchant, purchaseRef, reason string) (workflows.State, error) {
-	var s workflows.State
-	err := c.update(ctx, merchant, purchaseRef, workflows.UpdateCancelRenewal, "", workflows.CancelRenewalInput{Reason: reason}, &s)
-	return s, err
+	return c.updateState(ctx, merchant, purchaseRef, workflows.UpdateCancelRenewal, workflows.CancelRenewalInput{Reason: reason})
 }
 
 // Reactivate undoes a cancellation before the period ends.
 func (c *Client) Reactivate(ctx context.Context, merchant, purchaseRef string) (workflows.State, error) {
-	var s workflows.State
-	err := c.update(ctx, merchant, purchaseRef, workflows.UpdateReactivateRenewal, "", workflows.ReactivateInput{}, &s)
-	return s, err
+	return c.updateState(ctx, merchant, purchaseRef, workflows.UpdateReactivateRenewal, workflows.ReactivateInput{})
 }
 
 // Refund refunds one of the purchase's payments, fully or partly. in.RequestKey is the caller's
@@ -138,17 +134,13 @@ func (c *Client) Refund(ctx context.Context, merchant, purchaseRef string, in wo
 // RetryPayment charges the unpaid period of a past-due or suspended purchase now (after the
 // customer updated the card). A decline is PAYMENT_REQUIRED.
 func (c *Client) RetryPayment(ctx context.Context, merchant, purchaseRef string) (workflows.State, error) {
-	var s workflows.State
-	err := c.update(ctx, merchant, purchaseRef, workflows.UpdateRetryPayment, "", workflows.RetryPaymentInput{}, &s)
-	return s, err
+	return c.updateState(ctx, merchant, purchaseRef, workflows.UpdateRetryPayment, workflows.RetryPaymentInput{})
 }
 
 // AdvanceClock moves a sandbox purchase's clock to `to`, playing every renewal and dunning
 // event up to it, and answers the state after.
 func (c *Client) AdvanceClock(ctx context.Context, merchant, purchaseRef string, to time.Time) (workflows.State, error) {
-	var s workflows.State
-	err := c.update(ctx, merchant, purchaseRef, workflows.UpdateAdvanceClock, "", workflows.AdvanceClockInput{To: to}, &s)
-	return s, err
+	return c.updateState(ctx, merchant, purchaseRef, workflows.UpdateAdvanceClock, workflows.AdvanceClockInput{To: to})
 }
 
 // State answers the full state of a purchase.
@@ -194,6 +186,13 @@ func (c *Client) ChangePlan(ctx context.Context, merchant, purchaseRef, planRef 
 	res.Purchase, err = c.start(ctx, workflows.PurchaseInput{PurchaseRef: next, MerchantRef: merchant,
 		CustomerRef: cur.CustomerRef, Plan: plan, Sandbox: cur.Sandbox, PreviousPurchaseRef: purchaseRef})
 	return res, err
+}
+
+// updateState sends an update that answers the purchase's state after it.
+func (c *Client) updateState(ctx context.Context, merchant, purchaseRef, name string, arg any) (workflows.State, error) {
+	var s workflows.State
+	err := c.update(ctx, merchant, purchaseRef, name, "", arg, &s)
+	return s, err
 }
 
 // update sends an update to a purchase of merchant and waits for its result. updateID, when

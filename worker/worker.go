@@ -1,9 +1,7 @@
-// Package worker builds and runs the Temporal worker of the purchase workflows: registration,
-// options and the replayer that checks recorded histories against the current code.
+// Package worker builds the Temporal worker of the purchase workflows: registration and options.
 package worker
 
 import (
-	"context"
 	"time"
 
 	"go.temporal.io/sdk/client"
@@ -41,35 +39,14 @@ func New(c client.Client, acts *activities.Activities, opts Options) sdkworker.W
 	return w
 }
 
-// Registry is what workflows and activities are registered on (a worker or a replayer).
+// Registry is what workflows and activities are registered on.
 type Registry interface {
 	RegisterWorkflowWithOptions(w any, options workflow.RegisterOptions)
 	RegisterActivity(a any)
 }
 
-// Register registers the purchase workflow and, when acts is not nil, its activities.
+// Register registers the purchase workflow and its activities.
 func Register(r Registry, acts *activities.Activities) {
 	r.RegisterWorkflowWithOptions(workflows.Purchase, workflow.RegisterOptions{Name: workflows.PurchaseWorkflow})
-	if acts != nil {
-		r.RegisterActivity(acts)
-	}
-}
-
-// Run runs a worker until ctx is done, then stops it (letting running tasks finish).
-func Run(ctx context.Context, c client.Client, acts *activities.Activities, opts Options) error {
-	w := New(c, acts, opts)
-	if err := w.Start(); err != nil {
-		return err
-	}
-	<-ctx.Done()
-	w.Stop()
-	return nil
-}
-
-// NewReplayer returns a replayer with the purchase workflow registered, for replay tests of
-// recorded histories.
-func NewReplayer() sdkworker.WorkflowReplayer {
-	r := sdkworker.NewWorkflowReplayer()
-	r.RegisterWorkflowWithOptions(workflows.Purchase, workflow.RegisterOptions{Name: workflows.PurchaseWorkflow})
-	return r
+	r.RegisterActivity(acts)
 }

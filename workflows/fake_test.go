@@ -101,7 +101,7 @@ func (f *fakeActivities) chargeKeys() []string {
 
 func (f *fakeActivities) lastProjection() domain.Purchase { return f.projections[len(f.projections)-1] }
 
-// statuses is the list of audited transitions as "from>to" of each step that changed status.
+// statuses lists the status each audited step moved to, skipping steps that kept the status.
 func (f *fakeActivities) statuses() []string {
 	var out []string
 	for _, a := range f.audits {

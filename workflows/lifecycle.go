@@ -31,7 +31,7 @@ func (p *purchase) activate(ctx workflow.Context) error {
 	case domain.PlanRecurring, domain.PlanHybrid, domain.PlanOneTime:
 		amount += s.Plan.Price
 	}
-	if _, failure, err := p.collect(ctx, 1, amount, "charge"); err != nil {
+	if failure, err := p.collect(ctx, 1, amount, "charge"); err != nil {
 		return err
 	} else if failure != nil {
 		return p.end(ctx, "activate", domain.PurchaseExpired, "first_payment_failed: "+failure.Code)
@@ -171,14 +171,21 @@ func (p *purchase) renew(ctx workflow.Context) error {
 		amount = s.Plan.Price
 	}
 	if s.Plan.Type == domain.PlanUsageBased || s.Plan.Type == domain.PlanHybrid {
-		units, err := usageForPeriod(ctx, UsageInput{MerchantRef: s.MerchantRef, CustomerRef: s.CustomerRef,
-			ProductRef: s.Plan.ProductRef, Meter: s.Plan.Meter, PeriodStart: s.PeriodStart})
+		overage, err := p.periodOverage(ctx)
 		if err != nil {
 			return err
 		}
-		amount += Overage(s.Plan, units)
+		amount += overage
 	}
 	return p.startPeriod(ctx, "renew", amount)
+}
+
+// periodOverage reads the usage of the current period and prices what exceeds the free units.
+func (p *purchase) periodOverage(ctx workflow.Context) (int64, error) {
+	s := p.state
+	units, err := usageForPeriod(ctx, UsageInput{MerchantRef: s.MerchantRef, CustomerRef: s.CustomerRef,
+		ProductRef: s.Plan.ProductRef, Meter: s.Plan.Meter, PeriodStart: s.PeriodStart})
+	return Overage(s.Plan, units), err
 }
 
 // Overage is what usage costs beyond the plan's free units.
@@ -193,7 +200,7 @@ func (p *purchase) startPeriod(ctx workflow.Context, action string, amount int64
 	boundary := s.PeriodEnd
 	s.Period++
 	s.PeriodStart, s.PeriodEnd = boundary, s.Plan.PeriodEnd(boundary)
-	_, failure, err := p.collect(ctx, s.Period, amount, "charge")
+	failure, err := p.collect(ctx, s.Period, amount, "charge")
 	if err != nil {
 		return err
 	}
@@ -243,7 +250,7 @@ func (p *purchase) retryCharge(ctx workflow.Context) (recovered bool, err error)
 	s := &p.state
 	d := s.Dunning
 	d.Attempts++
-	_, failure, err := p.collect(ctx, d.Period, d.Amount, fmt.Sprintf("retry-%d", d.Attempts))
+	failure, err := p.collect(ctx, d.Period, d.Amount, fmt.Sprintf("retry-%d", d.Attempts))
 	if err != nil {
 		return false, err
 	}
@@ -257,9 +264,9 @@ func (p *purchase) retryCharge(ctx workflow.Context) (recovered bool, err error)
 
 // collect charges amount for period under key <purchase>/period-<n>/<what>; zero charges
 // nothing. A decline comes back as failure, and the failed charge is recorded by the activity.
-func (p *purchase) collect(ctx workflow.Context, period int, amount int64, what string) (*Payment, *ChargeFailure, error) {
+func (p *purchase) collect(ctx workflow.Context, period int, amount int64, what string) (*ChargeFailure, error) {
 	if amount <= 0 {
-		return nil, nil, nil
+		return nil, nil
 	}
 	s := &p.state
 	key := fmt.Sprintf("%s/period-%d/%s", s.PurchaseRef, period, what)
@@ -268,12 +275,12 @@ func (p *purchase) collect(ctx workflow.Context, period int, amount int64, what 
 		Currency: s.Plan.Currency, IdempotencyKey: key,
 		Description: fmt.Sprintf("%s — period %d", s.Plan.Name, period)})
 	if err != nil || failure != nil {
-		return nil, failure, err
+		return failure, err
 	}
 	s.Payments = append(s.Payments, Payment{TxnRef: res.TxnRef, ProcessorRef: res.ProcessorRef, Period: period,
 		Amount: amount, Key: key})
 	s.PaidTotal += amount
-	return &s.Payments[len(s.Payments)-1], nil, nil
+	return nil, nil
 }
 
 // transition moves to status and records it (projection, audit, search attributes).
@@ -299,7 +306,7 @@ func (p *purchase) endAt(ctx workflow.Context, action string, to domain.Purchase
 // number), then the search attributes.
 func (p *purchase) write(ctx workflow.Context, action string, from domain.PurchaseStatus, detail string) error {
 	p.state.Seq++
-	in := ProjectInput{Purchase: p.projection(), MerchantRef: p.state.MerchantRef, Seq: p.state.Seq}
+	in := ProjectInput{Purchase: p.state.Projection(), MerchantRef: p.state.MerchantRef, Seq: p.state.Seq}
 	if action != "" {
 		in.Audit = &AuditInput{Action: action, FromStatus: string(from), ToStatus: string(p.state.DisplayStatus()),
 			Actor: "workflow", Detail: detail}
@@ -322,11 +329,10 @@ func (p *purchase) billFinalUsage(ctx workflow.Context) error {
 	if workflow.GetVersion(ctx, changeFinalUsage, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
 		return nil
 	}
-	units, err := usageForPeriod(ctx, UsageInput{MerchantRef: s.MerchantRef, CustomerRef: s.CustomerRef,
-		ProductRef: s.Plan.ProductRef, Meter: s.Plan.Meter, PeriodStart: s.PeriodStart})
+	overage, err := p.periodOverage(ctx)
 	if err != nil {
 		return err
 	}
-	_, _, err = p.collect(ctx, s.Period, Overage(s.Plan, units), "final-usage")
+	_, err = p.collect(ctx, s.Period, overage, "final-usage")
 	return err
 }

@@ -27,10 +27,7 @@ func (p *purchase) registerUpdates(ctx workflow.Context) error {
 		{UpdateAdvanceClock, p.updateAdvanceClock, p.validateAdvanceClock},
 		{UpdateActivation, p.awaitActivation, nil},
 	} {
-		opts := workflow.UpdateHandlerOptions{}
-		if u.validator != nil {
-			opts.Validator = u.validator
-		}
+		opts := workflow.UpdateHandlerOptions{Validator: u.validator}
 		if err := workflow.SetUpdateHandlerWithOptions(ctx, u.name, u.handler, opts); err != nil {
 			return err
 		}

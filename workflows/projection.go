@@ -25,8 +25,6 @@ func (s State) Projection() domain.Purchase {
 	return out
 }
 
-func (p *purchase) projection() domain.Purchase { return p.state.Projection() }
-
 func timePtr(t time.Time) *time.Time {
 	if t.IsZero() {
 		return nil

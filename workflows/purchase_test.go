@@ -331,7 +331,8 @@ func TestContinueAsNewCarriesTheState(t *testing.T) {
 		t.Fatalf("after one run: %d charges, state %+v", got, next.State)
 	}
 
-	// the next run goes on from the carried state: period 14, sequence numbers still rising
+	// the next run goes on from the carried state (period 13, sequence numbers still rising)
+	// and is cancelled before period 14
 	h2 := newHarness(t, recurring(1000), h.acts)
 	h2.in = next
 	h2.at(day, func() { h2.env.SignalWorkflow(workflows.SignalCancelRenewal, workflows.CancelRenewalInput{}) })

@@ -70,12 +70,22 @@ func (p *Processor) Charge(ctx context.Context, in payments.ChargeInput) (paymen
 	return c.result()
 }
 
-func validateCharge(in payments.ChargeInput) error {
+// validateKey refuses a missing or over-long idempotency key, as Stripe does.
+func validateKey(key string) error {
 	switch {
-	case in.IdempotencyKey == "":
+	case key == "":
 		return invalid("an idempotency key is required")
-	case len(in.IdempotencyKey) > 255:
+	case len(key) > 255:
 		return invalid("the idempotency key is longer than 255 characters")
+	}
+	return nil
+}
+
+func validateCharge(in payments.ChargeInput) error {
+	if err := validateKey(in.IdempotencyKey); err != nil {
+		return err
+	}
+	switch {
 	case in.Amount <= 0:
 		return invalid("amount must be positive, got %d", in.Amount)
 	case len(in.Currency) != 3:

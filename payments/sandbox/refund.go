@@ -17,12 +17,10 @@ import (
 // the same key is refused again anyway.
 func (p *Processor) Refund(ctx context.Context, in payments.RefundInput) (payments.RefundResult, error) {
 	in.Currency = strings.ToUpper(in.Currency)
-	switch {
-	case in.IdempotencyKey == "":
-		return payments.RefundResult{}, invalid("an idempotency key is required")
-	case len(in.IdempotencyKey) > 255:
-		return payments.RefundResult{}, invalid("the idempotency key is longer than 255 characters")
-	case in.Amount <= 0:
+	if err := validateKey(in.IdempotencyKey); err != nil {
+		return payments.RefundResult{}, err
+	}
+	if in.Amount <= 0 {
 		return payments.RefundResult{}, invalid("refund amount must be positive, got %d", in.Amount)
 	}
 	var res payments.RefundResult
