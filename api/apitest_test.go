@@ -31,8 +31,8 @@ func newEnv(t *testing.T) *env {
 	return &env{t: t, srv: srv, key: key}
 }
 
-// do sends a request with the merchant's key and decodes the JSON answer.
-func (e *env) do(method, path, body string, headers ...string) (int, map[string]any) {
+// send sends a request with the merchant's key and answers the status and the raw body.
+func (e *env) send(method, path, body string, headers ...string) (int, []byte) {
 	e.t.Helper()
 	var rd io.Reader
 	if body != "" {
@@ -40,9 +40,6 @@ func (e *env) do(method, path, body string, headers ...string) (int, map[string]
 	}
 	req, _ := http.NewRequest(method, e.srv.URL+path, rd)
 	req.Header.Set("X-API-KEY", e.key)
-	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
-	}
 	for i := 0; i+1 < len(headers); i += 2 {
 		req.Header.Set(headers[i], headers[i+1])
 	}
@@ -51,12 +48,22 @@ func (e *env) do(method, path, body string, headers ...string) (int, map[string]
 		e.t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	var out map[string]any
 	raw, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, raw
+}
+
+// do sends a request with the merchant's key (a body as JSON) and decodes the JSON answer.
+func (e *env) do(method, path, body string, headers ...string) (int, map[string]any) {
+	e.t.Helper()
+	if body != "" {
+		headers = append([]string{"Content-Type", "application/json"}, headers...)
+	}
+	status, raw := e.send(method, path, body, headers...)
+	var out map[string]any
 	if len(raw) > 0 {
 		if err := json.Unmarshal(raw, &out); err != nil {
 			e.t.Fatalf("%s %s: not JSON: %s", method, path, raw)
 		}
 	}
-	return resp.StatusCode, out
+	return status, out
 }

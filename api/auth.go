@@ -49,8 +49,3 @@ func keyOf(r *http.Request) store.APIKey {
 	k, _ := r.Context().Value(merchantKey).(store.APIKey)
 	return k
 }
-
-// WithMerchant is for other faces (MCP) that authenticate themselves and call into the API.
-func WithMerchant(ctx context.Context, k store.APIKey) context.Context {
-	return context.WithValue(ctx, merchantKey, k)
-}

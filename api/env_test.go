@@ -4,10 +4,7 @@ package api_test
 
 import (
 	"context"
-	"io"
-	"net/http"
 	"net/http/httptest"
-	"strings"
 	"testing"
 	"time"
 
@@ -115,25 +112,15 @@ func errCode(body map[string]any) any {
 	return e["code"]
 }
 
-// raw sends a request and answers the status and the raw body.
+// raw sends a request with contentType (none when empty) and answers the status and the raw body.
 func (e *env) raw(method, path, body, contentType string) (int, string) {
 	e.t.Helper()
-	var rd io.Reader
-	if body != "" {
-		rd = strings.NewReader(body)
-	}
-	req, _ := http.NewRequest(method, e.srv.URL+path, rd)
-	req.Header.Set("X-API-KEY", e.key)
+	var headers []string
 	if contentType != "" {
-		req.Header.Set("Content-Type", contentType)
+		headers = []string{"Content-Type", contentType}
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	out, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(out)
+	status, out := e.send(method, path, body, headers...)
+	return status, string(out)
 }
 
 // rowCounts counts the rows of every table, to prove bad input changed nothing.

@@ -71,19 +71,18 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 	if e == nil {
 		if isUnavailable(err) {
 			e = domain.Errorf(domain.CodeUnavailable, "", "the service is briefly unavailable; retry shortly")
-			w.Header().Set("Retry-After", "1")
 		} else {
 			log.Error("internal error", "method", r.Method, "path", r.URL.Path, "err", err)
 			e = domain.Errorf(domain.CodeInternal, "", "internal error")
 		}
 	}
 	if e.Code == domain.CodeUnavailable && w.Header().Get("Retry-After") == "" {
-		w.Header().Set("Retry-After", "1")
+		retryAfter(w, 1)
 	}
 	writeJSON(w, statusOf(e.Code), errorBody{Error: errorDetail{Type: typeOf(e.Code), Code: string(e.Code), Message: e.Message, Field: e.Field}})
 }
 
-// StatusOf is exposed for other faces (MCP, pages) that need the same mapping.
+// StatusOf is exposed for other faces (MCP) that need the same mapping.
 func StatusOf(code domain.Code) int { return statusOf(code) }
 
 // retryAfter sets Retry-After in seconds.

@@ -99,20 +99,7 @@ func FuzzCheckoutSessionInput(f *testing.F) {
 	fuzzInput(f, []string{`{"customerRef":"cus_X7Y8Z9W0","productRef":"prd_P9Q0R1S2","planRef":"pln_K5L6M7N8"}`,
 		`{"customerId":"cus_X","productReference":"prd_P","returnUrl":"https://app.example.com/done"}`, `{"returnUrl":"javascript:x"}`},
 		func(in *checkoutSessionInput) error {
-			c, err := alias("customerRef", in.CustomerRef, "customerId", in.CustomerID)
-			if err != nil {
-				return err
-			}
-			p, err := alias("productRef", in.ProductRef, "productReference", in.ProductReference)
-			if err != nil {
-				return err
-			}
-			if err := required("customerRef", c); err != nil {
-				return err
-			}
-			if err := required("productRef", p); err != nil {
-				return err
-			}
-			return validReturnURL(in.ReturnURL)
+			_, _, err := in.validate()
+			return err
 		}, nil)
 }

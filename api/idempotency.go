@@ -66,7 +66,7 @@ func (s *Server) replay(w http.ResponseWriter, r *http.Request, prevHash, hash [
 		writeError(w, r, s.log, domain.Errorf(domain.CodeConflict, "Idempotency-Key",
 			"this Idempotency-Key was already used with a different request; use a new key"))
 	case status == nil:
-		w.Header().Set("Retry-After", "1")
+		retryAfter(w, 1)
 		writeError(w, r, s.log, domain.Errorf(domain.CodeConflict, "Idempotency-Key",
 			"a request with this Idempotency-Key is still in progress; retry shortly"))
 	default:

@@ -48,15 +48,11 @@ func (in limitsInput) validate() (customer, product string, units int64, err err
 	if product, err = requiredAlias("productRef", in.ProductRef, "productReference", in.ProductReference); err != nil {
 		return "", "", 0, err
 	}
-	if in.MeterName != "" && !usageMeterRe.MatchString(in.MeterName) {
-		return "", "", 0, domain.Errorf(domain.CodeInvalidField, "meterName", "a meter name uses letters, digits and _ . : - / (at most 100)")
+	if err = checkMeterName(in.MeterName); err != nil {
+		return "", "", 0, err
 	}
-	units = 1
-	if in.Units != nil {
-		units = *in.Units
-	}
-	if units < 0 || units > maxEventUnits {
-		return "", "", 0, domain.Errorf(domain.CodeInvalidField, "units", "units must be a whole number from 0 to %d", int64(maxEventUnits))
+	if units, err = eventUnits(in.Units); err != nil {
+		return "", "", 0, err
 	}
 	return customer, product, units, nil
 }
@@ -100,7 +96,7 @@ func (s *Server) limitsAnswer(ctx context.Context, r *http.Request, st store.Lim
 		if err != nil {
 			return out, err
 		}
-		out.CheckoutURL = s.baseURL(r) + "/checkout/" + cs.Ref
+		out.CheckoutURL = s.checkoutURL(r, cs.Ref)
 	}
 	return out, nil
 }
@@ -114,7 +110,7 @@ type consumeAnswer struct {
 // consumeUsage is POST /v1/usages with "mode":"consume": check and record in one atomic step.
 // Past the limit it answers 402 PAYMENT_REQUIRED in the one error shape, with the limits and a
 // checkoutUrl beside it, and stores nothing.
-func (s *Server) consumeUsage(ctx context.Context, w http.ResponseWriter, r *http.Request, in usageInput, e store.UsageEvent) error {
+func (s *Server) consumeUsage(ctx context.Context, w http.ResponseWriter, r *http.Request, e store.UsageEvent) error {
 	if e.ProductRef == "" {
 		return domain.Errorf(domain.CodeMissingField, "productRef", "consume mode needs productRef: the limit belongs to the product's plan")
 	}

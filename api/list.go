@@ -90,6 +90,11 @@ func (s *Server) baseURL(r *http.Request) string {
 	if s.cfg.PublicURL != "" {
 		return s.cfg.PublicURL
 	}
+	return RequestOrigin(r)
+}
+
+// RequestOrigin is scheme://host of r as its client reached it (also for MCP's links).
+func RequestOrigin(r *http.Request) string {
 	scheme := "http"
 	if r.TLS != nil || r.Header.Get("X-Forwarded-Proto") == "https" {
 		scheme = "https"

@@ -290,9 +290,9 @@ func (g *schemaGen) fields(t reflect.Type, props map[string]any) {
 	}
 }
 
-// componentName is the Go type name with its first letter capitalised (sdkCustomer → SdkCustomer),
-// prefixed by its package when that is not api (domain.Plan → DomainPlan would be noisy, so the
-// package is only added on a clash).
+// componentName is the Go type name with its first letter capitalised (sdkCustomer → SdkCustomer);
+// types of package store are prefixed Store (store.Recorded → StoreRecorded), those of api and
+// domain are not.
 func componentName(t reflect.Type) string {
 	r := []rune(t.Name())
 	r[0] = unicode.ToUpper(r[0])
@@ -300,11 +300,8 @@ func componentName(t reflect.Type) string {
 	if i := strings.IndexByte(name, '['); i >= 0 { // generic instantiations
 		name = name[:i]
 	}
-	if !strings.HasSuffix(t.PkgPath(), "/api") {
-		pkg := t.PkgPath()[strings.LastIndexByte(t.PkgPath(), '/')+1:]
-		if pkg == "store" {
-			name = "Store" + name
-		}
+	if strings.HasSuffix(t.PkgPath(), "/store") {
+		name = "Store" + name
 	}
 	return name
 }

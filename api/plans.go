@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/tollgate-billing/tollgate/domain"
@@ -101,13 +102,8 @@ func validatePlan(p *domain.Plan) error {
 
 // checkMeter refuses a plan counting a meter the merchant does not have (the defaults always exist).
 func (s *Server) checkMeter(r *http.Request, p domain.Plan) error {
-	if p.Meter == "" {
+	if p.Meter == "" || slices.Contains(domain.DefaultMeters, p.Meter) {
 		return nil
-	}
-	for _, d := range domain.DefaultMeters {
-		if p.Meter == d {
-			return nil
-		}
 	}
 	_, err := s.store.GetMeter(r.Context(), merchantOf(r), p.Meter)
 	return inField(err, "meterName")

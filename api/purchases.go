@@ -16,7 +16,8 @@ type purchaseView struct {
 }
 
 func toPurchaseView(p domain.Purchase) purchaseView {
-	return purchaseView{Purchase: p, DisplayStatus: p.DisplayStatus(), HasAccess: p.DisplayStatus().HasAccess()}
+	ds := p.DisplayStatus()
+	return purchaseView{Purchase: p, DisplayStatus: ds, HasAccess: ds.HasAccess()}
 }
 
 var purchaseStatuses = []string{string(domain.PurchasePending), string(domain.PurchaseTrialing), string(domain.PurchaseActive),

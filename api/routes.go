@@ -1,7 +1,7 @@
 package api
 
 // registerRoutes is the one place every route is declared. Handlers live in files named after
-// their resource. Keep /openapi.json (openapi.go) in step: a test holds the two together.
+// their resource. Keep /openapi.json (openapi_routes.go) in step: a test holds the two together.
 func (s *Server) registerRoutes() {
 	s.handlePublic("GET /healthz", s.healthz)
 	s.handlePublic("GET /readyz", s.readyz)

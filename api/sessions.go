@@ -40,6 +40,17 @@ func validReturnURL(v string) error {
 	return nil
 }
 
+// validate checks the body and answers the customer and product references it names.
+func (in checkoutSessionInput) validate() (customerRef, productRef string, err error) {
+	if customerRef, err = requiredAlias("customerRef", in.CustomerRef, "customerId", in.CustomerID); err != nil {
+		return "", "", err
+	}
+	if productRef, err = requiredAlias("productRef", in.ProductRef, "productReference", in.ProductReference); err != nil {
+		return "", "", err
+	}
+	return customerRef, productRef, validReturnURL(in.ReturnURL)
+}
+
 // createCheckoutSession answers a hosted checkout link on this server for one customer buying
 // one plan (the product's default plan when planRef is omitted).
 func (s *Server) createCheckoutSession(w http.ResponseWriter, r *http.Request) error {
@@ -47,15 +58,8 @@ func (s *Server) createCheckoutSession(w http.ResponseWriter, r *http.Request) e
 	if err := decode(w, r, &in, false); err != nil {
 		return err
 	}
-	customerRef, err := requiredAlias("customerRef", in.CustomerRef, "customerId", in.CustomerID)
+	customerRef, productRef, err := in.validate()
 	if err != nil {
-		return err
-	}
-	productRef, err := requiredAlias("productRef", in.ProductRef, "productReference", in.ProductReference)
-	if err != nil {
-		return err
-	}
-	if err := validReturnURL(in.ReturnURL); err != nil {
 		return err
 	}
 	ctx, merchant := r.Context(), merchantOf(r)

@@ -55,15 +55,6 @@ func newUsageEnv(t *testing.T, plan domain.Plan) *usageEnv {
 	return &usageEnv{env: &env{t: t, srv: hs, key: key}, st: st, merchant: merchant, customer: c, product: prd.Ref, plan: pln.Ref}
 }
 
-func (u *usageEnv) must(want int, method, path, body string, headers ...string) map[string]any {
-	u.t.Helper()
-	status, out := u.do(method, path, body, headers...)
-	if status != want {
-		u.t.Fatalf("%s %s %s: %d %v (want %d)", method, path, body, status, out, want)
-	}
-	return out
-}
-
 func limit(n int64) *int64 { return &n }
 
 // TestSeedUsageFlow replays seed 000's usage-based billing: record one API call, a batch, then

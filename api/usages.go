@@ -72,19 +72,15 @@ func (in usageInput) event(now time.Time, keyDefault string) (store.UsageEvent, 
 		return e, err
 	}
 	e.Meter = strings.TrimSpace(in.MeterName)
-	if e.Meter != "" && !usageMeterRe.MatchString(e.Meter) {
-		return e, domain.Errorf(domain.CodeInvalidField, "meterName", "a meter name uses letters, digits and _ . : - / (at most 100)")
+	if err = checkMeterName(e.Meter); err != nil {
+		return e, err
 	}
 	e.ActionType = strings.TrimSpace(in.ActionType)
 	if len(e.ActionType) > maxActionTypeLength {
 		return e, domain.Errorf(domain.CodeInvalidField, "actionType", "actionType must be at most %d characters", maxActionTypeLength)
 	}
-	e.Units = 1
-	if in.Units != nil {
-		e.Units = *in.Units
-	}
-	if e.Units < 0 || e.Units > maxEventUnits {
-		return e, domain.Errorf(domain.CodeInvalidField, "units", "units must be a whole number from 0 to %d", int64(maxEventUnits))
+	if e.Units, err = eventUnits(in.Units); err != nil {
+		return e, err
 	}
 	e.Outcome = strings.ToLower(strings.TrimSpace(in.Outcome))
 	if e.Outcome == "" {
@@ -122,6 +118,26 @@ func (in usageInput) event(now time.Time, keyDefault string) (store.UsageEvent, 
 		return e, domain.Errorf(domain.CodeInvalidField, "mode", "mode must be record or consume")
 	}
 	return e, nil
+}
+
+// checkMeterName refuses a meterName that no meter could have; empty passes (the plan's meter).
+func checkMeterName(name string) error {
+	if name != "" && !usageMeterRe.MatchString(name) {
+		return domain.Errorf(domain.CodeInvalidField, "meterName", "a meter name uses letters, digits and _ . : - / (at most 100)")
+	}
+	return nil
+}
+
+// eventUnits is the units of an event or a limits check: 1 when absent, else 0 to maxEventUnits.
+func eventUnits(units *int64) (int64, error) {
+	n := int64(1)
+	if units != nil {
+		n = *units
+	}
+	if n < 0 || n > maxEventUnits {
+		return n, domain.Errorf(domain.CodeInvalidField, "units", "units must be a whole number from 0 to %d", int64(maxEventUnits))
+	}
+	return n, nil
 }
 
 // parseTimestamp accepts RFC 3339 or Unix milliseconds; absent is now. Events may not come from
@@ -171,7 +187,7 @@ func (s *Server) recordUsage(w http.ResponseWriter, r *http.Request) error {
 	ctx, cancel := context.WithTimeout(r.Context(), usageTimeout)
 	defer cancel()
 	if in.Mode == usageModeConsume {
-		return s.consumeUsage(ctx, w, r, in, e)
+		return s.consumeUsage(ctx, w, r, e)
 	}
 	recs, err := s.store.RecordUsage(ctx, merchantOf(r), []store.UsageEvent{e})
 	if err != nil {

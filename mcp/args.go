@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -90,7 +91,7 @@ func checkType(name string, p param, v json.RawMessage) (json.RawMessage, error)
 		if s == "" {
 			return nil, nil
 		}
-		if len(p.enum) > 0 && !contains(p.enum, s) {
+		if len(p.enum) > 0 && !slices.Contains(p.enum, s) {
 			return nil, invalid(name, "%s must be one of %s, not %q", name, strings.Join(p.enum, ", "), s)
 		}
 		b, _ := json.Marshal(s)
@@ -144,15 +145,6 @@ func acceptedNames(params []param) string {
 		return "no parameters"
 	}
 	return strings.Join(names, ", ")
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
 
 func (a args) has(name string) bool { _, ok := a[name]; return ok }

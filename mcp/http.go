@@ -47,7 +47,7 @@ func NewHTTPHandler(apiHandler http.Handler, authenticate func(ctx context.Conte
 			unauthorised(w, err)
 			return
 		}
-		r.Header.Set(originHeader, origin(r))
+		r.Header.Set(originHeader, api.RequestOrigin(r))
 		h.ServeHTTP(w, r)
 	})
 }
@@ -96,13 +96,4 @@ func unauthorised(w http.ResponseWriter, err error) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(map[string]any{"error": body})
-}
-
-// origin is scheme://host of r as its client reached it.
-func origin(r *http.Request) string {
-	scheme := "http"
-	if r.TLS != nil || r.Header.Get("X-Forwarded-Proto") == "https" {
-		scheme = "https"
-	}
-	return scheme + "://" + r.Host
 }

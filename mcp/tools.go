@@ -46,6 +46,15 @@ var pageParams = []param{
 
 func withPaging(ps ...param) []param { return append(ps, pageParams...) }
 
+// paramNames are the main names of params: the body fields of a tool that sends them all.
+func paramNames(params []param) []string {
+	out := make([]string, len(params))
+	for i, p := range params {
+		out[i] = p.name
+	}
+	return out
+}
+
 var metadataParam = param{name: "metadata", typ: tObject, extra: map[string]any{"additionalProperties": map[string]any{"type": "string"}},
 	desc: "Key-value strings to keep with the object (at most 50 keys)."}
 

@@ -194,8 +194,7 @@ func planFields(create bool) []param {
 	}
 }
 
-var planBodyFields = []string{"name", "type", "price", "currency", "billingCycle", "cycleDays", "trialDays", "freeUnits",
-	"limit", "unitPrice", "meterName", "setupFee", "accessDays", "features", "isDefault", "status"}
+var planBodyFields = paramNames(planFields(true))
 
 func planTools() []tool {
 	both := func(extra ...param) []param {

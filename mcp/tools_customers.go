@@ -81,7 +81,7 @@ func customerTools() []tool {
 
 func createCustomer(ctx context.Context, c *call, a args) (string, any, error) {
 	var cu sdkCustomer
-	out, err := c.post(ctx, path("sdk", "customers"), a.body("email", "name", "externalRef", "metadata"), &cu)
+	out, err := c.post(ctx, path("sdk", "customers"), a.body(paramNames(customerFields)...), &cu)
 	if err != nil {
 		return "", nil, err
 	}
@@ -89,12 +89,8 @@ func createCustomer(ctx context.Context, c *call, a args) (string, any, error) {
 }
 
 func ensureCustomer(ctx context.Context, c *call, a args) (string, any, error) {
-	res, err := c.do(ctx, http.MethodPost, path("sdk", "customers", "ensure"), nil, a.body("email", "name", "externalRef", "metadata"))
-	if err != nil {
-		return "", nil, err
-	}
 	var cu sdkCustomer
-	out, err := decodeObject(res, &cu)
+	out, err := c.post(ctx, path("sdk", "customers", "ensure"), a.body(paramNames(customerFields)...), &cu)
 	if err != nil {
 		return "", nil, err
 	}

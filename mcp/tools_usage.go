@@ -4,7 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net/http"
+	"strings"
 )
 
 // usageParams are one usage event, as seeds 000/001/003 send it (record_usage / trackUsage).
@@ -22,8 +22,7 @@ func usageParams() []param {
 	}
 }
 
-var usageBodyFields = []string{"customerRef", "productRef", "actionType", "units", "outcome", "meterName",
-	"idempotencyKey", "timestamp", "metadata"}
+var usageBodyFields = paramNames(usageParams())
 
 // usageEventSchema is an item of record_bulk_usage's events: the record_usage payload.
 func usageEventSchema() map[string]any {
@@ -74,7 +73,7 @@ func recordUsage(ctx context.Context, c *call, a args) (string, any, error) {
 	if err != nil {
 		return "", nil, err
 	}
-	if r.Duplicate || c.lastStatus == http.StatusOK {
+	if r.Duplicate {
 		return fmt.Sprintf("This usage event was already recorded (%s, same idempotencyKey); it counts once.", r.Reference), out, nil
 	}
 	return "Usage event recorded successfully.", out, nil
@@ -125,12 +124,13 @@ func limitsText(l limitsView) string {
 	if l.Limit != nil && l.FreeUnits > 0 && *l.Limit == l.FreeUnits {
 		free = "free "
 	}
+	purchaseStatus, isPurchase := strings.CutPrefix(l.Reason, "purchase_")
 	var text string
 	switch {
 	case l.Reason == "no_purchase" || l.Reason == "no_plan":
 		text = "The customer has no active purchase of this product, so the usage is not allowed."
-	case len(l.Reason) > len("purchase_") && l.Reason[:len("purchase_")] == "purchase_":
-		text = fmt.Sprintf("The customer's purchase is %s, so the usage is not allowed.", titleStatusLower(l.Reason[len("purchase_"):]))
+	case isPurchase && purchaseStatus != "":
+		text = fmt.Sprintf("The customer's purchase is %s, so the usage is not allowed.", titleStatusLower(purchaseStatus))
 	case l.Limit == nil && l.FreeUnits > 0:
 		text = fmt.Sprintf("The customer has used %d %s this period; %d are free and usage beyond that is billed. There is no hard limit.",
 			l.Used, units, l.FreeUnits)

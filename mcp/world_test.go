@@ -64,14 +64,7 @@ func (w *world) overHTTP(key string) *sdk.ClientSession {
 // inMemory is an MCP client session on in-memory pipes, its tools calling the API in-process.
 func (w *world) inMemory(key string) *sdk.ClientSession {
 	w.t.Helper()
-	server := mcp.New(mcp.Config{Caller: mcp.InProcess{Handler: w.srv, APIKey: key, BaseURL: w.hs.URL}})
-	st, ct := sdk.NewInMemoryTransports()
-	ss, err := server.Connect(w.ctx, st, nil)
-	if err != nil {
-		w.t.Fatal(err)
-	}
-	w.t.Cleanup(func() { ss.Close() })
-	return w.connect(ct)
+	return w.connectServer(mcp.New(mcp.Config{Caller: mcp.InProcess{Handler: w.srv, APIKey: key, BaseURL: w.hs.URL}}))
 }
 
 func (w *world) connect(t sdk.Transport) *sdk.ClientSession {
