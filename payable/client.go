@@ -96,7 +96,7 @@ func (e *APIError) Error() string {
 
 // Temporary reports a failure worth retrying (Tollgate or its database briefly unavailable).
 func (e *APIError) Temporary() bool {
-	return e.Status == http.StatusServiceUnavailable || e.Status >= 500
+	return e.Status >= 500
 }
 
 // CheckLimits asks whether the customer may use the product now.

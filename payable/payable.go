@@ -77,7 +77,8 @@ func (p *Paywall) Handler(h http.Handler) http.Handler {
 		}
 		rec := &statusWriter{ResponseWriter: w, status: http.StatusOK}
 		h.ServeHTTP(rec, r)
-		// send the answer before recording, so the customer does not wait for the bookkeeping
+		// flush the answer before recording, so the customer has it during the bookkeeping (the
+		// response itself ends only once the usage is recorded)
 		if f, ok := w.(http.Flusher); ok {
 			f.Flush()
 		}

@@ -1,9 +1,14 @@
 package web
 
 import (
+	"context"
+	"net/http"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/tollgate-billing/tollgate/domain"
+	"github.com/tollgate-billing/tollgate/payments"
 )
 
 // validateCard checks a typed card the way any card form does before it reaches a processor,
@@ -81,4 +86,51 @@ func luhn(digits string) bool {
 		double = !double
 	}
 	return sum%10 == 0
+}
+
+// cardEntry is the card field of a page (the checkout, the portal's update card) and what it
+// says back after a refused card.
+type cardEntry struct {
+	Error       string
+	FieldErrors map[string]string
+	Form        cardForm
+
+	Sandbox        bool
+	Stripe         bool
+	PublishableKey string
+	Currency       string // lower case, for Stripe's Payment Element
+}
+
+// cardForm echoes what the customer typed back after an error, never the number or CVC.
+type cardForm struct {
+	Name string
+	Exp  string
+}
+
+func (h *handler) cardEntry(currency string) cardEntry {
+	e := cardEntry{Sandbox: h.sandbox(), Stripe: h.stripe(), Currency: strings.ToLower(currency)}
+	if e.Stripe {
+		e.PublishableKey = h.cfg.StripePublishableKey
+	}
+	return e
+}
+
+// submitCard reads the posted card and saves it as the customer's default. A card refused by
+// its form check or declined by the processor is written into e, with the status to render the
+// page again with; 0 means the card was saved.
+func (h *handler) submitCard(ctx context.Context, r *http.Request, merchant string, c domain.Customer, e *cardEntry) (int, error) {
+	e.Form = cardForm{Name: strings.TrimSpace(r.PostFormValue("name")), Exp: strings.TrimSpace(r.PostFormValue("exp"))}
+	pm, fieldErrs := h.paymentMethodOf(r)
+	if len(fieldErrs) > 0 {
+		e.FieldErrors, e.Error = fieldErrs, "Please check your card details."
+		return http.StatusUnprocessableEntity, nil
+	}
+	if err := h.saveCard(ctx, merchant, c, pm); err != nil {
+		if d, ok := payments.IsDecline(err); ok {
+			e.Error = declineWords(d.Code, d.Message)
+			return http.StatusPaymentRequired, nil
+		}
+		return 0, err
+	}
+	return 0, nil
 }

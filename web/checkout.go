@@ -32,21 +32,7 @@ type checkoutView struct {
 	PayLabel      string
 	ReturnURL     string
 	MerchantName  string
-
-	Error       string
-	FieldErrors map[string]string
-	Form        cardForm
-
-	Sandbox        bool
-	Stripe         bool
-	PublishableKey string
-	Currency       string
-}
-
-// cardForm echoes what the customer typed back after an error, never the number or CVC.
-type cardForm struct {
-	Name string
-	Exp  string
+	cardEntry
 }
 
 // checkoutData is everything a checkout page reads besides the session.
@@ -159,30 +145,18 @@ func (h *handler) alreadyOwned(ctx context.Context, w http.ResponseWriter, cs st
 
 func (h *handler) checkoutView(w http.ResponseWriter, r *http.Request, cs store.CheckoutSession, m store.Merchant, d checkoutData) checkoutView {
 	p := d.plan
+	due := dueToday(p)
 	v := checkoutView{
 		Action: "/checkout/" + cs.Ref, CSRF: h.csrfToken(w, r, cs.Ref),
 		CustomerEmail: d.customer.Email, ProductName: d.product.Name, ProductDesc: d.product.Description,
 		PlanName: p.Name, CycleName: cycleName(p), Features: p.Features, UsageLine: usageLine(p),
-		DueToday: formatMoney(dueToday(p), p.Currency), ReturnURL: safeURL(cs.ReturnURL), MerchantName: merchantName(m),
-		Sandbox: h.sandbox(), Stripe: h.stripe(), Currency: strings.ToLower(p.Currency),
+		DueToday: formatMoney(due, p.Currency), ReturnURL: safeURL(cs.ReturnURL), MerchantName: merchantName(m),
+		cardEntry: h.cardEntry(p.Currency),
 	}
-	if v.Stripe {
-		v.PublishableKey = h.cfg.StripePublishableKey
-	}
-	switch p.Type {
-	case domain.PlanFree:
-		v.Price = "Free"
-	case domain.PlanUsageBased:
-		v.Price, v.Cadence = formatMoney(p.UnitPrice, p.Currency), "per unit"
-	case domain.PlanOneTime:
-		v.Price = formatMoney(p.Price, p.Currency)
-	default:
-		v.Price, v.Cadence = formatMoney(p.Price, p.Currency), cadence(p)
-	}
+	v.Price, v.Cadence = pricing(p)
 	if p.SetupFee > 0 {
 		v.SetupFee = formatMoney(p.SetupFee, p.Currency)
 	}
-	due := dueToday(p)
 	switch {
 	case p.TrialDays > 0 && p.Recurring():
 		start := h.cfg.Now().AddDate(0, 0, p.TrialDays)
@@ -227,20 +201,13 @@ func (h *handler) checkoutPay(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v := h.checkoutView(w, r, cs, m, d)
-	v.Form = cardForm{Name: strings.TrimSpace(r.PostFormValue("name")), Exp: strings.TrimSpace(r.PostFormValue("exp"))}
-	pm, fieldErrs := h.paymentMethodOf(r)
-	if len(fieldErrs) > 0 {
-		v.FieldErrors, v.Error = fieldErrs, "Please check your card details."
-		h.renderCheckout(w, http.StatusUnprocessableEntity, m, v)
+	status, err := h.submitCard(ctx, r, cs.MerchantRef, d.customer, &v.cardEntry)
+	if err != nil {
+		h.internalError(w, m, "save card", err)
 		return
 	}
-	if err := h.saveCard(ctx, cs.MerchantRef, d.customer, pm); err != nil {
-		if decline, ok := payments.IsDecline(err); ok {
-			v.Error = declineWords(decline.Code, decline.Message)
-			h.renderCheckout(w, http.StatusPaymentRequired, m, v)
-			return
-		}
-		h.internalError(w, m, "save card", err)
+	if status != 0 { // the card was refused: the page again, saying why
+		h.renderCheckout(w, status, m, v)
 		return
 	}
 	ref, err := h.st.ReserveCheckoutPurchase(ctx, cs.Ref, domain.NewRef(domain.PrefixPurchase))

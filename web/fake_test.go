@@ -65,7 +65,6 @@ func (f *fakeLifecycle) start(ctx context.Context, in web.StartInput) error {
 	}
 	end := in.Plan.PeriodEnd(now)
 	fp.p.Period, fp.p.CurrentPeriodStart, fp.p.CurrentPeriodEnd, fp.p.NextBillingAt = 1, &now, &end, &end
-	fp.state.PeriodEnd, fp.state.NextBillingAt = end, &end
 	return f.write(ctx, fp, domain.PurchaseActive)
 }
 
@@ -105,7 +104,7 @@ func (f *fakeLifecycle) charge(ctx context.Context, fp *fakePurchase, period int
 }
 
 func (f *fakeLifecycle) write(ctx context.Context, fp *fakePurchase, status domain.PurchaseStatus) error {
-	fp.p.Status, fp.state.Status, fp.state.CancelledAt = status, status, fp.p.CancelledAt
+	fp.p.Status, fp.state.Status = status, status
 	fp.p.Seq++
 	_, err := f.st.UpsertPurchase(ctx, fp.p)
 	return err

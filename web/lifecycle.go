@@ -3,7 +3,6 @@ package web
 import (
 	"context"
 	"errors"
-	"time"
 
 	"github.com/tollgate-billing/tollgate/domain"
 )
@@ -35,25 +34,13 @@ type StartInput struct {
 	Sandbox     bool
 }
 
-// PurchaseState is the part of the workflow's state the pages show.
+// PurchaseState is the part of the workflow's state the pages read.
 type PurchaseState struct {
-	Status        domain.PurchaseStatus // lifecycle state (pending cancellation is active + CancelledAt)
-	CancelledAt   *time.Time
-	PeriodEnd     time.Time
-	NextBillingAt *time.Time
-	TrialEnd      *time.Time
+	Status domain.PurchaseStatus // lifecycle state
 	// EndReason says why an ended purchase ended, e.g. "first_payment_failed: card_declined".
 	EndReason string
 	// LastError is the last failed charge's code while dunning, e.g. "card_declined".
 	LastError string
-}
-
-// DisplayStatus folds CancelledAt into the status the way seed 003 names it.
-func (s PurchaseState) DisplayStatus() domain.PurchaseStatus {
-	if (s.Status == domain.PurchaseActive || s.Status == domain.PurchaseTrialing) && s.CancelledAt != nil {
-		return domain.PurchasePendingCancellation
-	}
-	return s.Status
 }
 
 // noLifecycle answers every call with an error, so a server wired without the workflows shows

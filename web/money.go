@@ -105,17 +105,27 @@ func cycleName(p domain.Plan) string {
 	return "Monthly"
 }
 
-// priceLine is the plan's price as people read it on a checkout.
-func priceLine(p domain.Plan) string {
+// pricing is the plan's price and how often it is charged ("per month"); the cadence is empty
+// for one-time and free plans.
+func pricing(p domain.Plan) (price, per string) {
 	switch p.Type {
 	case domain.PlanFree:
-		return "Free"
+		return "Free", ""
 	case domain.PlanOneTime:
-		return formatMoney(p.Price, p.Currency)
+		return formatMoney(p.Price, p.Currency), ""
 	case domain.PlanUsageBased:
-		return formatMoney(p.UnitPrice, p.Currency) + " per unit"
+		return formatMoney(p.UnitPrice, p.Currency), "per unit"
 	}
-	return formatMoney(p.Price, p.Currency) + " " + cadence(p)
+	return formatMoney(p.Price, p.Currency), cadence(p)
+}
+
+// priceLine is the plan's price as people read it on a checkout.
+func priceLine(p domain.Plan) string {
+	price, per := pricing(p)
+	if per == "" {
+		return price
+	}
+	return price + " " + per
 }
 
 // usageLine explains metered pricing, or "" for plans without it.

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"time"
 
 	"github.com/tollgate-billing/tollgate/domain"
@@ -221,7 +222,7 @@ func txnViewOf(t domain.Transaction, desc string, loc *time.Location) txnView {
 		v.Amount = formatMoney(-t.Amount, t.Currency)
 		v.Status, v.StatusClass = "Refunded", "muted"
 		if t.Status != domain.TxnSucceeded {
-			v.Status, v.StatusClass = titleCase(t.Status), "warn"
+			v.Status, v.StatusClass = upperFirst(t.Status), "warn"
 		}
 		v.Detail = t.Reason
 	case t.Status == domain.TxnFailed:
@@ -238,13 +239,6 @@ func txnViewOf(t domain.Transaction, desc string, loc *time.Location) txnView {
 		v.Status, v.StatusClass = "Paid", "ok"
 	}
 	return v
-}
-
-func titleCase(s string) string {
-	if s == "" {
-		return s
-	}
-	return string(s[0]-32) + s[1:]
 }
 
 // noticeText is the confirmation after an action, read from the purchase as it is now. Only
@@ -296,20 +290,20 @@ func (h *handler) portalConfirmCancel(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c, _ := h.st.GetCustomer(r.Context(), ps.MerchantRef, ps.CustomerRef)
-	pv := purchaseViewOf(p, "", location(c))
+	loc := location(c)
+	pv := purchaseViewOf(p, "", loc)
 	if prod, err := h.st.GetProduct(r.Context(), ps.MerchantRef, p.ProductRef); err == nil {
 		pv.ProductName = prod.Name
 	}
 	until := pv.Date
 	if p.CurrentPeriodEnd != nil && p.Status == domain.PurchaseActive {
-		until = formatDate(*p.CurrentPeriodEnd, location(c))
+		until = formatDate(*p.CurrentPeriodEnd, loc)
 	}
 	v := struct {
 		Base, CSRF string
 		Purchase   purchaseView
 		Until      string
-		PastDue    bool
-	}{"/portal/" + ps.Ref, h.csrfToken(w, r, ps.Ref), pv, until, pv.PastDue}
+	}{"/portal/" + ps.Ref, h.csrfToken(w, r, ps.Ref), pv, until}
 	h.render(w, http.StatusOK, "confirm_cancel", layout{Title: "Cancel renewal · " + merchantName(m), Merchant: m,
 		Sandbox: h.sandbox()}, v)
 }
@@ -364,14 +358,20 @@ func (h *handler) portalReactivate(w http.ResponseWriter, r *http.Request) {
 func (h *handler) portalRetry(w http.ResponseWriter, r *http.Request) {
 	h.portalAction(w, r, "paid", func(ctx context.Context, ps store.CustomerSession, p domain.Purchase) (PurchaseState, error) {
 		st, err := h.cfg.Lifecycle.RetryPayment(ctx, ps.MerchantRef, p.Ref)
-		if err == nil && (st.Status == domain.PurchasePastDue || st.Status == domain.PurchaseSuspended) {
+		if err == nil && isOverdue(st.Status) {
 			return st, domain.Errorf(domain.CodePaymentRequired, "", "%s Update your card and try again.", declineWords(st.LastError, ""))
 		}
 		return st, err
-	}, func(p domain.Purchase) bool {
-		return p.Status != domain.PurchasePastDue && p.Status != domain.PurchaseSuspended
-	})
+	}, settled)
 }
+
+// overdueStatuses are the states of a purchase whose renewal payment failed.
+var overdueStatuses = []domain.PurchaseStatus{domain.PurchasePastDue, domain.PurchaseSuspended}
+
+func isOverdue(s domain.PurchaseStatus) bool { return slices.Contains(overdueStatuses, s) }
+
+// settled is the projection a retried payment waits for: nothing overdue any more.
+func settled(p domain.Purchase) bool { return !isOverdue(p.Status) }
 
 // awaitProjection waits briefly for the Postgres projection to show what the workflow answered,
 // so the page after the redirect never shows the state from before the action.

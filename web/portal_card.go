@@ -7,32 +7,22 @@ import (
 	"time"
 
 	"github.com/tollgate-billing/tollgate/domain"
-	"github.com/tollgate-billing/tollgate/payments"
 	"github.com/tollgate-billing/tollgate/store"
 )
 
 // cardView is the update-card page of the portal.
 type cardView struct {
-	Base           string
-	Action         string
-	CSRF           string
-	Current        string
-	PastDue        bool
-	Error          string
-	FieldErrors    map[string]string
-	Form           cardForm
-	Sandbox        bool
-	Stripe         bool
-	PublishableKey string
-	Currency       string
+	Base    string
+	Action  string
+	CSRF    string
+	Current string
+	PastDue bool
+	cardEntry
 }
 
 func (h *handler) portalCardView(w http.ResponseWriter, r *http.Request, ps store.CustomerSession, c domain.Customer) cardView {
 	v := cardView{Base: "/portal/" + ps.Ref, Action: "/portal/" + ps.Ref + "/card", CSRF: h.csrfToken(w, r, ps.Ref),
-		Sandbox: h.sandbox(), Stripe: h.stripe(), Currency: "usd"}
-	if v.Stripe {
-		v.PublishableKey = h.cfg.StripePublishableKey
-	}
+		cardEntry: h.cardEntry("usd")}
 	if c.Card != nil {
 		v.Current = cardLabel(*c.Card)
 	}
@@ -51,7 +41,7 @@ func (h *handler) renderCard(w http.ResponseWriter, status int, m store.Merchant
 // overdue lists the customer's purchases whose renewal payment failed.
 func (h *handler) overdue(ctx context.Context, ps store.CustomerSession) []domain.Purchase {
 	var out []domain.Purchase
-	for _, status := range []domain.PurchaseStatus{domain.PurchasePastDue, domain.PurchaseSuspended} {
+	for _, status := range overdueStatuses {
 		list, _, err := h.st.ListPurchases(ctx, ps.MerchantRef, store.PurchaseFilter{CustomerRef: ps.CustomerRef, Status: status},
 			store.Page{Page: 1, Limit: 100})
 		if err == nil {
@@ -92,26 +82,19 @@ func (h *handler) portalCard(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v := h.portalCardView(w, r, ps, c)
-	v.Form = cardForm{Name: strings.TrimSpace(r.PostFormValue("name")), Exp: strings.TrimSpace(r.PostFormValue("exp"))}
-	pm, fieldErrs := h.paymentMethodOf(r)
-	if len(fieldErrs) > 0 {
-		v.FieldErrors, v.Error = fieldErrs, "Please check your card details."
-		h.renderCard(w, http.StatusUnprocessableEntity, m, v)
+	status, err := h.submitCard(ctx, r, ps.MerchantRef, c, &v.cardEntry)
+	if err != nil {
+		h.internalError(w, m, "save card", err)
 		return
 	}
-	if err := h.saveCard(ctx, ps.MerchantRef, c, pm); err != nil {
-		if d, ok := payments.IsDecline(err); ok {
-			v.Error = declineWords(d.Code, d.Message)
-			h.renderCard(w, http.StatusPaymentRequired, m, v)
-			return
-		}
-		h.internalError(w, m, "save card", err)
+	if status != 0 { // the card was refused: the page again, saying why
+		h.renderCard(w, status, m, v)
 		return
 	}
 	done := "card"
 	for _, p := range h.overdue(ctx, ps) {
 		st, err := h.cfg.Lifecycle.RetryPayment(ctx, ps.MerchantRef, p.Ref)
-		if err == nil && (st.Status == domain.PurchasePastDue || st.Status == domain.PurchaseSuspended) {
+		if err == nil && isOverdue(st.Status) {
 			err = domain.Errorf(domain.CodePaymentRequired, "", "%s", declineWords(st.LastError, ""))
 		}
 		if err != nil {
@@ -119,9 +102,7 @@ func (h *handler) portalCard(w http.ResponseWriter, r *http.Request) {
 				"Your new card was saved, but the overdue payment for "+p.PlanName+" didn't go through: "+refusalWords(err))
 			return
 		}
-		h.awaitProjection(ctx, ps.MerchantRef, p.Ref, func(p domain.Purchase) bool {
-			return p.Status != domain.PurchasePastDue && p.Status != domain.PurchaseSuspended
-		})
+		h.awaitProjection(ctx, ps.MerchantRef, p.Ref, settled)
 		done = "card_paid"
 	}
 	http.Redirect(w, r, "/portal/"+ps.Ref+"?done="+done, http.StatusSeeOther)

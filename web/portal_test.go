@@ -87,12 +87,15 @@ func TestPortalGuardsSessionsAndPurchases(t *testing.T) {
 	}
 	e.customer = other
 	ps := e.portal(0)
-	_, body := get(t, c, e.srv.URL+"/portal/"+ps.Ref)
+	resp, body := get(t, c, e.srv.URL+"/portal/"+ps.Ref)
+	if resp.StatusCode != 200 {
+		t.Fatalf("the other customer's portal: %d\n%s", resp.StatusCode, body)
+	}
 	if strings.Contains(body, ref) {
 		t.Error("another customer's portal lists the purchase")
 	}
 	_, cardPage := get(t, c, e.srv.URL+"/portal/"+ps.Ref+"/card")
-	resp, _ := post(t, c, e.srv.URL+"/portal/"+ps.Ref+"/cancel", url.Values{"csrf_token": {csrfOf(t, cardPage)}, "purchase": {ref}})
+	resp, _ = post(t, c, e.srv.URL+"/portal/"+ps.Ref+"/cancel", url.Values{"csrf_token": {csrfOf(t, cardPage)}, "purchase": {ref}})
 	if resp.StatusCode != 404 {
 		t.Errorf("cancel of another customer's purchase: %d", resp.StatusCode)
 	}

@@ -14,11 +14,13 @@ var pageNames = []string{"checkout", "success", "processing", "portal", "confirm
 
 type pages map[string]*template.Template
 
+// mustParsePages parses the frame once and gives each page a copy of it.
 func mustParsePages() pages {
+	frame := template.Must(template.New("").Funcs(template.FuncMap{"initial": initial, "imageURL": imageURL}).
+		ParseFS(templateFS, "templates/layout.html", "templates/partials.html"))
 	out := pages{}
 	for _, name := range pageNames {
-		out[name] = template.Must(template.New("").Funcs(template.FuncMap{"initial": initial, "imageURL": imageURL}).
-			ParseFS(templateFS, "templates/layout.html", "templates/partials.html", "templates/"+name+".html"))
+		out[name] = template.Must(template.Must(frame.Clone()).ParseFS(templateFS, "templates/"+name+".html"))
 	}
 	return out
 }

@@ -60,20 +60,25 @@ func randomToken(n int) string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-// securityHeaders sets the headers every page answers with. Scripts come only from our own
-// /assets (no inline script at all); Stripe's hosts are allowed only when Stripe is the
-// processor, because its Payment Element is an iframe that loads from them.
-func (h *handler) securityHeaders(w http.ResponseWriter) {
+// contentSecurityPolicy is the CSP of every page. Scripts come only from our own /assets (no
+// inline script at all); Stripe's hosts are allowed only when Stripe is the processor, because
+// its Payment Element is an iframe that loads from them.
+func (h *handler) contentSecurityPolicy() string {
 	script, frame, connect := "'self'", "'none'", "'self'"
 	if h.stripe() {
 		script += " https://js.stripe.com"
 		frame = "https://js.stripe.com https://hooks.stripe.com"
 		connect += " https://api.stripe.com"
 	}
+	return "default-src 'none'; script-src " + script + "; style-src 'self'; " +
+		"img-src 'self' https: data:; font-src 'self'; connect-src " + connect + "; frame-src " + frame + "; " +
+		"form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+}
+
+// securityHeaders sets the headers every page answers with.
+func (h *handler) securityHeaders(w http.ResponseWriter) {
 	hd := w.Header()
-	hd.Set("Content-Security-Policy", "default-src 'none'; script-src "+script+"; style-src 'self'; "+
-		"img-src 'self' https: data:; font-src 'self'; connect-src "+connect+"; frame-src "+frame+"; "+
-		"form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+	hd.Set("Content-Security-Policy", h.csp)
 	hd.Set("X-Content-Type-Options", "nosniff")
 	hd.Set("Referrer-Policy", "no-referrer") // the session id is in the URL: never leak it onwards
 	hd.Set("X-Frame-Options", "DENY")

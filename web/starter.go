@@ -39,8 +39,7 @@ func (s starterLifecycle) RetryPayment(ctx context.Context, merchantRef, purchas
 }
 
 func fromState(s workflows.State) PurchaseState {
-	out := PurchaseState{Status: s.Status, CancelledAt: s.CancelledAt, PeriodEnd: s.PeriodEnd,
-		NextBillingAt: s.NextBillingAt(), TrialEnd: s.TrialEnd, EndReason: s.EndReason}
+	out := PurchaseState{Status: s.Status, EndReason: s.EndReason}
 	if s.Dunning != nil {
 		out.LastError = s.Dunning.LastError
 	}

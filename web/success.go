@@ -47,22 +47,20 @@ func (h *handler) checkoutSuccess(w http.ResponseWriter, r *http.Request) {
 	if c := d.customer.Card; c != nil {
 		v.Card = cardLabel(*c)
 	}
-	p, err := h.st.GetPurchase(ctx, cs.MerchantRef, cs.PurchaseRef)
-	if err == nil {
+	due, trial := dueToday(plan), false
+	if p, err := h.st.GetPurchase(ctx, cs.MerchantRef, cs.PurchaseRef); err == nil {
 		v.Paid = formatMoney(p.PaidTotal, p.Currency)
 		if p.NextBillingAt != nil {
 			v.NextBilling = formatDate(*p.NextBillingAt, loc)
 		}
-		if p.Status == domain.PurchaseTrialing {
-			v.Heading = "Your free trial has started"
-		}
+		trial = p.Status == domain.PurchaseTrialing
 	} else {
-		v.Paid = formatMoney(dueToday(plan), plan.Currency)
+		v.Paid = formatMoney(due, plan.Currency)
 	}
 	switch {
-	case v.Heading != "Payment successful":
-		v.Lead = "You won't be charged until your trial ends."
-	case dueToday(plan) == 0:
+	case trial:
+		v.Heading, v.Lead = "Your free trial has started", "You won't be charged until your trial ends."
+	case due == 0:
 		v.Heading, v.Lead = "You're all set", "Your "+plan.Name+" plan is active."
 	default:
 		v.Lead = "Thank you! Your " + plan.Name + " plan is active."

@@ -55,6 +55,7 @@ type handler struct {
 	secret []byte
 	mux    *http.ServeMux
 	pages  pages
+	csp    string // the Content-Security-Policy header, fixed by the config
 }
 
 // New returns the handler of /checkout/, /portal/ and /assets/.
@@ -77,6 +78,7 @@ func New(cfg Config) http.Handler {
 		h.secret = make([]byte, 32)
 		_, _ = rand.Read(h.secret)
 	}
+	h.csp = h.contentSecurityPolicy()
 	h.routes()
 	return h
 }
