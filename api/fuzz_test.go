@@ -1,7 +1,10 @@
 package api
 
 import (
+	"reflect"
 	"testing"
+
+	jsonv2 "github.com/go-json-experiment/json"
 
 	"github.com/tollgate-billing/tollgate/domain"
 )
@@ -102,4 +105,57 @@ func FuzzCheckoutSessionInput(f *testing.F) {
 			_, _, err := in.validate()
 			return err
 		}, nil)
+}
+
+// FuzzUsageDecodeFast is differential: the usage hot path decodes with json/v2 first and falls
+// back to decodeBytes (json_fast.go). Whenever v2 accepts a body, decodeBytes must accept it too
+// and decode the very same value; whenever v2 refuses, decodeFast must answer exactly what
+// decodeBytes answers (value and error). Each body is tried on every target of the hot path.
+func FuzzUsageDecodeFast(f *testing.F) {
+	for _, s := range []string{
+		`{"customerRef":"cus_X7Y8Z9W0","productRef":"prd_P9Q0R1S2","actionType":"api_call","units":1,"outcome":"success","idempotencyKey":"evt_1","metadata":{"route":"/v1/chat"}}`,
+		`{"customerId":"user_123","productReference":"prd_x","meterName":"tokens","units":1500,"timestamp":"2026-02-11T09:30:00.123+01:00","mode":"consume"}`,
+		`{"events":[{"customerRef":"user_1","units":1},{"customerRef":"user_2","timestamp":1760000000000,"metadata":{}}]}`,
+		`[{"customerRef":"user_1","actionType":"tool:search"},{"customerRef":"user_2","outcome":"error","metadata":null}]`,
+		` {"events":[]} `, `{"events":null}`, `[null,{}]`, `{"events":[null]}`,
+		`{"units":null}`, `{"units":1.0}`, `{"units":1e2}`, `{"units":-0}`, `{"units":99999999999999999999}`,
+		`{"units":-9223372036854775808}`, `{"units":9223372036854775808}`, `{"units":"1"}`, `{"units":true}`,
+		`{"customerRef":null,"timestamp":null,"metadata":null}`, `{"timestamp":true}`, `{"metadata":[]}`, `{"metadata":"x"}`,
+		`{"timestamp":  "2026-01-01T00:00:00Z" ,"metadata": { "a" : [1, 2.5e-3, -0, null, "\u00e9"] } }`,
+		`{"customerRef":"a\ud83d\ude00\u00e9\n\"\\\/\b\f\t\u0000<>&\u2028"}`, `{"customerRef":"\ud800"}`, `{"customerRef":"\udc00\ud800x"}`,
+		`{"metadata":"\ud800"}`, "{\"customerRef\":\"\xff\"}", "{\"metadata\":{\"k\":\"\xc3\"}}", "{\"customerRef\":\"caf\u00e9 \U0001F600\"}",
+		`{"CustomerRef":"x"}`, `{"customerref":"x","CUSTOMERREF":"y"}`, "{\"customer\u212aef\":\"x\"}", `{"customer\u0052ef":"x"}`,
+		`{"customerRef":"a","customerRef":"b"}`, `{"customerRef":"a","customerRef":null}`, `{"metadata":{"a":1,"a":2}}`,
+		`{"events":[{"units":1,"Units":2}]}`, `{"events":[{"customerRef":"a"}],"Events":[]}`,
+		`{}]`, `{}}`, `{} {}`, `{}x`, `[]]`, "\ufeff{}", `{"metadata":` + "[[[[[[[[[[1]]]]]]]]]]" + `}`,
+		`{"withinLimits":true}`, `{"mode":"consume","customerRef":"c","productRef":"p","units":0}`,
+		`{"customerRef":"c","productRef":"p","meterName":"tokens","actionType":"chat","units":10}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		sameAsDecodeBytes[usageInput](t, data)
+		sameAsDecodeBytes[bulkInput](t, data)
+		sameAsDecodeBytes[[]usageInput](t, data)
+		sameAsDecodeBytes[limitsInput](t, data)
+	})
+}
+
+func sameAsDecodeBytes[T any](t *testing.T, data []byte) {
+	t.Helper()
+	var v2, v1, got T
+	v2err := jsonv2.Unmarshal(data, &v2, strictV2)
+	v1err := decodeBytes(data, &v1)
+	if v2err == nil {
+		if v1err != nil {
+			t.Fatalf("%T %q: v2 accepts, decodeBytes refuses: %v", v1, data, v1err)
+		}
+		if !reflect.DeepEqual(v2, v1) {
+			t.Fatalf("%T %q: v2 decodes %#v, decodeBytes %#v", v1, data, v2, v1)
+		}
+	}
+	err := decodeFast(data, &got)
+	if !reflect.DeepEqual(err, v1err) || !reflect.DeepEqual(got, v1) {
+		t.Fatalf("%T %q: decodeFast answers %#v (%v), decodeBytes %#v (%v)", v1, data, got, err, v1, v1err)
+	}
 }

@@ -61,7 +61,7 @@ func (in limitsInput) validate() (customer, product string, units int64, err err
 // opens (or reuses) for a blocked customer. One database round trip when within limits.
 func (s *Server) checkLimits(w http.ResponseWriter, r *http.Request) error {
 	var in limitsInput
-	if err := decode(w, r, &in, false); err != nil {
+	if err := decodeUsage(w, r, &in); err != nil {
 		return err
 	}
 	customer, product, units, err := in.validate()

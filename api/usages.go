@@ -177,7 +177,7 @@ func parseTimestamp(raw json.RawMessage, now time.Time) (time.Time, error) {
 // the original reference when the idempotencyKey was seen before (counted once).
 func (s *Server) recordUsage(w http.ResponseWriter, r *http.Request) error {
 	var in usageInput
-	if err := decode(w, r, &in, false); err != nil {
+	if err := decodeUsage(w, r, &in); err != nil {
 		return err
 	}
 	e, err := in.event(time.Now(), r.Header.Get("Idempotency-Key"))
@@ -197,7 +197,7 @@ func (s *Server) recordUsage(w http.ResponseWriter, r *http.Request) error {
 	if recs[0].Duplicate {
 		status = http.StatusOK
 	}
-	writeJSON(w, status, recs[0])
+	writeJSONFast(w, status, recs[0])
 	return nil
 }
 
@@ -217,11 +217,7 @@ type bulkAnswer struct {
 // statement, all or nothing; an invalid event is named as events[i].field.
 func (s *Server) recordBulkUsage(w http.ResponseWriter, r *http.Request) error {
 	var in bulkInput
-	var target any = &in
-	if t := bytes.TrimSpace(peekUsageBody(w, r)); len(t) > 0 && t[0] == '[' {
-		target = &in.Events
-	}
-	if err := decode(w, r, target, false); err != nil {
+	if err := decodeBulk(w, r, &in); err != nil {
 		if e := domain.AsError(err); e != nil && e.Field == "Content-Type" {
 			return err
 		}
@@ -259,7 +255,7 @@ func (s *Server) recordBulkUsage(w http.ResponseWriter, r *http.Request) error {
 			out.Recorded++
 		}
 	}
-	writeJSON(w, http.StatusCreated, out)
+	writeJSONFast(w, http.StatusCreated, out)
 	return nil
 }
 

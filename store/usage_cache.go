@@ -61,6 +61,7 @@ type merchantFacts struct {
 type usageCache struct {
 	pairs     ttlMap[pairKey, *pairFacts]
 	merchants ttlMap[string, *merchantFacts]
+	counters  ttlMap[counterSlot, int64] // counter ids (usage_counters.go)
 	// fast and full count the calls answered on the fast path and by the full statements
 	fast, full atomic.Uint64
 	// off sends every call to the full statements (tests compare the two paths)
@@ -109,6 +110,9 @@ func (t *ttlMap[K, V]) get(k K, now time.Time) (V, bool) {
 }
 
 func (t *ttlMap[K, V]) put(entries map[K]V, now time.Time) {
+	if len(entries) == 0 {
+		return
+	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.m == nil || len(t.m)+len(entries) > usageCacheMax {

@@ -116,6 +116,7 @@ SELECT (SELECT count(*) FROM unnest($2::text[], $3::bigint[]) AS v(id, version)
 // the counters, in one transaction. A key already stored fails the COPY (unique violation) and
 // sends the batch to the full path, which answers with the original references.
 func (s *Store) recordBatchFast(ctx context.Context, merchant string, events []UsageEvent, ids []string) ([]Recorded, bool, error) {
+	now := time.Now()
 	res, ok, err := s.resolveFast(ctx, merchant, events)
 	if !ok || err != nil {
 		return nil, false, err
@@ -123,12 +124,12 @@ func (s *Store) recordBatchFast(ctx context.Context, merchant string, events []U
 	out := make([]Recorded, len(events))
 	first := make(map[string]int, len(events))
 	rows := make([][]any, 0, len(events))
-	counters := map[counterKey]int64{}
+	counters := make(map[counterKey]int64, len(events))
 	type version struct {
 		id string
 		v  int64
 	}
-	seen := map[version]bool{}
+	seen := make(map[version]bool, len(events))
 	var customers []string
 	var versions []int64
 	for i, e := range events {
@@ -173,16 +174,21 @@ func (s *Store) recordBatchFast(ctx context.Context, merchant string, events []U
 		}
 		return nil, false, err
 	}
-	if err := addCounters(ctx, tx, merchant, counters); err != nil {
+	learned, ok, err := s.addCountersFast(ctx, tx, merchant, counters, now)
+	if err != nil {
 		var pg *pgconn.PgError
 		if errors.As(err, &pg) && (pg.Code == "40P01" || pg.Code == "40001") {
 			return nil, false, nil
 		}
 		return nil, false, err
 	}
+	if !ok {
+		return nil, false, nil
+	}
 	if err := tx.Commit(ctx); err != nil {
 		return nil, false, err
 	}
+	s.usage.counters.put(learned, now)
 	return out, true, nil
 }
 

@@ -1,0 +1,120 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// Counters on the batch fast path. A batch spreads over as many counters as it has customers,
+// up to 1,000, and the upsert of addCounters costs about 5 µs per counter: a probe of the
+// five-column key, a tuple lock and the update. The store remembers each counter's id
+// (migration 00060) once it has seen it, and adds the units of known counters with one UPDATE
+// joined on the id, about half the cost. Counters it does not know yet go through the upsert,
+// which hands back their ids for next time.
+//
+// An id is never trusted blindly either: the UPDATE must touch exactly the counters it was
+// given, or the batch rolls back and takes the full path. Ids are never reused (an identity
+// sequence) and counters are never deleted, so that only happens if one is deleted by hand.
+
+// counterSlot names a counter in the id cache: a customer id is unique across merchants.
+type counterSlot struct {
+	customer, product, meter string
+	period                   int64 // Unix microseconds: equal instants, equal slots
+}
+
+func slotOf(k counterKey) counterSlot {
+	return counterSlot{k.customer, k.product, k.meter, k.period.UnixMicro()}
+}
+
+const addCountersByIDSQL = `
+UPDATE usage_counters uc SET units = uc.units + t.u, updated_at = now()
+FROM unnest($1::bigint[], $2::bigint[]) AS t(id, u) WHERE uc.id = t.id`
+
+// counterIDs are counter ids the upsert handed back, cached once the transaction commits.
+type counterIDs map[counterSlot]int64
+
+// addCountersFast adds units to their counters (in a transaction of recordBatchFast): by id
+// where the id is known, through the upsert otherwise. ok is false when a remembered id no
+// longer matched a counter; the caller then rolls back.
+func (s *Store) addCountersFast(ctx context.Context, tx pgx.Tx, merchant string, counters map[counterKey]int64, now time.Time) (counterIDs, bool, error) {
+	if len(counters) == 0 {
+		return nil, true, nil
+	}
+	if err := lockCounters(ctx, tx, merchant); err != nil {
+		return nil, false, err
+	}
+	var ids, units []int64
+	unknown := map[counterKey]int64{}
+	for k, u := range counters {
+		if id, ok := s.usage.counters.get(slotOf(k), now); ok {
+			ids, units = append(ids, id), append(units, u)
+		} else {
+			unknown[k] = u
+		}
+	}
+	if len(ids) > 0 {
+		tag, err := tx.Exec(ctx, addCountersByIDSQL, ids, units)
+		if err != nil {
+			return nil, false, err
+		}
+		if tag.RowsAffected() != int64(len(ids)) {
+			s.usage.forgetCounters(counters)
+			return nil, false, nil
+		}
+	}
+	learned, err := upsertCounters(ctx, tx, merchant, unknown)
+	return learned, err == nil, err
+}
+
+// lockCounters queues the batches of one merchant on a transaction-scoped advisory lock before
+// they touch counters. Without it, four concurrent batches over the same 1,000 counters queued
+// row by row on each other's row locks: the bench's bulk ingest fell from 80,000 to 36,000
+// events/s and its Postgres CPU per event doubled. Single events take no such lock; they hold
+// one counter row, so they never close a cycle with a batch.
+func lockCounters(ctx context.Context, tx pgx.Tx, merchant string) error {
+	_, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(`+counterLockClass+`, hashtext($1))`, merchant)
+	return err
+}
+
+// upsertCounters adds units to counters by their key, creating the missing ones, and returns
+// every counter's id.
+func upsertCounters(ctx context.Context, tx pgx.Tx, merchant string, counters map[counterKey]int64) (counterIDs, error) {
+	if len(counters) == 0 {
+		return nil, nil
+	}
+	keys := make([]counterKey, 0, len(counters))
+	for k := range counters {
+		keys = append(keys, k)
+	}
+	cs, ps, ms, ss, us := make([]string, len(keys)), make([]string, len(keys)), make([]string, len(keys)), make([]time.Time, len(keys)), make([]int64, len(keys))
+	for j, k := range keys {
+		cs[j], ps[j], ms[j], ss[j], us[j] = k.customer, k.product, k.meter, k.period, counters[k]
+	}
+	rows, err := tx.Query(ctx, addCountersSQL, merchant, cs, ps, ms, ss, us)
+	if err != nil {
+		return nil, err
+	}
+	ids := make(counterIDs, len(keys))
+	var k counterKey
+	var id int64
+	_, err = pgx.ForEachRow(rows, []any{&k.customer, &k.product, &k.meter, &k.period, &id}, func() error {
+		ids[slotOf(k)] = id
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("add to usage counters: %w", err)
+	}
+	return ids, nil
+}
+
+// forgetCounters drops the remembered ids of counters.
+func (c *usageCache) forgetCounters(counters map[counterKey]int64) {
+	slots := make([]counterSlot, 0, len(counters))
+	for k := range counters {
+		slots = append(slots, slotOf(k))
+	}
+	c.counters.forget(slots...)
+}
