@@ -198,8 +198,9 @@ func (s *Store) recordMany(ctx context.Context, merchant string, events []UsageE
 	return out, nil
 }
 
-// recordOne records one event: on the fast path when it can, else with recordOneSQL.
-func (s *Store) recordOne(ctx context.Context, merchant string, e UsageEvent, id string) (Recorded, error) {
+// recordAlone records one event by itself: on the fast path when it can, else with
+// recordOneSQL.
+func (s *Store) recordAlone(ctx context.Context, merchant string, e UsageEvent, id string) (Recorded, error) {
 	r, ok, err := s.recordOneFast(ctx, merchant, e, id)
 	s.usage.count(ok)
 	if ok || err != nil {

@@ -62,8 +62,10 @@ type usageCache struct {
 	pairs     ttlMap[pairKey, *pairFacts]
 	merchants ttlMap[string, *merchantFacts]
 	counters  ttlMap[counterSlot, int64] // counter ids (usage_counters.go)
-	// fast and full count the calls answered on the fast path and by the full statements
-	fast, full atomic.Uint64
+	groups    eventGroups                // single events waiting to go together (usage_group.go)
+	// fast and full count the calls answered on the fast path and by the full statements;
+	// grouped counts the single events written in a group
+	fast, full, grouped atomic.Uint64
 	// off sends every call to the full statements (tests compare the two paths)
 	off bool
 }

@@ -1,0 +1,118 @@
+package store_test
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+
+	"github.com/tollgate-billing/tollgate/domain"
+	"github.com/tollgate-billing/tollgate/internal/testenv"
+	"github.com/tollgate-billing/tollgate/store"
+)
+
+// Single events sent at the same moment are written in groups, and each caller still gets the
+// answer it would have had alone: many callers, some sending the same key at once, some for a
+// customer that does not exist. Every key is stored once, every caller of a key sees the same
+// reference (exactly one of them as the original), the unknown customer is refused, and the
+// counters add up.
+func TestConcurrentSingleEventsAnswerAsAlone(t *testing.T) {
+	ctx := context.Background()
+	st := testenv.Postgres(t)
+	m, _, prd, _ := usageCatalog(t, st)
+	const customers, callers, perCaller = 8, 32, 40
+	var refs []string
+	for i := range customers {
+		c, err := st.CreateCustomer(ctx, domain.Customer{MerchantRef: m, ExternalRef: fmt.Sprint("g", i)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		refs = append(refs, c.Ref)
+	}
+	// warm the resolutions, so every caller is eligible for a group
+	for i, r := range refs {
+		if _, err := st.RecordUsage(ctx, m, []store.UsageEvent{event(r, prd.Ref, fmt.Sprint("warm", i), 1)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	type answer struct {
+		key string
+		rec store.Recorded
+		err error
+	}
+	answers := make(chan answer, callers*perCaller)
+	var wg sync.WaitGroup
+	for c := range callers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range perCaller {
+				// every key is sent by two callers (c and c^1) at about the same time
+				key := fmt.Sprintf("k%d-%d", c/2, i)
+				customer := refs[(c/2+i)%customers]
+				if i%13 == 0 && c%2 == 0 {
+					customer, key = "nobody", fmt.Sprintf("x%d-%d", c, i)
+				}
+				got, err := st.RecordUsage(ctx, m, []store.UsageEvent{event(customer, prd.Ref, key, 2)})
+				a := answer{key: key, err: err}
+				if err == nil {
+					a.rec = got[0]
+				}
+				answers <- a
+			}
+		}()
+	}
+	wg.Wait()
+	close(answers)
+
+	refOf := map[string]string{}
+	originals := map[string]int{}
+	stored := 0
+	for a := range answers {
+		if a.key[0] == 'x' {
+			if de := domain.AsError(a.err); de == nil || de.Code != domain.CodeNotFound {
+				t.Fatalf("unknown customer %s: %v", a.key, a.err)
+			}
+			continue
+		}
+		if a.err != nil {
+			t.Fatalf("%s: %v", a.key, a.err)
+		}
+		if r, seen := refOf[a.key]; seen && r != a.rec.Ref {
+			t.Fatalf("%s answered %s and %s", a.key, r, a.rec.Ref)
+		}
+		refOf[a.key] = a.rec.Ref
+		if !a.rec.Duplicate {
+			originals[a.key]++
+			stored++
+		}
+	}
+	for k, n := range originals {
+		if n != 1 {
+			t.Fatalf("%s answered as the original %d times", k, n)
+		}
+	}
+	if len(originals) != len(refOf) {
+		t.Fatalf("%d keys have no original answer", len(refOf)-len(originals))
+	}
+	var rows, units int64
+	if err := st.Pool.QueryRow(ctx, `SELECT count(*), coalesce(sum(units), 0) FROM usage_events WHERE merchant_id = $1 AND idempotency_key LIKE 'k%'`, m).
+		Scan(&rows, &units); err != nil {
+		t.Fatal(err)
+	}
+	if rows != int64(stored) || units != 2*rows {
+		t.Fatalf("stored %d events (%d units), answered %d originals", rows, units, stored)
+	}
+	var counted int64
+	if err := st.Pool.QueryRow(ctx, `SELECT sum(units) FROM usage_counters WHERE merchant_id = $1`, m).Scan(&counted); err != nil {
+		t.Fatal(err)
+	}
+	if counted != units+int64(customers) { // + the warm-up events
+		t.Fatalf("counters hold %d units, events %d", counted, units+int64(customers))
+	}
+	if st.GroupedEvents() == 0 {
+		t.Fatal("no event was written in a group")
+	}
+	t.Logf("%d of %d stored events were written in groups", st.GroupedEvents(), stored)
+}
