@@ -62,10 +62,11 @@ type usageCache struct {
 	pairs     ttlMap[pairKey, *pairFacts]
 	merchants ttlMap[string, *merchantFacts]
 	counters  ttlMap[counterSlot, int64] // counter ids (usage_counters.go)
-	groups    eventGroups                // single events waiting to go together (usage_group.go)
+	events    coalescer[*groupedEvent]   // single events waiting to go together (usage_group.go)
+	limits    coalescer[*groupedLimit]   // limit checks waiting to be read together (usage_limits_group.go)
 	// fast and full count the calls answered on the fast path and by the full statements;
-	// grouped counts the single events written in a group
-	fast, full, grouped atomic.Uint64
+	// grouped and groupedReads count the single events written and limit checks read in a group
+	fast, full, grouped, groupedReads atomic.Uint64
 	// off sends every call to the full statements (tests compare the two paths)
 	off bool
 }

@@ -192,18 +192,40 @@ func (s *Store) recordBatchFast(ctx context.Context, merchant string, events []U
 	return out, true, nil
 }
 
-// limitStateFast is LimitState on the fast path: the counter and both versions in one read.
-func (s *Store) limitStateFast(ctx context.Context, merchant, customerRef, productRef, meter, actionType string) (LimitState, bool, error) {
-	if productRef == "" {
+// readLimit reads a planned check's counter, if its facts are still current.
+func (s *Store) readLimit(ctx context.Context, merchant string, lp limitPlan) (LimitState, bool, error) {
+	st := lp.state
+	var current bool
+	if err := s.Pool.QueryRow(ctx, limitFastSQL, merchant, lp.facts.CustomerID, st.ProductRef, st.Meter, st.PeriodStart,
+		lp.facts.CustomerVersion, lp.facts.MerchantVersion).Scan(&current, &st.Used); err != nil {
+		return LimitState{}, false, err
+	}
+	if !current {
+		s.usage.forget(merchant, lp.key)
 		return LimitState{}, false, nil
+	}
+	return st, true, nil
+}
+
+// limitPlan is a limit check resolved from memory: the state but its counter (Used), and the
+// facts the counter read must check are still current.
+type limitPlan struct {
+	state LimitState
+	key   pairKey
+	facts *pairFacts
+}
+
+func (s *Store) limitPlan(ctx context.Context, merchant, customerRef, productRef, meter, actionType string) (limitPlan, bool, error) {
+	if productRef == "" {
+		return limitPlan{}, false, nil
 	}
 	now := time.Now()
 	res, ok, err := s.resolveFast(ctx, merchant, []UsageEvent{{CustomerRef: customerRef, ProductRef: productRef, Meter: meter,
 		ActionType: actionType, OccurredAt: now}})
 	if !ok || err != nil {
-		return LimitState{}, false, err
+		return limitPlan{}, false, err
 	}
-	k, f := res[0].key, res[0].facts
+	f := res[0].facts
 	st := LimitState{CustomerRef: f.CustomerID, ProductRef: productRef, PurchaseRef: f.PurchaseRef,
 		PurchaseStatus: f.PurchaseStatus, PlanRef: f.PlanRef, DefaultPlanRef: f.DefaultPlanRef, PlanType: f.PlanType,
 		PlanMeter: f.PlanMeter, FreeUnits: f.FreeUnits, Limit: f.Limit, Meter: res[0].meter}
@@ -220,16 +242,7 @@ func (s *Store) limitStateFast(ctx context.Context, merchant, customerRef, produ
 	default:
 		st.PeriodStart, st.PeriodEnd = MonthStart(now), f.PurchaseEnd
 	}
-	var current bool
-	if err := s.Pool.QueryRow(ctx, limitFastSQL, merchant, f.CustomerID, productRef, st.Meter, st.PeriodStart,
-		f.CustomerVersion, f.MerchantVersion).Scan(&current, &st.Used); err != nil {
-		return LimitState{}, false, err
-	}
-	if !current {
-		s.usage.forget(merchant, k)
-		return LimitState{}, false, nil
-	}
-	return st, true, nil
+	return limitPlan{state: st, key: res[0].key, facts: f}, true, nil
 }
 
 const limitFastSQL = `

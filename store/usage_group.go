@@ -2,11 +2,10 @@ package store
 
 import (
 	"context"
-	"sync"
 	"time"
 )
 
-// Group commit for single events. Each record_usage call used to be its own statement and its
+// Group commit for single events (queued by a coalescer, usage_coalesce.go). Each record_usage call used to be its own statement and its
 // own commit: about 145 µs of Postgres CPU per event, where an event inside a batch costs about
 // 10. So single events of one merchant that arrive while that merchant's earlier ones are still
 // being written wait for them and then go together, as one batch (recordBatchFast: one
@@ -33,19 +32,6 @@ const maxGroup = 256
 // still stops waiting when its own context ends.
 const groupTimeout = 5 * time.Second
 
-// eventGroups queues single events per merchant; its zero value is ready.
-type eventGroups struct {
-	mu sync.Mutex
-	m  map[string]*eventGroup
-}
-
-// eventGroup is one merchant's writes in flight and the events waiting for the next group.
-type eventGroup struct {
-	mu       sync.Mutex
-	inflight int
-	queue    []*groupedEvent
-}
-
 // groupedEvent is an event waiting in a group, and where its answer goes.
 type groupedEvent struct {
 	event UsageEvent
@@ -60,47 +46,6 @@ type groupAnswer struct {
 	alone bool
 }
 
-func (gs *eventGroups) of(merchant string) *eventGroup {
-	gs.mu.Lock()
-	defer gs.mu.Unlock()
-	if gs.m == nil {
-		gs.m = map[string]*eventGroup{}
-	}
-	g := gs.m[merchant]
-	if g == nil {
-		g = &eventGroup{}
-		gs.m[merchant] = g
-	}
-	return g
-}
-
-// enter takes a slot (own: write the event now) or queues p for the next group.
-func (g *eventGroup) enter(p *groupedEvent) (own bool) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	if g.inflight < groupSlots {
-		g.inflight++
-		return true
-	}
-	g.queue = append(g.queue, p)
-	return false
-}
-
-// leave is called by a slot's holder when its write is done: it hands over the queued events
-// as the next group, which the holder then writes on the same slot, or frees the slot.
-func (g *eventGroup) leave() []*groupedEvent {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	if len(g.queue) == 0 {
-		g.inflight--
-		return nil
-	}
-	n := min(len(g.queue), maxGroup)
-	next := g.queue[:n:n]
-	g.queue = append([]*groupedEvent(nil), g.queue[n:]...)
-	return next
-}
-
 // recordOne records one event: alone when its merchant has a free slot, else in the next
 // group.
 func (s *Store) recordOne(ctx context.Context, merchant string, e UsageEvent, id string) (Recorded, error) {
@@ -113,11 +58,11 @@ func (s *Store) recordOne(ctx context.Context, merchant string, e UsageEvent, id
 		}
 		return s.recordAlone(ctx, merchant, e, id) // the full statement words what is wrong
 	}
-	g := s.usage.groups.of(merchant)
+	q := s.usage.events.of(merchant, groupSlots)
 	p := &groupedEvent{event: e, id: id, done: make(chan groupAnswer, 1)}
-	if g.enter(p) {
+	if q.enter(p) {
 		r, err := s.recordAlone(ctx, merchant, e, id)
-		s.handOn(g, merchant)
+		q.handOn(maxGroup, func(group []*groupedEvent) { s.recordGroup(merchant, group) })
 		return r, err
 	}
 	select {
@@ -129,20 +74,6 @@ func (s *Store) recordOne(ctx context.Context, merchant string, e UsageEvent, id
 	case <-ctx.Done():
 		return Recorded{}, ctx.Err()
 	}
-}
-
-// handOn gives a finished slot to the events queued meanwhile, written as a group in a
-// goroutine of their own so that the caller that held the slot can answer now.
-func (s *Store) handOn(g *eventGroup, merchant string) {
-	next := g.leave()
-	if next == nil {
-		return
-	}
-	go func() {
-		for ; next != nil; next = g.leave() {
-			s.recordGroup(merchant, next)
-		}
-	}()
 }
 
 // recordGroup writes a group in one statement on the fast path and answers each of its events.

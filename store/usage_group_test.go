@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/tollgate-billing/tollgate/domain"
 	"github.com/tollgate-billing/tollgate/internal/testenv"
@@ -115,4 +116,74 @@ func TestConcurrentSingleEventsAnswerAsAlone(t *testing.T) {
 		t.Fatal("no event was written in a group")
 	}
 	t.Logf("%d of %d stored events were written in groups", st.GroupedEvents(), stored)
+}
+
+// Limit checks sent at the same moment are read in groups, and each gets the state it would
+// have read alone: its own customer's counter, and a purchase that starts just before the
+// checks is seen by every one of them.
+func TestConcurrentLimitChecksAnswerAsAlone(t *testing.T) {
+	ctx := context.Background()
+	st := testenv.Postgres(t)
+	m, _, prd, pln := usageCatalog(t, st)
+	const customers, callers, perCaller = 6, 32, 30
+	var refs []string
+	for i := range customers {
+		c, err := st.CreateCustomer(ctx, domain.Customer{MerchantRef: m, ExternalRef: fmt.Sprint("l", i)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		refs = append(refs, c.Ref)
+		// customer i has used 10+i units
+		if _, err := st.RecordUsage(ctx, m, []store.UsageEvent{event(c.Ref, prd.Ref, fmt.Sprint("u", i), int64(10+i))}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := st.LimitState(ctx, m, c.Ref, prd.Ref, "", ""); err != nil { // warm the facts
+			t.Fatal(err)
+		}
+	}
+	// customer 0 buys the product now: its checks move to the purchase's period, where nothing
+	// is used yet
+	start := time.Now().Add(-time.Minute).UTC().Truncate(time.Microsecond)
+	end := start.AddDate(0, 1, 0)
+	pur := domain.Purchase{Ref: domain.NewRef(domain.PrefixPurchase), MerchantRef: m, CustomerRef: refs[0], ProductRef: prd.Ref,
+		PlanRef: pln.Ref, Status: domain.PurchaseActive, PlanType: pln.Type, Currency: "USD", CurrentPeriodStart: &start,
+		CurrentPeriodEnd: &end, Seq: 1}
+	if _, err := st.UpsertPurchase(ctx, pur); err != nil {
+		t.Fatal(err)
+	}
+
+	errs := make(chan error, callers)
+	var wg sync.WaitGroup
+	for c := range callers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range perCaller {
+				n := (c + i) % customers
+				ls, err := st.LimitState(ctx, m, refs[n], prd.Ref, "", "")
+				switch {
+				case err != nil:
+					errs <- err
+				case ls.CustomerRef != refs[n]:
+					errs <- fmt.Errorf("check of %s answered for %s", refs[n], ls.CustomerRef)
+				case n == 0 && (ls.PurchaseRef != pur.Ref || !ls.PeriodStart.Equal(start) || ls.Used != 0):
+					errs <- fmt.Errorf("the new purchase is not seen: %+v", ls)
+				case n > 0 && ls.Used != int64(10+n):
+					errs <- fmt.Errorf("customer %d: used %d, want %d", n, ls.Used, 10+n)
+				default:
+					continue
+				}
+				return
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	if st.GroupedReads() == 0 {
+		t.Fatal("no check was read in a group")
+	}
+	t.Logf("%d of %d checks were read in groups", st.GroupedReads(), callers*perCaller)
 }

@@ -86,7 +86,7 @@ FROM c CROSS JOIN k LEFT JOIN pu ON true LEFT JOIN pl ON true`
 // plan's meter). An unknown customer or product is RESOURCE_NOT_FOUND, an unknown meter
 // INVALID_FIELD.
 func (s *Store) LimitState(ctx context.Context, merchant, customerRef, productRef, meter, actionType string) (LimitState, error) {
-	if st, ok, err := s.limitStateFast(ctx, merchant, customerRef, productRef, meter, actionType); err != nil {
+	if st, ok, err := s.limitStateCoalesced(ctx, merchant, customerRef, productRef, meter, actionType); err != nil {
 		return st, fmt.Errorf("limit state: %w", err)
 	} else if ok {
 		s.usage.count(true)
