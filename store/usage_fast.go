@@ -150,6 +150,11 @@ func (s *Store) recordBatchFast(ctx context.Context, merchant string, events []U
 			customers, versions = append(customers, v.id), append(versions, v.v)
 		}
 	}
+	release, err := s.usage.batches.acquire(ctx)
+	if err != nil {
+		return nil, false, err
+	}
+	defer release()
 	tx, err := s.Pool.Begin(ctx)
 	if err != nil {
 		return nil, false, err
