@@ -186,6 +186,13 @@ func TestBadInputChangesNothing(t *testing.T) {
 	add("POST", "/v1/usages", 400, "customerRef", `{"units":1}`)
 	add("POST", "/v1/usages", 404, "customerRef", `{"customerRef":"`+bf.customer+`","units":1}`)
 	add("POST", "/v1/limits", 404, "customerRef", `{"customerRef":"`+bf.customer+`","productRef":"`+a.product+`"}`)
+	// U+0000 cannot be stored in Postgres text or jsonb: refused up front, the field named
+	add("POST", "/v1/usages", 400, "actionType", `{"customerRef":"`+a.customer+`","actionType":"a\u0000b"}`)
+	add("POST", "/v1/usages", 400, "metadata.note", `{"customerRef":"`+a.customer+`","metadata":{"note":"\u0000"}}`)
+	add("POST", "/v1/usages/bulk", 400, "events[0].metadata.note", `[{"customerRef":"`+a.customer+`","metadata":{"note":"\u0000"}}]`)
+	add("POST", "/v1/usages/bulk", 400, "events[1].idempotencyKey", `{"events":[{"customerRef":"`+a.customer+`"},{"customerRef":"`+a.customer+`","idempotencyKey":"k\u0000"}]}`)
+	add("POST", "/v1/sdk/customers", 400, "name", `{"email":"nul@acme.com","name":"a\u0000"}`)
+	add("POST", "/v1/products", 400, "name", `{"name":"x\u0000"}`)
 	add("POST", "/v1/meters", 400, "name", `{}`)
 	// query parameters
 	for path, field := range map[string]string{

@@ -106,7 +106,7 @@ func decodeBytes(body []byte, v any) error {
 	if dec.More() {
 		return domain.Errorf(domain.CodeInvalidField, "body", "unexpected data after the JSON object")
 	}
-	return nil
+	return refuseNUL(body)
 }
 
 func jsonError(err error) error {

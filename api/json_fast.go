@@ -37,7 +37,7 @@ var strictV2 = jsonv2.JoinOptions(
 // calls RawMessage's UnmarshalJSON with the raw value, null included, as encoding/json does.
 func decodeFast[T any](body []byte, v *T) error {
 	if jsonv2.Unmarshal(body, v, strictV2) == nil {
-		return nil
+		return refuseNUL(body)
 	}
 	var zero T
 	*v = zero // v2 may have filled part of v before it refused

@@ -262,7 +262,11 @@ func (s *Server) recordBulkUsage(w http.ResponseWriter, r *http.Request) error {
 // bulkField points decode errors of a bare array at events.
 func bulkField(err error) error {
 	if e := domain.AsError(err); e != nil && e.Field != "" && e.Field != "body" && !strings.HasPrefix(e.Field, "events") {
-		return &domain.Error{Code: e.Code, Field: "events." + e.Field, Message: e.Message}
+		sep := "."
+		if strings.HasPrefix(e.Field, "[") { // an element of the bare array: events[i]…
+			sep = ""
+		}
+		return &domain.Error{Code: e.Code, Field: "events" + sep + e.Field, Message: e.Message}
 	}
 	return err
 }

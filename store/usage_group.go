@@ -42,7 +42,6 @@ type groupedEvent struct {
 // groupAnswer is a grouped event's answer; alone asks the caller to write it by itself.
 type groupAnswer struct {
 	rec   Recorded
-	err   error
 	alone bool
 }
 
@@ -70,7 +69,7 @@ func (s *Store) recordOne(ctx context.Context, merchant string, e UsageEvent, id
 		if a.alone {
 			return s.recordAlone(ctx, merchant, e, id)
 		}
-		return a.rec, a.err
+		return a.rec, nil
 	case <-ctx.Done():
 		return Recorded{}, ctx.Err()
 	}
@@ -104,9 +103,9 @@ func (s *Store) recordGroup(merchant string, group []*groupedEvent) {
 	out, done, ok, err := s.recordGroupFast(ctx, merchant, events, ids)
 	for j, i := range members {
 		switch {
-		case err != nil:
-			answer(i, groupAnswer{err: err})
-		case !ok || !done[j]:
+		case err != nil || !ok || !done[j]:
+			// An error is each caller's to meet alone too: one event Postgres refuses must not
+			// fail the others, and an outage fails each of them on its own anyway.
 			answer(i, groupAnswer{alone: true})
 		default:
 			s.usage.count(true)

@@ -24,7 +24,6 @@ type groupedLimit struct {
 // limitAnswer is a grouped check's answer; alone asks the caller to read it by itself.
 type limitAnswer struct {
 	state LimitState
-	err   error
 	alone bool
 }
 
@@ -47,7 +46,7 @@ func (s *Store) limitStateCoalesced(ctx context.Context, merchant, customerRef, 
 		if a.alone {
 			return s.readLimit(ctx, merchant, lp)
 		}
-		return a.state, a.err == nil, a.err
+		return a.state, true, nil
 	case <-ctx.Done():
 		return LimitState{}, false, ctx.Err()
 	}
@@ -82,9 +81,9 @@ func (s *Store) readLimits(merchant string, group []*groupedLimit) {
 	defer cancel()
 	rows, err := s.Pool.Query(ctx, limitsGroupSQL, merchant, group[0].plan.facts.MerchantVersion, customers, versions,
 		products, meters, periods)
-	if err != nil {
+	if err != nil { // each caller meets the error alone
 		for _, p := range group {
-			p.done <- limitAnswer{err: err}
+			p.done <- limitAnswer{alone: true}
 		}
 		return
 	}
