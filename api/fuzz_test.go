@@ -143,17 +143,17 @@ func FuzzUsageDecodeFast(f *testing.F) {
 
 func sameAsDecodeBytes[T any](t *testing.T, data []byte) {
 	t.Helper()
-	var v2, v1, got T
+	var v2, v1json, v1, got T
 	v2err := jsonv2.Unmarshal(data, &v2, strictV2)
-	v1err := decodeBytes(data, &v1)
 	if v2err == nil {
-		if v1err != nil {
-			t.Fatalf("%T %q: v2 accepts, decodeBytes refuses: %v", v1, data, v1err)
+		if err := decodeV1(data, &v1json); err != nil {
+			t.Fatalf("%T %q: v2 accepts, encoding/json refuses: %v", v1, data, err)
 		}
-		if !reflect.DeepEqual(v2, v1) {
-			t.Fatalf("%T %q: v2 decodes %#v, decodeBytes %#v", v1, data, v2, v1)
+		if !reflect.DeepEqual(v2, v1json) {
+			t.Fatalf("%T %q: v2 decodes %#v, encoding/json %#v", v1, data, v2, v1json)
 		}
 	}
+	v1err := decodeBytes(data, &v1)
 	err := decodeFast(data, &got)
 	if !reflect.DeepEqual(err, v1err) || !reflect.DeepEqual(got, v1) {
 		t.Fatalf("%T %q: decodeFast answers %#v (%v), decodeBytes %#v (%v)", v1, data, got, err, v1, v1err)

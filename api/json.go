@@ -98,6 +98,14 @@ func checkBody(r *http.Request, body []byte, allowEmpty bool) (empty bool, err e
 
 // decodeBytes is the strict JSON decoding behind decode (fuzzed on its own).
 func decodeBytes(body []byte, v any) error {
+	if err := decodeV1(body, v); err != nil {
+		return err
+	}
+	return refuseNUL(body)
+}
+
+// decodeV1 is decodeBytes's JSON decoding alone (encoding/json, strict).
+func decodeV1(body []byte, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
@@ -106,7 +114,7 @@ func decodeBytes(body []byte, v any) error {
 	if dec.More() {
 		return domain.Errorf(domain.CodeInvalidField, "body", "unexpected data after the JSON object")
 	}
-	return refuseNUL(body)
+	return nil
 }
 
 func jsonError(err error) error {
