@@ -12,8 +12,10 @@ import (
 // caller alone, which takes the full statement as before.
 
 // limitSlots is how many reads (a check alone or a group) one merchant may have in flight from
-// this process.
-const limitSlots = 1
+// this process. With one slot a second caller always waited for the first: at 2 clients, 9,322
+// against 13,255 checks/s with two, p99 0.55 against 0.44 ms. At 32 clients both did about
+// 29,000/s.
+const limitSlots = 2
 
 // groupedLimit is a check waiting in a group, and where its answer goes.
 type groupedLimit struct {
