@@ -12,10 +12,17 @@ type coalescer[T any] struct {
 }
 
 // slotQueue is one merchant's work in flight and the items waiting for the next group.
+//
+// Up to slots items may run alone at once while no group is running, so that two callers with
+// nobody else about do not wait for each other. Once items queue, one runner takes them as groups
+// until the queue is empty, and while it runs, newcomers queue for its next group rather than
+// run alone beside it: alone, an item costs several times its share of a group, and a second
+// runner would halve the groups.
 type slotQueue[T any] struct {
 	mu       sync.Mutex
-	slots    int // how many runs may be in flight at once
+	slots    int // how many items may run alone at once
 	inflight int
+	grouping bool // a runner is taking the queue as groups
 	waiting  []T
 }
 
@@ -33,12 +40,12 @@ func (c *coalescer[T]) of(merchant string, slots int) *slotQueue[T] {
 	return q
 }
 
-// enter takes a slot (own: run the item now, then call handOn) or queues the item for the next
-// group.
+// enter takes a slot (own: run the item now, alone, then call handOn) or queues the item for the
+// next group.
 func (q *slotQueue[T]) enter(item T) (own bool) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	if q.inflight < q.slots {
+	if q.inflight == 0 || (q.inflight < q.slots && !q.grouping && len(q.waiting) == 0) {
 		q.inflight++
 		return true
 	}
@@ -46,30 +53,36 @@ func (q *slotQueue[T]) enter(item T) (own bool) {
 	return false
 }
 
-// leave is called by a slot's holder when its run is done: it hands over up to max queued items
-// as the next group, which the holder then runs on the same slot, or frees the slot.
-func (q *slotQueue[T]) leave(max int) []T {
+// leave is called when a run on a slot is done (grouped: it was a group). It hands over up to max
+// queued items as the next group, which the caller then runs on the same slot, or frees the
+// slot. An item that ran alone leaves the queue to the runner when there is one.
+func (q *slotQueue[T]) leave(max int, grouped bool) []T {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	if len(q.waiting) == 0 {
-		q.inflight--
-		return nil
+	if len(q.waiting) > 0 && (grouped || !q.grouping) {
+		q.grouping = true
+		n := min(len(q.waiting), max)
+		next := q.waiting[:n:n]
+		q.waiting = append([]T(nil), q.waiting[n:]...)
+		return next
 	}
-	n := min(len(q.waiting), max)
-	next := q.waiting[:n:n]
-	q.waiting = append([]T(nil), q.waiting[n:]...)
-	return next
+	if grouped {
+		q.grouping = false
+	}
+	q.inflight--
+	return nil
 }
 
-// handOn gives a finished slot to the items queued meanwhile: run takes them as groups of at
-// most max, in a goroutine of its own, so that the caller that held the slot can answer now.
+// handOn is called by the caller that ran alone, when done: when items queued meanwhile and no
+// runner has them, it starts one in a goroutine of its own (so that the caller can answer now),
+// which runs them as groups of at most max until the queue is empty.
 func (q *slotQueue[T]) handOn(max int, run func([]T)) {
-	next := q.leave(max)
+	next := q.leave(max, false)
 	if next == nil {
 		return
 	}
 	go func() {
-		for ; next != nil; next = q.leave(max) {
+		for ; next != nil; next = q.leave(max, true) {
 			run(next)
 		}
 	}()
