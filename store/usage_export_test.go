@@ -1,5 +1,7 @@
 package store
 
+import "context"
+
 // FullStatementsOnly turns the usage fast path off, so a test can hold it against the full
 // statements.
 func (s *Store) FullStatementsOnly() { s.usage.off = true }
@@ -9,3 +11,9 @@ func (s *Store) GroupedEvents() uint64 { return s.usage.grouped.Load() }
 
 // GroupedReads is how many limit checks were read in a group (usage_limits_group.go).
 func (s *Store) GroupedReads() uint64 { return s.usage.groupedReads.Load() }
+
+// RecordGroup writes events as one group of single events (usage_group_sql.go): the answers,
+// which events were stored, and false when a version check sent the group back.
+func (s *Store) RecordGroup(ctx context.Context, merchant string, events []UsageEvent, ids []string) ([]Recorded, []bool, bool, error) {
+	return s.recordGroupFast(ctx, merchant, events, ids)
+}

@@ -79,6 +79,33 @@ func (s *Store) resolveFast(ctx context.Context, merchant string, events []Usage
 	return out, true, nil
 }
 
+// customerVersions is each customer of res with the version its facts were read at, once per
+// (customer, version): a customer named by both its cus_ reference and its externalRef may hold
+// facts read at two versions, and each must be checked.
+func customerVersions(res []resolved) (ids []string, versions []int64) {
+	type version struct {
+		id string
+		v  int64
+	}
+	seen := make(map[version]bool, len(res))
+	for _, r := range res {
+		if v := (version{r.facts.CustomerID, r.facts.CustomerVersion}); !seen[v] {
+			seen[v] = true
+			ids, versions = append(ids, v.id), append(versions, v.v)
+		}
+	}
+	return ids, versions
+}
+
+// forgetResolved drops the facts of res after a version check showed some of them stale.
+func (s *Store) forgetResolved(merchant string, res []resolved) {
+	keys := make([]pairKey, len(res))
+	for i, r := range res {
+		keys[i] = r.key
+	}
+	s.usage.forget(merchant, keys...)
+}
+
 func (r resolved) recorded(id string, e UsageEvent) Recorded {
 	return Recorded{Ref: id, CustomerRef: r.facts.CustomerID, ProductRef: e.ProductRef, Meter: r.meter, Units: e.Units,
 		Outcome: e.Outcome, IdempotencyKey: e.IdempotencyKey, OccurredAt: e.OccurredAt, PeriodStart: r.period}
@@ -125,13 +152,6 @@ func (s *Store) recordBatchFast(ctx context.Context, merchant string, events []U
 	first := make(map[string]int, len(events))
 	rows := make([][]any, 0, len(events))
 	counters := make(map[counterKey]int64, len(events))
-	type version struct {
-		id string
-		v  int64
-	}
-	seen := make(map[version]bool, len(events))
-	var customers []string
-	var versions []int64
 	for i, e := range events {
 		r := res[i]
 		if j, dup := first[e.IdempotencyKey]; dup {
@@ -145,11 +165,8 @@ func (s *Store) recordBatchFast(ctx context.Context, merchant string, events []U
 		if e.Outcome == OutcomeSuccess {
 			counters[counterKey{r.facts.CustomerID, e.ProductRef, r.meter, r.period}] += e.Units
 		}
-		if v := (version{r.facts.CustomerID, r.facts.CustomerVersion}); !seen[v] {
-			seen[v] = true
-			customers, versions = append(customers, v.id), append(versions, v.v)
-		}
 	}
+	customers, versions := customerVersions(res)
 	release, err := s.usage.batches.acquire(ctx)
 	if err != nil {
 		return nil, false, err
@@ -165,11 +182,7 @@ func (s *Store) recordBatchFast(ctx context.Context, merchant string, events []U
 		return nil, false, err
 	}
 	if !current {
-		keys := make([]pairKey, len(res))
-		for i, r := range res {
-			keys[i] = r.key
-		}
-		s.usage.forget(merchant, keys...)
+		s.forgetResolved(merchant, res)
 		return nil, false, nil
 	}
 	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"usage_events"}, usageEventColumns, pgx.CopyFromRows(rows)); err != nil {

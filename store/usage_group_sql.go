@@ -52,20 +52,14 @@ func (s *Store) recordGroupFast(ctx context.Context, merchant string, events []U
 	customers, products, meters, actions := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 	units, outcomes, keys, meta := make([]int64, n), make([]string, n), make([]string, n), make([]string, n)
 	at, periods := make([]time.Time, n), make([]time.Time, n)
-	var versionIDs []string
-	var versions []int64
-	seen := make(map[string]bool, n)
 	out = make([]Recorded, n)
 	for i, e := range events {
 		r := res[i]
 		customers[i], products[i], meters[i], actions[i] = r.facts.CustomerID, e.ProductRef, r.meter, e.ActionType
 		units[i], outcomes[i], keys[i], meta[i], at[i], periods[i] = e.Units, e.Outcome, e.IdempotencyKey, string(e.Metadata), e.OccurredAt, r.period
-		if !seen[r.facts.CustomerID] {
-			seen[r.facts.CustomerID] = true
-			versionIDs, versions = append(versionIDs, r.facts.CustomerID), append(versions, r.facts.CustomerVersion)
-		}
 		out[i] = r.recorded(ids[i], e)
 	}
+	versionIDs, versions := customerVersions(res)
 	var current bool
 	var stored []string
 	if err := s.Pool.QueryRow(ctx, recordGroupSQL, ids, merchant, customers, products, meters, actions, units, outcomes, keys,
@@ -73,11 +67,7 @@ func (s *Store) recordGroupFast(ctx context.Context, merchant string, events []U
 		return nil, nil, false, err
 	}
 	if !current {
-		keys := make([]pairKey, n)
-		for i, r := range res {
-			keys[i] = r.key
-		}
-		s.usage.forget(merchant, keys...)
+		s.forgetResolved(merchant, res)
 		return nil, nil, false, nil
 	}
 	in := make(map[string]bool, len(stored))

@@ -187,3 +187,40 @@ func TestConcurrentLimitChecksAnswerAsAlone(t *testing.T) {
 	}
 	t.Logf("%d of %d checks were read in groups", st.GroupedReads(), callers*perCaller)
 }
+
+// A customer named in one group by its cus_ reference and by its externalRef may have facts in
+// memory read at two versions, one of them stale; the group must check both. Here the cus_
+// facts predate a purchase and the externalRef facts follow it: the group may not count the
+// cus_ event in the month instead of the purchase's period.
+func TestGroupChecksEveryVersionOfACustomer(t *testing.T) {
+	ctx := context.Background()
+	st := testenv.Postgres(t)
+	m, c, prd, pln := usageCatalog(t, st)
+	record := func(customer, key string) {
+		t.Helper()
+		if _, err := st.RecordUsage(ctx, m, []store.UsageEvent{event(customer, prd.Ref, key, 1)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	record(c.Ref, "w1")      // facts by cus_ reference, before the purchase
+	record("user_123", "w2") // facts by externalRef, before the purchase
+	start := time.Now().Add(-time.Hour).UTC().Truncate(time.Microsecond)
+	end := start.AddDate(0, 1, 0)
+	if _, err := st.UpsertPurchase(ctx, domain.Purchase{Ref: domain.NewRef(domain.PrefixPurchase), MerchantRef: m,
+		CustomerRef: c.Ref, ProductRef: prd.Ref, PlanRef: pln.Ref, Status: domain.PurchaseActive, PlanType: pln.Type,
+		Currency: "USD", CurrentPeriodStart: &start, CurrentPeriodEnd: &end, Seq: 1}); err != nil {
+		t.Fatal(err)
+	}
+	record("user_123", "a1") // finds its facts stale and forgets them
+	record("user_123", "a2") // reads them again, after the purchase
+
+	events := []store.UsageEvent{event("user_123", prd.Ref, "g1", 1), event(c.Ref, prd.Ref, "g2", 1)}
+	ids := []string{domain.NewRef(domain.PrefixUsage), domain.NewRef(domain.PrefixUsage)}
+	out, _, ok, err := st.RecordGroup(ctx, m, events, ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok && !out[1].PeriodStart.Equal(start) {
+		t.Fatalf("the cus_ event counted in %v on stale facts, not in the purchase's period %v", out[1].PeriodStart, start)
+	}
+}
