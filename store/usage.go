@@ -198,15 +198,36 @@ func (s *Store) recordMany(ctx context.Context, merchant string, events []UsageE
 	return out, nil
 }
 
-// recordAlone records one event by itself: on the fast path when it can, else with
+// recordAlone records one event by itself: on the fast path when its facts resolve, else with
 // recordOneSQL.
 func (s *Store) recordAlone(ctx context.Context, merchant string, e UsageEvent, id string) (Recorded, error) {
-	r, ok, err := s.recordOneFast(ctx, merchant, e, id)
+	res, ok, err := s.resolveFast(ctx, merchant, []UsageEvent{e})
+	if err != nil {
+		return Recorded{}, err
+	}
+	if !ok {
+		s.usage.count(false)
+		return s.recordFull(ctx, merchant, e, id)
+	}
+	return s.recordResolved(ctx, merchant, e, id, res[0])
+}
+
+// recordResolved records one event whose facts resolved: on the fast path, else (a version
+// moved, a repeated key) with recordOneSQL.
+func (s *Store) recordResolved(ctx context.Context, merchant string, e UsageEvent, id string, res resolved) (Recorded, error) {
+	r, ok, err := s.recordOneFast(ctx, merchant, e, id, res)
 	s.usage.count(ok)
 	if ok || err != nil {
 		return r, err
 	}
-	err = retryConflicts(ctx, func() error {
+	return s.recordFull(ctx, merchant, e, id)
+}
+
+// recordFull records one event with recordOneSQL, which resolves it in SQL and words what is
+// wrong with it.
+func (s *Store) recordFull(ctx context.Context, merchant string, e UsageEvent, id string) (Recorded, error) {
+	var r Recorded
+	err := retryConflicts(ctx, func() error {
 		r = Recorded{Units: e.Units, Outcome: e.Outcome, IdempotencyKey: e.IdempotencyKey, OccurredAt: e.OccurredAt, ProductRef: e.ProductRef}
 		var productOK, meterOK, inserted bool
 		var original *string

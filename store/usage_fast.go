@@ -111,13 +111,8 @@ func (r resolved) recorded(id string, e UsageEvent) Recorded {
 		Outcome: e.Outcome, IdempotencyKey: e.IdempotencyKey, OccurredAt: e.OccurredAt, PeriodStart: r.period}
 }
 
-// recordOneFast records one event on the fast path.
-func (s *Store) recordOneFast(ctx context.Context, merchant string, e UsageEvent, id string) (Recorded, bool, error) {
-	res, ok, err := s.resolveFast(ctx, merchant, []UsageEvent{e})
-	if !ok || err != nil {
-		return Recorded{}, false, err
-	}
-	r := res[0]
+// recordOneFast records one event, resolved by resolveFast, on the fast path.
+func (s *Store) recordOneFast(ctx context.Context, merchant string, e UsageEvent, id string, r resolved) (Recorded, bool, error) {
 	var current, inserted bool
 	if err := s.Pool.QueryRow(ctx, recordOneFastSQL, id, merchant, r.facts.CustomerID, e.ProductRef, r.meter, e.ActionType,
 		e.Units, e.Outcome, e.IdempotencyKey, e.OccurredAt, string(e.Metadata), r.period, r.facts.CustomerVersion,

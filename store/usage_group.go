@@ -46,25 +46,24 @@ type groupAnswer struct {
 // recordOne records one event: alone when its merchant has a free slot, else in the next
 // group.
 func (s *Store) recordOne(ctx context.Context, merchant string, e UsageEvent, id string) (Recorded, error) {
-	if s.usage.off {
-		return s.recordAlone(ctx, merchant, e, id)
+	res, ok, err := s.resolveFast(ctx, merchant, []UsageEvent{e})
+	if err != nil {
+		return Recorded{}, err
 	}
-	if _, ok, err := s.resolveFast(ctx, merchant, []UsageEvent{e}); !ok || err != nil {
-		if err != nil {
-			return Recorded{}, err
-		}
-		return s.recordAlone(ctx, merchant, e, id) // the full statement words what is wrong
+	if !ok { // not in memory and not resolvable, or the fast path is off
+		s.usage.count(false)
+		return s.recordFull(ctx, merchant, e, id) // the full statement words what is wrong
 	}
 	q := s.usage.events.of(merchant, groupSlots)
 	p := &groupedEvent{event: e, id: id, done: make(chan groupAnswer, 1)}
 	if q.enter(p) {
-		r, err := s.recordAlone(ctx, merchant, e, id)
+		r, err := s.recordResolved(ctx, merchant, e, id, res[0])
 		q.handOn(maxGroup, func(group []*groupedEvent) { s.recordGroup(merchant, group) })
 		return r, err
 	}
 	select {
 	case a := <-p.done:
-		if a.alone {
+		if a.alone { // resolve again: the group may have found these facts stale
 			return s.recordAlone(ctx, merchant, e, id)
 		}
 		return a.rec, nil
