@@ -6,8 +6,9 @@ import (
 )
 
 // Group commit for single events. Each record_usage call used to be its own statement and its
-// own commit: about 145 µs of Postgres CPU per event, against 30-50 µs for an event written in a
-// group of ten or more. So single events of one merchant that arrive while that merchant's
+// own commit: about 145 µs of Postgres CPU per event under the bench's load, where writing
+// groups one after another took 50 µs per event in all (Go, network and Postgres) for groups of
+// 11, and 31 µs for groups of 30. So single events of one merchant that arrive while that merchant's
 // earlier ones are being written queue (a coalescer, usage_coalesce.go) and then go together in
 // one statement and one commit (recordGroupSQL: the events and their counters). Nothing waits on
 // a timer: with a slot free an event is written at once, alone, as before; groups form only
