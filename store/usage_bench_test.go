@@ -27,11 +27,7 @@ func BenchmarkUsageHotPath(b *testing.B) {
 	m, _ := testenv.Merchant(b, st, "M")
 	prd, _ := st.CreateProduct(ctx, domain.Product{MerchantRef: m, Name: "p"})
 	st.CreatePlan(ctx, domain.Plan{MerchantRef: m, ProductRef: prd.Ref, Name: "n", Type: domain.PlanUsageBased, FreeUnits: 1 << 40})
-	var refs []string
-	for i := range 100 {
-		c, _ := st.CreateCustomer(ctx, domain.Customer{MerchantRef: m, ExternalRef: fmt.Sprint("u", i)})
-		refs = append(refs, c.Ref)
-	}
+	refs := newCustomers(b, st, m, "u", 100)
 	b.Run("record", func(b *testing.B) {
 		for i := 0; b.Loop(); i++ {
 			if _, err := st.RecordUsage(ctx, m, []store.UsageEvent{{CustomerRef: refs[i%100], ProductRef: prd.Ref, ActionType: "api_call",

@@ -20,14 +20,7 @@ func TestConcurrentBatchesCountEachKeyOnce(t *testing.T) {
 	st := testenv.Postgres(t)
 	m, _ := testenv.Merchant(t, st, "M")
 	prd, _ := st.CreateProduct(ctx, domain.Product{MerchantRef: m, Name: "p"})
-	var refs []string
-	for i := range 20 {
-		c, err := st.CreateCustomer(ctx, domain.Customer{MerchantRef: m, ExternalRef: fmt.Sprint("u", i)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		refs = append(refs, c.Ref)
-	}
+	refs := newCustomers(t, st, m, "u", 20)
 	const callers, perBatch = 8, 200
 	answers := make([][]store.Recorded, callers)
 	var wg sync.WaitGroup

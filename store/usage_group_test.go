@@ -22,14 +22,7 @@ func TestConcurrentSingleEventsAnswerAsAlone(t *testing.T) {
 	st := testenv.Postgres(t)
 	m, _, prd, _ := usageCatalog(t, st)
 	const customers, callers, perCaller = 8, 32, 40
-	var refs []string
-	for i := range customers {
-		c, err := st.CreateCustomer(ctx, domain.Customer{MerchantRef: m, ExternalRef: fmt.Sprint("g", i)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		refs = append(refs, c.Ref)
-	}
+	refs := newCustomers(t, st, m, "g", customers)
 	// warm the resolutions, so every caller is eligible for a group
 	for i, r := range refs {
 		if _, err := st.RecordUsage(ctx, m, []store.UsageEvent{event(r, prd.Ref, fmt.Sprint("warm", i), 1)}); err != nil {
@@ -126,18 +119,13 @@ func TestConcurrentLimitChecksAnswerAsAlone(t *testing.T) {
 	st := testenv.Postgres(t)
 	m, _, prd, pln := usageCatalog(t, st)
 	const customers, callers, perCaller = 6, 32, 30
-	var refs []string
-	for i := range customers {
-		c, err := st.CreateCustomer(ctx, domain.Customer{MerchantRef: m, ExternalRef: fmt.Sprint("l", i)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		refs = append(refs, c.Ref)
+	refs := newCustomers(t, st, m, "l", customers)
+	for i, ref := range refs {
 		// customer i has used 10+i units
-		if _, err := st.RecordUsage(ctx, m, []store.UsageEvent{event(c.Ref, prd.Ref, fmt.Sprint("u", i), int64(10+i))}); err != nil {
+		if _, err := st.RecordUsage(ctx, m, []store.UsageEvent{event(ref, prd.Ref, fmt.Sprint("u", i), int64(10+i))}); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := st.LimitState(ctx, m, c.Ref, prd.Ref, "", ""); err != nil { // warm the facts
+		if _, err := st.LimitState(ctx, m, ref, prd.Ref, "", ""); err != nil { // warm the facts
 			t.Fatal(err)
 		}
 	}

@@ -40,6 +40,21 @@ func event(customer, product, key string, units int64) store.UsageEvent {
 		Outcome: store.OutcomeSuccess, IdempotencyKey: key, OccurredAt: time.Now()}
 }
 
+// newCustomers creates n customers of merchant, with externalRefs prefix0, prefix1, …, and
+// answers their cus_ references.
+func newCustomers(t testing.TB, st *store.Store, merchant, prefix string, n int) []string {
+	t.Helper()
+	refs := make([]string, n)
+	for i := range refs {
+		c, err := st.CreateCustomer(context.Background(), domain.Customer{MerchantRef: merchant, ExternalRef: fmt.Sprint(prefix, i)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		refs[i] = c.Ref
+	}
+	return refs
+}
+
 func TestRecordUsageCountsOnceAndMapsMeters(t *testing.T) {
 	ctx := context.Background()
 	st := testenv.Postgres(t)
