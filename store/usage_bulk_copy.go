@@ -27,7 +27,8 @@ ON CONFLICT (merchant_id, customer_id, product_id, meter_name, period_start)
 DO UPDATE SET units = uc.units + EXCLUDED.units, updated_at = now()
 RETURNING customer_id, product_id, meter_name, period_start, id`
 
-// counterLockClass is the first key of the advisory lock of addCounters (its own namespace).
+// counterLockClass is the first key of the merchant's counter lock (lockCounters,
+// recordGroupSQL): an advisory lock namespace of its own.
 const counterLockClass = "74010"
 
 var usageEventColumns = []string{"id", "merchant_id", "customer_id", "product_id", "meter_name", "action_type", "units",
