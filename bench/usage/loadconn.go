@@ -46,6 +46,15 @@ func (c *loadConn) post(path string, body []byte) (int, []byte, error) {
 	return status, b, err
 }
 
+// send posts one request; an answer other than 2xx is an error that quotes it.
+func (c *loadConn) send(path string, body []byte) error {
+	status, b, err := c.post(path, body)
+	if err == nil && status/100 != 2 {
+		err = fmt.Errorf("%s: %d %s", path, status, b)
+	}
+	return err
+}
+
 func (c *loadConn) roundTrip(path string, body []byte) (int, []byte, error) {
 	_ = c.conn.SetDeadline(time.Now().Add(30 * time.Second))
 	fmt.Fprintf(c.w, "POST %s HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\nX-API-KEY: %s\r\nContent-Length: %s\r\n\r\n",

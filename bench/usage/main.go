@@ -21,7 +21,7 @@ import (
 	"regexp"
 	"runtime"
 	"runtime/pprof"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -78,7 +78,6 @@ type world struct {
 	pg       *devenv.Postgres
 	cpu      cpuMeter
 	st       *store.Store
-	baseURL  string
 	key      string
 	merchant string
 	product  string
@@ -105,48 +104,33 @@ func run(ctx context.Context, c config, out io.Writer) error {
 	}
 
 	load0 := loadAvg()
-	fmt.Fprintf(out, "bench/usage: %d CPUs, Postgres in %s (%s), API on %s, pool of %d connections\n", runtime.NumCPU(), w.pg.BinDir(),
-		map[bool]string{true: "durable", false: "throwaway: fsync off"}[c.durable], w.baseURL, c.poolConns)
-	bulk, err := benchBulk(ctx, w, c)
+	fmt.Fprintf(out, "bench/usage: %d CPUs, Postgres in %s (%s), API on http://%s, pool of %d connections\n", runtime.NumCPU(),
+		w.pg.BinDir(), map[bool]string{true: "durable", false: "throwaway: fsync off"}[c.durable], w.addr, c.poolConns)
+	// measure runs one timed run and then settles, so that its aftermath is not the next run's;
+	// after a failure it runs nothing more and err says which run failed.
+	measure := func(what string, f func() (result, error)) result {
+		if err != nil {
+			return result{}
+		}
+		r, ferr := f()
+		if ferr != nil {
+			err = fmt.Errorf("%s: %w", what, ferr)
+			return r
+		}
+		err = settle(ctx, w)
+		return r
+	}
+	bulk := measure("bulk", func() (result, error) { return benchBulk(ctx, w, c) })
+	raw := measure("raw copy", func() (result, error) { return benchCopy(ctx, w, c) })
+	single := measure("record_usage", func() (result, error) { return benchHTTP(ctx, w, c.requests, c.workers, recordBody) })
+	check := measure("check_limits", func() (result, error) { return benchHTTP(ctx, w, c.requests, c.workers, limitsBody) })
+	checkLow := measure("check_limits at low load", func() (result, error) {
+		return benchHTTP(ctx, w, c.requests/2, c.latencyWorkers, limitsBody)
+	})
+	checkFixed := measure("check_limits at a fixed rate", func() (result, error) {
+		return openLoop(ctx, w, c.fixedRate*5, c.fixedRate, 64, func(i int) (string, []byte) { return limitsBody(w, i) })
+	})
 	if err != nil {
-		return fmt.Errorf("bulk: %w", err)
-	}
-	if err := settle(ctx, w); err != nil {
-		return err
-	}
-	raw, err := benchCopy(ctx, w, c)
-	if err != nil {
-		return fmt.Errorf("raw copy: %w", err)
-	}
-	if err := settle(ctx, w); err != nil {
-		return err
-	}
-	single, err := benchHTTP(ctx, w, c.requests, c.workers, recordBody)
-	if err != nil {
-		return fmt.Errorf("record_usage: %w", err)
-	}
-	if err := settle(ctx, w); err != nil {
-		return err
-	}
-	check, err := benchHTTP(ctx, w, c.requests, c.workers, limitsBody)
-	if err != nil {
-		return fmt.Errorf("check_limits: %w", err)
-	}
-	if err := settle(ctx, w); err != nil {
-		return err
-	}
-	checkLow, err := benchHTTP(ctx, w, c.requests/2, c.latencyWorkers, limitsBody)
-	if err != nil {
-		return fmt.Errorf("check_limits at low load: %w", err)
-	}
-	if err := settle(ctx, w); err != nil {
-		return err
-	}
-	checkFixed, err := openLoop(ctx, w, c.fixedRate*5, c.fixedRate, 64, func(i int) (string, []byte) { return limitsBody(w, i) })
-	if err != nil {
-		return fmt.Errorf("check_limits at a fixed rate: %w", err)
-	}
-	if err := settle(ctx, w); err != nil {
 		return err
 	}
 	pgb, err := pgbench(ctx, w, c)
@@ -191,11 +175,11 @@ func settle(ctx context.Context, w *world) error {
 // start brings up Postgres, the schema, a merchant with customers, a product whose default plan
 // admits everything (so every check runs the full decision), and the API on loopback.
 func start(ctx context.Context, c config) (*world, func(), error) {
-	dir, err := os.MkdirTemp("", "tollgate-bench")
+	port, err := devenv.FreePort()
 	if err != nil {
 		return nil, nil, err
 	}
-	port, err := devenv.FreePort()
+	dir, err := os.MkdirTemp("", "tollgate-bench")
 	if err != nil {
 		return nil, nil, err
 	}
@@ -235,7 +219,6 @@ func start(ctx context.Context, c config) (*world, func(), error) {
 	srv := &http.Server{Handler: api.New(api.Config{Store: st}), ReadHeaderTimeout: 10 * time.Second}
 	go srv.Serve(ln)
 	cleanups = append(cleanups, func() { srv.Close() })
-	w.baseURL = "http://" + ln.Addr().String()
 	w.addr = ln.Addr().String()
 	return w, stop, nil
 }
@@ -380,11 +363,12 @@ func benchBulk(ctx context.Context, w *world, c config) (result, error) {
 	if err != nil {
 		return r, err
 	}
-	r.cpu /= time.Duration(c.events / len(bodies)) // per call → per event
 	if r.errors > 0 {
 		return r, fmt.Errorf("%d bulk calls failed", r.errors)
 	}
-	r.rate *= float64(c.events) / float64(len(bodies)) // calls/s → events/s
+	perCall := float64(c.events) / float64(len(bodies)) // per call → per event (the last call may be short)
+	r.rate *= perCall
+	r.cpu = time.Duration(float64(r.cpu) / perCall)
 	var n int
 	if err := w.st.Pool.QueryRow(ctx, `SELECT count(*) FROM usage_events WHERE idempotency_key LIKE 'bulk-%'`).Scan(&n); err != nil || n != c.events {
 		return r, fmt.Errorf("stored %d of %d events (%v)", n, c.events, err)
@@ -480,12 +464,9 @@ func load(ctx context.Context, w *world, n, workers int, req func(int) (string, 
 				if i >= n || ctx.Err() != nil {
 					return
 				}
-				path, body := req(i)
+				path, body := req(i) // built before the clock starts: the load generator's work, not the server's
 				t0 := time.Now()
-				status, b, err := conn.post(path, body)
-				if err == nil && status/100 != 2 {
-					err = fmt.Errorf("%s: %d %s", path, status, b)
-				}
+				err := conn.send(path, body)
 				lat[i] = time.Since(t0)
 				if err != nil {
 					failed.Add(1)
@@ -499,10 +480,18 @@ func load(ctx context.Context, w *world, n, workers int, req func(int) (string, 
 	if e := firstErr.Load(); e != nil && failed.Load() == int64(n) {
 		return result{}, e.(error)
 	}
-	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
-	r := result{rate: float64(n) / elapsed.Seconds(), p50: lat[n/2], p99: lat[n*99/100], errors: failed.Load()}
+	return w.summarise(lat, elapsed, failed.Load(), cpu0), nil
+}
+
+// summarise is the result of a run of len(lat) requests that took elapsed, with the CPU used
+// since cpu0.
+func (w *world) summarise(lat []time.Duration, elapsed time.Duration, failed int64, cpu0 cpuTime) result {
+	n := len(lat)
+	r := result{rate: float64(n) / elapsed.Seconds(), errors: failed}
 	r.cpu, r.pgShare = w.cpu.now().per(cpu0, n)
-	return r, nil
+	slices.Sort(lat)
+	r.p50, r.p99 = lat[n/2], lat[n*99/100]
+	return r
 }
 
 var tpsRe = regexp.MustCompile(`tps = ([0-9.]+) \(without initial connection time\)`)
@@ -541,8 +530,9 @@ func pgbench(ctx context.Context, w *world, c config) (result, error) {
 		return result{}, err
 	}
 	n := tps * float64(c.pgbenchSeconds)
-	used := w.cpu.postgres() - pg0 + cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
-	return result{rate: tps, cpu: time.Duration(float64(used) / n), pgShare: float64(w.cpu.postgres()-pg0) / float64(used)}, nil
+	inPG := w.cpu.postgres() - pg0 // one reading for both figures: each is a walk over /proc
+	used := inPG + cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
+	return result{rate: tps, cpu: time.Duration(float64(used) / n), pgShare: float64(inPG) / float64(used)}, nil
 }
 
 func num(f float64) string {
@@ -566,7 +556,8 @@ func us(d time.Duration) string {
 
 func loadAvg() string {
 	b, _ := os.ReadFile("/proc/loadavg")
-	return strings.Join(strings.Fields(string(b))[:min(3, len(strings.Fields(string(b))))], " ")
+	f := strings.Fields(string(b))
+	return strings.Join(f[:min(3, len(f))], " ")
 }
 
 func ms(d time.Duration) string {

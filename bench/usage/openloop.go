@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
-	"sort"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -20,8 +18,7 @@ func openLoop(ctx context.Context, w *world, n, rate, conns int, req func(int) (
 	lat := make([]time.Duration, n)
 	released := make([]time.Time, n)
 	due := make(chan int, n)
-	var failed atomic.Int64
-	var firstErr atomic.Value
+	var firstErr atomic.Value // any failure fails the run (a closed loop counts them instead)
 	var wg sync.WaitGroup
 	begin := time.Now().Add(10 * time.Millisecond)
 	for range conns {
@@ -31,14 +28,9 @@ func openLoop(ctx context.Context, w *world, n, rate, conns int, req func(int) (
 			conn := newLoadConn(w.addr, w.key)
 			defer conn.close()
 			for i := range due {
-				path, body := req(i)
-				status, b, err := conn.post(path, body)
-				if err == nil && status/100 != 2 {
-					err = fmt.Errorf("%s: %d %s", path, status, b)
-				}
+				err := conn.send(req(i))
 				lat[i] = time.Since(released[i])
 				if err != nil {
-					failed.Add(1)
 					firstErr.CompareAndSwap(nil, err)
 				}
 			}
@@ -56,8 +48,5 @@ func openLoop(ctx context.Context, w *world, n, rate, conns int, req func(int) (
 	if e := firstErr.Load(); e != nil {
 		return result{}, e.(error)
 	}
-	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
-	r := result{rate: float64(n) / elapsed.Seconds(), p50: lat[n/2], p99: lat[n*99/100], errors: failed.Load()}
-	r.cpu, r.pgShare = w.cpu.now().per(cpu0, n)
-	return r, nil
+	return w.summarise(lat, elapsed, 0, cpu0), nil
 }
