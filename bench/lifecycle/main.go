@@ -5,7 +5,7 @@
 // ceiling on a small box, so the ratio is the figure that travels. It starts its own
 // throwaway Postgres cluster and Temporal server and removes them after.
 //
-//	go run ./bench/lifecycle [-purchases 10000] [-empty 2000] [-concurrency 64] [-mem]
+//	go run ./bench/lifecycle [-purchases 10000] [-empty 2000] [-concurrency 32] [-mem]
 //
 // The renewals are made due at once with the test clock: every purchase receives an
 // advance-clock update past its period end, which the workflow plays exactly as a fired
@@ -124,9 +124,13 @@ type env struct {
 	plan     domain.Plan
 }
 
-func startEnv(ctx context.Context, c config) (*env, error) {
+func startEnv(ctx context.Context, c config) (_ *env, err error) {
 	e := &env{mode: "SQLite file"}
-	var err error
+	defer func() { // on a failure, stop what did start (stop skips the rest)
+		if err != nil {
+			e.stop()
+		}
+	}()
 	if e.dir, err = os.MkdirTemp("", "tollgate-bench-lifecycle"); err != nil {
 		return nil, err
 	}
@@ -135,15 +139,12 @@ func startEnv(ctx context.Context, c config) (*env, error) {
 		return nil, err
 	}
 	if e.pg, err = devenv.StartPostgres(ctx, devenv.PostgresConfig{Dir: e.dir + "/pg", Port: port, Throwaway: true}); err != nil {
-		e.stop()
 		return nil, err
 	}
 	if e.st, err = store.Open(ctx, e.pg.URL()); err != nil {
-		e.stop()
 		return nil, err
 	}
 	if err := e.st.Migrate(ctx); err != nil {
-		e.stop()
 		return nil, err
 	}
 	tcfg := devenv.TemporalConfig{DataDir: e.dir + "/temporal", UIPort: -1}
@@ -151,37 +152,30 @@ func startEnv(ctx context.Context, c config) (*env, error) {
 		tcfg.DataDir, e.mode = "", "SQLite in memory"
 	}
 	if e.tmp, err = devenv.StartTemporal(ctx, tcfg); err != nil {
-		e.stop()
 		return nil, err
 	}
 	if e.tc, err = client.Dial(client.Options{HostPort: e.tmp.FrontendAddress(), Namespace: e.tmp.Namespace(),
 		Logger: quietLogger()}); err != nil {
-		e.stop()
 		return nil, err
 	}
 	e.sb = sandbox.New(e.st.Pool)
 	e.w = worker.New(e.tc, &activities.Activities{Store: e.st, Payments: e.sb}, worker.Options{})
 	e.w.RegisterWorkflowWithOptions(emptyWorkflow, workflow.RegisterOptions{Name: "bench-empty"})
 	if err := e.w.Start(); err != nil {
-		e.stop()
 		return nil, err
 	}
 	e.c = starter.New(e.tc, e.st, true)
 	m, _, err := e.st.CreateMerchant(ctx, "Bench")
 	if err != nil {
-		e.stop()
 		return nil, err
 	}
 	e.merchant = m.Ref
 	prd, err := e.st.CreateProduct(ctx, domain.Product{MerchantRef: m.Ref, Name: "Bench API"})
 	if err != nil {
-		e.stop()
 		return nil, err
 	}
-	e.plan, err = e.st.CreatePlan(ctx, domain.Plan{MerchantRef: m.Ref, ProductRef: prd.Ref, Name: "Monthly",
-		Type: domain.PlanRecurring, Price: 1500})
-	if err != nil {
-		e.stop()
+	if e.plan, err = e.st.CreatePlan(ctx, domain.Plan{MerchantRef: m.Ref, ProductRef: prd.Ref, Name: "Monthly",
+		Type: domain.PlanRecurring, Price: 1500}); err != nil {
 		return nil, err
 	}
 	return e, nil
