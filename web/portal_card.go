@@ -20,13 +20,15 @@ type cardView struct {
 	cardEntry
 }
 
-func (h *handler) portalCardView(w http.ResponseWriter, r *http.Request, ps store.CustomerSession, c domain.Customer) cardView {
+// portalCardView is the update-card page of customer c; overdue is what h.overdue read for c.
+func (h *handler) portalCardView(w http.ResponseWriter, r *http.Request, ps store.CustomerSession, c domain.Customer,
+	overdue []domain.Purchase) cardView {
 	v := cardView{Base: "/portal/" + ps.Ref, Action: "/portal/" + ps.Ref + "/card", CSRF: h.csrfToken(w, r, ps.Ref),
 		cardEntry: h.cardEntry("usd")}
 	if c.Card != nil {
 		v.Current = cardLabel(*c.Card)
 	}
-	for _, p := range h.overdue(r.Context(), ps) {
+	for _, p := range overdue {
 		v.PastDue = true
 		v.Currency = strings.ToLower(p.Currency)
 	}
@@ -61,7 +63,7 @@ func (h *handler) portalCardPage(w http.ResponseWriter, r *http.Request) {
 		h.portalGone(w, ps, m, err)
 		return
 	}
-	h.renderCard(w, http.StatusOK, m, h.portalCardView(w, r, ps, c))
+	h.renderCard(w, http.StatusOK, m, h.portalCardView(w, r, ps, c, h.overdue(r.Context(), ps)))
 }
 
 // portalCard saves a new card and, when a renewal payment is overdue, retries it at once.
@@ -81,7 +83,10 @@ func (h *handler) portalCard(w http.ResponseWriter, r *http.Request) {
 		h.portalGone(w, ps, m, err)
 		return
 	}
-	v := h.portalCardView(w, r, ps, c)
+	// One read of the overdue purchases serves the page (shown again if the card is refused) and
+	// the retries after the card is saved: saving a card changes no purchase's status.
+	overdue := h.overdue(ctx, ps)
+	v := h.portalCardView(w, r, ps, c, overdue)
 	status, err := h.submitCard(ctx, r, ps.MerchantRef, c, &v.cardEntry)
 	if err != nil {
 		h.internalError(w, m, "save card", err)
@@ -92,7 +97,7 @@ func (h *handler) portalCard(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	done := "card"
-	for _, p := range h.overdue(ctx, ps) {
+	for _, p := range overdue {
 		st, err := h.cfg.Lifecycle.RetryPayment(ctx, ps.MerchantRef, p.Ref)
 		if err == nil && isOverdue(st.Status) {
 			err = domain.Errorf(domain.CodePaymentRequired, "", "%s", declineWords(st.LastError, ""))
