@@ -28,8 +28,9 @@ vet:
 
 ## fuzz: a short run of each fuzz target of the request decoders (the fuzzonly tag leaves out
 ## the integration tests, so the instrumented build stays small). The budget is a count of
-## executions, not a duration: with a duration, Go 1.26's fuzz coordinator can report a spurious
-## "context deadline exceeded" when the time runs out mid-execution (go.dev/issue/75804).
+## executions, not a duration: with a duration, Go 1.26's fuzz coordinator can fail a target
+## with a spurious "context deadline exceeded" as the time runs out, a race in how it cancels
+## its own contexts (go.dev/issue/75804).
 FUZZ_EXECS ?= 20000
 fuzz:
 	@for t in $$($(GO) test -tags fuzzonly -list "^Fuzz" ./api/ | grep "^Fuzz"); do \
