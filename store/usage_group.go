@@ -8,11 +8,11 @@ import (
 // Group commit for single events. Each record_usage call used to be its own statement and its
 // own commit: about 145 µs of Postgres CPU per event under the bench's load, where writing
 // groups one after another took 50 µs per event in all (Go, network and Postgres) for groups of
-// 11, and 31 µs for groups of 30. So single events of one merchant that arrive while that merchant's
-// earlier ones are being written queue (a coalescer, usage_coalesce.go) and then go together in
-// one statement and one commit (recordGroupSQL: the events and their counters). Nothing waits on
-// a timer: with a slot free an event is written at once, alone, as before; groups form only
-// under load, and grow with it.
+// 11, and 31 µs for groups of 30. So single events of one merchant that arrive while that
+// merchant's slots are busy queue (a coalescer, usage_coalesce.go) and then go together in one
+// statement and one commit (recordGroupSQL: the events and their counters). Nothing waits on a
+// timer: with a slot free and nothing queued an event is written at once, alone, as before;
+// groups form only under load, and grow with it.
 //
 // A group changes nothing a caller can see. Each event gets the answer it would have had alone:
 // its own reference, or the original one for a repeated key. Only events whose facts the fast

@@ -6,8 +6,8 @@ import (
 )
 
 // Limit checks are read together under load, as single events are written together
-// (usage_group.go): checks of one merchant that arrive while an earlier one is being read queue,
-// and then go as one statement that checks each one's versions and reads each one's counter.
+// (usage_group.go): checks of one merchant that arrive while its slots are busy queue, and then
+// go as one statement that checks each one's versions and reads each one's counter.
 // Each caller gets the state it would have read alone; a check whose facts moved is read by its
 // caller alone, which takes the full statement as before.
 
