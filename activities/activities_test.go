@@ -10,7 +10,6 @@ import (
 	"github.com/tollgate-billing/tollgate/activities"
 	"github.com/tollgate-billing/tollgate/domain"
 	"github.com/tollgate-billing/tollgate/internal/testenv"
-	"github.com/tollgate-billing/tollgate/payments"
 	"github.com/tollgate-billing/tollgate/payments/sandbox"
 	"github.com/tollgate-billing/tollgate/store"
 	"github.com/tollgate-billing/tollgate/workflows"
@@ -55,12 +54,7 @@ func newFixture(t *testing.T, card string) *fixture {
 		t.Fatal(err)
 	}
 	if card != "" {
-		pcus, _ := f.sb.EnsureCustomer(ctx, payments.CustomerInput{MerchantRef: f.m, CustomerRef: f.cus.Ref})
-		pm, err := f.sb.AttachPaymentMethod(ctx, payments.AttachInput{ProcessorCustomerID: pcus, PaymentMethod: card})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := f.st.SetPaymentMethod(ctx, f.m, f.cus.Ref, domain.Card{PaymentMethod: pm.PaymentMethod}, pcus); err != nil {
+		if _, err := testenv.AttachCard(ctx, f.st, f.sb, f.m, f.cus.Ref, card); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -12,7 +12,6 @@ import (
 	"github.com/tollgate-billing/tollgate/activities"
 	"github.com/tollgate-billing/tollgate/domain"
 	"github.com/tollgate-billing/tollgate/internal/testenv"
-	"github.com/tollgate-billing/tollgate/payments"
 	"github.com/tollgate-billing/tollgate/payments/sandbox"
 	"github.com/tollgate-billing/tollgate/starter"
 	"github.com/tollgate-billing/tollgate/store"
@@ -94,19 +93,11 @@ func (s *stack) customer(card string) (domain.Customer, string) {
 
 func (s *stack) setCard(customerRef, card string) string {
 	s.t.Helper()
-	pcus, err := s.sb.EnsureCustomer(s.ctx, payments.CustomerInput{MerchantRef: s.merchant, CustomerRef: customerRef})
+	c, err := testenv.AttachCard(s.ctx, s.st, s.sb, s.merchant, customerRef, card)
 	if err != nil {
 		s.t.Fatal(err)
 	}
-	pm, err := s.sb.AttachPaymentMethod(s.ctx, payments.AttachInput{ProcessorCustomerID: pcus, PaymentMethod: card})
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	if err := s.st.SetPaymentMethod(s.ctx, s.merchant, customerRef, domain.Card{PaymentMethod: pm.PaymentMethod,
-		Brand: pm.Brand, Last4: pm.Last4, ExpMonth: pm.ExpMonth, ExpYear: pm.ExpYear}, pcus); err != nil {
-		s.t.Fatal(err)
-	}
-	return pm.PaymentMethod
+	return c.PaymentMethod
 }
 
 func (s *stack) start(cus domain.Customer, plan domain.Plan) workflows.State {
