@@ -4,6 +4,7 @@ import (
 	"reflect"
 	"testing"
 
+	"go.temporal.io/sdk/testsuite"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/tollgate-billing/tollgate/activities"
@@ -22,18 +23,29 @@ func (r *registry) RegisterWorkflowWithOptions(_ any, o workflow.RegisterOptions
 func (r *registry) RegisterActivity(a any) { r.acts = append(r.acts, a) }
 
 // The workflow calls its activities by the method names of workflows.Activities; the struct the
-// worker registers must have every one of them.
+// worker registers must be known to the SDK under every one of them. That the struct has the
+// methods is already a compile-time assertion in activities; what can still break is the
+// registration, so the names are looked up in a real SDK registry.
 func TestRegistersTheWorkflowAndEveryActivity(t *testing.T) {
 	var r registry
-	worker.Register(&r, &activities.Activities{})
-	if len(r.workflows) != 1 || r.workflows[0] != workflows.PurchaseWorkflow || len(r.acts) != 1 {
+	acts := &activities.Activities{}
+	worker.Register(&r, acts)
+	if len(r.workflows) != 1 || r.workflows[0] != workflows.PurchaseWorkflow || len(r.acts) != 1 || r.acts[0] != any(acts) {
 		t.Fatalf("registered %+v", r)
 	}
+	var suite testsuite.WorkflowTestSuite
+	env := suite.NewTestWorkflowEnvironment()
+	worker.Register(env, acts)
 	api := reflect.TypeFor[workflows.Activities]()
-	impl := reflect.TypeOf(r.acts[0])
-	for i := 0; i < api.NumMethod(); i++ {
-		if _, ok := impl.MethodByName(api.Method(i).Name); !ok {
-			t.Errorf("activity %s is not registered", api.Method(i).Name)
-		}
+	for i := range api.NumMethod() {
+		name := api.Method(i).Name
+		func() {
+			defer func() {
+				if p := recover(); p != nil { // OnActivity panics on a name the registry lacks
+					t.Errorf("activity %s: %v", name, p)
+				}
+			}()
+			env.OnActivity(name)
+		}()
 	}
 }
