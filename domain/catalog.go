@@ -75,6 +75,9 @@ func (p Plan) Recurring() bool {
 	return false
 }
 
+// Metered reports whether the plan bills usage beyond its free units (usage-based and hybrid).
+func (p Plan) Metered() bool { return p.Type == PlanUsageBased || p.Type == PlanHybrid }
+
 // PeriodEnd returns the end of the period that starts at start. Calendar months and years
 // follow Stripe: the same day-of-month, clamped to the month's last day.
 func (p Plan) PeriodEnd(start time.Time) time.Time {

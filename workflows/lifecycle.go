@@ -170,7 +170,7 @@ func (p *purchase) renew(ctx workflow.Context) error {
 	if s.Plan.Type == domain.PlanRecurring || s.Plan.Type == domain.PlanHybrid {
 		amount = s.Plan.Price
 	}
-	if s.Plan.Type == domain.PlanUsageBased || s.Plan.Type == domain.PlanHybrid {
+	if s.Plan.Metered() {
 		overage, err := p.periodOverage(ctx)
 		if err != nil {
 			return err
@@ -323,7 +323,7 @@ func (p *purchase) write(ctx workflow.Context, action string, from domain.Purcha
 // the purchase ends anyway: there is no next period to withhold.
 func (p *purchase) billFinalUsage(ctx workflow.Context) error {
 	s := &p.state
-	if s.Plan.Type != domain.PlanUsageBased && s.Plan.Type != domain.PlanHybrid || s.Status != domain.PurchaseActive {
+	if !s.Plan.Metered() || s.Status != domain.PurchaseActive {
 		return nil
 	}
 	if workflow.GetVersion(ctx, changeFinalUsage, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
