@@ -175,15 +175,17 @@ func (p *Postgres) start(ctx context.Context) error {
 	if p.cfg.Throwaway {
 		opts += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
 	}
-	logFile := filepath.Join(p.cfg.Dir, "postgres.log")
-	return p.run(ctx, "pg_ctl", "start", "-w", "-t", "60", "-D", p.dataDir, "-l", logFile, "-o", opts)
+	return p.run(ctx, "pg_ctl", "start", "-w", "-t", "60", "-D", p.dataDir, "-l", p.logFile(), "-o", opts)
 }
+
+// logFile is where the server logs; run quotes its tail when a pg_ctl command fails.
+func (p *Postgres) logFile() string { return filepath.Join(p.cfg.Dir, "postgres.log") }
 
 // Restart restarts the server (fault tests: clients must see errors, not hangs, meanwhile).
 // The log file matters: without -l the new postmaster inherits pg_ctl's output pipe and keeps it
 // open, so waiting for pg_ctl would never end.
 func (p *Postgres) Restart(ctx context.Context) error {
-	return p.run(ctx, "pg_ctl", "restart", "-w", "-m", "fast", "-D", p.dataDir, "-l", filepath.Join(p.cfg.Dir, "postgres.log"))
+	return p.run(ctx, "pg_ctl", "restart", "-w", "-m", "fast", "-D", p.dataDir, "-l", p.logFile())
 }
 
 // Stop shuts the cluster down (fast mode: running transactions are rolled back).
@@ -244,7 +246,7 @@ func (p *Postgres) run(ctx context.Context, name string, args ...string) error {
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Run(); err != nil {
 		extra := ""
-		if b, _ := os.ReadFile(filepath.Join(p.cfg.Dir, "postgres.log")); len(b) > 0 {
+		if b, _ := os.ReadFile(p.logFile()); len(b) > 0 {
 			extra = "\npostgres.log: " + string(tail(b))
 		}
 		return fmt.Errorf("%s %s: %w\n%s%s", name, strings.Join(args, " "), err, tail(out.Bytes()), extra)
