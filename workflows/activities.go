@@ -140,9 +140,9 @@ var (
 	actDunning       = activityName(Activities.DunningPolicy)
 )
 
-// Postgres reads and writes run as local activities: inside the workflow task, with no round
-// trip through the server, which halves the server work of every lifecycle step. They retry
-// until they succeed: a projection or audit row is never dropped.
+// Postgres reads and writes run as local activities: inside the workflow task, recorded as one
+// marker event, where an activity would cost an activity task and another workflow task on the
+// server. They retry until they succeed: a projection or audit row is never dropped.
 var dbOptions = workflow.LocalActivityOptions{
 	StartToCloseTimeout: 10 * time.Second,
 	RetryPolicy: &temporal.RetryPolicy{
