@@ -95,7 +95,7 @@ func ValidatePlan(p *domain.Plan) error {
 				"billingCycle must be weekly, monthly, quarterly, yearly or custom, not %q", p.BillingCycle)
 		}
 	}
-	if (p.Type == domain.PlanUsageBased || p.Type == domain.PlanHybrid) && p.Meter == "" {
+	if p.Metered() && p.Meter == "" {
 		p.Meter = DefaultPlanMeter
 	}
 	if p.Features == nil {

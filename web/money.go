@@ -130,7 +130,7 @@ func priceLine(p domain.Plan) string {
 
 // usageLine explains metered pricing, or "" for plans without it.
 func usageLine(p domain.Plan) string {
-	if p.Type != domain.PlanUsageBased && p.Type != domain.PlanHybrid {
+	if !p.Metered() {
 		return ""
 	}
 	meter := strings.ReplaceAll(p.Meter, "_", " ")

@@ -38,7 +38,7 @@ import (
 	"github.com/tollgate-billing/tollgate/activities"
 	"github.com/tollgate-billing/tollgate/devenv"
 	"github.com/tollgate-billing/tollgate/domain"
-	"github.com/tollgate-billing/tollgate/payments"
+	"github.com/tollgate-billing/tollgate/internal/testenv"
 	"github.com/tollgate-billing/tollgate/payments/sandbox"
 	"github.com/tollgate-billing/tollgate/starter"
 	"github.com/tollgate-billing/tollgate/store"
@@ -230,16 +230,9 @@ func (e *env) activate(ctx context.Context, c config) ([]workflows.State, result
 		if err != nil {
 			return err
 		}
-		pcus, err := e.sb.EnsureCustomer(ctx, payments.CustomerInput{MerchantRef: e.merchant, CustomerRef: cus.Ref})
-		if err != nil {
-			return err
-		}
-		card, err := e.sb.AttachPaymentMethod(ctx, payments.AttachInput{ProcessorCustomerID: pcus, PaymentMethod: "pm_card_visa"})
-		if err != nil {
-			return err
-		}
 		customers[i] = cus.Ref
-		return e.st.SetPaymentMethod(ctx, e.merchant, cus.Ref, domain.Card{PaymentMethod: card.PaymentMethod}, pcus)
+		_, err = testenv.AttachCard(ctx, e.st, e.sb, e.merchant, cus.Ref, "pm_card_visa")
+		return err
 	})
 	if err != nil {
 		return nil, result{}, err
