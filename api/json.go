@@ -52,28 +52,18 @@ func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 	return body, nil
 }
 
-// readAllSized is io.ReadAll with the buffer sized from the declared Content-Length when there
-// is one within maxBody: io.ReadAll starts at 512 bytes and grows, so a 165 kB bulk body cost
-// 19 allocations and 330 kB, each cleared and copied into. The loop is io.ReadAll's, so a body
-// longer than declared still reads whole (and the size limit stays the reader's).
+// readAllSized reads rd to the end into a buffer sized from the declared Content-Length when
+// there is one within maxBody: io.ReadAll starts at 512 bytes and grows, so a 165 kB bulk body
+// cost 19 allocations and 330 kB. bytes.Buffer.ReadFrom keeps reading past a short declared
+// length (the size limit stays the reader's), and the MinRead of room spares it a grow for the
+// read that reports EOF.
 func readAllSized(rd io.Reader, declared int64) ([]byte, error) {
-	if declared <= 0 || declared > maxBody {
-		return io.ReadAll(rd)
+	var buf bytes.Buffer
+	if declared > 0 && declared <= maxBody {
+		buf.Grow(int(declared) + bytes.MinRead)
 	}
-	b := make([]byte, 0, declared+1) // +1: room for the read that reports EOF
-	for {
-		n, err := rd.Read(b[len(b):cap(b)])
-		b = b[:len(b)+n]
-		if err != nil {
-			if err == io.EOF {
-				err = nil
-			}
-			return b, err
-		}
-		if len(b) == cap(b) {
-			b = append(b, 0)[:len(b)]
-		}
-	}
+	_, err := buf.ReadFrom(rd)
+	return buf.Bytes(), err
 }
 
 // checkBody is decode's checks ahead of the JSON itself: a body is required unless allowEmpty
