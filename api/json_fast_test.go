@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tollgate-billing/tollgate/domain"
 	"github.com/tollgate-billing/tollgate/store"
 )
 
@@ -139,13 +140,18 @@ func TestUsageDecodeAsDecode(t *testing.T) {
 				sameAnswer(t, body, ct, decodeUsage(httptest.NewRecorder(), req(), &one), decode(httptest.NewRecorder(), req(), &oneWant, false), one, oneWant)
 				var lim, limWant limitsInput
 				sameAnswer(t, body, ct, decodeUsage(httptest.NewRecorder(), req(), &lim), decode(httptest.NewRecorder(), req(), &limWant, false), lim, limWant)
-				// decodeBulk against what recordBulkUsage did before: peek at the body, then decode.
+				// decodeBulk against what recordBulkUsage did before: peek at the body, decode, and
+				// point the errors at events unless they are the Content-Type's.
 				var bulk, bulkWant bulkInput
 				var target any = &bulkWant
 				if t := bytes.TrimSpace([]byte(body)); len(t) > 0 && t[0] == '[' {
 					target = &bulkWant.Events
 				}
-				sameAnswer(t, body, ct, decodeBulk(httptest.NewRecorder(), req(), &bulk), decode(httptest.NewRecorder(), req(), target, false), bulk, bulkWant)
+				want := decode(httptest.NewRecorder(), req(), target, false)
+				if e := domain.AsError(want); e == nil || e.Field != "Content-Type" {
+					want = bulkField(want)
+				}
+				sameAnswer(t, body, ct, decodeBulk(httptest.NewRecorder(), req(), &bulk), want, bulk, bulkWant)
 			}
 		}
 	}

@@ -218,10 +218,7 @@ type bulkAnswer struct {
 func (s *Server) recordBulkUsage(w http.ResponseWriter, r *http.Request) error {
 	var in bulkInput
 	if err := decodeBulk(w, r, &in); err != nil {
-		if e := domain.AsError(err); e != nil && e.Field == "Content-Type" {
-			return err
-		}
-		return bulkField(err)
+		return err
 	}
 	if len(in.Events) == 0 {
 		return domain.Errorf(domain.CodeMissingField, "events", "events is required: an array of 1 to %d usage events", store.MaxBulkEvents)
@@ -259,7 +256,7 @@ func (s *Server) recordBulkUsage(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// bulkField points decode errors of a bare array at events.
+// bulkField points the JSON decoding errors of a bulk body at events (decodeBulk).
 func bulkField(err error) error {
 	if e := domain.AsError(err); e != nil && e.Field != "" && e.Field != "body" && !strings.HasPrefix(e.Field, "events") {
 		sep := "."

@@ -16,24 +16,25 @@ func decodeUsage[T any](w http.ResponseWriter, r *http.Request, v *T) error {
 	if err != nil {
 		return err
 	}
-	return decodeUsageBody(r, body, v)
+	if _, err := checkBody(r, body, false); err != nil {
+		return err
+	}
+	return decodeFast(body, v)
 }
 
 // decodeBulk is decode for POST /v1/usages/bulk: {"events":[…]} or a bare array of events.
+// Only the JSON's own errors go through bulkField; those of reading and checking the body
+// (body, Content-Type) name what they name.
 func decodeBulk(w http.ResponseWriter, r *http.Request, in *bulkInput) error {
 	body, err := readBody(w, r)
 	if err != nil {
 		return err
 	}
-	if t := bytes.TrimSpace(body); len(t) > 0 && t[0] == '[' {
-		return decodeUsageBody(r, body, &in.Events)
-	}
-	return decodeUsageBody(r, body, in)
-}
-
-func decodeUsageBody[T any](r *http.Request, body []byte, v *T) error {
 	if _, err := checkBody(r, body, false); err != nil {
 		return err
 	}
-	return decodeFast(body, v)
+	if t := bytes.TrimSpace(body); len(t) > 0 && t[0] == '[' {
+		return bulkField(decodeFast(body, &in.Events))
+	}
+	return bulkField(decodeFast(body, in))
 }
