@@ -18,9 +18,11 @@ const (
 	keyCacheMax = 10_000
 )
 
-type keyCacheID struct {
-	st   *store.Store
-	hash [32]byte
+// keyCache belongs to one Server, so it answers for that server's store alone and goes with it.
+// Keys are held by their SHA-256, not in clear.
+type keyCache struct {
+	mu sync.RWMutex
+	m  map[[sha256.Size]byte]keyCacheEntry
 }
 
 type keyCacheEntry struct {
@@ -28,18 +30,14 @@ type keyCacheEntry struct {
 	expires time.Time
 }
 
-var keyCache = struct {
-	sync.RWMutex
-	m map[keyCacheID]keyCacheEntry
-}{m: map[keyCacheID]keyCacheEntry{}}
-
 // authenticate is store.Authenticate behind the short cache.
 func (s *Server) authenticate(ctx context.Context, key string) (store.APIKey, error) {
-	id := keyCacheID{st: s.store, hash: sha256.Sum256([]byte(key))}
+	hash := sha256.Sum256([]byte(key))
 	now := time.Now()
-	keyCache.RLock()
-	e, ok := keyCache.m[id]
-	keyCache.RUnlock()
+	c := &s.keys
+	c.mu.RLock()
+	e, ok := c.m[hash]
+	c.mu.RUnlock()
 	if ok && now.Before(e.expires) {
 		return e.key, nil
 	}
@@ -47,11 +45,12 @@ func (s *Server) authenticate(ctx context.Context, key string) (store.APIKey, er
 	if err != nil {
 		return k, err
 	}
-	keyCache.Lock()
-	if len(keyCache.m) >= keyCacheMax {
-		clear(keyCache.m) // crude but bounded; a busy key is back on its next request
+	c.mu.Lock()
+	if c.m == nil || len(c.m) >= keyCacheMax {
+		// crude but bounded; a busy key is back on its next request
+		c.m = make(map[[sha256.Size]byte]keyCacheEntry)
 	}
-	keyCache.m[id] = keyCacheEntry{key: k, expires: now.Add(keyCacheTTL)}
-	keyCache.Unlock()
+	c.m[hash] = keyCacheEntry{key: k, expires: now.Add(keyCacheTTL)}
+	c.mu.Unlock()
 	return k, nil
 }

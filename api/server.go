@@ -42,6 +42,7 @@ type Server struct {
 	log    *slog.Logger
 	mux    *http.ServeMux
 	routes []string // every registered pattern, for the OpenAPI check
+	keys   keyCache // API keys recently found valid (auth_cache.go)
 }
 
 // New builds the server and its routes.
