@@ -12,7 +12,8 @@ import (
 // The fuzz targets feed arbitrary bytes to the strict decoding and validation of the main create
 // endpoints. Whatever comes in, the answer is either a valid input or a 4xx *domain.Error that
 // names a field — never a panic, never an unnamed or 5xx error. Their seeds run as unit tests
-// under plain `go test`; `go test -fuzz FuzzX -fuzztime 10s ./api/` explores further.
+// under plain `go test`; `make fuzz` explores further (tag fuzzonly, a budget of executions:
+// see the Makefile for why not a duration).
 
 func fuzzInput[T any](f *testing.F, seeds []string, validate func(*T) error, check func(*testing.T, *T)) {
 	for _, s := range append(seeds, ``, `{}`, `[]`, `null`, `{"x":1}`, `{"a":`, `"s"`, `{} {}`, "\x00", `{"name":1e999}`) {

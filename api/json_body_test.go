@@ -48,7 +48,8 @@ func TestReadBodyTooLarge(t *testing.T) {
 	}
 }
 
-// BenchmarkReadBody is reading a 200 kB bulk body: io.ReadAll against readAllSized.
+// BenchmarkReadBody is reading a bulk body of 1,000 events (bulkBody): io.ReadAll against
+// readAllSized.
 func BenchmarkReadBody(b *testing.B) {
 	body := bulkBody()
 	b.Run("io.ReadAll", func(b *testing.B) {
@@ -61,4 +62,32 @@ func BenchmarkReadBody(b *testing.B) {
 			_, _ = readAllSized(bytes.NewReader(body), int64(len(body)))
 		}
 	})
+}
+
+// TestRefuseNUL: the field named is the same on every call when several hold a NUL (the first in
+// member-name and array order), a NUL in a member name names its object, and an escaped
+// backslash before "u0000" is no NUL at all.
+func TestRefuseNUL(t *testing.T) {
+	for body, field := range map[string]string{
+		`{"metadata":{"b":"\u0000","a":["x","\u0000"]},"actionType":"\u0000"}`: "actionType",
+		`{"metadata":{"b":"\u0000","a":["x","\u0000"]}}`:                       "metadata.a[1]",
+		`{"metadata":{"k\u0000":"v"}}`:                                         "metadata",
+		`["\u0000"]`:                                                           "[0]",
+		`"\u0000"`:                                                             "body",
+		`{"note":"\\u0000","path":"c:\\\\u0000"}`:                              "",
+		`{"note":"\\\u0000"}`:                                                  "note",
+	} {
+		for range 20 {
+			err := refuseNUL([]byte(body))
+			if field == "" {
+				if err != nil {
+					t.Fatalf("%s: %v", body, err)
+				}
+				continue
+			}
+			if e := domain.AsError(err); e == nil || e.Field != field {
+				t.Fatalf("%s: %v, want the field %s", body, err, field)
+			}
+		}
+	}
 }

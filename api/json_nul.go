@@ -4,13 +4,17 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
+	"strings"
 
 	"github.com/tollgate-billing/tollgate/domain"
 )
 
 // refuseNUL refuses a body that decoded fine but holds the character U+0000 in a string or a
 // member name: Postgres stores no NUL in text or jsonb, so the write would fail later as an
-// internal error. The field named is the first one that holds it, as the client spelt it.
+// internal error. The field named is one that holds it, as the client spelt it; members are
+// searched in name order, so a body with several always names the same one.
 func refuseNUL(body []byte) error {
 	if !hasNULEscape(body) {
 		return nil
@@ -50,7 +54,8 @@ func hasNULEscape(body []byte) bool {
 	}
 }
 
-// nulPath finds the first string or member name holding a NUL in a decoded document.
+// nulPath finds a string or member name holding a NUL in a decoded document: the first in
+// array order and member-name order.
 func nulPath(v any, path string) (string, bool) {
 	join := func(name string) string {
 		if path == "" {
@@ -60,7 +65,7 @@ func nulPath(v any, path string) (string, bool) {
 	}
 	switch x := v.(type) {
 	case string:
-		return path, bytes.IndexByte([]byte(x), 0) >= 0
+		return path, strings.IndexByte(x, 0) >= 0
 	case []any:
 		for i, e := range x {
 			if p, ok := nulPath(e, fmt.Sprintf("%s[%d]", path, i)); ok {
@@ -68,11 +73,11 @@ func nulPath(v any, path string) (string, bool) {
 			}
 		}
 	case map[string]any:
-		for k, e := range x {
-			if bytes.IndexByte([]byte(k), 0) >= 0 {
+		for _, k := range slices.Sorted(maps.Keys(x)) {
+			if strings.IndexByte(k, 0) >= 0 {
 				return path, true
 			}
-			if p, ok := nulPath(e, join(k)); ok {
+			if p, ok := nulPath(x[k], join(k)); ok {
 				return p, true
 			}
 		}
