@@ -8,10 +8,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -48,13 +49,13 @@ func TestUsageSurvivesPostgresRestart(t *testing.T) {
 	defer srv.Close()
 	client := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 16}}
 
-	var (
+	var ( // guarded by mu
 		mu        sync.Mutex
 		acked     = map[string]bool{}
 		statuses  = map[int]int{}
 		slowest   time.Duration
-		noRetryAt atomic.Int32
-		transport atomic.Int32
+		noRetryAt int
+		transport int
 	)
 	send := func(event string) (done bool) {
 		body := fmt.Sprintf(`{"customerRef":%q,"productRef":%q,"actionType":"api_call","units":1,"idempotencyKey":%q}`, c.Ref, prd.Ref, event)
@@ -68,14 +69,14 @@ func TestUsageSurvivesPostgresRestart(t *testing.T) {
 		defer mu.Unlock()
 		slowest = max(slowest, took)
 		if err != nil {
-			transport.Add(1)
+			transport++
 			return false
 		}
 		io.Copy(io.Discard, resp.Body)
 		resp.Body.Close()
 		statuses[resp.StatusCode]++
 		if resp.StatusCode == http.StatusServiceUnavailable && resp.Header.Get("Retry-After") == "" {
-			noRetryAt.Add(1)
+			noRetryAt++
 		}
 		if resp.StatusCode/100 == 2 {
 			acked[event] = true
@@ -121,12 +122,12 @@ func TestUsageSurvivesPostgresRestart(t *testing.T) {
 
 	mu.Lock()
 	defer mu.Unlock()
-	t.Logf("answers %v, transport errors %d, slowest %v, acknowledged %d", statuses, transport.Load(), slowest, len(acked))
+	t.Logf("answers %v, transport errors %d, slowest %v, acknowledged %d", statuses, transport, slowest, len(acked))
 	if statuses[http.StatusServiceUnavailable] == 0 {
 		t.Errorf("no 503 during the restart")
 	}
-	if noRetryAt.Load() > 0 {
-		t.Errorf("%d answers of 503 without Retry-After", noRetryAt.Load())
+	if noRetryAt > 0 {
+		t.Errorf("%d answers of 503 without Retry-After", noRetryAt)
 	}
 	if statuses[http.StatusInternalServerError] > 0 {
 		logMu.Lock()
@@ -136,10 +137,7 @@ func TestUsageSurvivesPostgresRestart(t *testing.T) {
 	if slowest > 4*time.Second {
 		t.Errorf("a request took %v: clients must not hang while Postgres restarts", slowest)
 	}
-	keys := make([]string, 0, len(acked))
-	for k := range acked {
-		keys = append(keys, k)
-	}
+	keys := slices.Collect(maps.Keys(acked))
 	var stored int
 	var counted int64
 	if err := st.Pool.QueryRow(ctx, `SELECT count(*) FROM usage_events WHERE merchant_id = $1 AND idempotency_key = ANY($2)`, merchant, keys).Scan(&stored); err != nil {
