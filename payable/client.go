@@ -33,7 +33,8 @@ func NewClient(baseURL, apiKey string) *Client {
 
 var defaultHTTP = &http.Client{Timeout: 5 * time.Second}
 
-// LimitsRequest is check_limits.
+// LimitsRequest is check_limits. Units is how many units the caller is about to use; 0 is left
+// out of the request, so the API checks its default of 1.
 type LimitsRequest struct {
 	CustomerRef string `json:"customerRef"`
 	ProductRef  string `json:"productRef"`
