@@ -286,25 +286,6 @@ func retryConflicts(ctx context.Context, fn func() error) error {
 	return err
 }
 
-// UsageForPeriod is the number of successful units counted for a customer's product on meter
-// in the period that starts at periodStart (the renewal bills max(0, used - freeUnits) from it).
-// An empty meter is DefaultPlanMeter, as for plans.
-func (s *Store) UsageForPeriod(ctx context.Context, merchant, customer, product, meter string, periodStart time.Time) (int64, error) {
-	if meter == "" {
-		meter = DefaultPlanMeter
-	}
-	var units int64
-	err := s.Pool.QueryRow(ctx, `SELECT units FROM usage_counters WHERE merchant_id = $1 AND customer_id = $2
-		AND product_id = $3 AND meter_name = $4 AND period_start = $5`, merchant, customer, product, meter, periodStart).Scan(&units)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return 0, nil
-	}
-	if err != nil {
-		return 0, fmt.Errorf("usage for period: %w", err)
-	}
-	return units, nil
-}
-
 // MonthStart is the calendar month (UTC) a usage event without a purchase period counts in.
 func MonthStart(t time.Time) time.Time {
 	y, m, _ := t.UTC().Date()

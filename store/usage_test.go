@@ -84,7 +84,7 @@ func TestRecordUsageCountsOnceAndMapsMeters(t *testing.T) {
 	if ls.Used != 87 || ls.Meter != "requests" || !v.WithinLimits || *v.Limit != 100 || *v.Remaining != 13 {
 		t.Fatalf("state %+v verdict %+v", ls, v)
 	}
-	n, err := st.UsageForPeriod(ctx, m, c.Ref, prd.Ref, "requests", store.MonthStart(time.Now()))
+	n, err := st.MeteredUnits(ctx, m, c.Ref, prd.Ref, "requests", store.MonthStart(time.Now()))
 	if err != nil || n != 87 {
 		t.Fatalf("UsageForPeriod = %d, %v", n, err)
 	}
@@ -100,7 +100,7 @@ func TestRecordUsageCountsOnceAndMapsMeters(t *testing.T) {
 	if err != nil || got[0].Meter != "tokens" || got[1].Meter != "tool:search" || got[2].Meter != "requests" {
 		t.Fatalf("meters: %v %+v", err, got)
 	}
-	if n, _ := st.UsageForPeriod(ctx, m, c.Ref, prd.Ref, "requests", store.MonthStart(time.Now())); n != 87 {
+	if n, _ := st.MeteredUnits(ctx, m, c.Ref, prd.Ref, "requests", store.MonthStart(time.Now())); n != 87 {
 		t.Fatalf("a failed call counted: %d", n)
 	}
 
@@ -115,7 +115,7 @@ func TestRecordUsageCountsOnceAndMapsMeters(t *testing.T) {
 	if domain.ErrorCode(err) != domain.CodeNotFound {
 		t.Fatalf("unknown customer: %v", err)
 	}
-	if n, _ := st.UsageForPeriod(ctx, m, c.Ref, prd.Ref, "requests", store.MonthStart(time.Now())); n != 87 {
+	if n, _ := st.MeteredUnits(ctx, m, c.Ref, prd.Ref, "requests", store.MonthStart(time.Now())); n != 87 {
 		t.Fatalf("a refused batch counted: %d", n)
 	}
 	// another merchant cannot record on this customer
