@@ -78,37 +78,6 @@ func (p Plan) Recurring() bool {
 // Metered reports whether the plan bills usage beyond its free units (usage-based and hybrid).
 func (p Plan) Metered() bool { return p.Type == PlanUsageBased || p.Type == PlanHybrid }
 
-// PeriodEnd returns the end of the period that starts at start. Calendar months and years
-// follow Stripe: the same day-of-month, clamped to the month's last day.
-func (p Plan) PeriodEnd(start time.Time) time.Time {
-	switch p.BillingCycle {
-	case CycleWeekly:
-		return start.AddDate(0, 0, 7)
-	case CycleQuarterly:
-		return addMonthsClamped(start, 3)
-	case CycleYearly:
-		return addMonthsClamped(start, 12)
-	case CycleCustom:
-		days := p.CycleDays
-		if days <= 0 {
-			days = 30
-		}
-		return start.AddDate(0, 0, days)
-	default:
-		return addMonthsClamped(start, 1)
-	}
-}
-
-func addMonthsClamped(t time.Time, months int) time.Time {
-	y, m, d := t.Date()
-	first := time.Date(y, m+time.Month(months), 1, t.Hour(), t.Minute(), t.Second(), t.Nanosecond(), t.Location())
-	last := first.AddDate(0, 1, -1).Day()
-	if d > last {
-		d = last
-	}
-	return first.AddDate(0, 0, d-1)
-}
-
 type Meter struct {
 	Ref         string    `json:"reference"`
 	MerchantRef string    `json:"-"`

@@ -65,7 +65,8 @@ func (c *Client) Start(ctx context.Context, in StartInput) (workflows.State, err
 		in.PurchaseRef = domain.NewRef(domain.PrefixPurchase)
 	}
 	return c.start(ctx, workflows.PurchaseInput{PurchaseRef: in.PurchaseRef, MerchantRef: in.MerchantRef,
-		CustomerRef: cus.Ref, Plan: plan, Sandbox: c.Sandbox, PreviousPurchaseRef: in.PreviousPurchaseRef})
+		CustomerRef: cus.Ref, Plan: plan, Sandbox: c.Sandbox, PreviousPurchaseRef: in.PreviousPurchaseRef,
+		TimeZone: cus.Timezone})
 }
 
 // StartOptions are the options every purchase workflow starts with: one workflow ID per
@@ -184,7 +185,8 @@ func (c *Client) ChangePlan(ctx context.Context, merchant, purchaseRef, planRef 
 		return res, err
 	}
 	res.Purchase, err = c.start(ctx, workflows.PurchaseInput{PurchaseRef: next, MerchantRef: merchant,
-		CustomerRef: cur.CustomerRef, Plan: plan, Sandbox: cur.Sandbox, PreviousPurchaseRef: purchaseRef})
+		CustomerRef: cur.CustomerRef, Plan: plan, Sandbox: cur.Sandbox, PreviousPurchaseRef: purchaseRef,
+		TimeZone: cur.TimeZone})
 	return res, err
 }
 

@@ -2,11 +2,13 @@ package workflows_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"testing"
 	"time"
 
+	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
 	"go.temporal.io/sdk/workflow"
@@ -176,6 +178,22 @@ func (h *harness) run() workflows.State {
 		h.t.Fatal(err)
 	}
 	return s
+}
+
+// runToContinueAsNew executes the workflow until its run continues as new and returns the
+// next run's input.
+func (h *harness) runToContinueAsNew() workflows.PurchaseInput {
+	h.t.Helper()
+	h.env.ExecuteWorkflow(workflows.PurchaseWorkflow, h.in)
+	var can *workflow.ContinueAsNewError
+	if !errors.As(h.env.GetWorkflowError(), &can) {
+		h.t.Fatalf("want continue-as-new, got %v", h.env.GetWorkflowError())
+	}
+	var next workflows.PurchaseInput
+	if err := converter.GetDefaultDataConverter().FromPayloads(can.Input, &next); err != nil {
+		h.t.Fatal(err)
+	}
+	return next
 }
 
 // refusal asserts err is an update refusal with the code and a message containing want.

@@ -22,8 +22,8 @@ func (p *purchase) activate(ctx workflow.Context) error {
 	now := p.stamp(ctx)
 	s.PeriodStart = now
 	if s.Plan.TrialDays > 0 && s.Plan.Recurring() {
-		end := now.AddDate(0, 0, s.Plan.TrialDays)
-		s.TrialEnd, s.PeriodEnd = &end, end
+		end := now.In(p.location()).AddDate(0, 0, s.Plan.TrialDays).UTC()
+		s.TrialEnd, s.PeriodEnd, s.Anchor = &end, end, end
 		return p.transition(ctx, "start_trial", domain.PurchaseTrialing, "")
 	}
 	amount := s.Plan.SetupFee
@@ -36,7 +36,7 @@ func (p *purchase) activate(ctx workflow.Context) error {
 	} else if failure != nil {
 		return p.end(ctx, "activate", domain.PurchaseExpired, "first_payment_failed: "+failure.Code)
 	}
-	s.Period = 1
+	s.Period, s.Anchor = 1, now
 	s.PeriodEnd = p.firstPeriodEnd(now)
 	return p.transition(ctx, "activate", domain.PurchaseActive, "")
 }
@@ -51,7 +51,7 @@ func (p *purchase) firstPeriodEnd(start time.Time) time.Time {
 		}
 		return time.Time{}
 	}
-	return plan.PeriodEnd(start)
+	return plan.PeriodBoundary(start, 1, p.location())
 }
 
 // nextEventAt is when the lifecycle next acts on its own, or zero for never (lifetime access).
@@ -199,7 +199,8 @@ func (p *purchase) startPeriod(ctx workflow.Context, action string, amount int64
 	s := &p.state
 	boundary := s.PeriodEnd
 	s.Period++
-	s.PeriodStart, s.PeriodEnd = boundary, s.Plan.PeriodEnd(boundary)
+	s.PeriodStart = boundary
+	s.PeriodEnd = p.anchoredPeriodEnd(ctx)
 	failure, err := p.collect(ctx, s.Period, amount, "charge")
 	if err != nil {
 		return err
@@ -335,4 +336,24 @@ func (p *purchase) billFinalUsage(ctx workflow.Context) error {
 	}
 	_, err = p.collect(ctx, s.Period, overage, "final-usage")
 	return err
+}
+
+// anchoredPeriodEnd is the end of the current period, counted from the anchor. Histories recorded
+// before the anchor was kept chained each end to the previous one (Jan 31 → Feb 28 → Mar 28).
+func (p *purchase) anchoredPeriodEnd(ctx workflow.Context) time.Time {
+	s := &p.state
+	if workflow.GetVersion(ctx, changeAnchoredPeriods, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		return s.Plan.PeriodEnd(s.PeriodStart)
+	}
+	if s.Anchor.IsZero() { // bought before the anchor was kept: activation, or the trial's end
+		s.Anchor = s.StartedAt.Truncate(time.Second)
+		if s.TrialEnd != nil {
+			s.Anchor = *s.TrialEnd
+		}
+	}
+	end := s.Plan.PeriodBoundary(s.Anchor, s.Period, p.location())
+	if !end.After(s.PeriodStart) { // an inferred anchor that does not fit: never a period of no length
+		end = s.Plan.PeriodEnd(s.PeriodStart)
+	}
+	return end
 }

@@ -4,6 +4,7 @@ package workflows
 
 import (
 	"time"
+	_ "time/tzdata" // billing dates on the customer's calendar, the same on every worker
 
 	"go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/workflow"
@@ -59,7 +60,7 @@ func newPurchase(ctx workflow.Context, in PurchaseInput) (*purchase, error) {
 		p.fresh = true
 		p.state = State{
 			PurchaseRef: in.PurchaseRef, MerchantRef: in.MerchantRef, CustomerRef: in.CustomerRef,
-			Plan: in.Plan, Sandbox: in.Sandbox, PreviousPurchaseRef: in.PreviousPurchaseRef,
+			Plan: in.Plan, Sandbox: in.Sandbox, PreviousPurchaseRef: in.PreviousPurchaseRef, TimeZone: in.TimeZone,
 			Status: domain.PurchasePending, StartedAt: p.now(ctx),
 		}
 	}
@@ -115,6 +116,20 @@ func (p *purchase) locked(ctx workflow.Context, fn func(workflow.Context) error)
 // now is the purchase's clock: workflow time moved forward by the test clock.
 func (p *purchase) now(ctx workflow.Context) time.Time {
 	return workflow.Now(ctx).Add(p.state.ClockOffset).UTC()
+}
+
+// location is the time zone whose calendar the billing dates follow: the customer's, or UTC
+// when it has none. The zone database is built in (time/tzdata), so a worker without one on
+// its system still computes the same dates as the others.
+func (p *purchase) location() *time.Location {
+	if p.state.TimeZone == "" {
+		return time.UTC
+	}
+	loc, err := time.LoadLocation(p.state.TimeZone)
+	if err != nil { // the API accepts only zones it can load; a zone removed since falls back
+		return time.UTC
+	}
+	return loc
 }
 
 // stamp is now truncated to whole seconds, for times that become Postgres keys.

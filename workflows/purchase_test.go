@@ -7,9 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
-	"go.temporal.io/sdk/workflow"
 
 	"github.com/tollgate-billing/tollgate/domain"
 	"github.com/tollgate-billing/tollgate/workflows"
@@ -318,15 +316,7 @@ func TestAdvanceClockRefusedOutsideSandbox(t *testing.T) {
 
 func TestContinueAsNewCarriesTheState(t *testing.T) {
 	h := newHarness(t, recurring(1000))
-	h.env.ExecuteWorkflow(workflows.PurchaseWorkflow, h.in)
-	var can *workflow.ContinueAsNewError
-	if !errors.As(h.env.GetWorkflowError(), &can) {
-		t.Fatalf("want continue-as-new, got %v", h.env.GetWorkflowError())
-	}
-	var next workflows.PurchaseInput
-	if err := converter.GetDefaultDataConverter().FromPayloads(can.Input, &next); err != nil {
-		t.Fatal(err)
-	}
+	next := h.runToContinueAsNew()
 	if got := len(h.acts.charges); got != 1+workflows.PeriodsPerRun || next.State == nil || next.State.Period != 13 {
 		t.Fatalf("after one run: %d charges, state %+v", got, next.State)
 	}

@@ -16,6 +16,8 @@ type PurchaseInput struct {
 	Sandbox bool
 	// PreviousPurchaseRef is the purchase this one replaces after a plan switch.
 	PreviousPurchaseRef string
+	// TimeZone is the customer's IANA time zone; billing dates fall on its calendar (UTC when empty).
+	TimeZone string `json:",omitempty"`
 	// State is set by continue-as-new: the run resumes from it.
 	State *State `json:",omitempty"`
 }
@@ -31,6 +33,7 @@ type State struct {
 	Sandbox             bool
 	PreviousPurchaseRef string `json:",omitempty"`
 	SuccessorRef        string `json:",omitempty"` // the purchase a plan switch started
+	TimeZone            string `json:",omitempty"` // the customer's, as bought; empty is UTC
 
 	Status       domain.PurchaseStatus
 	CancelledAt  *time.Time `json:",omitempty"`
@@ -40,6 +43,10 @@ type State struct {
 	EndedAt      *time.Time `json:",omitempty"`
 	EndReason    string     `json:",omitempty"`
 
+	// Anchor is where period 1 starts (activation, or the trial's end): the end of period n is
+	// the anchor plus n cycles (domain.Plan.PeriodBoundary), so clamped months do not drift.
+	// Zero for purchases started before it was kept.
+	Anchor time.Time
 	// Period is the number of the current period: 0 during a trial, 1 after activation.
 	Period      int
 	PeriodStart time.Time

@@ -8,4 +8,8 @@ const (
 	// changeFinalUsage (2026-11): a usage-based or hybrid purchase cancelled at period end bills
 	// the overage of its last period. Histories before it ended without that charge.
 	changeFinalUsage = "final-usage-at-cancel"
+	// changeAnchoredPeriods (2026-11): every period end is the purchase's anchor plus n cycles
+	// (Jan 31 → Feb 28 → Mar 31), on the customer's calendar. Histories before it chained each
+	// end to the previous one.
+	changeAnchoredPeriods = "anchored-periods"
 )
