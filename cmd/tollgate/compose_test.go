@@ -38,10 +38,8 @@ func envNamesOf(t *testing.T, sub string) []string {
 	return names
 }
 
-// TestComposeMatchesBinary keeps docker-compose.yml honest without a Docker engine: every service
-// of the production topology is there, and each tollgate service sets what its subcommand needs
-// and nothing the binary does not read.
-func TestComposeMatchesBinary(t *testing.T) {
+func readCompose(t *testing.T) composeFile {
+	t.Helper()
 	raw, err := os.ReadFile("../../docker-compose.yml")
 	if err != nil {
 		t.Fatal(err)
@@ -50,6 +48,14 @@ func TestComposeMatchesBinary(t *testing.T) {
 	if err := yaml.Unmarshal(raw, &c); err != nil {
 		t.Fatalf("docker-compose.yml does not parse: %v", err)
 	}
+	return c
+}
+
+// TestComposeMatchesBinary keeps docker-compose.yml honest without a Docker engine: every service
+// of the production topology is there, and each tollgate service sets what its subcommand needs
+// and nothing the binary does not read.
+func TestComposeMatchesBinary(t *testing.T) {
+	c := readCompose(t)
 	for _, name := range []string{"postgres", "temporal", "temporal-ui", "migrate", "tollgate-api", "tollgate-worker"} {
 		if _, ok := c.Services[name]; !ok {
 			t.Errorf("service %s missing", name)
@@ -89,5 +95,27 @@ func TestComposeMatchesBinary(t *testing.T) {
 	docker, err := os.ReadFile("../../Dockerfile")
 	if err != nil || !bytes.Contains(docker, []byte("./cmd/tollgate")) {
 		t.Errorf("Dockerfile must build ./cmd/tollgate: %v", err)
+	}
+}
+
+// TestComposeKeepsTemporalPrivate: whoever reaches Temporal's frontend or UI can start and
+// signal purchases, so no Temporal service publishes a port on every interface; loopback (an
+// operator's SSH tunnel or an authenticating proxy on the host) is the most it may bind.
+func TestComposeKeepsTemporalPrivate(t *testing.T) {
+	c := readCompose(t)
+	seen := 0
+	for name, s := range c.Services {
+		if !strings.HasPrefix(s.Image, "temporalio/") {
+			continue
+		}
+		seen++
+		for _, p := range s.Ports {
+			if !strings.HasPrefix(p, "127.0.0.1:") && !strings.HasPrefix(p, "[::1]:") {
+				t.Errorf("%s publishes %q on every interface; bind it to 127.0.0.1 or drop it", name, p)
+			}
+		}
+	}
+	if seen < 2 {
+		t.Fatalf("found %d Temporal services in docker-compose.yml, want the server and the UI", seen)
 	}
 }

@@ -14,6 +14,7 @@ type config struct {
 	DatabaseURL       string
 	TemporalAddress   string
 	TemporalNamespace string
+	TemporalTLS       temporalTLS
 	Addr              string
 	PublicURL         string
 	StripeSecretKey   string

@@ -61,11 +61,10 @@ func openDeps(ctx context.Context, c config, log *slog.Logger) (*deps, error) {
 	if err != nil {
 		return nil, err
 	}
-	tc, err := client.DialContext(ctx, client.Options{HostPort: c.TemporalAddress, Namespace: c.TemporalNamespace,
-		Logger: newTemporalLogger(log)})
+	tc, err := dialTemporal(ctx, c, log)
 	if err != nil {
 		st.Close()
-		return nil, fmt.Errorf("connect to Temporal at %s: %w", c.TemporalAddress, err)
+		return nil, err
 	}
 	st.CheckoutTTL, st.PortalTTL = c.CheckoutTTL, c.PortalTTL
 	return &deps{cfg: c, log: log, store: st, temporal: tc, payments: newProcessor(c, st)}, nil
@@ -121,6 +120,7 @@ func openFromFlags(ctx context.Context, name, summary string, args []string, e e
 	fs := newFlagSet(name, summary, e)
 	c.bindDatabase(fs, e)
 	c.bindTemporal(fs, e)
+	c.bindTemporalTLS(fs, e)
 	for _, bind := range extra {
 		bind(&c, fs, e)
 	}
