@@ -124,9 +124,6 @@ func (a *Activities) DunningPolicy(ctx context.Context, in workflows.DunningPoli
 	if err != nil {
 		return workflows.DunningPolicy{}, temporalError(err)
 	}
-	out := workflows.DunningPolicy{GraceDays: int(m.GracePeriodDays)}
-	for _, d := range m.DunningRetryDays {
-		out.RetryDays = append(out.RetryDays, int(d))
-	}
-	return out, nil
+	d := m.Dunning()
+	return workflows.DunningPolicy{RetryDays: d.RetryDays, GraceDays: d.GraceDays}, nil
 }

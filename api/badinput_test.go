@@ -51,6 +51,7 @@ func TestBadInputChangesNothing(t *testing.T) {
 		"POST /v1/usages/bulk":                     "/v1/usages/bulk",
 		"POST /v1/limits":                          "/v1/limits",
 		"POST /v1/meters":                          "/v1/meters",
+		"PATCH /v1/settings/dunning":               "/v1/settings/dunning",
 	}
 	// routes that accept an empty body (seed 002 sends POST …/activate with none)
 	emptyOK := map[string]bool{"POST /v1/customers/{ref}/activate": true, "POST /v1/purchases/{ref}/cancel-renewal": true,
@@ -194,6 +195,10 @@ func TestBadInputChangesNothing(t *testing.T) {
 	add("POST", "/v1/sdk/customers", 400, "name", `{"email":"nul@acme.com","name":"a\u0000"}`)
 	add("POST", "/v1/products", 400, "name", `{"name":"x\u0000"}`)
 	add("POST", "/v1/meters", 400, "name", `{}`)
+	// settings: every state of a dunning schedule must last (the stored one is checked unchanged in the settings test)
+	add("PATCH", "/v1/settings/dunning", 400, "body", `{}`, `{"retryDays":null}`)
+	add("PATCH", "/v1/settings/dunning", 400, "gracePeriodDays", `{"gracePeriodDays":7}`, `{"gracePeriodDays":0}`, `{"gracePeriodDays":"2"}`, `{"retryDays":[1,2]}`)
+	add("PATCH", "/v1/settings/dunning", 400, "retryDays", `{"retryDays":[]}`, `{"retryDays":[3,1]}`, `{"retryDays":[-1,5]}`, `{"retryDays":"1,3"}`)
 	// query parameters
 	for path, field := range map[string]string{
 		"/v1/customers?page=0": "page", "/v1/customers?limit=1000": "limit", "/v1/sdk/customers?page=x": "page",

@@ -86,6 +86,11 @@ var _ = document(
 		Body: refundInput{}, Required: []string{"sourceTransactionRef"}, Out: refundAnswer{}, Status: 201},
 
 	// hosted pages
+	// settings
+	op{Route: "GET /v1/settings/dunning", Summary: "The dunning schedule a failed renewal starts with", Tag: "settings", Out: domain.DunningSchedule{}},
+	op{Route: "PATCH /v1/settings/dunning", Summary: "Change the dunning schedule (retries ascending, grace period shorter than the last retry)", Tag: "settings",
+		Body: dunningPatch{}, Out: domain.DunningSchedule{}},
+
 	op{Route: "POST /v1/checkout-sessions", Summary: "Create a hosted checkout link (default plan when planRef is omitted)", Tag: "sessions",
 		Body: checkoutSessionInput{}, Required: []string{"customerRef", "productRef"}, Out: checkoutSessionView{}, Status: 201},
 	op{Route: "POST /v1/customer-sessions", Summary: "Create a customer-portal link (expires after 15 minutes)", Tag: "sessions",

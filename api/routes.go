@@ -54,6 +54,10 @@ func (s *Server) registerRoutes() {
 	s.handle("GET /v1/transactions/{ref}", s.getTransaction)
 	s.handle("POST /v1/refunds", s.createRefund)
 
+	// The merchant's settings
+	s.handle("GET /v1/settings/dunning", s.getDunning)
+	s.handle("PATCH /v1/settings/dunning", s.updateDunning)
+
 	// Hosted pages' sessions
 	s.handle("POST /v1/checkout-sessions", s.createCheckoutSession)
 	s.handle("POST /v1/customer-sessions", s.createCustomerSession)

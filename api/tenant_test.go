@@ -78,6 +78,8 @@ func TestTenantIsolation(t *testing.T) {
 		"POST /v1/meters":                           {{"/v1/meters", `{"name":"a-meter"}`, own}},
 		"GET /v1/meters/{ref}":                      {{"/v1/meters/" + meter, "", notFound}},
 		"DELETE /v1/meters/{ref}":                   {{"/v1/meters/" + meter, "", notFound}},
+		"GET /v1/settings/dunning":                  {{"/v1/settings/dunning", "", own}},
+		"PATCH /v1/settings/dunning":                {{"/v1/settings/dunning", `{"gracePeriodDays":2}`, own}},
 		"GET /healthz":                              nil, "GET /readyz": nil, "GET /openapi.json": nil, // public, no tenant data
 	}
 	walk := func(method string, c call) {

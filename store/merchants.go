@@ -86,3 +86,47 @@ func (s *Store) GetMerchant(ctx context.Context, ref string) (Merchant, error) {
 			&m.LogoURL, &m.DefaultCurrency, &m.DunningRetryDays, &m.GracePeriodDays)
 	return m, notFoundIfNoRows(err, "merchant", ref)
 }
+
+// Dunning is the merchant's dunning schedule.
+func (m Merchant) Dunning() domain.DunningSchedule {
+	d := domain.DunningSchedule{GraceDays: int(m.GracePeriodDays)}
+	for _, day := range m.DunningRetryDays {
+		d.RetryDays = append(d.RetryDays, int(day))
+	}
+	return d
+}
+
+// DunningPatch changes a merchant's dunning schedule; nil fields keep their value.
+type DunningPatch struct {
+	RetryDays []int
+	GraceDays *int
+}
+
+// UpdateDunning applies patch to the merchant's schedule and stores the result if it is valid
+// (domain.DunningSchedule.Validate); an invalid result changes nothing. Purchases already in
+// dunning keep the schedule they started with.
+func (s *Store) UpdateDunning(ctx context.Context, merchant string, patch DunningPatch) (domain.DunningSchedule, error) {
+	var out domain.DunningSchedule
+	err := s.InTx(ctx, func(tx pgx.Tx) error {
+		var m Merchant
+		err := tx.QueryRow(ctx, `SELECT dunning_retry_days, grace_period_days FROM merchants WHERE id = $1 FOR UPDATE`,
+			merchant).Scan(&m.DunningRetryDays, &m.GracePeriodDays)
+		if err = notFoundIfNoRows(err, "merchant", merchant); err != nil {
+			return err
+		}
+		out = m.Dunning()
+		if patch.RetryDays != nil {
+			out.RetryDays = patch.RetryDays
+		}
+		if patch.GraceDays != nil {
+			out.GraceDays = *patch.GraceDays
+		}
+		if err := out.Validate(); err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, `UPDATE merchants SET dunning_retry_days = $2, grace_period_days = $3 WHERE id = $1`,
+			merchant, out.RetryDays, out.GraceDays)
+		return err
+	})
+	return out, err
+}

@@ -36,7 +36,7 @@ var _ workflows.Activities = (*fakeActivities)(nil)
 
 func newFake() *fakeActivities {
 	return &fakeActivities{usage: map[time.Time]int64{}, keys: map[string]bool{},
-		policy: workflows.DunningPolicy{RetryDays: []int{1, 3, 5, 7}, GraceDays: 7}}
+		policy: workflows.DunningPolicy{RetryDays: domain.DefaultDunning.RetryDays, GraceDays: domain.DefaultDunning.GraceDays}}
 }
 
 func (f *fakeActivities) Project(_ context.Context, in workflows.ProjectInput) error {
