@@ -39,6 +39,29 @@ func strFlag(fs *flag.FlagSet, e env, p *string, name, envName, def, usage strin
 	fs.StringVar(p, name, def, fmt.Sprintf("%s (env %s)", usage, envName))
 }
 
+// secretFlag is strFlag for a value that must never be shown: --help and flag errors print no
+// default for it (a default taken from the environment would print the secret), only whether
+// the environment set it.
+func secretFlag(fs *flag.FlagSet, e env, p *string, name, envName, usage string) {
+	*p = e.getenv(envName)
+	usage = fmt.Sprintf("%s (env %s)", usage, envName)
+	if *p != "" {
+		usage += " (set in the environment; not shown)"
+	}
+	fs.Var(secretValue{p}, name, usage)
+}
+
+// secretValue is a flag.Value whose String is always empty, so the flag package never prints
+// what it holds.
+type secretValue struct{ p *string }
+
+func (s secretValue) String() string { return "" }
+
+func (s secretValue) Set(v string) error {
+	*s.p = v
+	return nil
+}
+
 func intFlag(fs *flag.FlagSet, e env, p *int, name, envName string, def int, usage string) {
 	if v, err := strconv.Atoi(e.getenv(envName)); err == nil {
 		def = v
@@ -47,7 +70,7 @@ func intFlag(fs *flag.FlagSet, e env, p *int, name, envName string, def int, usa
 }
 
 func (c *config) bindDatabase(fs *flag.FlagSet, e env) {
-	strFlag(fs, e, &c.DatabaseURL, "database-url", "DATABASE_URL", "", "Postgres URL, e.g. postgres://user:pass@host:5432/tollgate")
+	secretFlag(fs, e, &c.DatabaseURL, "database-url", "DATABASE_URL", "Postgres `URL`, e.g. postgres://user:pass@host:5432/tollgate")
 }
 
 func (c *config) bindTemporal(fs *flag.FlagSet, e env) {
@@ -58,7 +81,7 @@ func (c *config) bindTemporal(fs *flag.FlagSet, e env) {
 func (c *config) bindServer(fs *flag.FlagSet, e env) {
 	strFlag(fs, e, &c.Addr, "addr", "TOLLGATE_ADDR", "127.0.0.1:8080", "API listen address")
 	strFlag(fs, e, &c.PublicURL, "public-url", "TOLLGATE_PUBLIC_URL", "", "URL customers reach this server at, for checkout and portal links (default http://<addr>)")
-	strFlag(fs, e, &c.WebSecret, "web-secret", "TOLLGATE_WEB_SECRET", "", "secret keying the hosted pages' CSRF tokens; the same on every API replica (empty: random per process)")
+	secretFlag(fs, e, &c.WebSecret, "web-secret", "TOLLGATE_WEB_SECRET", "`secret` keying the hosted pages' CSRF tokens; the same on every API replica (empty: random per process)")
 	durFlag(fs, e, &c.CheckoutTTL, "checkout-ttl", "TOLLGATE_CHECKOUT_TTL", 24*time.Hour, "how long a checkout link works")
 	durFlag(fs, e, &c.PortalTTL, "portal-ttl", "TOLLGATE_PORTAL_TTL", 15*time.Minute, "how long a customer-portal link works")
 }
@@ -71,7 +94,7 @@ func durFlag(fs *flag.FlagSet, e env, p *time.Duration, name, envName string, de
 }
 
 func (c *config) bindPayments(fs *flag.FlagSet, e env) {
-	strFlag(fs, e, &c.StripeSecretKey, "stripe-secret-key", "STRIPE_SECRET_KEY", "", "Stripe secret key; empty = the built-in sandbox processor")
+	secretFlag(fs, e, &c.StripeSecretKey, "stripe-secret-key", "STRIPE_SECRET_KEY", "Stripe secret `key`; empty = the built-in sandbox processor")
 	strFlag(fs, e, &c.StripePublishable, "stripe-publishable-key", "STRIPE_PUBLISHABLE_KEY", "", "Stripe publishable key for the checkout page's Payment Element")
 	strFlag(fs, e, &c.StripeAPIURL, "stripe-api-url", "STRIPE_API_URL", "", "override Stripe's API URL (e.g. stripe-mock at http://127.0.0.1:12111)")
 }
