@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -91,10 +92,11 @@ func (c HTTP) Call(ctx context.Context, req Request) (Response, error) {
 		return Response{}, fmt.Errorf("bad Tollgate API URL %q: %v", c.BaseURL, err)
 	}
 	setHeaders(r, c.APIKey, req)
-	client := c.Client
-	if client == nil {
-		client = &http.Client{Timeout: 30 * time.Second}
+	client := http.Client{Timeout: 30 * time.Second}
+	if c.Client != nil {
+		client = *c.Client
 	}
+	client.CheckRedirect = keyStaysOnHost
 	res, err := client.Do(r)
 	if err != nil {
 		return Response{}, fmt.Errorf("could not reach the Tollgate API at %s (is `tollgate api` or `tollgate dev` running?): %v", c.BaseURL, unwrapURLError(err))
@@ -105,6 +107,20 @@ func (c HTTP) Call(ctx context.Context, req Request) (Response, error) {
 		return Response{}, fmt.Errorf("reading the Tollgate API's answer: %v", err)
 	}
 	return Response{Status: res.StatusCode, Body: b}, nil
+}
+
+// keyStaysOnHost follows a redirect only to the same scheme and host: Go's client would copy
+// the X-API-KEY header to any host a redirect names (it strips only Authorization and cookies).
+func keyStaysOnHost(req *http.Request, via []*http.Request) error {
+	from := via[0].URL
+	if req.URL.Host != from.Host || req.URL.Scheme != from.Scheme {
+		return fmt.Errorf("refused a redirect from %s://%s to %s://%s: the API key goes only to the configured API URL",
+			from.Scheme, from.Host, req.URL.Scheme, req.URL.Host)
+	}
+	if len(via) >= 10 {
+		return errors.New("stopped after 10 redirects")
+	}
+	return nil
 }
 
 func unwrapURLError(err error) error {

@@ -5,11 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/tollgate-billing/tollgate/internal/hostguard"
 	"github.com/tollgate-billing/tollgate/mcp"
 )
 
@@ -21,7 +23,7 @@ func runMCP(ctx context.Context, args []string, e env) error {
 	fs := newFlagSet("mcp", "Serve Tollgate's MCP tools over stdio (for Claude Desktop, VS Code and other assistants).\n"+
 		"Tool calls go to the Tollgate API at --api-url with the merchant's API key.", e)
 	strFlag(fs, e, &c.APIURL, "api-url", "TOLLGATE_API_URL", "http://127.0.0.1:8080", "URL of the Tollgate API")
-	strFlag(fs, e, &c.APIKey, "api-key", "TOLLGATE_API_KEY", "", "the merchant's API key (sk_sandbox_… or sk_live_…)")
+	secretFlag(fs, e, &c.APIKey, "api-key", "TOLLGATE_API_KEY", "the merchant's API `key` (sk_sandbox_… or sk_live_…)")
 	c.bindLog(fs, e)
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -29,8 +31,8 @@ func runMCP(ctx context.Context, args []string, e env) error {
 	if c.APIKey == "" {
 		return errors.New("no API key: set TOLLGATE_API_KEY or --api-key (the merchant's sk_sandbox_… or sk_live_… key)")
 	}
-	if !strings.HasPrefix(c.APIURL, "http://") && !strings.HasPrefix(c.APIURL, "https://") {
-		return fmt.Errorf("--api-url must be an http(s) URL, not %q", c.APIURL)
+	if err := checkAPIURL(c.APIURL); err != nil {
+		return err
 	}
 	log := c.logger(e)
 	caller := mcp.HTTP{BaseURL: strings.TrimRight(c.APIURL, "/"), APIKey: c.APIKey}
@@ -48,6 +50,19 @@ func runMCP(ctx context.Context, args []string, e env) error {
 		return nil
 	}
 	return err
+}
+
+// checkAPIURL accepts https, and plain http only to this machine: the relay sends the merchant's
+// key with every call, and plain http to another host would carry it across the network in clear.
+func checkAPIURL(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("--api-url must be an http(s) URL, not %q", raw)
+	}
+	if u.Scheme == "http" && !hostguard.IsLoopback(u.Hostname()) {
+		return fmt.Errorf("--api-url %s is plain http to another host, which would send the API key unencrypted: use https (plain http is accepted only for localhost and 127.0.0.1)", u.Redacted())
+	}
+	return nil
 }
 
 type keyRefused struct{ url string }
