@@ -2,17 +2,12 @@ package web_test
 
 import (
 	"context"
-	"fmt"
-	"net"
 	"net/http"
 	"net/url"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
+	"github.com/tollgate-billing/tollgate/internal/testenv"
 	"github.com/tollgate-billing/tollgate/payments/stripe"
 	"github.com/tollgate-billing/tollgate/web"
 )
@@ -69,7 +64,7 @@ func TestStripeCheckoutRendersThePaymentElement(t *testing.T) {
 // The PaymentMethod the Payment Element created is attached at Stripe (stripe-mock here) and
 // saved as the customer's card before the purchase starts.
 func TestStripeCheckoutAttachesThePaymentMethod(t *testing.T) {
-	mock := startStripeMock(t)
+	mock := testenv.StripeMock(t)
 	e := newEnv(t, nil, withStripe(mock))
 	e.fake.noCharge = true
 	cs := e.checkout(0)
@@ -89,49 +84,4 @@ func TestStripeCheckoutAttachesThePaymentMethod(t *testing.T) {
 	if got, _ := e.st.GetCheckoutSession(context.Background(), cs.Ref); got.Status != "complete" {
 		t.Errorf("session: %s", got.Status)
 	}
-}
-
-// startStripeMock runs stripe-mock on loopback for this test, or skips when it is not
-// installed (scripts/install-stripe-mock.sh).
-func startStripeMock(t *testing.T) string {
-	t.Helper()
-	bin, err := exec.LookPath("stripe-mock")
-	if err != nil {
-		if out, e2 := exec.Command("go", "env", "GOPATH").Output(); e2 == nil {
-			p := filepath.Join(strings.TrimSpace(strings.Split(string(out), string(os.PathListSeparator))[0]), "bin", "stripe-mock")
-			if _, e3 := os.Stat(p); e3 == nil {
-				bin, err = p, nil
-			}
-		}
-	}
-	if err != nil {
-		t.Skip("stripe-mock is not installed (scripts/install-stripe-mock.sh): Stripe attach test skipped")
-	}
-	ports := make([]int, 2)
-	for i := range ports {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		ports[i] = l.Addr().(*net.TCPAddr).Port
-		l.Close()
-	}
-	cmd := exec.Command(bin, "-http-addr", fmt.Sprintf("127.0.0.1:%d", ports[0]), "-https-addr", fmt.Sprintf("127.0.0.1:%d", ports[1]))
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	base := fmt.Sprintf("http://127.0.0.1:%d", ports[0])
-	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		req, _ := http.NewRequest(http.MethodGet, base+"/v1/customers", nil)
-		req.Header.Set("Authorization", "Bearer sk_test_123")
-		if res, err := http.DefaultClient.Do(req); err == nil {
-			res.Body.Close()
-			if res.StatusCode == http.StatusOK {
-				return base
-			}
-		}
-	}
-	t.Fatalf("stripe-mock did not answer on %s", base)
-	return ""
 }
