@@ -24,8 +24,6 @@ import (
 	"github.com/tollgate-billing/tollgate/internal/testenv"
 )
 
-func TestMain(m *testing.M) { testenv.Main(m) }
-
 // testPKI is a private CA with a server certificate for "temporal.internal" and a client
 // certificate, written as PEM files.
 type testPKI struct {
