@@ -201,6 +201,7 @@ func (p *purchase) startPeriod(ctx workflow.Context, action string, amount int64
 	s.Period++
 	s.PeriodStart = boundary
 	s.PeriodEnd = p.anchoredPeriodEnd(ctx)
+	p.forgetOldPayments(ctx, boundary)
 	failure, err := p.collect(ctx, s.Period, amount, "charge")
 	if err != nil {
 		return err
@@ -279,7 +280,7 @@ func (p *purchase) collect(ctx workflow.Context, period int, amount int64, what 
 		return failure, err
 	}
 	s.Payments = append(s.Payments, Payment{TxnRef: res.TxnRef, ProcessorRef: res.ProcessorRef, Period: period,
-		Amount: amount, Key: key})
+		Amount: amount, Key: key, PaidAt: p.stamp(ctx)})
 	s.PaidTotal += amount
 	return nil, nil
 }

@@ -56,9 +56,11 @@ type State struct {
 
 	PaidTotal     int64
 	RefundedTotal int64
-	Payments      []Payment
-	Refunds       []Refund `json:",omitempty"`
-	Dunning       *Dunning `json:",omitempty"`
+	// Payments are those the processor may still refund (RefundWindow); older ones are in
+	// Postgres only, so the state stays bounded however long the purchase renews.
+	Payments []Payment
+	Refunds  []Refund `json:",omitempty"`
+	Dunning  *Dunning `json:",omitempty"`
 
 	// ClockOffset is how far the test clock has moved this purchase ahead of workflow time.
 	ClockOffset time.Duration `json:",omitempty"`
@@ -78,6 +80,7 @@ type Payment struct {
 	Amount       int64
 	Refunded     int64
 	Key          string
+	PaidAt       time.Time `json:",omitzero"` // on the purchase's clock; zero before it was kept
 }
 
 // Refund is a refund made, remembered by the caller's key so a repeat answers the same.

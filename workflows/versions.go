@@ -12,4 +12,7 @@ const (
 	// (Jan 31 → Feb 28 → Mar 31), on the customer's calendar. Histories before it chained each
 	// end to the previous one.
 	changeAnchoredPeriods = "anchored-periods"
+	// changeBoundedPayments (2026-11): at each period boundary the state forgets payments past
+	// the refund window (and their refunds). Histories before it kept every payment.
+	changeBoundedPayments = "bounded-payments"
 )
