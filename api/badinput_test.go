@@ -57,6 +57,7 @@ func TestBadInputChangesNothing(t *testing.T) {
 	emptyOK := map[string]bool{"POST /v1/customers/{ref}/activate": true, "POST /v1/purchases/{ref}/cancel-renewal": true,
 		"POST /v1/purchases/{ref}/reactivate": true, "POST /v1/purchases/{ref}/retry-payment": true}
 
+	const formType, noContentType = "application/x-www-form-urlencoded", "none"
 	type tc struct {
 		method, path, body, contentType string
 		status                          int
@@ -83,6 +84,13 @@ func TestBadInputChangesNothing(t *testing.T) {
 			tc{method, path, `{"name": "x"`, "", 400, "body"},
 			tc{method, path, `{} {"b":2}`, "", 400, "body"},
 			tc{method, path, `{}`, "text/plain", 400, "Content-Type"},
+			tc{method, path, `{}`, "text/html; charset=utf-8", 400, "Content-Type"},
+			tc{method, path, `{}`, "multipart/form-data; boundary=x", 400, "Content-Type"},
+			// curl -d without -H sends the form type: a JSON body is read as JSON (its errors
+			// are JSON's), form fields are refused naming the content type
+			tc{method, path, `name=x&units=1`, formType, 400, "Content-Type"},
+			tc{method, path, `{"zzz":1}`, formType, 400, unknown},
+			tc{method, path, `{"zzz":1}`, noContentType, 400, unknown},
 			tc{method, path, huge, "", 400, "body"},
 			tc{method, path, `"a string"`, "", 400, "body"},
 		)
@@ -219,7 +227,10 @@ func TestBadInputChangesNothing(t *testing.T) {
 	before := w.rowCounts()
 	for _, c := range cases {
 		ct := c.contentType
-		if ct == "" && c.body != "" {
+		switch {
+		case ct == noContentType:
+			ct = ""
+		case ct == "" && c.body != "":
 			ct = "application/json"
 		}
 		status, raw := w.raw(c.method, c.path, c.body, ct)

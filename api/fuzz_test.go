@@ -1,7 +1,11 @@
 package api
 
 import (
+	"bytes"
+	"mime"
+	"net/http/httptest"
 	"reflect"
+	"strings"
 	"testing"
 
 	jsonv2 "github.com/go-json-experiment/json"
@@ -106,6 +110,46 @@ func FuzzCheckoutSessionInput(f *testing.F) {
 			_, _, err := in.validate()
 			return err
 		}, nil)
+}
+
+// FuzzBodyContentType holds the content-type rule: a JSON content type, none at all, or curl's
+// default form type with a body that is a JSON object or array is decoded as JSON; any other
+// body or content type is refused with a 4xx naming Content-Type (or, for a JSON-looking body,
+// naming what the JSON itself got wrong) — never accepted, never a 5xx.
+func FuzzBodyContentType(f *testing.F) {
+	for _, c := range [][2]string{{"", `{}`}, {formType, `{}`}, {formType, `{"a":1}`}, {formType, `a=1&b=2`}, {formType, ` [1]`},
+		{"application/json", `{}`}, {"application/merge-patch+json", `{}`}, {"text/html", `{}`}, {"multipart/form-data; boundary=x", `{}`},
+		{"text/plain", `{}`}, {"application/x-www-form-urlencoded; charset=utf-8", `{}`}, {"nonsense/", `{}`}, {";", `{}`}, {"", `a=1`}} {
+		f.Add(c[0], []byte(c[1]))
+	}
+	f.Fuzz(func(t *testing.T, ct string, body []byte) {
+		r := httptest.NewRequest("POST", "/v1/products", bytes.NewReader(body))
+		if ct != "" {
+			r.Header.Set("Content-Type", ct)
+		}
+		var v map[string]any
+		err := decode(httptest.NewRecorder(), r, &v, true)
+		mt, _, perr := mime.ParseMediaType(r.Header.Get("Content-Type"))
+		jsonType := perr == nil && (mt == "application/json" || strings.HasSuffix(mt, "+json"))
+		trimmed := bytes.TrimSpace(body)
+		looksJSON := len(trimmed) > 0 && (trimmed[0] == '{' || trimmed[0] == '[')
+		if err == nil {
+			if r.Header.Get("Content-Type") != "" && !jsonType && !(perr == nil && mt == formType && looksJSON) && len(trimmed) > 0 {
+				t.Fatalf("%q %q: accepted", ct, body)
+			}
+			return
+		}
+		e := domain.AsError(err)
+		if e == nil || e.Field == "" || e.Message == "" {
+			t.Fatalf("%q %q: not a domain error naming a field: %v", ct, body, err)
+		}
+		if s := statusOf(e.Code); s < 400 || s >= 500 {
+			t.Fatalf("%q %q: status %d for %v", ct, body, s, e)
+		}
+		if len(trimmed) > 0 && r.Header.Get("Content-Type") != "" && !jsonType && !(perr == nil && mt == formType && looksJSON) && e.Field != "Content-Type" {
+			t.Fatalf("%q %q: refused naming %q, not the content type", ct, body, e.Field)
+		}
+	})
 }
 
 // FuzzUsageDecodeFast is differential: the usage hot path decodes with json/v2 first and falls

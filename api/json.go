@@ -67,24 +67,37 @@ func readAllSized(rd io.Reader, declared int64) ([]byte, error) {
 }
 
 // checkBody is decode's checks ahead of the JSON itself: a body is required unless allowEmpty
-// (empty then reports that there is nothing to decode), and its content type must be JSON.
+// (empty then reports that there is nothing to decode), and it must be JSON. A JSON content type
+// is taken at its word. So is a body that comes with no content type or with curl's default form
+// type: `curl -d '{}'` sends application/x-www-form-urlencoded, and seed 002's tutorial prints
+// exactly that, so such a body is JSON when it looks like JSON (an object or an array) and a
+// clear 400 naming the content type otherwise. Every other content type is refused.
 func checkBody(r *http.Request, body []byte, allowEmpty bool) (empty bool, err error) {
-	if len(bytes.TrimSpace(body)) == 0 {
+	trimmed := bytes.TrimSpace(body)
+	if len(trimmed) == 0 {
 		if allowEmpty {
 			return true, nil
 		}
 		return true, domain.Errorf(domain.CodeMissingField, "body", "request body is required (JSON object)")
 	}
-	if ct := r.Header.Get("Content-Type"); ct != "" {
-		mt, _, err := mime.ParseMediaType(ct)
-		if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
-			return false, domain.Errorf(domain.CodeInvalidField, "Content-Type", "content type must be application/json, not %q", ct)
-		}
-	} else if !allowEmpty {
-		return false, domain.Errorf(domain.CodeInvalidField, "Content-Type", "content type must be application/json")
+	ct := r.Header.Get("Content-Type")
+	if ct == "" {
+		return false, nil
 	}
-	return false, nil
+	mt, _, err := mime.ParseMediaType(ct)
+	switch {
+	case err == nil && (mt == "application/json" || strings.HasSuffix(mt, "+json")):
+		return false, nil
+	case err == nil && mt == formType && (trimmed[0] == '{' || trimmed[0] == '['):
+		return false, nil
+	case err == nil && mt == formType:
+		return false, domain.Errorf(domain.CodeInvalidField, "Content-Type", "content type %q is accepted only for a JSON body: send JSON (application/json), form fields are not supported", ct)
+	}
+	return false, domain.Errorf(domain.CodeInvalidField, "Content-Type", "content type must be application/json, not %q", ct)
 }
+
+// formType is what curl sends with -d when no Content-Type is given.
+const formType = "application/x-www-form-urlencoded"
 
 // decodeBytes is the strict JSON decoding behind decode (fuzzed on its own).
 func decodeBytes(body []byte, v any) error {

@@ -122,7 +122,7 @@ func TestUsageDecodeAsDecode(t *testing.T) {
 	bodies := []string{``, "  \n", `{"customerRef":"c","units":2}`, `{"CustomerRef":"c"}`, `{"customerRef":"c"}}`, `{"units":1.5}`,
 		`{"events":[{"customerRef":"c"}]}`, ` [{"customerRef":"c","metadata":{"a":1,"a":2}}]`, `[{"units":"x"}]`, `{"events":{}}`,
 		`[]`, `null`, `{"nope":1}`, `[{"nope":1}]`, strings.Repeat(" ", maxBody) + `{}`}
-	types := []string{"application/json", "", "text/plain", "application/merge-patch+json; charset=utf-8", "application/json; x"}
+	types := []string{"application/json", "", "text/plain", "application/x-www-form-urlencoded", "application/merge-patch+json; charset=utf-8", "application/json; x"}
 	for _, body := range bodies {
 		for _, ct := range types {
 			for _, declared := range []bool{true, false} {

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what `make test` and `make dev` need and a fresh Debian machine lacks: PostgreSQL's
-# server binaries, stripe-mock and Chromium. Safe to run repeatedly; it only acts on what is missing.
+# server binaries, curl, stripe-mock and Chromium. Safe to run repeatedly; it only acts on what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -26,6 +26,11 @@ apt_install() {
 
 if ! ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1; then
   apt_install postgresql postgresql-contrib
+fi
+
+# the tests replay the tutorials' curl lines through the user's own curl
+if ! command -v curl >/dev/null 2>&1; then
+  apt_install curl
 fi
 
 if [ "${TOLLGATE_SKIP_BROWSER:-}" = "" ] && ! command -v chromium >/dev/null 2>&1; then
