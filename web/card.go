@@ -120,6 +120,11 @@ func (h *handler) cardEntry(currency string) cardEntry {
 // page again with; 0 means the card was saved.
 func (h *handler) submitCard(ctx context.Context, r *http.Request, merchant string, c domain.Customer, e *cardEntry) (int, error) {
 	e.Form = cardForm{Name: strings.TrimSpace(r.PostFormValue("name")), Exp: strings.TrimSpace(r.PostFormValue("exp"))}
+	if !h.cardEntryAvailable() {
+		h.log.Error("card entry refused: a processor other than the sandbox needs a publishable key")
+		e.Error = "Card payments are not available right now. Nothing was charged."
+		return http.StatusServiceUnavailable, nil
+	}
 	pm, fieldErrs := h.paymentMethodOf(r)
 	if len(fieldErrs) > 0 {
 		e.FieldErrors, e.Error = fieldErrs, "Please check your card details."

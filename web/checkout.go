@@ -256,6 +256,8 @@ func (h *handler) checkoutPay(w http.ResponseWriter, r *http.Request) {
 
 // paymentMethodOf reads the card: Stripe's pm_… from the Payment Element, or in the sandbox the
 // typed card, checked the way a card form checks it before anything reaches the processor.
+// Its caller reaches it only when cardEntryAvailable: a typed number is read for the sandbox
+// alone, and a live processor gets card numbers from its own field in the browser.
 func (h *handler) paymentMethodOf(r *http.Request) (string, map[string]string) {
 	if h.stripe() {
 		pm := strings.TrimSpace(r.PostFormValue("payment_method"))
@@ -267,6 +269,11 @@ func (h *handler) paymentMethodOf(r *http.Request) (string, map[string]string) {
 	return validateCard(r.PostFormValue("number"), r.PostFormValue("exp"), r.PostFormValue("cvc"),
 		r.PostFormValue("name"), h.cfg.Now())
 }
+
+// cardEntryAvailable reports whether the pages can take a card at all: Stripe's Payment Element
+// (a publishable key) or the sandbox's own form. Anything else would have to post raw card
+// numbers to this server, so no card is taken.
+func (h *handler) cardEntryAvailable() bool { return h.stripe() || h.sandbox() }
 
 // saveCard attaches pm at the processor and makes it the customer's default card.
 func (h *handler) saveCard(ctx context.Context, merchant string, c domain.Customer, pm string) error {

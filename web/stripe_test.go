@@ -2,9 +2,12 @@ package web_test
 
 import (
 	"context"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/tollgate-billing/tollgate/internal/testenv"
@@ -83,5 +86,53 @@ func TestStripeCheckoutAttachesThePaymentMethod(t *testing.T) {
 	}
 	if got, _ := e.st.GetCheckoutSession(context.Background(), cs.Ref); got.Status != "complete" {
 		t.Errorf("session: %s", got.Status)
+	}
+}
+
+// A Stripe processor without a publishable key has no safe card field: the pages show no
+// typed-card form and refuse a posted card number without sending anything to Stripe (the
+// server refuses to start so, but the pages hold the line on their own too).
+func TestStripeWithoutPublishableKeyTakesNoCardNumbers(t *testing.T) {
+	var mu sync.Mutex
+	var calls []string
+	stripeAPI := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		defer mu.Unlock()
+		calls = append(calls, r.Method+" "+r.URL.String()+" "+string(b)+" "+r.Header.Get("Idempotency-Key"))
+		if r.URL.Path == "/v1/customers" {
+			_, _ = io.WriteString(w, `{"id":"cus_test","object":"customer"}`)
+			return
+		}
+		http.Error(w, `{"error":{"type":"api_error"}}`, http.StatusInternalServerError)
+	}))
+	t.Cleanup(stripeAPI.Close)
+	e := newEnv(t, nil, func(c *web.Config) {
+		c.Payments = stripe.New(stripe.Config{SecretKey: "sk_test_123", BackendURL: stripeAPI.URL})
+	})
+	for _, page := range []string{"/checkout/" + e.checkout(0).Ref, "/portal/" + e.portal(0).Ref + "/card"} {
+		c := e.client()
+		resp, body := get(t, c, e.srv.URL+page)
+		if resp.StatusCode != 200 || strings.Contains(body, `name="number"`) || strings.Contains(body, `name="cvc"`) ||
+			!strings.Contains(body, "Card payments are not available right now.") {
+			t.Errorf("%s: %d, a card form or no notice:\n%s", page, resp.StatusCode, body)
+		}
+		resp, body = post(t, c, e.srv.URL+page, card("4242 4242 4242 4242", csrfOf(t, body)))
+		if resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(body, "Nothing was charged.") {
+			t.Errorf("POST %s with a card number: %d\n%s", page, resp.StatusCode, body)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for _, call := range calls {
+		if strings.Contains(call, "4242") {
+			t.Errorf("a card number reached Stripe: %s", call)
+		}
+	}
+	if len(calls) != 0 {
+		t.Errorf("%d requests reached Stripe, want none: %q", len(calls), calls)
+	}
+	if cus, _ := e.st.GetCustomer(context.Background(), e.merchant, e.customer.Ref); cus.Card != nil {
+		t.Errorf("a card was saved: %+v", cus.Card)
 	}
 }

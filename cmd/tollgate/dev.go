@@ -26,6 +26,9 @@ func runDev(ctx context.Context, args []string, e env) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	if err := c.checkCardEntry(); err != nil {
+		return err
+	}
 	log := c.logger(e)
 	started := time.Now()
 

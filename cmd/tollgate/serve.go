@@ -103,8 +103,15 @@ func serveHTTP(ctx context.Context, addr string, h http.Handler, log *slog.Logge
 }
 
 func runAPI(ctx context.Context, args []string, e env) error {
-	d, err := openFromFlags(ctx, "api", "Run the API server: REST under /v1, MCP at /mcp, hosted checkout and portal pages.",
+	c, err := parseServerFlags("api", "Run the API server: REST under /v1, MCP at /mcp, hosted checkout and portal pages.",
 		args, e, (*config).bindServer)
+	if err != nil {
+		return err
+	}
+	if err := c.checkCardEntry(); err != nil {
+		return err
+	}
+	d, err := openDeps(ctx, c, c.logger(e))
 	if err != nil {
 		return err
 	}
@@ -116,6 +123,16 @@ func runAPI(ctx context.Context, args []string, e env) error {
 // openFromFlags parses a server subcommand's flags (database, Temporal, payments, log, plus
 // extra) and opens its clients.
 func openFromFlags(ctx context.Context, name, summary string, args []string, e env, extra ...func(*config, *flag.FlagSet, env)) (*deps, error) {
+	c, err := parseServerFlags(name, summary, args, e, extra...)
+	if err != nil {
+		return nil, err
+	}
+	return openDeps(ctx, c, c.logger(e))
+}
+
+// parseServerFlags parses a server subcommand's flags: database, Temporal, payments, log, plus
+// extra.
+func parseServerFlags(name, summary string, args []string, e env, extra ...func(*config, *flag.FlagSet, env)) (config, error) {
 	var c config
 	fs := newFlagSet(name, summary, e)
 	c.bindDatabase(fs, e)
@@ -126,10 +143,7 @@ func openFromFlags(ctx context.Context, name, summary string, args []string, e e
 	}
 	c.bindPayments(fs, e)
 	c.bindLog(fs, e)
-	if err := fs.Parse(args); err != nil {
-		return nil, err
-	}
-	return openDeps(ctx, c, c.logger(e))
+	return c, fs.Parse(args)
 }
 
 // newHandler is the whole HTTP surface of one API process: the REST API, and on the same mux
