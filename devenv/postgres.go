@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	"os"
 	"os/exec"
-	"os/user"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -38,6 +37,7 @@ type Postgres struct {
 	dataDir string
 	sockDir string
 	asUser  string // run the binaries as this user (postgres) when we are root
+	server  *postmaster
 }
 
 // StartPostgres initialises the cluster on first use, starts it and creates the database.
@@ -53,12 +53,15 @@ func StartPostgres(ctx context.Context, cfg PostgresConfig) (*Postgres, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := CheckPortFree("postgres", fmt.Sprintf("127.0.0.1:%d", cfg.Port), "--pg-port"); err != nil {
-		return nil, err
-	}
 	p := &Postgres{cfg: cfg, bin: bin, dataDir: filepath.Join(cfg.Dir, "data")}
 	if os.Geteuid() == 0 {
 		p.asUser = "postgres" // initdb refuses to run as root
+	}
+	if err := p.stopLeftover(ctx); err != nil {
+		return nil, err
+	}
+	if err := CheckPortFree("postgres", fmt.Sprintf("127.0.0.1:%d", cfg.Port), "--pg-port"); err != nil {
+		return nil, err
 	}
 	if err := p.prepareDirs(); err != nil {
 		return nil, err
@@ -131,14 +134,12 @@ func (p *Postgres) prepareDirs() error {
 	if p.asUser == "" {
 		return nil
 	}
-	u, err := user.Lookup(p.asUser)
+	cred, err := p.credential()
 	if err != nil {
-		return fmt.Errorf("postgres must run as an unprivileged user and %q does not exist: %w", p.asUser, err)
+		return err
 	}
-	uid, _ := strconv.Atoi(u.Uid)
-	gid, _ := strconv.Atoi(u.Gid)
 	for _, d := range []string{p.cfg.Dir, sock} {
-		if err := os.Chown(d, uid, gid); err != nil {
+		if err := os.Chown(d, int(cred.Uid), int(cred.Gid)); err != nil {
 			return err
 		}
 		if err := os.Chmod(d, 0o755); err != nil {
@@ -169,30 +170,76 @@ func ensureTraversable(dir string) error {
 	return nil
 }
 
+// start runs the postmaster as our own child (see postmaster.go), so it cannot outlive us.
 func (p *Postgres) start(ctx context.Context) error {
-	opts := fmt.Sprintf("-p %d -k %s -c listen_addresses=127.0.0.1 -c max_connections=200 -c shared_buffers=128MB",
-		p.cfg.Port, p.sockDir)
+	args := []string{"-D", p.dataDir, "-p", strconv.Itoa(p.cfg.Port), "-k", p.sockDir,
+		"-c", "listen_addresses=127.0.0.1", "-c", "max_connections=200", "-c", "shared_buffers=128MB"}
 	if p.cfg.Throwaway {
-		opts += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+		args = append(args, "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off")
 	}
-	return p.run(ctx, "pg_ctl", "start", "-w", "-t", "60", "-D", p.dataDir, "-l", p.logFile(), "-o", opts)
+	cred, err := p.credential()
+	if err != nil {
+		return err
+	}
+	srv, err := startPostmaster(filepath.Join(p.bin, "postgres"), args, p.logFile(), cred)
+	if err != nil {
+		return err
+	}
+	if err := p.waitReady(ctx, srv); err != nil {
+		srv.stop(5 * time.Second)
+		return err
+	}
+	p.server = srv
+	return nil
+}
+
+// waitReady waits until the new server accepts connections, or says why it never will.
+func (p *Postgres) waitReady(ctx context.Context, srv *postmaster) error {
+	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+	for {
+		conn, err := pgx.Connect(ctx, p.AdminURL())
+		if err == nil {
+			conn.Close(ctx)
+			return nil
+		}
+		select {
+		case <-srv.exited:
+			return fmt.Errorf("postgres exited at start (%v)%s", srv.err, p.logTail())
+		case <-ctx.Done():
+			return fmt.Errorf("postgres did not accept connections within 60 s: %w%s", err, p.logTail())
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// logTail is the end of postgres.log, to quote in an error.
+func (p *Postgres) logTail() string {
+	if b, _ := os.ReadFile(p.logFile()); len(b) > 0 {
+		return "\npostgres.log: " + string(tail(b))
+	}
+	return ""
 }
 
 // logFile is where the server logs; run quotes its tail when a pg_ctl command fails.
 func (p *Postgres) logFile() string { return filepath.Join(p.cfg.Dir, "postgres.log") }
 
 // Restart restarts the server (fault tests: clients must see errors, not hangs, meanwhile).
-// The log file matters: without -l the new postmaster inherits pg_ctl's output pipe and keeps it
-// open, so waiting for pg_ctl would never end.
 func (p *Postgres) Restart(ctx context.Context) error {
-	return p.run(ctx, "pg_ctl", "restart", "-w", "-m", "fast", "-D", p.dataDir, "-l", p.logFile())
+	if p.server != nil {
+		p.server.stop(30 * time.Second)
+		p.server = nil
+	}
+	return p.start(ctx)
 }
 
 // Stop shuts the cluster down (fast mode: running transactions are rolled back).
 func (p *Postgres) Stop() error {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	err := p.run(ctx, "pg_ctl", "stop", "-w", "-m", "fast", "-D", p.dataDir)
+	var err error
+	if p.server != nil {
+		err = p.server.stop(30 * time.Second)
+		p.server = nil
+	}
 	os.RemoveAll(p.sockDir)
 	return err
 }
@@ -245,11 +292,7 @@ func (p *Postgres) run(ctx context.Context, name string, args ...string) error {
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Run(); err != nil {
-		extra := ""
-		if b, _ := os.ReadFile(p.logFile()); len(b) > 0 {
-			extra = "\npostgres.log: " + string(tail(b))
-		}
-		return fmt.Errorf("%s %s: %w\n%s%s", name, strings.Join(args, " "), err, tail(out.Bytes()), extra)
+		return fmt.Errorf("%s %s: %w\n%s%s", name, strings.Join(args, " "), err, tail(out.Bytes()), p.logTail())
 	}
 	return nil
 }

@@ -41,6 +41,23 @@ func buildBinary(t *testing.T) string {
 	return bin
 }
 
+// devSetup builds the binary and picks a data directory (one the postgres user can enter) and
+// four free ports: API, Postgres, Temporal, UI.
+func devSetup(t *testing.T) (bin, dataDir string, ports []int) {
+	t.Helper()
+	bin = buildBinary(t)
+	dataDir, err := os.MkdirTemp("", "tollgate-dev-test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dataDir) })
+	ports = make([]int, 4)
+	for i := range ports {
+		ports[i], _ = devenv.FreePort()
+	}
+	return bin, dataDir, ports
+}
+
 func startDev(t *testing.T, bin, dataDir string, ports []int) *devProcess {
 	t.Helper()
 	p := &devProcess{dir: dataDir, ports: ports, out: &bytes.Buffer{},
@@ -91,11 +108,8 @@ func (p *devProcess) stop(t *testing.T) {
 		p.cmd.Process.Kill()
 		t.Fatalf("dev did not stop on SIGTERM\n%s", p.out)
 	}
-	for _, port := range p.ports {
-		if c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", port), 200*time.Millisecond); err == nil {
-			c.Close()
-			t.Errorf("port %d still listening after stop", port)
-		}
+	for _, port := range listening(p.ports) {
+		t.Errorf("port %d still listening after stop", port)
 	}
 	if out, _ := exec.Command("pgrep", "-f", filepath.Join(p.dir, "postgres")).Output(); len(bytes.TrimSpace(out)) > 0 {
 		t.Errorf("postgres still running after stop: pids %s", out)
@@ -142,16 +156,7 @@ func TestDevMode(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the whole system")
 	}
-	bin := buildBinary(t)
-	dataDir, err := os.MkdirTemp("", "tollgate-dev-test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dataDir) })
-	ports := make([]int, 4)
-	for i := range ports {
-		ports[i], _ = devenv.FreePort()
-	}
+	bin, dataDir, ports := devSetup(t)
 	p := startDev(t, bin, dataDir, ports)
 	key := p.key(t)
 	base := "http://" + p.api
@@ -226,4 +231,79 @@ func TestDevReportsTakenPort(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "API port "+ln.Addr().String()+" is in use (change it with --addr)") {
 		t.Fatalf("got %v", err)
 	}
+}
+
+// TestDevSIGKILLLeavesNothing: `tollgate dev` killed hard (SIGKILL to the process alone, as the
+// OOM killer does) leaves no process of it listening, and the next run on the same data
+// directory starts and finds the merchant's key and a purchase made before the kill.
+func TestDevSIGKILLLeavesNothing(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the whole system")
+	}
+	bin, dataDir, ports := devSetup(t)
+	p := startDev(t, bin, dataDir, ports)
+	key := p.key(t)
+	base := "http://" + p.api
+	purchase := devPurchase(t, base, key)
+
+	if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	p.cmd.Wait()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		busy := listening(ports)
+		pids, _ := exec.Command("pgrep", "-f", dataDir).Output()
+		if len(busy) == 0 && len(bytes.TrimSpace(pids)) == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("30 s after SIGKILL: ports %v still listening, processes %q left", busy, pids)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+
+	p2 := startDev(t, bin, dataDir, ports)
+	if p2.key(t) != key {
+		t.Errorf("dev key changed after the kill")
+	}
+	if s, b := httpJSON(t, "GET", base+"/v1/purchases/"+purchase, key, ""); s != 200 || b["status"] != "active" {
+		t.Fatalf("purchase made before the kill: %d %v", s, b)
+	}
+	p2.stop(t)
+}
+
+// devPurchase makes a paid purchase through the API and answers its reference.
+func devPurchase(t *testing.T, base, key string) string {
+	t.Helper()
+	must := func(path, body string) map[string]any {
+		t.Helper()
+		s, b := httpJSON(t, "POST", base+path, key, body)
+		if s >= 300 {
+			t.Fatalf("POST %s: %d %v", path, s, b)
+		}
+		return b
+	}
+	cus := must("/v1/sdk/customers", `{"email":"kill@acme.com","name":"Kill"}`)["reference"].(string)
+	prd := must("/v1/products", `{"name":"kill-bot"}`)["reference"].(string)
+	pln := must("/v1/products/"+prd+"/plans", `{"name":"Pro","type":"recurring","price":4900,"currency":"USD"}`)["reference"].(string)
+	must("/v1/customers/"+cus+"/payment-method", `{"paymentMethod":"pm_card_visa"}`)
+	res := must("/v1/activate-plan", `{"customerRef":"`+cus+`","productRef":"`+prd+`","planRef":"`+pln+`"}`)
+	pur, _ := res["purchase"].(map[string]any)
+	if res["status"] != "activated" || pur == nil {
+		t.Fatalf("activate-plan: %v", res)
+	}
+	return pur["reference"].(string)
+}
+
+// listening is the ports of ports that accept connections.
+func listening(ports []int) []int {
+	var busy []int
+	for _, port := range ports {
+		if c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", port), 200*time.Millisecond); err == nil {
+			c.Close()
+			busy = append(busy, port)
+		}
+	}
+	return busy
 }
