@@ -45,6 +45,10 @@ func (a *Activities) Project(ctx context.Context, in workflows.ProjectInput) err
 // txn_ row, failed charges included with their failure code.
 func (a *Activities) Charge(ctx context.Context, in workflows.ChargeInput) (workflows.ChargeResult, error) {
 	defer keepAlive(ctx)()
+	if err := a.checkRecorded(ctx, moneyMove{action: "charge", merchant: in.MerchantRef, purchase: in.PurchaseRef,
+		cus: in.CustomerRef, terms: in.Terms, idempotencyKey: in.IdempotencyKey, amount: in.Amount, currency: in.Currency}); err != nil {
+		return workflows.ChargeResult{}, err
+	}
 	txn := domain.Transaction{MerchantRef: in.MerchantRef, Kind: domain.TxnPayment, Amount: in.Amount,
 		Currency: in.Currency, PurchaseRef: in.PurchaseRef, CustomerRef: in.CustomerRef, ProductRef: in.ProductRef,
 		Period: in.Period, Reason: in.Description, IdempotencyKey: in.IdempotencyKey, Processor: a.Payments.Name()}
@@ -97,6 +101,11 @@ func (a *Activities) failCharge(ctx context.Context, txn domain.Transaction, d *
 // RefundPayment returns money of one of the purchase's payments under the refund's key.
 func (a *Activities) RefundPayment(ctx context.Context, in workflows.RefundPaymentInput) (workflows.RefundPaymentResult, error) {
 	defer keepAlive(ctx)()
+	if err := a.checkRecorded(ctx, moneyMove{action: "refund", merchant: in.MerchantRef, purchase: in.PurchaseRef,
+		cus: in.CustomerRef, terms: in.Terms, idempotencyKey: in.IdempotencyKey, amount: in.Amount, currency: in.Currency,
+		refundGrantKey: workflows.RefundGrantKey(in.Request.RequestKey, in.Request.TransactionRef, in.Request.Amount)}); err != nil {
+		return workflows.RefundPaymentResult{}, err
+	}
 	res, err := a.Payments.Refund(ctx, payments.RefundInput{IdempotencyKey: in.IdempotencyKey, ChargeRef: in.ChargeRef,
 		Amount: in.Amount, Currency: in.Currency, Reason: in.Reason})
 	if err != nil {

@@ -2,7 +2,9 @@ package activities_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"strings"
 	"testing"
 
 	"go.temporal.io/sdk/temporal"
@@ -18,15 +20,16 @@ import (
 func TestMain(m *testing.M) { testenv.Main(m) }
 
 type fixture struct {
-	ctx  context.Context
-	st   *store.Store
-	sb   *sandbox.Processor
-	a    *activities.Activities
-	m    string
-	cus  domain.Customer
-	prd  domain.Product
-	pur  string
-	card string
+	ctx   context.Context
+	st    *store.Store
+	sb    *sandbox.Processor
+	a     *activities.Activities
+	m     string
+	cus   domain.Customer
+	prd   domain.Product
+	pur   string
+	card  string
+	terms string // digest of the purchase's recorded terms
 }
 
 func newFixture(t *testing.T, card string) *fixture {
@@ -48,6 +51,12 @@ func newFixture(t *testing.T, card string) *fixture {
 		t.Fatal(err)
 	}
 	f.pur = domain.NewRef("pur")
+	terms := workflows.NewTerms(workflows.PurchaseInput{PurchaseRef: f.pur, MerchantRef: f.m, CustomerRef: f.cus.Ref, Plan: pln})
+	f.terms = terms.Digest()
+	if err := f.st.RecordGrant(ctx, store.Grant{MerchantRef: f.m, PurchaseRef: f.pur, Kind: store.GrantTerms, Key: f.terms,
+		Detail: mustJSON(t, terms)}); err != nil {
+		t.Fatal(err)
+	}
 	if err := f.a.Project(ctx, workflows.ProjectInput{MerchantRef: f.m, Seq: 1, Purchase: domain.Purchase{Ref: f.pur,
 		CustomerRef: f.cus.Ref, ProductRef: f.prd.Ref, PlanRef: pln.Ref, Status: domain.PurchasePending, Currency: "USD"},
 		Audit: &workflows.AuditInput{Action: "create", ToStatus: "pending"}}); err != nil {
@@ -63,7 +72,31 @@ func newFixture(t *testing.T, card string) *fixture {
 
 func (f *fixture) charge(key string) workflows.ChargeInput {
 	return workflows.ChargeInput{MerchantRef: f.m, PurchaseRef: f.pur, CustomerRef: f.cus.Ref, ProductRef: f.prd.Ref,
-		Period: 1, Amount: 100, Currency: "USD", IdempotencyKey: key}
+		Period: 1, Amount: 100, Currency: "USD", IdempotencyKey: key, Terms: f.terms}
+}
+
+func mustJSON(t *testing.T, v any) []byte {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// refund is a refund of payment as the starter records it and the workflow then asks for it.
+func (f *fixture) refund(t *testing.T, payment workflows.ChargeResult, key string, amount int64, record bool) workflows.RefundPaymentInput {
+	t.Helper()
+	req := workflows.RefundInput{RequestKey: key, Amount: amount}
+	if record {
+		if err := f.st.RecordGrant(f.ctx, store.Grant{MerchantRef: f.m, PurchaseRef: f.pur, Kind: store.GrantRefund,
+			Key: workflows.RefundGrantKey(key, "", amount), Detail: mustJSON(t, req)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return workflows.RefundPaymentInput{MerchantRef: f.m, PurchaseRef: f.pur, CustomerRef: f.cus.Ref, ProductRef: f.prd.Ref,
+		SourceTxnRef: payment.TxnRef, ChargeRef: payment.ProcessorRef, Amount: amount, Currency: "USD",
+		IdempotencyKey: f.pur + "/refund/" + key, Terms: f.terms, Request: req}
 }
 
 func TestChargeIsExactlyOnceByKey(t *testing.T) {
@@ -83,9 +116,7 @@ func TestChargeIsExactlyOnceByKey(t *testing.T) {
 	if err != nil || txn.Status != domain.TxnSucceeded || txn.Processor != "sandbox" {
 		t.Fatalf("txn: %v %+v", err, txn)
 	}
-	ref, err := f.a.RefundPayment(f.ctx, workflows.RefundPaymentInput{MerchantRef: f.m, PurchaseRef: f.pur,
-		CustomerRef: f.cus.Ref, ProductRef: f.prd.Ref, SourceTxnRef: first.TxnRef, ChargeRef: first.ProcessorRef,
-		Amount: 40, Currency: "USD", IdempotencyKey: f.pur + "/refund/r1"})
+	ref, err := f.a.RefundPayment(f.ctx, f.refund(t, first, "r1", 40, true))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -133,5 +164,60 @@ func TestProjectionIgnoresOlderWrites(t *testing.T) {
 	}
 	if entries, _ := f.st.ListAudit(f.ctx, f.m, f.pur); len(entries) != 2 {
 		t.Fatalf("audit: %+v", entries)
+	}
+}
+
+// TestUnrecordedMovesAreRefused: a charge or refund under terms, for a customer or of a request
+// the API never recorded is refused for good, moves no money, records nothing as a transaction,
+// and leaves an audit row.
+func TestUnrecordedMovesAreRefused(t *testing.T) {
+	f := newFixture(t, "pm_card_visa")
+	forged := f.charge(f.pur + "/period-1/charge")
+	forged.Terms = workflows.NewTerms(workflows.PurchaseInput{PurchaseRef: f.pur, MerchantRef: f.m, CustomerRef: f.cus.Ref,
+		Plan: domain.Plan{Ref: "pln_forged", Price: 1_000_000, Currency: "USD"}}).Digest()
+	other, err := f.st.CreateCustomer(f.ctx, domain.Customer{MerchantRef: f.m})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := testenv.AttachCard(f.ctx, f.st, f.sb, f.m, other.Ref, "pm_card_visa"); err != nil {
+		t.Fatal(err)
+	}
+	otherCustomer := f.charge(f.pur + "/period-1/charge")
+	otherCustomer.CustomerRef = other.Ref
+	for name, in := range map[string]workflows.ChargeInput{"forged terms": forged, "another customer": otherCustomer} {
+		_, err := f.a.Charge(f.ctx, in)
+		var app *temporal.ApplicationError
+		if !errors.As(err, &app) || !app.NonRetryable() || app.Type() != workflows.ErrTypeNotRecorded {
+			t.Fatalf("%s: charge answered %v", name, err)
+		}
+	}
+	if ledger, _ := f.sb.Charges(f.ctx, f.pur+"/"); len(ledger) != 0 {
+		t.Fatalf("the processor was charged: %+v", ledger)
+	}
+	if txns, n, _ := f.st.ListTransactions(f.ctx, f.m, store.TransactionFilter{}, store.Page{Page: 1, Limit: 10}); n != 0 {
+		t.Fatalf("transactions recorded: %+v", txns)
+	}
+
+	paid, err := f.a.Charge(f.ctx, f.charge(f.pur+"/period-1/charge"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = f.a.RefundPayment(f.ctx, f.refund(t, paid, "never-asked", 100, false))
+	var app *temporal.ApplicationError
+	if !errors.As(err, &app) || !app.NonRetryable() || app.Type() != workflows.ErrTypeNotRecorded {
+		t.Fatalf("unrequested refund answered %v", err)
+	}
+	if refunds, _ := f.sb.Refunds(f.ctx, f.pur+"/"); len(refunds) != 0 {
+		t.Fatalf("the processor refunded: %+v", refunds)
+	}
+	entries, _ := f.st.ListAudit(f.ctx, f.m, f.pur)
+	var refused []string
+	for _, e := range entries {
+		if e.Action == "charge_refused" || e.Action == "refund_refused" {
+			refused = append(refused, e.Action)
+		}
+	}
+	if strings.Join(refused, ",") != "charge_refused,charge_refused,refund_refused" {
+		t.Fatalf("audit rows of refusals: %v", refused)
 	}
 }

@@ -6,6 +6,7 @@ package starter
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -85,8 +86,15 @@ func (c *Client) StartOptions(in workflows.PurchaseInput) client.StartWorkflowOp
 	}
 }
 
-// start sends the start and the activation update in one call (update-with-start).
+// start records the purchase's terms, then sends the start and the activation update in one
+// call (update-with-start). The worker charges only under recorded terms (workflows/terms.go).
 func (c *Client) start(ctx context.Context, in workflows.PurchaseInput) (workflows.State, error) {
+	terms := workflows.NewTerms(in)
+	detail, _ := json.Marshal(terms)
+	if err := c.Store.RecordGrant(ctx, store.Grant{MerchantRef: in.MerchantRef, PurchaseRef: in.PurchaseRef,
+		Kind: store.GrantTerms, Key: terms.Digest(), Detail: detail}); err != nil {
+		return workflows.State{}, err
+	}
 	op := c.Temporal.NewWithStartWorkflowOperation(c.StartOptions(in), workflows.PurchaseWorkflow, in)
 	h, err := c.Temporal.UpdateWithStartWorkflow(ctx, client.UpdateWithStartWorkflowOptions{
 		StartWorkflowOperation: op,
@@ -127,6 +135,15 @@ func (c *Client) Refund(ctx context.Context, merchant, purchaseRef string, in wo
 	var r workflows.RefundResult
 	if in.RequestKey == "" {
 		return r, domain.Errorf(domain.CodeMissingField, "idempotencyKey", "a refund needs an idempotency key")
+	}
+	if _, err := c.Store.GetPurchase(ctx, merchant, purchaseRef); err != nil {
+		return r, err
+	}
+	// recorded before the update: the worker refunds only requests recorded here
+	detail, _ := json.Marshal(in)
+	if err := c.Store.RecordGrant(ctx, store.Grant{MerchantRef: merchant, PurchaseRef: purchaseRef, Kind: store.GrantRefund,
+		Key: workflows.RefundGrantKey(in.RequestKey, in.TransactionRef, in.Amount), Detail: detail}); err != nil {
+		return r, err
 	}
 	err := c.update(ctx, merchant, purchaseRef, workflows.UpdateRefund, "refund/"+in.RequestKey, in, &r)
 	return r, err

@@ -59,6 +59,9 @@ type ChargeInput struct {
 	Currency       string
 	IdempotencyKey string
 	Description    string
+	// Terms is the digest of the purchase's terms (terms.go); the activity refuses a charge
+	// whose terms the starter never recorded.
+	Terms string
 }
 
 type ChargeResult struct {
@@ -83,6 +86,8 @@ const (
 	ErrTypePaymentMethodMissing = "PaymentMethodMissing"
 	ErrTypeIdempotencyMismatch  = "IdempotencyKeyMismatch"
 	ErrTypeNotFound             = "NotFound"
+	// ErrTypeNotRecorded refuses a charge or refund the API never asked for (terms.go).
+	ErrTypeNotRecorded = "NotRecordedByAPI"
 )
 
 type RefundPaymentInput struct {
@@ -97,6 +102,9 @@ type RefundPaymentInput struct {
 	Currency       string
 	IdempotencyKey string
 	Reason         string
+	// Terms and Request let the activity check the refund against what the starter recorded.
+	Terms   string
+	Request RefundInput
 }
 
 type RefundPaymentResult struct {

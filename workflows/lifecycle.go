@@ -274,7 +274,7 @@ func (p *purchase) collect(ctx workflow.Context, period int, amount int64, what 
 	key := fmt.Sprintf("%s/period-%d/%s", s.PurchaseRef, period, what)
 	res, failure, err := charge(ctx, ChargeInput{MerchantRef: s.MerchantRef, PurchaseRef: s.PurchaseRef,
 		CustomerRef: s.CustomerRef, ProductRef: s.Plan.ProductRef, Period: period, Amount: amount,
-		Currency: s.Plan.Currency, IdempotencyKey: key,
+		Currency: s.Plan.Currency, IdempotencyKey: key, Terms: s.termsDigest(),
 		Description: fmt.Sprintf("%s — period %d", s.Plan.Name, period)})
 	if err != nil || failure != nil {
 		return failure, err

@@ -1,0 +1,66 @@
+package workflows
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+
+	"github.com/tollgate-billing/tollgate/domain"
+)
+
+// Terms are what a purchase may charge for: who pays whom, on which plan, at which prices. The
+// starter records them in Postgres before it starts a purchase; every charge and refund carries
+// their digest, and the activities refuse one that was never recorded for the purchase. A
+// workflow started straight through Temporal (the UI, a CLI, a stolen client certificate) with
+// terms the API did not create so moves no money. Recording beats signing payloads here: no key
+// to distribute and rotate, histories stay readable in the stock Temporal UI without a codec
+// server, and the check sits beside the money it guards. Plan fields that move no money (name,
+// features, limit) are left out, so editing them never refuses a running purchase.
+type Terms struct {
+	PurchaseRef  string
+	MerchantRef  string
+	CustomerRef  string
+	Sandbox      bool
+	PlanRef      string
+	ProductRef   string
+	PlanType     domain.PlanType
+	Price        int64
+	Currency     string
+	BillingCycle domain.BillingCycle
+	CycleDays    int
+	TrialDays    int
+	FreeUnits    int64
+	UnitPrice    int64
+	Meter        string
+	SetupFee     int64
+	AccessDays   int
+}
+
+// NewTerms are the terms of buying plan as the purchase's input carries them.
+func NewTerms(in PurchaseInput) Terms {
+	p := in.Plan
+	return Terms{PurchaseRef: in.PurchaseRef, MerchantRef: in.MerchantRef, CustomerRef: in.CustomerRef, Sandbox: in.Sandbox,
+		PlanRef: p.Ref, ProductRef: p.ProductRef, PlanType: p.Type, Price: p.Price, Currency: p.Currency,
+		BillingCycle: p.BillingCycle, CycleDays: p.CycleDays, TrialDays: p.TrialDays, FreeUnits: p.FreeUnits,
+		UnitPrice: p.UnitPrice, Meter: p.Meter, SetupFee: p.SetupFee, AccessDays: p.AccessDays}
+}
+
+// Digest is a fingerprint of the terms (hex SHA-256 of their JSON).
+func (t Terms) Digest() string {
+	b, _ := json.Marshal(t) // a struct of strings and numbers always marshals
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+// termsDigest is the digest of the terms the purchase charges under now.
+func (s *State) termsDigest() string {
+	return NewTerms(PurchaseInput{PurchaseRef: s.PurchaseRef, MerchantRef: s.MerchantRef, CustomerRef: s.CustomerRef,
+		Plan: s.Plan, Sandbox: s.Sandbox}).Digest()
+}
+
+// RefundGrantKey names a refund request as the starter records it: the caller's key, the
+// payment asked for ("" = the current period's) and the amount (0 = what is left of it).
+func RefundGrantKey(requestKey, txnRef string, amount int64) string {
+	b, _ := json.Marshal([]any{requestKey, txnRef, amount})
+	return string(b)
+}
