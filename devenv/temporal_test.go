@@ -121,6 +121,34 @@ func TestTemporalDevServer(t *testing.T) {
 		}
 	})
 
+	t.Run("UI answers only to its own host names", func(t *testing.T) {
+		port := strings.TrimPrefix(srv.UIAddress(), "http://127.0.0.1:")
+		list := srv.UIAddress() + "/api/v1/namespaces/default/workflows"
+		for _, tc := range []struct {
+			host, origin string
+			want         int
+		}{
+			{"127.0.0.1:" + port, "", http.StatusOK},
+			{"localhost:" + port, "http://localhost:" + port, http.StatusOK},
+			{"rebind.example:" + port, "", http.StatusForbidden},                         // DNS rebinding: same origin, foreign name
+			{"127.0.0.1:" + port, "http://rebind.example:" + port, http.StatusForbidden}, // a foreign page's request
+		} {
+			req, _ := http.NewRequest(http.MethodGet, list, nil)
+			req.Host = tc.host
+			if tc.origin != "" {
+				req.Header.Set("Origin", tc.origin)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != tc.want {
+				t.Errorf("Host %s Origin %q: %d, want %d", tc.host, tc.origin, resp.StatusCode, tc.want)
+			}
+		}
+	})
+
 	w.Stop()
 	c.Close()
 	srv.Stop()
