@@ -6,11 +6,13 @@ import (
 	"log/slog"
 	"maps"
 	"net/http"
+	"slices"
 
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/tollgate-billing/tollgate/api"
 	"github.com/tollgate-billing/tollgate/domain"
+	"github.com/tollgate-billing/tollgate/internal/hostguard"
 	"github.com/tollgate-billing/tollgate/store"
 )
 
@@ -21,6 +23,10 @@ const Path = "/mcp"
 type HTTPOptions struct {
 	Logger  *slog.Logger
 	Version string
+	// Hosts are the host names (besides IP addresses and localhost) requests may name in Host
+	// and Origin: the public URL's. Others are refused, so a web page cannot reach /mcp by
+	// re-pointing its own name at this server (DNS rebinding).
+	Hosts []string
 }
 
 // NewHTTPHandler serves the tools over Streamable HTTP. Every request must carry an API key
@@ -36,8 +42,16 @@ func NewHTTPHandler(apiHandler http.Handler, authenticate func(ctx context.Conte
 	}
 	server := New(Config{Caller: InProcess{Handler: apiHandler}, Logger: opts.Logger, Version: opts.Version})
 	h := sdk.NewStreamableHTTPHandler(func(*http.Request) *sdk.Server { return server },
-		&sdk.StreamableHTTPOptions{Stateless: true, JSONResponse: true, Logger: opts.Logger})
+		&sdk.StreamableHTTPOptions{Stateless: true, JSONResponse: true, Logger: opts.Logger,
+			// hostguard below is the one rebinding check; the SDK's own would refuse the public
+			// host behind a reverse proxy on the same machine.
+			DisableLocalhostProtection: true})
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !hostguard.Allowed(r, opts.Hosts) {
+			writeErrorBody(w, http.StatusForbidden, "invalid_request_error", domain.Errorf(domain.CodeInvalidField, "Host",
+				"this server does not answer to host %q with origin %q: its public URL (TOLLGATE_PUBLIC_URL) names the host it serves", r.Host, r.Header.Get("Origin")))
+			return
+		}
 		key := api.APIKeyFrom(r)
 		if key == "" {
 			unauthorised(w, domain.Errorf(domain.CodeUnauthorised, "X-API-KEY", "missing API key: send X-API-KEY or Authorization: Bearer"))
@@ -53,8 +67,9 @@ func NewHTTPHandler(apiHandler http.Handler, authenticate func(ctx context.Conte
 }
 
 // NewAPI is api.New(cfg) with MCP mounted at /mcp, its tool calls served in-process by that same
-// API server, keys checked against cfg.Store.
+// API server, keys checked against cfg.Store; the host of cfg.PublicURL joins opts.Hosts.
 func NewAPI(cfg api.Config, opts HTTPOptions) *api.Server {
+	opts.Hosts = append(slices.Clone(opts.Hosts), hostguard.NameOf(cfg.PublicURL))
 	var srv *api.Server
 	forward := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { srv.ServeHTTP(w, r) })
 	extra := maps.Clone(cfg.Extra)
@@ -89,6 +104,11 @@ func unauthorised(w http.ResponseWriter, err error) {
 		typ = "authentication_error"
 		w.Header().Set("WWW-Authenticate", `Bearer realm="tollgate"`)
 	}
+	writeErrorBody(w, status, typ, e)
+}
+
+// writeErrorBody writes the API's one error shape.
+func writeErrorBody(w http.ResponseWriter, status int, typ string, e *domain.Error) {
 	body := map[string]any{"type": typ, "code": string(e.Code), "message": e.Message}
 	if e.Field != "" {
 		body["field"] = e.Field

@@ -12,6 +12,7 @@ import (
 
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/tollgate-billing/tollgate/api"
 	"github.com/tollgate-billing/tollgate/mcp"
 )
 
@@ -229,4 +230,46 @@ func (w *world) connectServer(server *sdk.Server) *sdk.ClientSession {
 	}
 	w.t.Cleanup(func() { ss.Close() })
 	return w.connect(ct)
+}
+
+// /mcp answers only to its own names: a page that re-points its name at the server (DNS
+// rebinding) or calls it from a foreign origin gets a 403, even with a valid key; IP addresses,
+// localhost and the public URL's host are served.
+func TestHTTPRefusesForeignHostsAndOrigins(t *testing.T) {
+	w := newWorld(t, func(c *api.Config) { c.PublicURL = "https://billing.example.com" })
+	initialize := `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"curl","version":"1"}}}`
+	for _, c := range []struct {
+		host, origin string
+		want         int
+	}{
+		{"", "", http.StatusOK},
+		{"localhost", "http://localhost:8080", http.StatusOK},
+		{"billing.example.com", "https://billing.example.com", http.StatusOK},
+		{"rebind.example:8080", "", http.StatusForbidden},
+		{"rebind.example:8080", "http://rebind.example:8080", http.StatusForbidden},
+		{"", "https://evil.example", http.StatusForbidden},
+	} {
+		req, _ := http.NewRequest("POST", w.hs.URL+mcp.Path, strings.NewReader(initialize))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Accept", "application/json, text/event-stream")
+		req.Header.Set("X-API-KEY", w.key)
+		if c.host != "" {
+			req.Host = c.host
+		}
+		if c.origin != "" {
+			req.Header.Set("Origin", c.origin)
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != c.want {
+			t.Errorf("Host %q Origin %q: %d %s, want %d", c.host, c.origin, res.StatusCode, b, c.want)
+		}
+		if c.want == http.StatusForbidden && !strings.Contains(string(b), `"field":"Host"`) {
+			t.Errorf("Host %q Origin %q: not the API's error shape: %s", c.host, c.origin, b)
+		}
+	}
 }
