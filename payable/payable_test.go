@@ -3,6 +3,7 @@ package payable_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -42,11 +43,28 @@ func tollgate(t *testing.T) (*payable.Client, *store.Store, string, *httptest.Se
 	return payable.NewClient(srv.URL, key), st, prd.Ref, srv
 }
 
-func call(t *testing.T, h http.Handler, customer string) (int, string) {
+// signedIn stands in for the merchant's own authentication: a bearer token per user, the user
+// being the customer's externalRef.
+func signedIn(users map[string]string) func(*http.Request) (string, error) {
+	return func(r *http.Request) (string, error) {
+		if user, ok := users[strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")]; ok {
+			return user, nil
+		}
+		return "", errors.New("not signed in")
+	}
+}
+
+var users = map[string]string{"tok-123": "user_123", "tok-ghost": "ghost_999"}
+
+// call sends one request as the user of token ("" for none), plus any header name/value pairs.
+func call(t *testing.T, h http.Handler, token string, header ...string) (int, string) {
 	t.Helper()
 	req := httptest.NewRequest("POST", "/tasks", strings.NewReader(`{}`))
-	if customer != "" {
-		req.Header.Set(payable.CustomerHeader, customer)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
 	}
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, req)
@@ -59,7 +77,7 @@ func TestPaywallFlow(t *testing.T) {
 	var ran atomic.Int32
 	var recordErrs atomic.Int32
 	fail := false
-	pw := &payable.Paywall{Client: client, Product: product, OnError: func(error) { recordErrs.Add(1) }}
+	pw := &payable.Paywall{Client: client, Product: product, Customer: signedIn(users), OnError: func(error) { recordErrs.Add(1) }}
 	h := pw.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ran.Add(1)
 		if fail {
@@ -73,18 +91,22 @@ func TestPaywallFlow(t *testing.T) {
 	if code, _ := call(t, h, ""); code != http.StatusUnauthorized {
 		t.Fatalf("no customer: %d", code)
 	}
-	if code, body := call(t, h, "user_123"); code != 200 || body != `{"ok":true}` {
+	// A client naming a customer in seed 003's header is not signed in as that customer.
+	if code, _ := call(t, h, "", payable.CustomerHeader, "user_123"); code != http.StatusUnauthorized || ran.Load() != 0 {
+		t.Fatalf("customer header without sign-in: %d, handler ran %d times", code, ran.Load())
+	}
+	if code, body := call(t, h, "tok-123"); code != 200 || body != `{"ok":true}` {
 		t.Fatalf("first call: %d %s", code, body)
 	}
 	fail = true // a failed call is recorded with outcome error and does not count
-	if code, _ := call(t, h, "user_123"); code != 500 {
+	if code, _ := call(t, h, "tok-123"); code != 500 {
 		t.Fatalf("failing handler: %d", code)
 	}
 	fail = false
-	if code, _ := call(t, h, "user_123"); code != 200 {
+	if code, _ := call(t, h, "tok-123"); code != 200 {
 		t.Fatalf("second counted call: %d", code)
 	}
-	code, body := call(t, h, "user_123")
+	code, body := call(t, h, "tok-123")
 	var pe payable.PaywallError
 	if err := json.Unmarshal([]byte(body), &pe); err != nil || code != http.StatusPaymentRequired || pe.Error != "PaywallError" ||
 		pe.Message != "Purchase required" || !strings.HasPrefix(pe.CheckoutURL, srv.URL+"/checkout/cs_") {
@@ -102,22 +124,78 @@ func TestPaywallFlow(t *testing.T) {
 	if err != nil || lim.Used != 2 || lim.WithinLimits || *lim.Remaining != 0 {
 		t.Fatalf("limits: %v %+v", err, lim)
 	}
-	if code, _ := call(t, h, "someone_else"); code != http.StatusForbidden {
-		t.Fatalf("unknown customer: %d", code)
-	}
 }
 
 func TestPaywallWhenTollgateIsDown(t *testing.T) {
 	client, _, product, srv := tollgate(t)
 	srv.Close()
 	ok := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ran")) })
-	closed := &payable.Paywall{Client: client, Product: product}
-	if code, _ := call(t, closed.Handler(ok), "user_123"); code != http.StatusServiceUnavailable {
+	closed := &payable.Paywall{Client: client, Product: product, Customer: signedIn(users)}
+	if code, _ := call(t, closed.Handler(ok), "tok-123"); code != http.StatusServiceUnavailable {
 		t.Fatalf("fail closed: %d", code)
 	}
 	var lost atomic.Int32
-	open := &payable.Paywall{Client: client, Product: product, FailOpen: true, OnError: func(error) { lost.Add(1) }}
-	if code, body := call(t, open.Handler(ok), "user_123"); code != 200 || body != "ran" || lost.Load() != 1 {
+	open := &payable.Paywall{Client: client, Product: product, Customer: signedIn(users), FailOpen: true, OnError: func(error) { lost.Add(1) }}
+	if code, body := call(t, open.Handler(ok), "tok-123"); code != 200 || body != "ran" || lost.Load() != 1 {
 		t.Fatalf("fail open: %d %s, %d lost", code, body, lost.Load())
+	}
+}
+
+// Without a way to resolve the customer from the merchant's own authentication, a paywall is
+// refused when it is built, not run trusting whatever customer a client names.
+func TestPaywallNeedsACustomerResolver(t *testing.T) {
+	client, _, product, _ := tollgate(t)
+	defer func() {
+		msg, _ := recover().(string)
+		if !strings.Contains(msg, "Paywall.Customer is required") {
+			t.Fatalf("panic = %q, want one naming Paywall.Customer", msg)
+		}
+	}()
+	h := (&payable.Paywall{Client: client, Product: product}).HandlerFunc(func(w http.ResponseWriter, r *http.Request) {})
+	code, body := call(t, h, "", payable.CustomerHeader, "user_123")
+	t.Fatalf("a paywall without a resolver answered %d %s", code, body)
+}
+
+// An unknown customer reads exactly like a blocked one, so a caller cannot find out which
+// customer references exist; in the header mode, nobody gets a checkout link for a customer
+// they merely named.
+func TestPaywallUnknownAndBlockedCustomersLookAlike(t *testing.T) {
+	client, st, product, _ := tollgate(t)
+	ctx := context.Background()
+	// user_123 spends its two free calls and is blocked.
+	for range 2 {
+		if _, err := client.TrackUsage(ctx, payable.Usage{CustomerRef: "user_123", ProductRef: product, Units: 1, Outcome: "success"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ok := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ran")) })
+
+	var unknown atomic.Int32
+	header := &payable.Paywall{Client: client, Product: product, UnsafeCustomerHeader: payable.CustomerHeader,
+		OnError: func(error) { unknown.Add(1) }}
+	blockedCode, blockedBody := call(t, header.Handler(ok), "", payable.CustomerHeader, "user_123")
+	unknownCode, unknownBody := call(t, header.Handler(ok), "", payable.CustomerHeader, "ghost_999")
+	if blockedCode != http.StatusPaymentRequired || unknownCode != blockedCode || unknownBody != blockedBody {
+		t.Fatalf("header mode: blocked %d %s, unknown %d %s", blockedCode, blockedBody, unknownCode, unknownBody)
+	}
+	if strings.Contains(blockedBody, "checkout") || unknown.Load() != 1 {
+		t.Errorf("header mode: a checkout link for a named customer, or the unknown one unreported (%d): %s", unknown.Load(), blockedBody)
+	}
+
+	// Signed in, the blocked customer gets its own checkout link; an unknown one the same answer without it.
+	pw := &payable.Paywall{Client: client, Product: product, Customer: signedIn(users)}
+	blockedCode, blockedBody = call(t, pw.Handler(ok), "tok-123")
+	unknownCode, unknownBody = call(t, pw.Handler(ok), "tok-ghost")
+	var blocked, ghost payable.PaywallError
+	_ = json.Unmarshal([]byte(blockedBody), &blocked)
+	_ = json.Unmarshal([]byte(unknownBody), &ghost)
+	if blockedCode != http.StatusPaymentRequired || unknownCode != blockedCode || blocked.CheckoutURL == "" ||
+		ghost != (payable.PaywallError{Error: blocked.Error, Message: blocked.Message}) {
+		t.Fatalf("signed in: blocked %d %s, unknown %d %s", blockedCode, blockedBody, unknownCode, unknownBody)
+	}
+	var events int
+	st.Pool.QueryRow(ctx, `SELECT count(*) FROM usage_events`).Scan(&events)
+	if events != 2 {
+		t.Errorf("%d usage events, want the 2 spent before", events)
 	}
 }
