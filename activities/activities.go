@@ -26,6 +26,10 @@ var _ workflows.Activities = (*Activities)(nil)
 // older than the stored one (a late retry) leaves the projection as it is.
 func (a *Activities) Project(ctx context.Context, in workflows.ProjectInput) error {
 	in.Purchase.MerchantRef, in.Purchase.Seq = in.MerchantRef, in.Seq
+	if err := a.checkRecorded(ctx, moneyMove{action: "projection", merchant: in.MerchantRef, purchase: in.Purchase.Ref,
+		cus: in.Purchase.CustomerRef, terms: in.Terms}); err != nil {
+		return err
+	}
 	var audit *store.AuditEntry
 	if in.Audit != nil {
 		var data json.RawMessage

@@ -57,7 +57,7 @@ func newFixture(t *testing.T, card string) *fixture {
 		Detail: mustJSON(t, terms)}); err != nil {
 		t.Fatal(err)
 	}
-	if err := f.a.Project(ctx, workflows.ProjectInput{MerchantRef: f.m, Seq: 1, Purchase: domain.Purchase{Ref: f.pur,
+	if err := f.a.Project(ctx, workflows.ProjectInput{MerchantRef: f.m, Seq: 1, Terms: f.terms, Purchase: domain.Purchase{Ref: f.pur,
 		CustomerRef: f.cus.Ref, ProductRef: f.prd.Ref, PlanRef: pln.Ref, Status: domain.PurchasePending, Currency: "USD"},
 		Audit: &workflows.AuditInput{Action: "create", ToStatus: "pending"}}); err != nil {
 		t.Fatal(err)
@@ -151,12 +151,12 @@ func TestProjectionIgnoresOlderWrites(t *testing.T) {
 	f := newFixture(t, "")
 	p, _ := f.st.GetPurchase(f.ctx, f.m, f.pur)
 	p.Status = domain.PurchaseActive
-	if err := f.a.Project(f.ctx, workflows.ProjectInput{MerchantRef: f.m, Seq: 3, Purchase: p,
+	if err := f.a.Project(f.ctx, workflows.ProjectInput{MerchantRef: f.m, Seq: 3, Purchase: p, Terms: f.terms,
 		Audit: &workflows.AuditInput{Action: "activate", FromStatus: "pending", ToStatus: "active"}}); err != nil {
 		t.Fatal(err)
 	}
 	p.Status = domain.PurchasePending
-	if err := f.a.Project(f.ctx, workflows.ProjectInput{MerchantRef: f.m, Seq: 2, Purchase: p}); err != nil {
+	if err := f.a.Project(f.ctx, workflows.ProjectInput{MerchantRef: f.m, Seq: 2, Purchase: p, Terms: f.terms}); err != nil {
 		t.Fatal(err)
 	}
 	if got, _ := f.st.GetPurchase(f.ctx, f.m, f.pur); got.Status != domain.PurchaseActive || got.Seq != 3 {
@@ -167,9 +167,9 @@ func TestProjectionIgnoresOlderWrites(t *testing.T) {
 	}
 }
 
-// TestUnrecordedMovesAreRefused: a charge or refund under terms, for a customer or of a request
-// the API never recorded is refused for good, moves no money, records nothing as a transaction,
-// and leaves an audit row.
+// TestUnrecordedMovesAreRefused: a charge, refund or projection under terms, for a customer or of
+// a request the API never recorded is refused for good, moves no money, records nothing as a
+// transaction or a purchase state, and leaves an audit row.
 func TestUnrecordedMovesAreRefused(t *testing.T) {
 	f := newFixture(t, "pm_card_visa")
 	forged := f.charge(f.pur + "/period-1/charge")
@@ -210,14 +210,23 @@ func TestUnrecordedMovesAreRefused(t *testing.T) {
 	if refunds, _ := f.sb.Refunds(f.ctx, f.pur+"/"); len(refunds) != 0 {
 		t.Fatalf("the processor refunded: %+v", refunds)
 	}
+	p, _ := f.st.GetPurchase(f.ctx, f.m, f.pur)
+	p.Status, p.TrialEnd = domain.PurchaseTrialing, &p.UpdatedAt
+	err = f.a.Project(f.ctx, workflows.ProjectInput{MerchantRef: f.m, Seq: 9, Purchase: p, Terms: forged.Terms})
+	if !errors.As(err, &app) || !app.NonRetryable() || app.Type() != workflows.ErrTypeNotRecorded {
+		t.Fatalf("projection under forged terms answered %v", err)
+	}
+	if got, _ := f.st.GetPurchase(f.ctx, f.m, f.pur); got.Status != domain.PurchasePending {
+		t.Fatalf("forged projection written: %s", got.Status)
+	}
 	entries, _ := f.st.ListAudit(f.ctx, f.m, f.pur)
 	var refused []string
 	for _, e := range entries {
-		if e.Action == "charge_refused" || e.Action == "refund_refused" {
+		if strings.HasSuffix(e.Action, "_refused") {
 			refused = append(refused, e.Action)
 		}
 	}
-	if strings.Join(refused, ",") != "charge_refused,charge_refused,refund_refused" {
+	if strings.Join(refused, ",") != "charge_refused,charge_refused,refund_refused,projection_refused" {
 		t.Fatalf("audit rows of refusals: %v", refused)
 	}
 }

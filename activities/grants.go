@@ -12,9 +12,10 @@ import (
 	"github.com/tollgate-billing/tollgate/workflows"
 )
 
-// moneyMove is a charge or refund as a purchase workflow asks for it.
+// moneyMove is a charge, a refund or a projection write (which grants access) as a purchase
+// workflow asks for it.
 type moneyMove struct {
-	action                   string // charge, refund
+	action                   string // charge, refund, projection
 	merchant, purchase, cus  string
 	terms, idempotencyKey    string
 	amount                   int64

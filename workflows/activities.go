@@ -39,6 +39,9 @@ type ProjectInput struct {
 	MerchantRef string
 	Seq         int64
 	Audit       *AuditInput `json:",omitempty"`
+	// Terms is the digest of the purchase's terms (terms.go): a purchase the API did not record
+	// is never projected, so it grants no access either.
+	Terms string
 }
 
 type AuditInput struct {

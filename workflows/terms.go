@@ -9,13 +9,13 @@ import (
 )
 
 // Terms are what a purchase may charge for: who pays whom, on which plan, at which prices. The
-// starter records them in Postgres before it starts a purchase; every charge and refund carries
-// their digest, and the activities refuse one that was never recorded for the purchase. A
-// workflow started straight through Temporal (the UI, a CLI, a stolen client certificate) with
-// terms the API did not create so moves no money. Recording beats signing payloads here: no key
-// to distribute and rotate, histories stay readable in the stock Temporal UI without a codec
-// server, and the check sits beside the money it guards. Plan fields that move no money (name,
-// features, limit) are left out, so editing them never refuses a running purchase.
+// starter records them in Postgres before it starts a purchase; every charge, refund and
+// projection write carries their digest, and the activities refuse one never recorded for the
+// purchase. A workflow started straight through Temporal (the UI, a CLI, a stolen client
+// certificate) with terms the API did not create so moves no money and grants no access.
+// Recording beats signing payloads here: no key to distribute and rotate, histories stay
+// readable in the stock Temporal UI without a codec server, and the check sits beside the money
+// it guards. Plan fields that move no money (name, features, limit) are left out.
 type Terms struct {
 	PurchaseRef  string
 	MerchantRef  string
