@@ -25,7 +25,7 @@ var _ workflows.Activities = (*Activities)(nil)
 // Project writes the purchase projection and the step's audit row in one transaction. A write
 // older than the stored one (a late retry) leaves the projection as it is.
 func (a *Activities) Project(ctx context.Context, in workflows.ProjectInput) error {
-	in.Purchase.MerchantRef, in.Purchase.Seq = in.MerchantRef, in.Seq
+	in.Purchase.MerchantRef, in.Purchase.Seq, in.Purchase.StepAt = in.MerchantRef, in.Seq, in.StepAt
 	if err := a.checkRecorded(ctx, moneyMove{action: "projection", merchant: in.MerchantRef, purchase: in.Purchase.Ref,
 		cus: in.Purchase.CustomerRef, terms: in.Terms}); err != nil {
 		return err
@@ -37,7 +37,7 @@ func (a *Activities) Project(ctx context.Context, in workflows.ProjectInput) err
 			data, _ = json.Marshal(map[string]any{"detail": in.Audit.Detail, "period": in.Purchase.Period})
 		}
 		audit = &store.AuditEntry{MerchantRef: in.Purchase.MerchantRef, ObjectType: "purchase", ObjectRef: in.Purchase.Ref,
-			Action: in.Audit.Action, FromStatus: in.Audit.FromStatus, ToStatus: in.Audit.ToStatus, Seq: in.Purchase.Seq,
+			Action: in.Audit.Action, FromStatus: in.Audit.FromStatus, ToStatus: in.Audit.ToStatus, Seq: in.Purchase.Seq, StepAt: in.StepAt,
 			Actor: in.Audit.Actor, Data: data}
 	}
 	_, err := a.Store.ProjectPurchase(ctx, in.Purchase, audit)

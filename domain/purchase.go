@@ -63,6 +63,7 @@ type Purchase struct {
 	RefundedTotal      int64          `json:"refundedTotal"`
 	Sandbox            bool           `json:"sandbox"`
 	Seq                int64          `json:"-"`
+	StepAt             time.Time      `json:"-"` // the workflow time of the write; orders writes before Seq
 	CreatedAt          time.Time      `json:"createdAt"`
 	UpdatedAt          time.Time      `json:"updatedAt"`
 }

@@ -19,13 +19,14 @@ type AuditEntry struct {
 	FromStatus  string          `json:"fromStatus,omitempty"`
 	ToStatus    string          `json:"toStatus,omitempty"`
 	Seq         int64           `json:"seq,omitempty"` // the workflow step; > 0 makes the row unique per step
+	StepAt      time.Time       `json:"-"`             // the workflow time of the step (a reset run's steps are new)
 	Actor       string          `json:"actor,omitempty"`
 	Data        json.RawMessage `json:"data,omitempty"`
 	CreatedAt   time.Time       `json:"createdAt"`
 }
 
-// InsertAudit appends an entry. An entry with Seq > 0 is written once per (object, seq, action),
-// so a retried activity does not duplicate it.
+// InsertAudit appends an entry. An entry with Seq > 0 is written once per (object, seq, action,
+// step time), so a retried activity does not duplicate it.
 func (s *Store) InsertAudit(ctx context.Context, e AuditEntry) error {
 	return insertAudit(ctx, s.Pool, e)
 }
@@ -36,9 +37,9 @@ func insertAudit(ctx context.Context, db DBTX, e AuditEntry) error {
 		data = e.Data
 	}
 	_, err := db.Exec(ctx, `INSERT INTO audit_log (merchant_id, object_type, object_id, action, from_status, to_status,
-		seq, actor, data) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9)
-		ON CONFLICT (object_id, seq, action) WHERE seq > 0 DO NOTHING`,
-		e.MerchantRef, e.ObjectType, e.ObjectRef, e.Action, e.FromStatus, e.ToStatus, e.Seq, e.Actor, data)
+		seq, actor, data, step_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9, coalesce($10, '-infinity'::timestamptz))
+		ON CONFLICT (object_id, seq, action, step_at) WHERE seq > 0 DO NOTHING`,
+		e.MerchantRef, e.ObjectType, e.ObjectRef, e.Action, e.FromStatus, e.ToStatus, e.Seq, e.Actor, data, stepAt(e.StepAt))
 	if err != nil {
 		return fmt.Errorf("audit: %w", err)
 	}

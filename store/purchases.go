@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -24,9 +25,11 @@ func scanPurchase(row pgx.Row) (domain.Purchase, error) {
 	return p, err
 }
 
-// UpsertPurchase writes the projection of a purchase workflow. The write applies only when its
-// Seq is newer than the stored one, so a late or retried activity never moves a purchase
-// backwards; applied reports whether it did.
+// UpsertPurchase writes the projection of a purchase workflow. The write applies only when it
+// is newer than the stored one — by StepAt (the workflow time of the step), then Seq — so a late
+// or retried activity never moves a purchase backwards, and the steps of a run that an operator
+// reset (numbered again from the reset point, but later in workflow time) still apply; applied
+// reports whether it did. A zero StepAt orders before every real one.
 func (s *Store) UpsertPurchase(ctx context.Context, p domain.Purchase) (applied bool, err error) {
 	return upsertPurchase(ctx, s.Pool, p)
 }
@@ -47,8 +50,9 @@ func upsertPurchase(ctx context.Context, db DBTX, p domain.Purchase) (applied bo
 	tag, err := db.Exec(ctx, `INSERT INTO purchases (id, merchant_id, customer_id, product_id, plan_id, status,
 		plan_name, plan_type, amount, currency, billing_cycle, cancelled_at, cancel_reason, started_at,
 		current_period_start, current_period_end, next_billing_at, trial_end, ended_at, period, paid_total,
-		refunded_total, sandbox, seq)
-		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24)
+		refunded_total, sandbox, seq, step_at)
+		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24,
+			coalesce($25, '-infinity'::timestamptz))
 		ON CONFLICT (id) DO UPDATE SET status = EXCLUDED.status, plan_id = EXCLUDED.plan_id,
 			plan_name = EXCLUDED.plan_name, plan_type = EXCLUDED.plan_type, amount = EXCLUDED.amount,
 			currency = EXCLUDED.currency, billing_cycle = EXCLUDED.billing_cycle, cancelled_at = EXCLUDED.cancelled_at,
@@ -56,11 +60,13 @@ func upsertPurchase(ctx context.Context, db DBTX, p domain.Purchase) (applied bo
 			current_period_start = EXCLUDED.current_period_start, current_period_end = EXCLUDED.current_period_end,
 			next_billing_at = EXCLUDED.next_billing_at, trial_end = EXCLUDED.trial_end, ended_at = EXCLUDED.ended_at,
 			period = EXCLUDED.period, paid_total = EXCLUDED.paid_total, refunded_total = EXCLUDED.refunded_total,
-			sandbox = EXCLUDED.sandbox, seq = EXCLUDED.seq, updated_at = now()
-		WHERE purchases.merchant_id = EXCLUDED.merchant_id AND purchases.seq < EXCLUDED.seq`,
+			sandbox = EXCLUDED.sandbox, seq = EXCLUDED.seq, step_at = EXCLUDED.step_at, updated_at = now()
+		WHERE purchases.merchant_id = EXCLUDED.merchant_id
+			AND (purchases.step_at, purchases.seq) < (EXCLUDED.step_at, EXCLUDED.seq)`,
 		p.Ref, p.MerchantRef, p.CustomerRef, p.ProductRef, p.PlanRef, string(p.Status), p.PlanName, string(p.PlanType),
 		p.Amount, p.Currency, string(p.BillingCycle), p.CancelledAt, p.CancelReason, p.StartedAt, p.CurrentPeriodStart,
-		p.CurrentPeriodEnd, p.NextBillingAt, p.TrialEnd, p.EndedAt, p.Period, p.PaidTotal, p.RefundedTotal, p.Sandbox, p.Seq)
+		p.CurrentPeriodEnd, p.NextBillingAt, p.TrialEnd, p.EndedAt, p.Period, p.PaidTotal, p.RefundedTotal, p.Sandbox, p.Seq,
+		stepAt(p.StepAt))
 	if err != nil {
 		return false, fmt.Errorf("upsert purchase %s: %w", p.Ref, err)
 	}
@@ -122,4 +128,12 @@ func (s *Store) CustomerPaymentTarget(ctx context.Context, merchant, customerRef
 	err = s.Pool.QueryRow(ctx, `SELECT payment_method, processor_customer_id FROM customers WHERE merchant_id = $1 AND id = $2`,
 		merchant, customerRef).Scan(&paymentMethod, &processorCustomer)
 	return paymentMethod, processorCustomer, notFoundIfNoRows(err, "customer", customerRef)
+}
+
+// stepAt is a step time for Postgres: nil (stored as -infinity) when zero.
+func stepAt(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
 }

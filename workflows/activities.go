@@ -35,9 +35,13 @@ type Activities interface {
 
 type ProjectInput struct {
 	Purchase domain.Purchase
-	// MerchantRef and Seq travel beside Purchase because domain.Purchase keeps them out of JSON.
+	// MerchantRef, Seq and StepAt travel beside Purchase because domain.Purchase keeps them out
+	// of JSON. StepAt is the workflow time of the step (not the test clock): Postgres orders
+	// writes by it, then by Seq, so the steps of a reset run (numbered again from the reset
+	// point) still apply.
 	MerchantRef string
 	Seq         int64
+	StepAt      time.Time   `json:",omitzero"`
 	Audit       *AuditInput `json:",omitempty"`
 	// Terms is the digest of the purchase's terms (terms.go): a purchase the API did not record
 	// is never projected, so it grants no access either.

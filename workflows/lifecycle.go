@@ -309,7 +309,7 @@ func (p *purchase) endAt(ctx workflow.Context, action string, to domain.Purchase
 func (p *purchase) write(ctx workflow.Context, action string, from domain.PurchaseStatus, detail string) error {
 	p.state.Seq++
 	in := ProjectInput{Purchase: p.state.Projection(), MerchantRef: p.state.MerchantRef, Seq: p.state.Seq,
-		Terms: p.state.termsDigest()}
+		Terms: p.state.termsDigest(), StepAt: workflow.Now(ctx)}
 	if action != "" {
 		in.Audit = &AuditInput{Action: action, FromStatus: string(from), ToStatus: string(p.state.DisplayStatus()),
 			Actor: "workflow", Detail: detail}
