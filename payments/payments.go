@@ -22,6 +22,11 @@ type Processor interface {
 	AttachPaymentMethod(ctx context.Context, in AttachInput) (Card, error)
 	// Charge takes an off-session, confirmed payment. A decline is a *DeclineError (not retryable).
 	Charge(ctx context.Context, in ChargeInput) (ChargeResult, error)
+	// FindCharge looks up the charge made under an idempotency key, with no help from the
+	// processor's memory of keys (Stripe forgets a key after about 24 hours and then charges
+	// again under it). found is false when no charge carries the key. A charge that was
+	// declined answers as Charge would: its result beside a *DeclineError.
+	FindCharge(ctx context.Context, in FindChargeInput) (res ChargeResult, found bool, err error)
 	// Refund returns money of an earlier charge.
 	Refund(ctx context.Context, in RefundInput) (RefundResult, error)
 }
@@ -57,6 +62,12 @@ type ChargeInput struct {
 	Metadata            map[string]string
 }
 
+// FindChargeInput names a charge by our key and the customer it was made for.
+type FindChargeInput struct {
+	IdempotencyKey      string
+	ProcessorCustomerID string
+}
+
 type ChargeResult struct {
 	ProcessorRef string // ch_/pi_ id
 	Status       string // succeeded
@@ -89,6 +100,22 @@ func IsDecline(err error) (*DeclineError, bool) {
 	ok := errors.As(err, &d)
 	return d, ok
 }
+
+// ProcessorError is a failure the processor reported that is neither a decline nor an answer
+// about the payment: a rejected key or account (401, 403), its own fault (5xx), a rate limit.
+// Status is the HTTP status. Whether money moved is unknown for a 5xx: look the charge up.
+type ProcessorError struct {
+	Status  int
+	Message string
+}
+
+func (e *ProcessorError) Error() string {
+	return fmt.Sprintf("processor answered %d: %s", e.Status, e.Message)
+}
+
+// IsConfiguration reports whether the processor refused our credentials or account: an
+// operator's problem, never the customer's.
+func (e *ProcessorError) IsConfiguration() bool { return e.Status == 401 || e.Status == 403 }
 
 // ErrIdempotencyMismatch: the same key was used before with other parameters.
 var ErrIdempotencyMismatch = errors.New("idempotency key reused with different parameters")

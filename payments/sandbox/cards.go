@@ -15,11 +15,15 @@ const (
 	BehaviourDeclines          Behaviour = "card_declined"      // refused at attach, declines every charge
 	BehaviourInsufficientFunds Behaviour = "insufficient_funds" // refused at attach, declines every charge
 	BehaviourFailsAfterAttach  Behaviour = "fails_after_attach" // attaches, then declines every charge
+	// BehaviourServerErrorAfterCharge is a fault, not a card: every charge is made, then
+	// answered 500 (and replayed as 500 while its key is remembered). Set with SetCardBehaviour.
+	BehaviourServerErrorAfterCharge Behaviour = "server_error_after_charge"
 )
 
 func (b Behaviour) valid() bool {
 	switch b {
-	case BehaviourSucceeds, BehaviourDeclines, BehaviourInsufficientFunds, BehaviourFailsAfterAttach:
+	case BehaviourSucceeds, BehaviourDeclines, BehaviourInsufficientFunds, BehaviourFailsAfterAttach,
+		BehaviourServerErrorAfterCharge:
 		return true
 	}
 	return false

@@ -23,6 +23,9 @@ func (p *Processor) Charge(ctx context.Context, in payments.ChargeInput) (paymen
 	if err := validateCharge(in); err != nil {
 		return payments.ChargeResult{}, err
 	}
+	if err := p.forgetExpiredKey(ctx, in.IdempotencyKey); err != nil {
+		return payments.ChargeResult{}, err
+	}
 	// A replay answers from the ledger before looking at the card, whose behaviour may have
 	// changed since the first call.
 	if prev, err := p.chargeByKey(ctx, in.IdempotencyKey); err == nil {
@@ -43,6 +46,7 @@ func (p *Processor) Charge(ctx context.Context, in payments.ChargeInput) (paymen
 	if d := behaviour.chargeDecline(); d != nil {
 		c.status, c.failureCode, c.failureMessage = "failed", d.Code, d.Message
 	}
+	c.serverError = behaviour == BehaviourServerErrorAfterCharge
 	metadata := in.Metadata
 	if metadata == nil {
 		metadata = map[string]string{}
@@ -51,12 +55,12 @@ func (p *Processor) Charge(ctx context.Context, in payments.ChargeInput) (paymen
 	// and the other reads the winner back.
 	err = p.pool.QueryRow(ctx, `
 		INSERT INTO sandbox_charges (id, idempotency_key, customer_id, payment_method, amount, currency,
-			description, metadata, status, failure_code, failure_message)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
-		ON CONFLICT (idempotency_key) DO NOTHING
+			description, metadata, status, failure_code, failure_message, server_error)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+		ON CONFLICT (idempotency_key) WHERE NOT key_forgotten DO NOTHING
 		RETURNING id`,
 		c.id, c.key, c.customerID, c.paymentMethod, c.amount, c.currency,
-		in.Description, metadata, c.status, c.failureCode, c.failureMessage).Scan(&c.id)
+		in.Description, metadata, c.status, c.failureCode, c.failureMessage, c.serverError).Scan(&c.id)
 	if errors.Is(err, pgx.ErrNoRows) {
 		prev, err := p.chargeByKey(ctx, in.IdempotencyKey)
 		if err != nil {
@@ -68,6 +72,41 @@ func (p *Processor) Charge(ctx context.Context, in payments.ChargeInput) (paymen
 		return payments.ChargeResult{}, fmt.Errorf("sandbox: record charge: %w", err)
 	}
 	return c.result()
+}
+
+// forgetExpiredKey lets go of a key older than the window: the charge stays in the ledger, and
+// the key, used again, makes a new one.
+func (p *Processor) forgetExpiredKey(ctx context.Context, key string) error {
+	window := p.KeyWindow
+	if window <= 0 {
+		window = DefaultKeyWindow
+	}
+	_, err := p.pool.Exec(ctx, `UPDATE sandbox_charges SET key_forgotten = true
+		WHERE idempotency_key = $1 AND NOT key_forgotten AND created_at <= now() - $2::interval`, key, window)
+	if err != nil {
+		return fmt.Errorf("sandbox: expire key: %w", err)
+	}
+	return nil
+}
+
+// FindCharge reads the ledger for a charge of the customer under key, remembered or not,
+// preferring one that succeeded. It answers what happened, not what was answered: a charge made
+// and answered 500 is found as succeeded.
+func (p *Processor) FindCharge(ctx context.Context, in payments.FindChargeInput) (payments.ChargeResult, bool, error) {
+	if err := validateKey(in.IdempotencyKey); err != nil {
+		return payments.ChargeResult{}, false, err
+	}
+	c, err := p.scanCharge(ctx, `WHERE idempotency_key = $1 AND customer_id = $2
+		ORDER BY status = 'succeeded' DESC, created_at DESC LIMIT 1`, in.IdempotencyKey, in.ProcessorCustomerID)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return payments.ChargeResult{}, false, nil
+	}
+	if err != nil {
+		return payments.ChargeResult{}, false, err
+	}
+	c.serverError = false
+	res, err := c.result()
+	return res, true, err
 }
 
 // validateKey refuses a missing or over-long idempotency key, as Stripe does.
@@ -123,14 +162,22 @@ type chargeRow struct {
 	amount                              int64
 	currency                            string
 	status, failureCode, failureMessage string
+	serverError                         bool // made, then answered 500
 }
 
+// chargeByKey reads the charge a remembered key answers with.
 func (p *Processor) chargeByKey(ctx context.Context, key string) (chargeRow, error) {
-	c := chargeRow{key: key}
+	return p.scanCharge(ctx, `WHERE idempotency_key = $1 AND NOT key_forgotten`, key)
+}
+
+func (p *Processor) scanCharge(ctx context.Context, where string, args ...any) (chargeRow, error) {
+	var c chargeRow
 	err := p.pool.QueryRow(ctx, `
-		SELECT id, customer_id, payment_method, amount, currency, status, failure_code, failure_message
-		FROM sandbox_charges WHERE idempotency_key = $1`, key).
-		Scan(&c.id, &c.customerID, &c.paymentMethod, &c.amount, &c.currency, &c.status, &c.failureCode, &c.failureMessage)
+		SELECT id, idempotency_key, customer_id, payment_method, amount, currency, status, failure_code,
+			failure_message, server_error
+		FROM sandbox_charges `+where, args...).
+		Scan(&c.id, &c.key, &c.customerID, &c.paymentMethod, &c.amount, &c.currency, &c.status, &c.failureCode,
+			&c.failureMessage, &c.serverError)
 	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
 		return c, fmt.Errorf("sandbox: read charge: %w", err)
 	}
@@ -150,6 +197,9 @@ func (c chargeRow) replay(in payments.ChargeInput) (payments.ChargeResult, error
 }
 
 func (c chargeRow) result() (payments.ChargeResult, error) {
+	if c.serverError { // as at Stripe, a 500 carries no charge id
+		return payments.ChargeResult{}, &payments.ProcessorError{Status: 500, Message: "sandbox: internal server error after charging"}
+	}
 	res := payments.ChargeResult{ProcessorRef: c.id, Status: c.status}
 	if c.status != "succeeded" {
 		return res, &payments.DeclineError{Code: c.failureCode, Message: c.failureMessage}

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -22,7 +23,13 @@ import (
 // Processor implements payments.Processor on the sandbox ledger tables.
 type Processor struct {
 	pool *pgxpool.Pool
+	// KeyWindow is how long a charge's idempotency key is remembered (zero: DefaultKeyWindow).
+	// Used again after that, the key makes a new charge, as at Stripe.
+	KeyWindow time.Duration
 }
+
+// DefaultKeyWindow is Stripe's: keys are pruned once they are at least 24 hours old.
+const DefaultKeyWindow = 24 * time.Hour
 
 var _ payments.Processor = (*Processor)(nil)
 

@@ -54,6 +54,12 @@ func (p *Processor) Charge(ctx context.Context, in payments.ChargeInput) (paymen
 		}
 		return res, mapError("charge", err)
 	}
+	return outcome(pi)
+}
+
+// outcome reads a PaymentIntent as the answer to a charge: its id, and a *DeclineError when it
+// did not succeed.
+func outcome(pi *stripego.PaymentIntent) (payments.ChargeResult, error) {
 	res := payments.ChargeResult{ProcessorRef: pi.ID, Status: string(pi.Status)}
 	switch pi.Status {
 	case stripego.PaymentIntentStatusSucceeded, stripego.PaymentIntentStatusProcessing:
@@ -78,6 +84,36 @@ func (p *Processor) Charge(ctx context.Context, in payments.ChargeInput) (paymen
 		}
 	}
 	return res, d
+}
+
+// findChargeScan bounds how many of a customer's PaymentIntents, newest first, FindCharge reads.
+const findChargeScan = 300
+
+// FindCharge lists the customer's PaymentIntents, newest first, for the one whose metadata
+// carries our key. The list is read from Stripe's own records (the search API lags by up to a
+// minute, too late for a retry that follows a timeout). A PaymentIntent never confirmed moved
+// no money and counts as not found.
+func (p *Processor) FindCharge(ctx context.Context, in payments.FindChargeInput) (payments.ChargeResult, bool, error) {
+	if in.IdempotencyKey == "" || in.ProcessorCustomerID == "" {
+		return payments.ChargeResult{}, false, invalid("a key and a customer are required to find a charge")
+	}
+	params := &stripego.PaymentIntentListParams{Customer: stripego.String(in.ProcessorCustomerID)}
+	params.Context = ctx
+	params.Limit = stripego.Int64(100)
+	it := p.api.PaymentIntents.List(params)
+	for n := 0; n < findChargeScan && it.Next(); n++ {
+		pi := it.PaymentIntent()
+		if pi.Metadata["tollgate_idempotency_key"] != in.IdempotencyKey ||
+			pi.Status == stripego.PaymentIntentStatusRequiresConfirmation {
+			continue
+		}
+		res, err := outcome(pi)
+		return res, true, err
+	}
+	if err := it.Err(); err != nil {
+		return payments.ChargeResult{}, false, mapError("find charge", err)
+	}
+	return payments.ChargeResult{}, false, nil
 }
 
 // refundReasons are the reasons Stripe accepts; anything else travels in metadata.

@@ -27,7 +27,7 @@ func mapError(op string, err error) error {
 		se.HTTPStatusCode >= 500,
 		se.HTTPStatusCode == http.StatusUnauthorized, // a bad key is ours to fix, not the customer's decline
 		se.HTTPStatusCode == http.StatusForbidden:
-		return fmt.Errorf("stripe: %s: %s (status %d): %w", op, se.Msg, se.HTTPStatusCode, err)
+		return fmt.Errorf("stripe: %s: %w: %w", op, &payments.ProcessorError{Status: se.HTTPStatusCode, Message: se.Msg}, err)
 	case se.Type == stripego.ErrorTypeCard:
 		code := string(se.DeclineCode)
 		if code == "" {
@@ -37,6 +37,9 @@ func mapError(op string, err error) error {
 			code = "card_declined"
 		}
 		return &payments.DeclineError{Code: code, Message: se.Msg}
+	case se.Type == stripego.ErrorTypeInvalidRequest && se.Code == stripego.ErrorCodeResourceMissing && se.Param == "payment_method":
+		// the customer's card was removed at Stripe: the customer's to fix, like a decline
+		return &payments.DeclineError{Code: "payment_method_missing", Message: se.Msg}
 	case se.Type == stripego.ErrorTypeInvalidRequest:
 		msg := se.Msg
 		if se.Code != "" {

@@ -55,9 +55,11 @@ func TestInvalidRequestIsADecline(t *testing.T) {
 	p := cannedStripe(t, http.StatusBadRequest,
 		`{"error":{"type":"invalid_request_error","code":"resource_missing","param":"payment_method","message":"No such PaymentMethod: 'pm_1'"}}`)
 	_, err := p.Charge(context.Background(), chargeIn)
-	if d, ok := payments.IsDecline(err); !ok || d.Code != "invalid_request" {
-		t.Fatalf("want invalid_request, got %v", err)
+	if d, ok := payments.IsDecline(err); !ok || d.Code != "payment_method_missing" {
+		t.Fatalf("a card removed at Stripe: want payment_method_missing, got %v", err)
 	}
+	p = cannedStripe(t, http.StatusBadRequest,
+		`{"error":{"type":"invalid_request_error","param":"amount","message":"Refund amount is greater than unrefunded amount"}}`)
 	_, err = p.Refund(context.Background(), payments.RefundInput{IdempotencyKey: "r", ChargeRef: "pi_1", Amount: 99999})
 	if d, ok := payments.IsDecline(err); !ok || d.Code != "invalid_request" {
 		t.Fatalf("refund: want invalid_request, got %v", err)
@@ -110,5 +112,29 @@ func TestNetworkFaultIsRetryable(t *testing.T) {
 	}
 	if _, ok := payments.IsDecline(err); ok {
 		t.Fatalf("want a retryable error, got %v", err)
+	}
+}
+
+// FindCharge picks the customer's PaymentIntent that carries our key, whatever Stripe still
+// remembers of the key itself; a 401 is a configuration fault, not an answer.
+func TestFindChargeByMetadata(t *testing.T) {
+	p := cannedStripe(t, http.StatusOK, `{"object":"list","url":"/v1/payment_intents","has_more":false,"data":[
+		{"id":"pi_other","object":"payment_intent","status":"succeeded","metadata":{"tollgate_idempotency_key":"pur_x/period-2/charge"}},
+		{"id":"pi_ours","object":"payment_intent","status":"succeeded","metadata":{"tollgate_idempotency_key":"pur_x/period-1/charge"}}]}`)
+	res, found, err := p.FindCharge(context.Background(), payments.FindChargeInput{IdempotencyKey: chargeIn.IdempotencyKey,
+		ProcessorCustomerID: "cus_1"})
+	if err != nil || !found || res.ProcessorRef != "pi_ours" {
+		t.Fatalf("find: %+v %v %v", res, found, err)
+	}
+	_, found, err = p.FindCharge(context.Background(), payments.FindChargeInput{IdempotencyKey: "pur_x/period-3/charge",
+		ProcessorCustomerID: "cus_1"})
+	if err != nil || found {
+		t.Fatalf("a key never used: %v %v", found, err)
+	}
+	bad := cannedStripe(t, http.StatusUnauthorized, `{"error":{"type":"invalid_request_error","message":"Invalid API Key provided"}}`)
+	_, _, err = bad.FindCharge(context.Background(), payments.FindChargeInput{IdempotencyKey: "k", ProcessorCustomerID: "cus_1"})
+	var pe *payments.ProcessorError
+	if !errors.As(err, &pe) || !pe.IsConfiguration() {
+		t.Fatalf("want a configuration fault, got %v", err)
 	}
 }

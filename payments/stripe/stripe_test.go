@@ -179,3 +179,14 @@ func TestLocalChecksSendNothing(t *testing.T) {
 		t.Fatalf("sent %+v", rec.reqs)
 	}
 }
+
+// stripe-mock takes the lookup's list request as well-formed (its fixtures carry no key of ours).
+func TestFindChargeAgainstStripeMock(t *testing.T) {
+	p, rec := againstMock(t)
+	_, found, err := p.FindCharge(context.Background(), payments.FindChargeInput{IdempotencyKey: "pur_x/period-3/charge",
+		ProcessorCustomerID: "cus_123"})
+	if err != nil || found {
+		t.Fatalf("find: %v %v", found, err)
+	}
+	accepted(t, rec.only(t, http.MethodGet, "/v1/payment_intents"))
+}
