@@ -4,6 +4,7 @@ package api
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -96,7 +97,30 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// readyz answers 200 only when Postgres and Temporal both answer.
+// paymentsCheck says why charges wait, if they do: a fault at a processor (a rejected key, an
+// outage) in the last minutes. It does not make the API unready — requests are still served and
+// the purchases wait and retry — but it is what an operator looks for.
+func (s *Server) paymentsCheck(ctx context.Context) string {
+	faults, err := s.store.RecentPaymentFaults(ctx)
+	if err != nil {
+		return "unknown: " + err.Error()
+	}
+	if len(faults) == 0 {
+		return "up"
+	}
+	var b strings.Builder
+	for i, f := range faults {
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		fmt.Fprintf(&b, "failing: %s charges not settled since %s (%d attempts, %s): %s", f.Processor,
+			f.FirstAt.UTC().Format(time.RFC3339), f.Failures, f.Kind, f.Message)
+	}
+	return b.String()
+}
+
+// readyz answers 200 only when Postgres and Temporal both answer; "payments" tells whether
+// charges are settling.
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) error {
 	ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
 	defer cancel()
@@ -109,6 +133,9 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) error {
 		checks["temporal"], status = "not configured", http.StatusServiceUnavailable
 	} else if _, err := s.cfg.Temporal.CheckHealth(ctx, &client.CheckHealthRequest{}); err != nil {
 		checks["temporal"], status = "down: "+err.Error(), http.StatusServiceUnavailable
+	}
+	if checks["postgres"] == "up" {
+		checks["payments"] = s.paymentsCheck(ctx)
 	}
 	if status != http.StatusOK {
 		retryAfter(w, 1)
