@@ -7,6 +7,8 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"go.temporal.io/sdk/activity"
+
 	"github.com/tollgate-billing/tollgate/domain"
 	"github.com/tollgate-billing/tollgate/payments"
 	"github.com/tollgate-billing/tollgate/store"
@@ -44,9 +46,12 @@ func (a *Activities) Project(ctx context.Context, in workflows.ProjectInput) err
 	return temporalError(err)
 }
 
-// Charge takes a payment with the customer's default card. The processor and Postgres both
-// see in.IdempotencyKey, so a retried attempt charges and records once. Every outcome is a
-// txn_ row, failed charges included with their failure code.
+// Charge takes a payment with the card the workflow chose (in.PaymentMethod; the customer's
+// default for inputs that predate the choice). The processor and Postgres both see
+// in.IdempotencyKey. Every attempt that follows another — a retried activity, or a new round
+// the workflow asks for with LookUpFirst — first looks the charge up at the processor and
+// adopts what it finds: the processor's memory of the key cannot be trusted after a 500, a
+// timeout or a day. Every outcome is a txn_ row, failed charges included with their code.
 func (a *Activities) Charge(ctx context.Context, in workflows.ChargeInput) (workflows.ChargeResult, error) {
 	defer keepAlive(ctx)()
 	if err := a.checkRecorded(ctx, moneyMove{action: "charge", merchant: in.MerchantRef, purchase: in.PurchaseRef,
@@ -60,6 +65,9 @@ func (a *Activities) Charge(ctx context.Context, in workflows.ChargeInput) (work
 	if err != nil {
 		return workflows.ChargeResult{}, temporalError(err)
 	}
+	if in.PaymentMethod != "" {
+		pm = in.PaymentMethod
+	}
 	if pm == "" {
 		return workflows.ChargeResult{}, a.failCharge(ctx, txn, &payments.DeclineError{Code: "payment_method_missing",
 			Message: "The customer has no payment method on file."})
@@ -69,7 +77,7 @@ func (a *Activities) Charge(ctx context.Context, in workflows.ChargeInput) (work
 	if err != nil {
 		return workflows.ChargeResult{}, a.chargeError(ctx, txn, err)
 	}
-	res, err := a.Payments.Charge(ctx, payments.ChargeInput{IdempotencyKey: in.IdempotencyKey,
+	res, err := a.lookUpOrCharge(ctx, in, payments.ChargeInput{IdempotencyKey: in.IdempotencyKey,
 		ProcessorCustomerID: processorCustomer, PaymentMethod: pm, Amount: in.Amount, Currency: in.Currency,
 		Description: in.Description, Metadata: map[string]string{"purchaseRef": in.PurchaseRef,
 			"period": fmt.Sprint(in.Period)}})
@@ -79,18 +87,39 @@ func (a *Activities) Charge(ctx context.Context, in workflows.ChargeInput) (work
 	txn.Status, txn.ProcessorRef = domain.TxnSucceeded, res.ProcessorRef
 	out, _, err := a.Store.InsertTransaction(ctx, txn)
 	if err != nil {
-		return workflows.ChargeResult{}, err // retried: the processor answers the same for the same key
+		return workflows.ChargeResult{}, err // retried: the lookup finds the charge just made
 	}
 	return workflows.ChargeResult{TxnRef: out.Ref, ProcessorRef: out.ProcessorRef}, nil
 }
 
-// chargeError records a decline as a failed transaction and makes it non-retryable; anything
-// else (network, Postgres) is returned as is, and Temporal retries it.
+// lookUpOrCharge charges, unless an earlier attempt may have charged already: then the charge
+// found under the key is the answer, and only a key the processor never saw charges.
+func (a *Activities) lookUpOrCharge(ctx context.Context, in workflows.ChargeInput, c payments.ChargeInput) (payments.ChargeResult, error) {
+	if in.LookUpFirst || (activity.IsActivity(ctx) && activity.GetInfo(ctx).Attempt > 1) {
+		res, found, err := a.Payments.FindCharge(ctx, payments.FindChargeInput{IdempotencyKey: c.IdempotencyKey,
+			ProcessorCustomerID: c.ProcessorCustomerID})
+		if found || err != nil {
+			return res, err
+		}
+	}
+	return a.Payments.Charge(ctx, c)
+}
+
+// chargeError records a decline as a failed transaction and makes it non-retryable; a fault
+// (ours or the processor's) or an unknown outcome is logged and retried, never recorded as a
+// failure of the customer's card.
 func (a *Activities) chargeError(ctx context.Context, txn domain.Transaction, err error) error {
-	if d, ok := payments.IsDecline(err); ok {
+	kind, d := classifyCharge(err)
+	if kind == chargeDeclined {
 		return a.failCharge(ctx, txn, d)
 	}
-	return temporalError(err)
+	if activity.IsActivity(ctx) {
+		activity.GetLogger(ctx).Warn("charge not settled; retrying", "kind", kind.String(), "key", txn.IdempotencyKey,
+			"processor", txn.Processor, "error", err)
+	}
+	// /readyz reports it; a Postgres that is down is itself the fault, so its error is dropped
+	_ = a.Store.RecordPaymentFault(ctx, txn.Processor, kind.String(), err.Error())
+	return retryableChargeError(kind, err)
 }
 
 func (a *Activities) failCharge(ctx context.Context, txn domain.Transaction, d *payments.DeclineError) error {
@@ -123,6 +152,12 @@ func (a *Activities) RefundPayment(ctx context.Context, in workflows.RefundPayme
 		return workflows.RefundPaymentResult{}, err
 	}
 	return workflows.RefundPaymentResult{TxnRef: out.Ref, ProcessorRef: out.ProcessorRef}, nil
+}
+
+// PaymentMethod reads the customer's default payment method, which the workflow binds a charge to.
+func (a *Activities) PaymentMethod(ctx context.Context, in workflows.PaymentMethodInput) (workflows.PaymentMethodResult, error) {
+	pm, _, err := a.Store.CustomerPaymentTarget(ctx, in.MerchantRef, in.CustomerRef)
+	return workflows.PaymentMethodResult{PaymentMethod: pm}, temporalError(err)
 }
 
 // UsageForPeriod reads the usage counter the usage engine keeps for the period.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"go.temporal.io/sdk/temporal"
 
@@ -228,5 +229,76 @@ func TestUnrecordedMovesAreRefused(t *testing.T) {
 	}
 	if strings.Join(refused, ",") != "charge_refused,charge_refused,refund_refused,projection_refused" {
 		t.Fatalf("audit rows of refusals: %v", refused)
+	}
+}
+
+// The processor charges, then answers 500, and has forgotten the key by the next attempt (as
+// Stripe does after 24 hours): the next attempt looks the charge up by key and adopts it.
+// Exactly one charge at the processor, recorded once, with the processor's own id.
+func TestChargeAfterServerErrorAdoptsTheChargeMade(t *testing.T) {
+	f := newFixture(t, "4242424242424242")
+	pm, _, _ := f.st.CustomerPaymentTarget(f.ctx, f.m, f.cus.Ref)
+	if err := f.sb.SetCardBehaviour(f.ctx, pm, sandbox.BehaviourServerErrorAfterCharge); err != nil {
+		t.Fatal(err)
+	}
+	f.sb.KeyWindow = time.Nanosecond
+	in := f.charge(f.pur + "/period-1/charge")
+	_, err := f.a.Charge(f.ctx, in)
+	var app *temporal.ApplicationError
+	if !errors.As(err, &app) || app.NonRetryable() || app.Type() != workflows.ErrTypeChargeUnknown {
+		t.Fatalf("a 500 after charging is an unknown outcome, retried: %v", err)
+	}
+	if txns, _ := f.st.TransactionByKey(f.ctx, f.m, in.IdempotencyKey); txns.Ref != "" {
+		t.Fatalf("nothing is recorded before the outcome is known: %+v", txns)
+	}
+	in.LookUpFirst = true // the next attempt
+	res, err := f.a.Charge(f.ctx, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ledger, _ := f.sb.Charges(f.ctx, f.pur+"/")
+	if len(ledger) != 1 || ledger[0].Status != "succeeded" || res.ProcessorRef != ledger[0].ID {
+		t.Fatalf("processor ledger %+v, result %+v", ledger, res)
+	}
+	txn, err := f.st.TransactionByKey(f.ctx, f.m, in.IdempotencyKey)
+	if err != nil || txn.Ref != res.TxnRef || txn.ProcessorRef != ledger[0].ID || txn.Status != domain.TxnSucceeded {
+		t.Fatalf("recorded %+v %v", txn, err)
+	}
+}
+
+// A key rejected by the processor or a malformed request is ours to fix: retried, and never
+// recorded as the customer's failed payment.
+func TestOurFaultsAreNotDeclines(t *testing.T) {
+	f := newFixture(t, "4242424242424242")
+	in := f.charge(f.pur + "/period-1/charge")
+	in.Currency = "US" // the processor refuses the request: invalid_request
+	_, err := f.a.Charge(f.ctx, in)
+	var app *temporal.ApplicationError
+	if !errors.As(err, &app) || app.NonRetryable() || app.Type() != workflows.ErrTypeProcessorFault {
+		t.Fatalf("want a retryable processor fault, got %v", err)
+	}
+	if txn, _ := f.st.TransactionByKey(f.ctx, f.m, in.IdempotencyKey); txn.Ref != "" {
+		t.Fatalf("a fault of ours recorded as a failed payment: %+v", txn)
+	}
+}
+
+// The card chosen for a charge is the card charged on every attempt, even after the customer
+// changed the default: no idempotency mismatch.
+func TestChargeKeepsItsCardAfterACardChange(t *testing.T) {
+	f := newFixture(t, "4242424242424242")
+	first, _, _ := f.st.CustomerPaymentTarget(f.ctx, f.m, f.cus.Ref)
+	in := f.charge(f.pur + "/period-1/charge")
+	in.PaymentMethod = first
+	if _, err := f.a.Charge(f.ctx, in); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := testenv.AttachCard(f.ctx, f.st, f.sb, f.m, f.cus.Ref, "5555555555554444"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.a.Charge(f.ctx, in); err != nil {
+		t.Fatalf("a retry after a card change: %v", err)
+	}
+	if ledger, _ := f.sb.Charges(f.ctx, f.pur+"/"); len(ledger) != 1 || ledger[0].PaymentMethod != first {
+		t.Fatalf("ledger %+v", ledger)
 	}
 }

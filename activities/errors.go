@@ -31,6 +31,51 @@ func declineError(d *payments.DeclineError, txnRef string) error {
 		workflows.ChargeFailure{TxnRef: txnRef, Code: d.Code, Message: d.Message})
 }
 
+// chargeKind is what a failed charge means for the purchase.
+type chargeKind int
+
+const (
+	// chargeDeclined: the customer's card or bank said no. Final; the purchase goes to dunning.
+	chargeDeclined chargeKind = iota
+	// chargeFault: ours or the processor's to fix — a rejected key or account (401, 403), a
+	// request the processor finds malformed, a key reused with other parameters. Never the
+	// customer's: the purchase keeps its state and the charge is tried again later.
+	chargeFault
+	// chargeUnknown: no answer, or a 5xx — money may have moved. The next attempt looks the
+	// charge up before charging.
+	chargeUnknown
+)
+
+func (k chargeKind) String() string {
+	return [...]string{"declined", "fault", "unknown"}[k]
+}
+
+// classifyCharge sorts a charge's error into one of the three kinds; this is the only place
+// that decides whether a failure is the customer's.
+func classifyCharge(err error) (chargeKind, *payments.DeclineError) {
+	var pe *payments.ProcessorError
+	switch d, ok := payments.IsDecline(err); {
+	case ok && d.Code == "invalid_request":
+		return chargeFault, nil
+	case ok:
+		return chargeDeclined, d
+	case errors.Is(err, payments.ErrIdempotencyMismatch), domain.AsError(err) != nil:
+		return chargeFault, nil
+	case errors.As(err, &pe) && pe.IsConfiguration():
+		return chargeFault, nil
+	}
+	return chargeUnknown, nil
+}
+
+// retryableChargeError names a charge failure that Temporal retries (with the lookup first).
+func retryableChargeError(kind chargeKind, err error) error {
+	typ := workflows.ErrTypeChargeUnknown
+	if kind == chargeFault {
+		typ = workflows.ErrTypeProcessorFault
+	}
+	return temporal.NewApplicationErrorWithCause(err.Error(), typ, err)
+}
+
 // temporalError makes final what retrying cannot fix; everything else (network faults, a
 // Postgres restart) is returned as is and retried by Temporal.
 func temporalError(err error) error {

@@ -19,6 +19,7 @@ import (
 	"github.com/tollgate-billing/tollgate/activities"
 	"github.com/tollgate-billing/tollgate/domain"
 	"github.com/tollgate-billing/tollgate/internal/testenv"
+	"github.com/tollgate-billing/tollgate/payments"
 	"github.com/tollgate-billing/tollgate/payments/sandbox"
 	"github.com/tollgate-billing/tollgate/starter"
 	"github.com/tollgate-billing/tollgate/store"
@@ -34,7 +35,18 @@ const (
 	envTemporal  = "TOLLGATE_FAULT_TEMPORAL"
 	envNamespace = "TOLLGATE_FAULT_NAMESPACE"
 	envQueue     = "TOLLGATE_FAULT_QUEUE"
+	// envHang makes the child worker hang for good once the processor has answered a charge,
+	// before anything reaches Postgres: the window a kill must not turn into a second charge.
+	envHang = "TOLLGATE_FAULT_HANG_AFTER_CHARGE"
 )
+
+// hangAfterCharge is the sandbox with a worker that stops dead after each charge.
+type hangAfterCharge struct{ *sandbox.Processor }
+
+func (h hangAfterCharge) Charge(ctx context.Context, in payments.ChargeInput) (payments.ChargeResult, error) {
+	_, _ = h.Processor.Charge(ctx, in)
+	select {}
+}
 
 // workerProcess runs a worker until it is killed when this binary is the fault test's child;
 // it reports false in a normal test run.
@@ -56,7 +68,11 @@ func workerProcess() bool {
 	if err != nil {
 		fail(err)
 	}
-	w := worker.New(c, &activities.Activities{Store: st, Payments: sandbox.New(st.Pool)}, worker.Options{
+	var pay payments.Processor = sandbox.New(st.Pool)
+	if os.Getenv(envHang) != "" {
+		pay = hangAfterCharge{sandbox.New(st.Pool)}
+	}
+	w := worker.New(c, &activities.Activities{Store: st, Payments: pay}, worker.Options{
 		TaskQueue: os.Getenv(envQueue),
 		// a killed worker's sticky queue is abandoned quickly, so the restarted one takes over
 		StickyScheduleToStartTimeout: 2 * time.Second,
@@ -97,6 +113,30 @@ func (cw *childWorker) kill(t *testing.T) {
 	_ = cw.cmd.Wait()
 }
 
+// newFaultStack is a stack whose workers run as child processes: it answers the stack (with
+// its own task queue) and the environment a child worker needs.
+func newFaultStack(t *testing.T, ctx context.Context) (*stack, []string) {
+	t.Helper()
+	pgURL := testenv.PostgresURL(t)
+	st, err := store.Open(ctx, pgURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(st.Close)
+	srv := testenv.TemporalServer(t)
+	queue := "fault-" + domain.RandomString(6)
+	env := []string{envWorker + "=1", envPostgres + "=" + pgURL, envTemporal + "=" + srv.FrontendAddress(),
+		envNamespace + "=" + srv.Namespace(), envQueue + "=" + queue}
+	s := &stack{t: t, ctx: ctx, st: st, tc: testenv.Temporal(t), sb: sandbox.New(st.Pool)}
+	s.merchant, _ = testenv.Merchant(t, st, "Fault")
+	if s.product, err = st.CreateProduct(ctx, domain.Product{MerchantRef: s.merchant, Name: "API"}); err != nil {
+		t.Fatal(err)
+	}
+	s.c = starter.New(s.tc, st, true)
+	s.c.TaskQueue = queue
+	return s, env
+}
+
 // 200 purchases fall due at once (two renewals each through the test clock); the worker process
 // is SIGKILLed in the middle and restarted. Afterwards the processor's own ledger holds exactly
 // one charge per purchase and period, and no projection ever moved backwards.
@@ -107,27 +147,10 @@ func TestWorkerKilledMidRenewal(t *testing.T) {
 	const n = 200
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	pgURL := testenv.PostgresURL(t)
-	st, err := store.Open(ctx, pgURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	tc := testenv.Temporal(t)
-	srv := testenv.TemporalServer(t)
-	sb := sandbox.New(st.Pool)
-	queue := "fault-" + domain.RandomString(6)
-	env := []string{envWorker + "=1", envPostgres + "=" + pgURL, envTemporal + "=" + srv.FrontendAddress(),
-		envNamespace + "=" + srv.Namespace(), envQueue + "=" + queue}
+	s, env := newFaultStack(t, ctx)
+	st, tc, sb := s.st, s.tc, s.sb
 	child := startChildWorker(t, env)
 
-	s := &stack{t: t, ctx: ctx, st: st, tc: tc, sb: sb}
-	s.merchant, _ = testenv.Merchant(t, st, "Fault")
-	if s.product, err = st.CreateProduct(ctx, domain.Product{MerchantRef: s.merchant, Name: "API"}); err != nil {
-		t.Fatal(err)
-	}
-	s.c = starter.New(tc, st, true)
-	s.c.TaskQueue = queue
 	plan := s.plan(domain.Plan{Type: domain.PlanRecurring, Price: 500})
 
 	began := time.Now()

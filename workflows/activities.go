@@ -25,6 +25,9 @@ type Activities interface {
 	// records a txn_ row, failed charges included. A decline is a non-retryable
 	// *temporal.ApplicationError of one of the ErrType… types, with ChargeFailure details.
 	Charge(ctx context.Context, in ChargeInput) (ChargeResult, error)
+	// PaymentMethod reads the customer's default payment method: the card a charge is bound to
+	// for all its attempts, so a card changed meanwhile never meets the charge's key.
+	PaymentMethod(ctx context.Context, in PaymentMethodInput) (PaymentMethodResult, error)
 	// RefundPayment returns money of one of the purchase's payments and records a txn_ row.
 	RefundPayment(ctx context.Context, in RefundPaymentInput) (RefundPaymentResult, error)
 	// UsageForPeriod reads the usage counter of a period (the usage engine writes it).
@@ -69,6 +72,21 @@ type ChargeInput struct {
 	// Terms is the digest of the purchase's terms (terms.go); the activity refuses a charge
 	// whose terms the starter never recorded.
 	Terms string
+	// PaymentMethod is the card chosen once for this charge; empty in inputs recorded before
+	// the choice, which charge the customer's default.
+	PaymentMethod string `json:",omitempty"`
+	// LookUpFirst asks the activity to look the charge up at the processor before charging:
+	// an earlier round may have charged without an answer.
+	LookUpFirst bool `json:",omitempty"`
+}
+
+type PaymentMethodInput struct {
+	MerchantRef string
+	CustomerRef string
+}
+
+type PaymentMethodResult struct {
+	PaymentMethod string // empty: the customer has none
 }
 
 type ChargeResult struct {
@@ -95,6 +113,10 @@ const (
 	ErrTypeNotFound             = "NotFound"
 	// ErrTypeNotRecorded refuses a charge or refund the API never asked for (terms.go).
 	ErrTypeNotRecorded = "NotRecordedByAPI"
+	// Retryable: the charge is not settled. A fault is ours or the processor's (a rejected
+	// key, a malformed request); unknown means money may have moved (timeout, 5xx).
+	ErrTypeProcessorFault = "ProcessorFault"
+	ErrTypeChargeUnknown  = "ChargeOutcomeUnknown"
 )
 
 type RefundPaymentInput struct {
@@ -151,6 +173,7 @@ var (
 	actProject       = activityName(Activities.Project)
 	actCharge        = activityName(Activities.Charge)
 	actRefundPayment = activityName(Activities.RefundPayment)
+	actPaymentMethod = activityName(Activities.PaymentMethod)
 	actUsage         = activityName(Activities.UsageForPeriod)
 	actDunning       = activityName(Activities.DunningPolicy)
 )
@@ -165,10 +188,11 @@ var dbOptions = workflow.LocalActivityOptions{
 	},
 }
 
-// Money movement runs as regular activities, visible in the history and retried through the
-// server without limit: the idempotency key makes every attempt the same charge, and declines
-// are non-retryable errors that end the retries at once. The heartbeat timeout notices a dead
-// worker long before the start-to-close timeout does.
+// Money movement runs as regular activities, visible in the history. Refunds (and charges of
+// histories recorded before charge rounds, see charging.go) retry through the server without
+// limit: the idempotency key makes every attempt the same, and declines are non-retryable
+// errors that end the retries at once. The heartbeat timeout notices a dead worker long before
+// the start-to-close timeout does.
 var paymentOptions = workflow.ActivityOptions{
 	StartToCloseTimeout: 30 * time.Second,
 	HeartbeatTimeout:    5 * time.Second,

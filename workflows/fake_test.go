@@ -30,13 +30,18 @@ type fakeActivities struct {
 	projections []domain.Purchase
 	audits      []workflows.AuditInput
 	keys        map[string]bool
+	faults      map[string]int // charge attempts under a key that fail with a processor fault first
+	attempts    []workflows.ChargeInput
+	chargedAt   map[string]time.Time // workflow time of each succeeded charge
+	now         func() time.Time
 }
 
 var _ workflows.Activities = (*fakeActivities)(nil)
 
 func newFake() *fakeActivities {
-	return &fakeActivities{usage: map[time.Time]int64{}, keys: map[string]bool{},
-		policy: workflows.DunningPolicy{RetryDays: domain.DefaultDunning.RetryDays, GraceDays: domain.DefaultDunning.GraceDays}}
+	return &fakeActivities{usage: map[time.Time]int64{}, keys: map[string]bool{}, faults: map[string]int{},
+		chargedAt: map[string]time.Time{},
+		policy:    workflows.DunningPolicy{RetryDays: domain.DefaultDunning.RetryDays, GraceDays: domain.DefaultDunning.GraceDays}}
 }
 
 func (f *fakeActivities) Project(_ context.Context, in workflows.ProjectInput) error {
@@ -56,6 +61,12 @@ func (f *fakeActivities) Project(_ context.Context, in workflows.ProjectInput) e
 func (f *fakeActivities) Charge(_ context.Context, in workflows.ChargeInput) (workflows.ChargeResult, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.attempts = append(f.attempts, in)
+	if f.faults[in.IdempotencyKey] > 0 {
+		f.faults[in.IdempotencyKey]--
+		return workflows.ChargeResult{}, temporal.NewApplicationError("processor answered 401: invalid API key",
+			workflows.ErrTypeProcessorFault)
+	}
 	if f.keys[in.IdempotencyKey] {
 		return workflows.ChargeResult{}, fmt.Errorf("key %s charged twice", in.IdempotencyKey)
 	}
@@ -66,8 +77,15 @@ func (f *fakeActivities) Charge(_ context.Context, in workflows.ChargeInput) (wo
 			workflows.ErrTypeCardDeclined, nil, workflows.ChargeFailure{TxnRef: "txn_failed", Code: "card_declined"})
 	}
 	f.charges = append(f.charges, in)
+	if f.now != nil {
+		f.chargedAt[in.IdempotencyKey] = f.now()
+	}
 	n := len(f.charges)
 	return workflows.ChargeResult{TxnRef: fmt.Sprintf("txn_%d", n), ProcessorRef: fmt.Sprintf("ch_%d", n)}, nil
+}
+
+func (f *fakeActivities) PaymentMethod(context.Context, workflows.PaymentMethodInput) (workflows.PaymentMethodResult, error) {
+	return workflows.PaymentMethodResult{PaymentMethod: "pm_fake"}, nil
 }
 
 func (f *fakeActivities) RefundPayment(_ context.Context, in workflows.RefundPaymentInput) (workflows.RefundPaymentResult, error) {
@@ -137,6 +155,7 @@ func newHarness(t *testing.T, plan domain.Plan, shared ...*fakeActivities) *harn
 		acts = shared[0]
 	}
 	env.RegisterActivity(acts)
+	acts.now = env.Now
 	if plan.Ref == "" {
 		plan.Ref = "pln_a"
 	}

@@ -140,7 +140,7 @@ func (p *purchase) periodEnd(ctx workflow.Context) error {
 	s := &p.state
 	switch {
 	case s.CancelledAt != nil:
-		if err := p.billFinalUsage(ctx); err != nil {
+		if err := p.billFinalUsage(ctx); err != nil || s.Status.Ended() { // ended by a refund meanwhile
 			return err
 		}
 		return p.endAt(ctx, "end_period", domain.PurchaseCancelled, "cancelled", s.PeriodEnd)
@@ -214,6 +214,9 @@ func (p *purchase) startPeriod(ctx workflow.Context, action string, amount int64
 
 // enterPastDue starts dunning with the merchant's schedule as it is now.
 func (p *purchase) enterPastDue(ctx workflow.Context, amount int64, failedAt time.Time, failure *ChargeFailure) error {
+	if p.state.CancelledAt != nil { // cancelled while the charge was in flight: nothing to dun
+		return p.end(ctx, "cancel", domain.PurchaseCancelled, "cancelled_while_charging: "+failure.Code)
+	}
 	policy, err := dunningPolicy(ctx, p.state.MerchantRef)
 	if err != nil {
 		return err
@@ -237,7 +240,7 @@ func (p *purchase) dunningStep(ctx workflow.Context) error {
 	}
 	d.NextRetry++
 	recovered, err := p.retryCharge(ctx)
-	if err != nil || recovered {
+	if err != nil || recovered || s.Status.Ended() {
 		return err
 	}
 	if d.NextRetry >= len(d.RetryDays) { // the last retry failed
@@ -258,6 +261,9 @@ func (p *purchase) retryCharge(ctx workflow.Context) (recovered bool, err error)
 	}
 	if failure != nil {
 		d.LastError = failure.Code
+		if s.CancelledAt != nil { // cancelled while the retry was in flight
+			return false, p.end(ctx, "cancel", domain.PurchaseCancelled, "cancelled_while_"+string(s.Status))
+		}
 		return false, nil
 	}
 	s.Dunning = nil
@@ -272,10 +278,18 @@ func (p *purchase) collect(ctx workflow.Context, period int, amount int64, what 
 	}
 	s := &p.state
 	key := fmt.Sprintf("%s/period-%d/%s", s.PurchaseRef, period, what)
-	res, failure, err := charge(ctx, ChargeInput{MerchantRef: s.MerchantRef, PurchaseRef: s.PurchaseRef,
+	in := ChargeInput{MerchantRef: s.MerchantRef, PurchaseRef: s.PurchaseRef,
 		CustomerRef: s.CustomerRef, ProductRef: s.Plan.ProductRef, Period: period, Amount: amount,
 		Currency: s.Plan.Currency, IdempotencyKey: key, Terms: s.termsDigest(),
-		Description: fmt.Sprintf("%s — period %d", s.Plan.Name, period)})
+		Description: fmt.Sprintf("%s — period %d", s.Plan.Name, period)}
+	var res ChargeResult
+	var failure *ChargeFailure
+	var err error
+	if workflow.GetVersion(ctx, changeChargeRounds, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		res, failure, err = charge(ctx, in)
+	} else {
+		res, failure, err = p.settle(ctx, in)
+	}
 	if err != nil || failure != nil {
 		return failure, err
 	}

@@ -104,7 +104,9 @@ func (p *purchase) cancelRenewal(ctx workflow.Context, in CancelRenewalInput) er
 	s := &p.state
 	now := p.stamp(ctx)
 	s.CancelledAt, s.CancelReason = &now, in.Reason
-	if s.Status == domain.PurchasePastDue || s.Status == domain.PurchaseSuspended {
+	// in dunning with a retry in flight, the retry's outcome decides: paid → runs to period end,
+	// failed → cancelled then
+	if (s.Status == domain.PurchasePastDue || s.Status == domain.PurchaseSuspended) && s.Charging == nil {
 		return p.end(ctx, "cancel", domain.PurchaseCancelled, "cancelled_while_"+string(s.Status))
 	}
 	return p.write(ctx, "cancel_renewal", s.Status, in.Reason)
@@ -292,6 +294,9 @@ func (p *purchase) validateChangePlan(ctx workflow.Context, in ChangePlanInput) 
 	if err := p.notLive("change plan"); err != nil {
 		return err
 	}
+	if err := p.chargingRefusal("change plan"); err != nil {
+		return err
+	}
 	np := in.NewPlan
 	switch {
 	case np.Ref == s.Plan.Ref:
@@ -328,15 +333,16 @@ func (p *purchase) validateRetryPayment(ctx workflow.Context, _ RetryPaymentInpu
 	return nil
 }
 
-// updateRetryPayment charges the unpaid period now under the next retry key. A failure keeps
-// the dunning schedule as it was and answers PAYMENT_REQUIRED.
+// updateRetryPayment charges the unpaid period now under the next retry key, after any charge
+// in flight (a scheduled retry) has settled. A failure keeps the dunning schedule as it was and
+// answers PAYMENT_REQUIRED.
 func (p *purchase) updateRetryPayment(ctx workflow.Context, in RetryPaymentInput) (State, error) {
-	err := p.locked(ctx, func(ctx workflow.Context) error {
+	err := p.lockedIdle(ctx, func(ctx workflow.Context) error {
 		if err := p.validateRetryPayment(ctx, in); err != nil {
 			return err
 		}
 		recovered, err := p.retryCharge(ctx)
-		if err != nil || recovered {
+		if err != nil || recovered || p.state.Status.Ended() {
 			return err
 		}
 		if err := p.write(ctx, "retry_failed", p.state.DisplayStatus(), p.state.Dunning.LastError); err != nil {
@@ -379,7 +385,9 @@ func (p *purchase) updateAdvanceClock(ctx workflow.Context, in AdvanceClockInput
 		return p.state, err
 	}
 	p.nudge()
-	err = workflow.Await(ctx, func() bool { return p.done || (!p.mu.IsLocked() && !p.eventDue(ctx)) })
+	err = workflow.Await(ctx, func() bool {
+		return p.done || (!p.mu.IsLocked() && p.state.Charging == nil && !p.eventDue(ctx))
+	})
 	return p.state, err
 }
 

@@ -92,7 +92,7 @@ func (p *purchase) run(ctx workflow.Context) (PurchaseResult, error) {
 			p.waitForEventOrMessage(ctx)
 			continue
 		}
-		if err := p.locked(ctx, p.step); err != nil {
+		if err := p.lockedIdle(ctx, p.step); err != nil {
 			return PurchaseResult{}, err
 		}
 	}

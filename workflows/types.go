@@ -61,6 +61,8 @@ type State struct {
 	Payments []Payment
 	Refunds  []Refund `json:",omitempty"`
 	Dunning  *Dunning `json:",omitempty"`
+	// Charging is the charge in flight, if any (nil between steps, so never carried over).
+	Charging *Charging `json:",omitempty"`
 
 	// ClockOffset is how far the test clock has moved this purchase ahead of workflow time.
 	ClockOffset time.Duration `json:",omitempty"`

@@ -15,4 +15,8 @@ const (
 	// changeBoundedPayments (2026-11): at each period boundary the state forgets payments past
 	// the refund window (and their refunds). Histories before it kept every payment.
 	changeBoundedPayments = "bounded-payments"
+	// changeChargeRounds (2026-11): a charge picks its card first (a local activity), runs in
+	// bounded rounds without the mutex, and waits out faults instead of failing (charging.go).
+	// Histories before it charge under the mutex with unbounded retries.
+	changeChargeRounds = "charge-rounds"
 )
