@@ -17,8 +17,11 @@ import (
 
 // Activities holds the dependencies of the purchase activities.
 type Activities struct {
-	Store    *store.Store
+	Store *store.Store
+	// Payments moves live purchases' money (Stripe when configured).
 	Payments payments.Processor
+	// Sandbox moves sandbox purchases' money; nil when Payments is itself the sandbox.
+	Sandbox payments.Processor
 }
 
 // The workflow names its activities through workflows.Activities: a renamed method breaks here.
@@ -28,7 +31,7 @@ var _ workflows.Activities = (*Activities)(nil)
 // older than the stored one (a late retry) leaves the projection as it is.
 func (a *Activities) Project(ctx context.Context, in workflows.ProjectInput) error {
 	in.Purchase.MerchantRef, in.Purchase.Seq, in.Purchase.StepAt = in.MerchantRef, in.Seq, in.StepAt
-	if err := a.checkRecorded(ctx, moneyMove{action: "projection", merchant: in.MerchantRef, purchase: in.Purchase.Ref,
+	if _, err := a.checkRecorded(ctx, moneyMove{action: "projection", merchant: in.MerchantRef, purchase: in.Purchase.Ref,
 		cus: in.Purchase.CustomerRef, terms: in.Terms}); err != nil {
 		return err
 	}
@@ -54,13 +57,14 @@ func (a *Activities) Project(ctx context.Context, in workflows.ProjectInput) err
 // timeout or a day. Every outcome is a txn_ row, failed charges included with their code.
 func (a *Activities) Charge(ctx context.Context, in workflows.ChargeInput) (workflows.ChargeResult, error) {
 	defer keepAlive(ctx)()
-	if err := a.checkRecorded(ctx, moneyMove{action: "charge", merchant: in.MerchantRef, purchase: in.PurchaseRef,
-		cus: in.CustomerRef, terms: in.Terms, idempotencyKey: in.IdempotencyKey, amount: in.Amount, currency: in.Currency}); err != nil {
+	pay, err := a.checkRecorded(ctx, moneyMove{action: "charge", merchant: in.MerchantRef, purchase: in.PurchaseRef,
+		cus: in.CustomerRef, terms: in.Terms, idempotencyKey: in.IdempotencyKey, amount: in.Amount, currency: in.Currency})
+	if err != nil {
 		return workflows.ChargeResult{}, err
 	}
 	txn := domain.Transaction{MerchantRef: in.MerchantRef, Kind: domain.TxnPayment, Amount: in.Amount,
 		Currency: in.Currency, PurchaseRef: in.PurchaseRef, CustomerRef: in.CustomerRef, ProductRef: in.ProductRef,
-		Period: in.Period, Reason: in.Description, IdempotencyKey: in.IdempotencyKey, Processor: a.Payments.Name()}
+		Period: in.Period, Reason: in.Description, IdempotencyKey: in.IdempotencyKey, Processor: pay.Name()}
 	pm, processorCustomer, err := a.Store.CustomerPaymentTarget(ctx, in.MerchantRef, in.CustomerRef)
 	if err != nil {
 		return workflows.ChargeResult{}, temporalError(err)
@@ -72,12 +76,12 @@ func (a *Activities) Charge(ctx context.Context, in workflows.ChargeInput) (work
 		return workflows.ChargeResult{}, a.failCharge(ctx, txn, &payments.DeclineError{Code: "payment_method_missing",
 			Message: "The customer has no payment method on file."})
 	}
-	processorCustomer, err = a.Payments.EnsureCustomer(ctx, payments.CustomerInput{MerchantRef: in.MerchantRef,
+	processorCustomer, err = pay.EnsureCustomer(ctx, payments.CustomerInput{MerchantRef: in.MerchantRef,
 		CustomerRef: in.CustomerRef, ExistingID: processorCustomer})
 	if err != nil {
 		return workflows.ChargeResult{}, a.chargeError(ctx, txn, err)
 	}
-	res, err := a.lookUpOrCharge(ctx, in, payments.ChargeInput{IdempotencyKey: in.IdempotencyKey,
+	res, err := lookUpOrCharge(ctx, pay, in, payments.ChargeInput{IdempotencyKey: in.IdempotencyKey,
 		ProcessorCustomerID: processorCustomer, PaymentMethod: pm, Amount: in.Amount, Currency: in.Currency,
 		Description: in.Description, Metadata: map[string]string{"purchaseRef": in.PurchaseRef,
 			"period": fmt.Sprint(in.Period)}})
@@ -94,15 +98,15 @@ func (a *Activities) Charge(ctx context.Context, in workflows.ChargeInput) (work
 
 // lookUpOrCharge charges, unless an earlier attempt may have charged already: then the charge
 // found under the key is the answer, and only a key the processor never saw charges.
-func (a *Activities) lookUpOrCharge(ctx context.Context, in workflows.ChargeInput, c payments.ChargeInput) (payments.ChargeResult, error) {
+func lookUpOrCharge(ctx context.Context, pay payments.Processor, in workflows.ChargeInput, c payments.ChargeInput) (payments.ChargeResult, error) {
 	if in.LookUpFirst || (activity.IsActivity(ctx) && activity.GetInfo(ctx).Attempt > 1) {
-		res, found, err := a.Payments.FindCharge(ctx, payments.FindChargeInput{IdempotencyKey: c.IdempotencyKey,
+		res, found, err := pay.FindCharge(ctx, payments.FindChargeInput{IdempotencyKey: c.IdempotencyKey,
 			ProcessorCustomerID: c.ProcessorCustomerID})
 		if found || err != nil {
 			return res, err
 		}
 	}
-	return a.Payments.Charge(ctx, c)
+	return pay.Charge(ctx, c)
 }
 
 // chargeError records a decline as a failed transaction and makes it non-retryable; a fault
@@ -134,12 +138,13 @@ func (a *Activities) failCharge(ctx context.Context, txn domain.Transaction, d *
 // RefundPayment returns money of one of the purchase's payments under the refund's key.
 func (a *Activities) RefundPayment(ctx context.Context, in workflows.RefundPaymentInput) (workflows.RefundPaymentResult, error) {
 	defer keepAlive(ctx)()
-	if err := a.checkRecorded(ctx, moneyMove{action: "refund", merchant: in.MerchantRef, purchase: in.PurchaseRef,
+	pay, err := a.checkRecorded(ctx, moneyMove{action: "refund", merchant: in.MerchantRef, purchase: in.PurchaseRef,
 		cus: in.CustomerRef, terms: in.Terms, idempotencyKey: in.IdempotencyKey, amount: in.Amount, currency: in.Currency,
-		refundGrantKey: workflows.RefundGrantKey(in.Request.RequestKey, in.Request.TransactionRef, in.Request.Amount)}); err != nil {
+		refundGrantKey: workflows.RefundGrantKey(in.Request.RequestKey, in.Request.TransactionRef, in.Request.Amount)})
+	if err != nil {
 		return workflows.RefundPaymentResult{}, err
 	}
-	res, err := a.Payments.Refund(ctx, payments.RefundInput{IdempotencyKey: in.IdempotencyKey, ChargeRef: in.ChargeRef,
+	res, err := pay.Refund(ctx, payments.RefundInput{IdempotencyKey: in.IdempotencyKey, ChargeRef: in.ChargeRef,
 		Amount: in.Amount, Currency: in.Currency, Reason: in.Reason})
 	if err != nil {
 		return workflows.RefundPaymentResult{}, temporalError(err)
@@ -147,7 +152,7 @@ func (a *Activities) RefundPayment(ctx context.Context, in workflows.RefundPayme
 	out, _, err := a.Store.InsertTransaction(ctx, domain.Transaction{MerchantRef: in.MerchantRef, Kind: domain.TxnRefund,
 		Status: domain.TxnSucceeded, Amount: in.Amount, Currency: in.Currency, PurchaseRef: in.PurchaseRef,
 		CustomerRef: in.CustomerRef, ProductRef: in.ProductRef, SourceRef: in.SourceTxnRef, Period: in.Period,
-		Reason: in.Reason, IdempotencyKey: in.IdempotencyKey, Processor: a.Payments.Name(), ProcessorRef: res.ProcessorRef})
+		Reason: in.Reason, IdempotencyKey: in.IdempotencyKey, Processor: pay.Name(), ProcessorRef: res.ProcessorRef})
 	if err != nil {
 		return workflows.RefundPaymentResult{}, err
 	}

@@ -4,7 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -14,6 +17,7 @@ import (
 	"github.com/tollgate-billing/tollgate/domain"
 	"github.com/tollgate-billing/tollgate/internal/testenv"
 	"github.com/tollgate-billing/tollgate/payments/sandbox"
+	"github.com/tollgate-billing/tollgate/payments/stripe"
 	"github.com/tollgate-billing/tollgate/store"
 	"github.com/tollgate-billing/tollgate/workflows"
 )
@@ -300,5 +304,40 @@ func TestChargeKeepsItsCardAfterACardChange(t *testing.T) {
 	}
 	if ledger, _ := f.sb.Charges(f.ctx, f.pur+"/"); len(ledger) != 1 || ledger[0].PaymentMethod != first {
 		t.Fatalf("ledger %+v", ledger)
+	}
+}
+
+// A sandbox purchase charges the sandbox even on a worker whose own processor is Stripe: the
+// mode recorded with the purchase's terms decides, and no request reaches Stripe.
+func TestSandboxPurchasesNeverReachARealProcessor(t *testing.T) {
+	f := newFixture(t, "4242424242424242")
+	var hits atomic.Int64
+	real := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		w.WriteHeader(http.StatusUnauthorized)
+		_, _ = w.Write([]byte(`{"error":{"type":"invalid_request_error","message":"Invalid API Key provided"}}`))
+	}))
+	defer real.Close()
+	f.a.Payments = stripe.New(stripe.Config{SecretKey: "sk_live_x", BackendURL: real.URL, MaxNetworkRetries: new(int64)})
+	f.a.Sandbox = f.sb
+	var terms workflows.Terms
+	g, _, _ := f.st.FindGrant(f.ctx, f.pur, store.GrantTerms, f.terms)
+	_ = json.Unmarshal(g.Detail, &terms)
+	terms.Sandbox = true
+	if err := f.st.RecordGrant(f.ctx, store.Grant{MerchantRef: f.m, PurchaseRef: f.pur, Kind: store.GrantTerms,
+		Key: terms.Digest(), Detail: mustJSON(t, terms)}); err != nil {
+		t.Fatal(err)
+	}
+	in := f.charge(f.pur + "/period-1/charge")
+	in.Terms = terms.Digest()
+	res, err := f.a.Charge(f.ctx, in)
+	if err != nil || hits.Load() != 0 {
+		t.Fatalf("sandbox charge: %v, %d requests to the real processor", err, hits.Load())
+	}
+	if ledger, _ := f.sb.Charges(f.ctx, f.pur+"/"); len(ledger) != 1 || ledger[0].ID != res.ProcessorRef {
+		t.Fatalf("sandbox ledger %+v", ledger)
+	}
+	if _, err := f.a.Charge(f.ctx, f.charge(f.pur+"/period-2/charge")); err == nil || hits.Load() == 0 {
+		t.Fatalf("a live purchase goes to the live processor: %v, %d requests", err, hits.Load())
 	}
 }

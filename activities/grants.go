@@ -8,6 +8,7 @@ import (
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/tollgate-billing/tollgate/payments"
 	"github.com/tollgate-billing/tollgate/store"
 	"github.com/tollgate-billing/tollgate/workflows"
 )
@@ -25,48 +26,68 @@ type moneyMove struct {
 // checkRecorded lets through only what the API asked for (workflows/terms.go): the workflow is
 // the purchase's own, its terms were recorded for this purchase, merchant and customer, and a
 // refund's request was recorded too. Anything else is refused, never retried, with an audit row
-// for the merchant's log; a Postgres fault is returned as is and retried.
-func (a *Activities) checkRecorded(ctx context.Context, m moneyMove) error {
-	reason, err := a.unrecorded(ctx, m)
-	if err != nil || reason == "" {
-		return err
+// for the merchant's log; a Postgres fault is returned as is and retried. What it lets through
+// moves money with the processor of the recorded terms' mode: a sandbox purchase never reaches
+// a real processor, whatever else the worker is configured with.
+func (a *Activities) checkRecorded(ctx context.Context, m moneyMove) (payments.Processor, error) {
+	reason, sandbox, err := a.unrecorded(ctx, m)
+	if err != nil {
+		return nil, err
+	}
+	if reason == "" {
+		return a.processor(sandbox), nil
 	}
 	data, _ := json.Marshal(map[string]any{"reason": reason, "amount": m.amount, "currency": m.currency,
 		"idempotencyKey": m.idempotencyKey, "workflowId": workflowID(ctx)})
 	if err := a.Store.InsertAudit(ctx, store.AuditEntry{MerchantRef: m.merchant, ObjectType: "purchase", ObjectRef: m.purchase,
 		Action: m.action + "_refused", Actor: "worker", Data: data}); err != nil {
-		return err
+		return nil, err
 	}
-	return temporal.NewNonRetryableApplicationError(fmt.Sprintf("%s refused: %s", m.action, reason), workflows.ErrTypeNotRecorded, nil)
+	return nil, temporal.NewNonRetryableApplicationError(fmt.Sprintf("%s refused: %s", m.action, reason), workflows.ErrTypeNotRecorded, nil)
 }
 
-// unrecorded says why m was not asked for by the API, or "" when it was.
-func (a *Activities) unrecorded(ctx context.Context, m moneyMove) (string, error) {
+// processor is the sandbox for sandbox purchases (Sandbox, else Payments when that is the
+// sandbox; never a real processor), and Payments for live ones.
+func (a *Activities) processor(sandbox bool) payments.Processor {
+	switch {
+	case !sandbox:
+		return a.Payments
+	case a.Sandbox != nil:
+		return a.Sandbox
+	case a.Payments.Name() == "sandbox":
+		return a.Payments
+	}
+	return noSandbox{}
+}
+
+// unrecorded says why m was not asked for by the API, or "" when it was, and the recorded
+// terms' mode.
+func (a *Activities) unrecorded(ctx context.Context, m moneyMove) (reason string, sandbox bool, err error) {
 	if id := workflowID(ctx); id != "" && id != workflows.WorkflowID(m.purchase) {
-		return fmt.Sprintf("workflow %s is not purchase %s's", id, m.purchase), nil
+		return fmt.Sprintf("workflow %s is not purchase %s's", id, m.purchase), false, nil
 	}
 	g, ok, err := a.Store.FindGrant(ctx, m.purchase, store.GrantTerms, m.terms)
 	if err != nil {
-		return "", err
+		return "", false, err
 	}
 	var t workflows.Terms
 	if ok {
 		_ = json.Unmarshal(g.Detail, &t)
 	}
 	if !ok || g.MerchantRef != m.merchant || t.CustomerRef != m.cus {
-		return "the purchase's terms were not recorded by the API", nil
+		return "the purchase's terms were not recorded by the API", false, nil
 	}
 	if m.refundGrantKey == "" {
-		return "", nil
+		return "", t.Sandbox, nil
 	}
 	r, ok, err := a.Store.FindGrant(ctx, m.purchase, store.GrantRefund, m.refundGrantKey)
 	if err != nil {
-		return "", err
+		return "", false, err
 	}
 	if !ok || r.MerchantRef != m.merchant {
-		return "the refund was not requested through the API", nil
+		return "the refund was not requested through the API", false, nil
 	}
-	return "", nil
+	return "", t.Sandbox, nil
 }
 
 // workflowID is the ID of the workflow that runs the activity ("" outside one, as in tests that
@@ -76,4 +97,27 @@ func workflowID(ctx context.Context) string {
 		return ""
 	}
 	return activity.GetInfo(ctx).WorkflowExecution.ID
+}
+
+// noSandbox stands in when a sandbox purchase meets a worker with only a real processor: every
+// call is a configuration fault (retried, never a decline), and no money moves.
+type noSandbox struct{}
+
+var errNoSandbox = &payments.ProcessorError{Status: 403, Message: "this worker has no sandbox processor for a sandbox purchase"}
+
+func (noSandbox) Name() string { return "sandbox" }
+func (noSandbox) EnsureCustomer(context.Context, payments.CustomerInput) (string, error) {
+	return "", errNoSandbox
+}
+func (noSandbox) AttachPaymentMethod(context.Context, payments.AttachInput) (payments.Card, error) {
+	return payments.Card{}, errNoSandbox
+}
+func (noSandbox) Charge(context.Context, payments.ChargeInput) (payments.ChargeResult, error) {
+	return payments.ChargeResult{}, errNoSandbox
+}
+func (noSandbox) FindCharge(context.Context, payments.FindChargeInput) (payments.ChargeResult, bool, error) {
+	return payments.ChargeResult{}, false, errNoSandbox
+}
+func (noSandbox) Refund(context.Context, payments.RefundInput) (payments.RefundResult, error) {
+	return payments.RefundResult{}, errNoSandbox
 }
