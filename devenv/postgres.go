@@ -3,7 +3,6 @@
 package devenv
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -14,7 +13,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -37,6 +35,7 @@ type Postgres struct {
 	dataDir string
 	sockDir string
 	asUser  string // run the binaries as this user (postgres) when we are root
+	pw      string // the superuser's password (postgres_access.go)
 	server  *postmaster
 }
 
@@ -57,6 +56,9 @@ func StartPostgres(ctx context.Context, cfg PostgresConfig) (*Postgres, error) {
 	if os.Geteuid() == 0 {
 		p.asUser = "postgres" // initdb refuses to run as root
 	}
+	if err := p.placeHome(); err != nil {
+		return nil, err
+	}
 	if err := p.stopLeftover(ctx); err != nil {
 		return nil, err
 	}
@@ -66,12 +68,21 @@ func StartPostgres(ctx context.Context, cfg PostgresConfig) (*Postgres, error) {
 	if err := p.prepareDirs(); err != nil {
 		return nil, err
 	}
+	pw, fresh, err := p.password()
+	if err != nil {
+		return nil, err
+	}
+	p.pw = pw
 	if _, err := os.Stat(filepath.Join(p.dataDir, "PG_VERSION")); errors.Is(err, os.ErrNotExist) {
 		cfg.Logger.Info("initialising postgres cluster", "dir", p.dataDir)
-		if err := p.run(ctx, "initdb", "--no-sync", "-A", "trust", "-U", "postgres", "-E", "UTF8",
-			"--locale=C", "-D", p.dataDir); err != nil {
+		if err := p.run(ctx, "initdb", "--no-sync", "-A", "scram-sha-256", "--pwfile", p.passwordFile(),
+			"-U", "postgres", "-E", "UTF8", "--locale=C", "-D", p.dataDir); err != nil {
 			return nil, err
 		}
+		fresh = false
+	}
+	if err := p.secure(ctx, pw, fresh); err != nil {
+		return nil, err
 	}
 	if err := p.start(ctx); err != nil {
 		return nil, err
@@ -120,10 +131,14 @@ func versionOf(path string) int {
 	return v
 }
 
-// prepareDirs makes the cluster's directories, owned by the user the binaries run as. The
-// socket directory is short and private because Unix socket paths are limited to 107 bytes.
+// prepareDirs makes the cluster's directories, owned by the user the binaries run as and closed
+// to everyone else. The socket directory is short because Unix socket paths are limited to 107
+// bytes.
 func (p *Postgres) prepareDirs() error {
-	if err := os.MkdirAll(p.cfg.Dir, 0o755); err != nil {
+	if err := os.MkdirAll(p.cfg.Dir, 0o700); err != nil {
+		return err
+	}
+	if err := os.Chmod(p.cfg.Dir, 0o700); err != nil {
 		return err
 	}
 	sock, err := os.MkdirTemp("", "tollgate-pg")
@@ -142,29 +157,8 @@ func (p *Postgres) prepareDirs() error {
 		if err := os.Chown(d, int(cred.Uid), int(cred.Gid)); err != nil {
 			return err
 		}
-		if err := os.Chmod(d, 0o755); err != nil {
+		if err := os.Chmod(d, 0o700); err != nil {
 			return err
-		}
-	}
-	return ensureTraversable(p.cfg.Dir)
-}
-
-// ensureTraversable opens the parents of dir for others to enter (t.TempDir makes them 0700),
-// since the cluster runs as another user than the tests.
-func ensureTraversable(dir string) error {
-	abs, err := filepath.Abs(dir)
-	if err != nil {
-		return err
-	}
-	for d := filepath.Dir(abs); d != "/"; d = filepath.Dir(d) {
-		fi, err := os.Stat(d)
-		if err != nil {
-			return err
-		}
-		if fi.Mode().Perm()&0o001 == 0 {
-			if err := os.Chmod(d, fi.Mode().Perm()|0o011); err != nil {
-				return err
-			}
 		}
 	}
 	return nil
@@ -251,7 +245,7 @@ func (p *Postgres) Port() int        { return p.cfg.Port }
 
 // URLFor returns the URL of another database on the cluster.
 func (p *Postgres) urlFor(db string) string {
-	return fmt.Sprintf("postgres://postgres@127.0.0.1:%d/%s?sslmode=disable", p.cfg.Port, db)
+	return fmt.Sprintf("postgres://postgres:%s@127.0.0.1:%d/%s?sslmode=disable", p.pw, p.cfg.Port, db)
 }
 
 // URLFor returns the URL of database db on this cluster.
@@ -277,24 +271,9 @@ func (p *Postgres) createDatabase(ctx context.Context) error {
 	return err
 }
 
-// run executes a cluster binary, as the postgres user when we are root. It runs in its own
-// process group so a Ctrl-C in the terminal reaches us, not the postmaster: we stop it in order.
+// run executes a cluster binary, as the postgres user when we are root (see runInput).
 func (p *Postgres) run(ctx context.Context, name string, args ...string) error {
-	path := filepath.Join(p.bin, name)
-	var cmd *exec.Cmd
-	if p.asUser != "" {
-		cmd = exec.CommandContext(ctx, "runuser", append([]string{"-u", p.asUser, "--", path}, args...)...)
-	} else {
-		cmd = exec.CommandContext(ctx, path, args...)
-	}
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.Dir = "/"
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("%s %s: %w\n%s%s", name, strings.Join(args, " "), err, tail(out.Bytes()), p.logTail())
-	}
-	return nil
+	return p.runInput(ctx, "", name, args...)
 }
 
 func tail(b []byte) []byte {

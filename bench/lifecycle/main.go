@@ -134,6 +134,9 @@ func startEnv(ctx context.Context, c config) (_ *env, err error) {
 	if e.dir, err = os.MkdirTemp("", "tollgate-bench-lifecycle"); err != nil {
 		return nil, err
 	}
+	if err = os.Chmod(e.dir, 0o755); err != nil { // MkdirTemp's 0700 would keep postgres out
+		return nil, err
+	}
 	port, err := devenv.FreePort()
 	if err != nil {
 		return nil, err

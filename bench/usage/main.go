@@ -183,6 +183,9 @@ func start(ctx context.Context, c config) (*world, func(), error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	if err := os.Chmod(dir, 0o755); err != nil { // MkdirTemp's 0700 would keep postgres out
+		return nil, nil, err
+	}
 	pg, err := devenv.StartPostgres(ctx, devenv.PostgresConfig{Dir: filepath.Join(dir, "pg"), Port: port, Database: "tollgate", Throwaway: !c.durable})
 	if err != nil {
 		os.RemoveAll(dir)

@@ -50,6 +50,9 @@ func devSetup(t *testing.T) (bin, dataDir string, ports []int) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if err := os.Chmod(dataDir, 0o755); err != nil { // MkdirTemp's 0700 would keep postgres out
+		t.Fatal(err)
+	}
 	t.Cleanup(func() { os.RemoveAll(dataDir) })
 	ports = make([]int, 4)
 	for i := range ports {
