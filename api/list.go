@@ -29,6 +29,9 @@ type listLinks struct {
 const (
 	defaultLimit = 10
 	maxLimit     = 100
+	// maxPage keeps the row offset ((page-1) × limit) far inside an int: a page past the last
+	// one is an empty page, a page beyond this is a 400, never a wrapped negative offset.
+	maxPage = 10_000_000
 )
 
 // pageOf reads ?page= and ?limit= (defaults 1 and 10, limit at most 100).
@@ -37,8 +40,8 @@ func pageOf(r *http.Request) (store.Page, error) {
 	q := r.URL.Query()
 	if v := q.Get("page"); v != "" {
 		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
-			return p, domain.Errorf(domain.CodeInvalidField, "page", "page must be a whole number from 1")
+		if err != nil || n < 1 || n > maxPage {
+			return p, domain.Errorf(domain.CodeInvalidField, "page", "page must be a whole number from 1 to %d", maxPage)
 		}
 		p.Page = n
 	}
