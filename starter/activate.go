@@ -33,6 +33,10 @@ type ActivateResult struct {
 // hybrid and one-time plans need a card on file (payment_required). A customer already on
 // another plan of the product is switched: the old purchase expires and a new one starts.
 // A missing customer is an error; a bad plan or product is an `invalid` result.
+//
+// Concurrent calls for one customer and product make one purchase and one charge: the call
+// that claims the purchase starts it, the others wait for its activation and answer it
+// (already_active, or payment_required when its first payment failed).
 func (c *Client) ActivatePlan(ctx context.Context, merchant, customerRef, productRef, planRef string) (ActivateResult, error) {
 	cus, err := c.Store.GetCustomer(ctx, merchant, customerRef)
 	if err != nil {
@@ -42,10 +46,29 @@ func (c *Client) ActivatePlan(ctx context.Context, merchant, customerRef, produc
 	if err != nil || msg != "" {
 		return ActivateResult{Status: Invalid, Message: msg}, err
 	}
-	live, err := c.Store.LivePurchase(ctx, merchant, cus.Ref, plan.ProductRef)
+	for attempt := 0; ; attempt++ {
+		res, err := c.activateOnce(ctx, cus, plan)
+		if domain.ErrorCode(err) != domain.CodeConflict || attempt == 3 {
+			return res, err
+		}
+		// a concurrent activation, checkout or switch of this product went first: look again
+	}
+}
+
+// activateOnce activates plan against the customer's live purchase of the product as it is
+// now; a CONFLICT means a concurrent call changed it meanwhile.
+func (c *Client) activateOnce(ctx context.Context, cus domain.Customer, plan domain.Plan) (ActivateResult, error) {
+	live, err := c.Store.LivePurchase(ctx, cus.MerchantRef, cus.Ref, plan.ProductRef)
 	hasLive := err == nil
 	if err != nil && domain.ErrorCode(err) != domain.CodeNotFound {
 		return ActivateResult{}, err
+	}
+	if hasLive && live.Status == domain.PurchasePending { // another call is activating it
+		s, err := c.awaitActivation(ctx, live)
+		if err != nil || live.PlanRef != plan.Ref {
+			return ActivateResult{}, orConflict(err, live)
+		}
+		return activated(plan, s, AlreadyActive, "")
 	}
 	if hasLive && live.PlanRef == plan.Ref {
 		return ActivateResult{Status: AlreadyActive, Message: fmt.Sprintf("already on plan %s (%s)", plan.Name, live.DisplayStatus()),
@@ -54,24 +77,42 @@ func (c *Client) ActivatePlan(ctx context.Context, merchant, customerRef, produc
 	if status, msg := paymentNeeded(plan, cus); status != "" {
 		return ActivateResult{Status: status, Message: msg}, nil
 	}
-	var s workflows.State
-	res := ActivateResult{}
 	if hasLive {
-		sw, err := c.ChangePlan(ctx, merchant, live.Ref, plan.Ref)
+		sw, err := c.ChangePlan(ctx, cus.MerchantRef, live.Ref, plan.Ref)
 		if err != nil {
 			return ActivateResult{}, err
 		}
-		s, res.PreviousPurchaseRef = sw.Purchase, live.Ref
-	} else if s, err = c.Start(ctx, StartInput{MerchantRef: merchant, CustomerRef: cus.Ref, PlanRef: plan.Ref}); err != nil {
+		return activated(plan, sw.Purchase, Activated, live.Ref)
+	}
+	s, err := c.start(ctx, workflows.PurchaseInput{PurchaseRef: domain.NewRef(domain.PrefixPurchase), MerchantRef: cus.MerchantRef,
+		CustomerRef: cus.Ref, Plan: plan, Sandbox: c.Sandbox})
+	if err != nil {
 		return ActivateResult{}, err
 	}
+	return activated(plan, s, Activated, "")
+}
+
+// orConflict is err, or a CONFLICT that makes ActivatePlan look again once the purchase another
+// call was activating has its outcome.
+func orConflict(err error, live domain.Purchase) error {
+	if err != nil {
+		return err
+	}
+	return liveConflict(live)
+}
+
+// activated answers the state of the purchase an activation started (status) or found.
+func activated(plan domain.Plan, s workflows.State, status, previous string) (ActivateResult, error) {
 	p := s.Projection()
-	res.Purchase = &p
+	res := ActivateResult{Purchase: &p, PreviousPurchaseRef: previous}
 	if s.Status == domain.PurchaseExpired { // the first payment failed
 		res.Status, res.Message = PaymentRequired, "the first payment failed: "+s.EndReason
 		return res, nil
 	}
-	res.Status, res.Message = Activated, fmt.Sprintf("activated plan %s (%s)", plan.Name, s.DisplayStatus())
+	res.Status, res.Message = status, fmt.Sprintf("activated plan %s (%s)", plan.Name, s.DisplayStatus())
+	if status == AlreadyActive {
+		res.Message = fmt.Sprintf("already on plan %s (%s)", plan.Name, s.DisplayStatus())
+	}
 	return res, nil
 }
 

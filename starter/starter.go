@@ -86,9 +86,24 @@ func (c *Client) StartOptions(in workflows.PurchaseInput) client.StartWorkflowOp
 	}
 }
 
-// start records the purchase's terms, then sends the start and the activation update in one
-// call (update-with-start). The worker charges only under recorded terms (workflows/terms.go).
+// start claims the customer's one live purchase of the product for in (store.ClaimPurchase),
+// then starts its workflow. A customer who already has a live purchase of the product gets a
+// CONFLICT naming it (liveConflict), and nothing is charged.
 func (c *Client) start(ctx context.Context, in workflows.PurchaseInput) (workflows.State, error) {
+	owner, err := c.Store.ClaimPurchase(ctx, claimOf(in))
+	if err != nil {
+		return workflows.State{}, err
+	}
+	if owner.Ref != in.PurchaseRef {
+		return workflows.State{}, liveConflict(owner)
+	}
+	return c.run(ctx, in)
+}
+
+// run records the purchase's terms, then sends the start and the activation update in one call
+// (update-with-start): it starts the workflow of a claimed purchase, or waits for the activation
+// of the one already running. The worker charges only under recorded terms (workflows/terms.go).
+func (c *Client) run(ctx context.Context, in workflows.PurchaseInput) (workflows.State, error) {
 	terms := workflows.NewTerms(in)
 	detail, _ := json.Marshal(terms)
 	if err := c.Store.RecordGrant(ctx, store.Grant{MerchantRef: in.MerchantRef, PurchaseRef: in.PurchaseRef,
@@ -183,6 +198,13 @@ type ChangePlanResult struct {
 // ChangePlan switches a purchase to another plan of its product: the old purchase expires and
 // a new one starts (and is charged) on the new plan. A retried call finishes the same switch.
 func (c *Client) ChangePlan(ctx context.Context, merchant, purchaseRef, planRef string) (ChangePlanResult, error) {
+	return c.ChangePlanTo(ctx, merchant, purchaseRef, planRef, "")
+}
+
+// ChangePlanTo is ChangePlan with the reference of the new purchase chosen by the caller (a
+// checkout reserves it, so a reload finds the same purchase); "" picks one. A purchase already
+// switched to another reference is a CONFLICT.
+func (c *Client) ChangePlanTo(ctx context.Context, merchant, purchaseRef, planRef, newPurchaseRef string) (ChangePlanResult, error) {
 	var res ChangePlanResult
 	plan, err := c.Store.GetPlan(ctx, merchant, planRef)
 	if err != nil {
@@ -193,7 +215,12 @@ func (c *Client) ChangePlan(ctx context.Context, merchant, purchaseRef, planRef 
 		return res, err
 	}
 	next := cur.SuccessorRef // a retried switch continues with the purchase it already named
-	if next == "" {
+	switch {
+	case next != "" && newPurchaseRef != "" && next != newPurchaseRef:
+		return res, domain.Errorf(domain.CodeConflict, "planRef", "purchase %s was already switched to purchase %s", purchaseRef, next)
+	case next == "" && newPurchaseRef != "":
+		next = newPurchaseRef
+	case next == "":
 		next = domain.NewRef(domain.PrefixPurchase)
 	}
 	err = c.update(ctx, merchant, purchaseRef, workflows.UpdateChangePlan, "change-plan/"+next,

@@ -182,16 +182,26 @@ func (s *Store) DeleteCustomer(ctx context.Context, merchant, ref string) error 
 	return err
 }
 
-// SetPaymentMethod stores the customer's default card as the processor reported it.
-func (s *Store) SetPaymentMethod(ctx context.Context, merchant, ref string, card domain.Card, processorCustomer string) error {
-	tag, err := s.Pool.Exec(ctx, `UPDATE customers SET payment_method = $3, card_brand = $4, card_last4 = $5,
+const setCardSQL = `UPDATE customers SET payment_method = $3, card_brand = $4, card_last4 = $5,
 		card_exp_month = $6, card_exp_year = $7,
 		processor_customer_id = CASE WHEN $8 = '' THEN processor_customer_id ELSE $8 END, updated_at = now()
-		WHERE merchant_id = $1 AND id = $2 AND deleted_at IS NULL`,
+		WHERE merchant_id = $1 AND id = $2 AND deleted_at IS NULL`
+
+// SetPaymentMethod stores the customer's default card as the processor reported it.
+func (s *Store) SetPaymentMethod(ctx context.Context, merchant, ref string, card domain.Card, processorCustomer string) error {
+	tag, err := s.Pool.Exec(ctx, setCardSQL,
 		merchant, ref, card.PaymentMethod, card.Brand, card.Last4, card.ExpMonth, card.ExpYear, processorCustomer)
 	if err == nil && tag.RowsAffected() == 0 {
 		return domain.NotFound("customer", ref)
 	}
+	return err
+}
+
+// ReplacePaymentMethod makes card the customer's default again, only while the default is
+// still the payment method from (a card saved meanwhile is kept).
+func (s *Store) ReplacePaymentMethod(ctx context.Context, merchant, ref, from string, card domain.Card) error {
+	_, err := s.Pool.Exec(ctx, setCardSQL+` AND payment_method = $9`,
+		merchant, ref, card.PaymentMethod, card.Brand, card.Last4, card.ExpMonth, card.ExpYear, "", from)
 	return err
 }
 

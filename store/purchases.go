@@ -137,3 +137,34 @@ func stepAt(t time.Time) *time.Time {
 	}
 	return &t
 }
+
+// ClaimPurchase reserves the one live purchase a customer may hold of a product (the index
+// purchases_one_live): it inserts p as a pending projection row with sequence 0, which the
+// workflow's first write replaces, unless the customer already has a live purchase of p's
+// product. It answers the purchase that holds the claim: p itself (also when p was claimed
+// before, by a retried call), or the live purchase that was there first.
+func (s *Store) ClaimPurchase(ctx context.Context, p domain.Purchase) (domain.Purchase, error) {
+	for range 5 {
+		tag, err := s.Pool.Exec(ctx, `INSERT INTO purchases (id, merchant_id, customer_id, product_id, plan_id, status,
+			plan_name, plan_type, amount, currency, billing_cycle, sandbox, seq)
+			VALUES ($1,$2,$3,$4,$5,'pending',$6,$7,$8,$9,$10,$11,0) ON CONFLICT DO NOTHING`,
+			p.Ref, p.MerchantRef, p.CustomerRef, p.ProductRef, p.PlanRef, p.PlanName, string(p.PlanType), p.Amount,
+			p.Currency, string(p.BillingCycle), p.Sandbox)
+		if err != nil {
+			return domain.Purchase{}, fmt.Errorf("claim purchase %s: %w", p.Ref, err)
+		}
+		if tag.RowsAffected() == 1 {
+			return s.GetPurchase(ctx, p.MerchantRef, p.Ref)
+		}
+		if own, err := s.GetPurchase(ctx, p.MerchantRef, p.Ref); err == nil {
+			return own, nil
+		}
+		live, err := s.LivePurchase(ctx, p.MerchantRef, p.CustomerRef, p.ProductRef)
+		if domain.ErrorCode(err) != domain.CodeNotFound {
+			return live, err
+		}
+		// the live purchase ended between the insert and the read: claim again
+	}
+	return domain.Purchase{}, domain.Errorf(domain.CodeConflict, "productRef",
+		"customer %s's purchases of product %s are changing; try again", p.CustomerRef, p.ProductRef)
+}

@@ -201,6 +201,7 @@ func (h *handler) checkoutPay(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v := h.checkoutView(w, r, cs, m, d)
+	working := d.customer.Card // put back if this checkout's card fails its first payment
 	status, err := h.submitCard(ctx, r, cs.MerchantRef, d.customer, &v.cardEntry)
 	if err != nil {
 		h.internalError(w, m, "save card", err)
@@ -222,15 +223,18 @@ func (h *handler) checkoutPay(w http.ResponseWriter, r *http.Request) {
 	// Start waits for the first payment; past ActivationWait the page says "processing" and
 	// refreshes itself, and the workflow carries on regardless.
 	startCtx, cancelStart := context.WithTimeout(ctx, h.cfg.ActivationWait)
-	st, err := h.cfg.Lifecycle.Start(startCtx, StartInput{PurchaseRef: ref, MerchantRef: cs.MerchantRef,
-		CustomerRef: cs.CustomerRef, ProductRef: cs.ProductRef, Plan: d.plan, Sandbox: h.sandbox()})
+	st, err := h.buy(startCtx, cs, d.plan, ref)
+	timedOut := startCtx.Err() != nil // read before cancelStart, which sets it
 	cancelStart()
 	switch {
-	case err != nil && startCtx.Err() != nil:
+	case err != nil && timedOut:
 		h.renderProcessing(w, cs, m)
 		return
 	case domain.AsError(err) != nil:
 		_ = h.st.ReleaseCheckoutPurchase(ctx, cs.Ref, ref)
+		if domain.ErrorCode(err) == domain.CodeConflict && h.ownedAfterRace(ctx, w, cs, m, d) {
+			return
+		}
 		v.Error = refusalWords(err)
 		h.renderCheckout(w, http.StatusConflict, m, v)
 		return
@@ -247,6 +251,7 @@ func (h *handler) checkoutPay(w http.ResponseWriter, r *http.Request) {
 		h.completeCheckout(w, r, cs, ref)
 	case outcomeFailed:
 		_ = h.st.ReleaseCheckoutPurchase(ctx, cs.Ref, ref)
+		h.restoreCard(ctx, cs, working)
 		v.Error = out.message
 		h.renderCheckout(w, http.StatusPaymentRequired, m, v)
 	default:

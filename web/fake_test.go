@@ -180,3 +180,20 @@ func (f *fakeLifecycle) startCount(ref string) int {
 	defer f.mu.Unlock()
 	return f.starts[ref]
 }
+
+// ChangePlan ends the live purchase (expired) and starts newRef on plan, as the workflow does.
+func (f *fakeLifecycle) ChangePlan(ctx context.Context, merchantRef, ref string, plan domain.Plan, newRef string) (web.PurchaseState, error) {
+	f.mu.Lock()
+	fp, err := f.get(merchantRef, ref)
+	if err == nil {
+		now := time.Now().UTC()
+		fp.p.EndedAt = &now
+		err = f.write(ctx, fp, domain.PurchaseExpired)
+	}
+	f.mu.Unlock()
+	if err != nil {
+		return web.PurchaseState{}, err
+	}
+	return f.Start(ctx, web.StartInput{PurchaseRef: newRef, MerchantRef: merchantRef, CustomerRef: fp.in.CustomerRef,
+		ProductRef: plan.ProductRef, Plan: plan, Sandbox: fp.in.Sandbox})
+}

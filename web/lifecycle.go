@@ -22,6 +22,9 @@ type Lifecycle interface {
 	CancelRenewal(ctx context.Context, merchantRef, purchaseRef, reason string) (PurchaseState, error)
 	Reactivate(ctx context.Context, merchantRef, purchaseRef string) (PurchaseState, error)
 	RetryPayment(ctx context.Context, merchantRef, purchaseRef string) (PurchaseState, error)
+	// ChangePlan switches a live purchase to plan: it ends, and purchase newPurchaseRef starts on
+	// plan (and is charged). It answers the new purchase's state.
+	ChangePlan(ctx context.Context, merchantRef, purchaseRef string, plan domain.Plan, newPurchaseRef string) (PurchaseState, error)
 }
 
 // StartInput is a purchase the checkout has paid for.
@@ -62,5 +65,8 @@ func (noLifecycle) Reactivate(context.Context, string, string) (PurchaseState, e
 	return PurchaseState{}, errNoLifecycle
 }
 func (noLifecycle) RetryPayment(context.Context, string, string) (PurchaseState, error) {
+	return PurchaseState{}, errNoLifecycle
+}
+func (noLifecycle) ChangePlan(context.Context, string, string, domain.Plan, string) (PurchaseState, error) {
 	return PurchaseState{}, errNoLifecycle
 }

@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 
+	"github.com/tollgate-billing/tollgate/domain"
 	"github.com/tollgate-billing/tollgate/starter"
 	"github.com/tollgate-billing/tollgate/workflows"
 )
@@ -36,6 +37,11 @@ func (s starterLifecycle) Reactivate(ctx context.Context, merchantRef, purchaseR
 func (s starterLifecycle) RetryPayment(ctx context.Context, merchantRef, purchaseRef string) (PurchaseState, error) {
 	st, err := s.c.RetryPayment(ctx, merchantRef, purchaseRef)
 	return fromState(st), err
+}
+
+func (s starterLifecycle) ChangePlan(ctx context.Context, merchantRef, purchaseRef string, plan domain.Plan, newPurchaseRef string) (PurchaseState, error) {
+	res, err := s.c.ChangePlanTo(ctx, merchantRef, purchaseRef, plan.Ref, newPurchaseRef)
+	return fromState(res.Purchase), err
 }
 
 func fromState(s workflows.State) PurchaseState {
