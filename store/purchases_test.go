@@ -65,14 +65,30 @@ func TestPurchaseProjectionNeverMovesBackwards(t *testing.T) {
 		t.Fatalf("live: %v", err)
 	}
 
-	// a second purchase pending cancellation
+	// one live purchase per customer and product: a second one is refused, and a claim answers
+	// the live one
 	p2 := p
 	p2.Ref, p2.Seq, p2.CancelledAt = domain.NewRef("pur"), 1, &now
-	if _, err := st.UpsertPurchase(ctx, p2); err != nil {
+	if _, err := st.UpsertPurchase(ctx, p2); err == nil {
+		t.Fatal("a second live purchase of the product was stored")
+	}
+	if owner, err := st.ClaimPurchase(ctx, p2); err != nil || owner.Ref != p.Ref {
+		t.Fatalf("claim beside a live purchase: %v %s, want %s", err, owner.Ref, p.Ref)
+	}
+	ended := p
+	ended.Status, ended.Seq, ended.EndedAt = domain.PurchaseExpired, 4, &now
+	if _, err := st.UpsertPurchase(ctx, ended); err != nil {
 		t.Fatal(err)
 	}
-	for status, want := range map[domain.PurchaseStatus]int{"": 2, domain.PurchaseActive: 2,
-		domain.PurchasePendingCancellation: 1, domain.PurchaseExpired: 0} {
+	if owner, err := st.ClaimPurchase(ctx, p2); err != nil || owner.Ref != p2.Ref || owner.Status != domain.PurchasePending {
+		t.Fatalf("claim once the first ended: %v %+v", err, owner)
+	}
+	p2.Status, p2.Seq = domain.PurchaseActive, 1 // the workflow's first write replaces the claim
+	if ok, err := st.UpsertPurchase(ctx, p2); err != nil || !ok {
+		t.Fatalf("first write of the claimed purchase: %v %v", ok, err)
+	}
+	for status, want := range map[domain.PurchaseStatus]int{"": 2, domain.PurchaseActive: 1,
+		domain.PurchasePendingCancellation: 1, domain.PurchaseExpired: 1} {
 		_, total, err := st.ListPurchases(ctx, m, store.PurchaseFilter{Status: status, CustomerRef: c.Ref}, store.Page{Page: 1, Limit: 10})
 		if err != nil || total != want {
 			t.Errorf("status %q: %v total %d want %d", status, err, total, want)
