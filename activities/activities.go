@@ -165,9 +165,10 @@ func (a *Activities) PaymentMethod(ctx context.Context, in workflows.PaymentMeth
 	return workflows.PaymentMethodResult{PaymentMethod: pm}, temporalError(err)
 }
 
-// UsageForPeriod reads the usage counter the usage engine keeps for the period.
+// UsageForPeriod bills the usage of the period that ends (store.BillUsage).
 func (a *Activities) UsageForPeriod(ctx context.Context, in workflows.UsageInput) (workflows.UsageResult, error) {
-	units, err := a.Store.MeteredUnits(ctx, in.MerchantRef, in.CustomerRef, in.ProductRef, in.Meter, in.PeriodStart)
+	units, err := a.Store.BillUsage(ctx, store.UsageBill{MerchantRef: in.MerchantRef, CustomerRef: in.CustomerRef,
+		ProductRef: in.ProductRef, Meter: in.Meter, Since: in.Since, PeriodStart: in.PeriodStart})
 	return workflows.UsageResult{Units: units}, temporalError(err)
 }
 

@@ -24,8 +24,11 @@ import (
 //  4. otherwise DefaultPlanMeter ("api_requests").
 // Only events with outcome "success" count toward the counter; the others are stored only.
 //
-// Which period a counter belongs to: the live purchase's current period when the event happened
-// at or after its start, otherwise the calendar month (UTC) of the event's timestamp.
+// Which period a counter belongs to: the live purchase's current period, whatever the event's
+// timestamp (a late event, or one stamped before a sandbox test clock that runs ahead, counts in
+// the period it is recorded in); without a live purchase the calendar month (UTC) of the event's
+// timestamp. The renewal bills what its period's counters hold when it runs and marks it billed
+// (BillUsage), so units recorded while it runs count with the next bill.
 
 // OutcomeSuccess is the outcome that counts toward limits and billing.
 const OutcomeSuccess = "success"
@@ -154,8 +157,12 @@ func meterRule(meter, action, planMeter, occurredAt, purchaseStart string) strin
          WHEN %[2]s = ANY($12::text[]) OR %[2]s LIKE 'tool:_%%'
            OR EXISTS (SELECT 1 FROM meters m WHERE m.merchant_id = $1 AND m.name = %[2]s) THEN %[2]s
          ELSE %[3]s END AS meter_name,
-    CASE WHEN %[5]s IS NOT NULL AND %[4]s >= %[5]s THEN %[5]s
-         ELSE date_trunc('month', %[4]s, 'UTC') END AS period_start`, meter, action, planMeter, occurredAt, purchaseStart)
+    %[6]s AS period_start`, meter, action, planMeter, occurredAt, purchaseStart, periodRule(occurredAt, purchaseStart))
+}
+
+// periodRule is the counter period of an event in SQL (pairFacts.periodOf in Go).
+func periodRule(occurredAt, purchaseStart string) string {
+	return fmt.Sprintf(`coalesce(%[2]s, date_trunc('month', %[1]s, 'UTC'))`, occurredAt, purchaseStart)
 }
 
 // RecordUsage records events for merchant atomically: either every event is stored and counted

@@ -8,7 +8,7 @@ package store
 // order, the resolution and the reference already stored under its idempotency key (NULL when
 // new). $1 is the merchant, $2–$11 the events' columns, $12 the default meters, $13 the default
 // plan meter.
-const resolveBulkSQL = `
+var resolveBulkSQL = `
 WITH input AS (
   SELECT * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::text[],
                        $9::text[], $10::timestamptz[], $11::text[])
@@ -51,8 +51,7 @@ WITH input AS (
 ), evs AS MATERIALIZED (
   SELECT i.*, r.customer_id, r.product_ok, k.meter_ok,
     CASE WHEN i.meter <> '' THEN i.meter WHEN k.action_is_meter THEN i.action_type ELSE r.plan_meter END AS meter_name,
-    CASE WHEN r.purchase_start IS NOT NULL AND i.occurred_at >= r.purchase_start THEN r.purchase_start
-         ELSE date_trunc('month', i.occurred_at, 'UTC') END AS period_start
+    ` + periodRule("i.occurred_at", "r.purchase_start") + ` AS period_start
   -- LEFT joins (every event has exactly one row in each): with inner joins on two columns the
   -- planner guessed a handful of rows here and chose nested loops over the 1,000 events
   FROM input i

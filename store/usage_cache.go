@@ -183,10 +183,10 @@ func (f *merchantFacts) meterOf(meter, actionType string, p *pairFacts) (string,
 	return DefaultPlanMeter, true
 }
 
-// periodOf is the counter period of an event at t: the live purchase's current period when the
-// event happened at or after its start, otherwise the calendar month.
+// periodOf is the counter period of an event at t: the live purchase's current period, otherwise
+// the calendar month (periodRule in SQL).
 func (p *pairFacts) periodOf(t time.Time) time.Time {
-	if p.PurchaseStart != nil && !t.Before(*p.PurchaseStart) {
+	if p.PurchaseStart != nil {
 		return *p.PurchaseStart
 	}
 	return MonthStart(t)

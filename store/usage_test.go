@@ -148,7 +148,8 @@ func TestUsageCountsInThePurchasePeriod(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !got[0].PeriodStart.Equal(start) || got[0].Meter != "api_calls" || !got[1].PeriodStart.Equal(store.MonthStart(old.OccurredAt)) {
+	// a late event (stamped before the period) counts in the current period: it is billed once, there
+	if !got[0].PeriodStart.Equal(start) || got[0].Meter != "api_calls" || !got[1].PeriodStart.Equal(start) {
 		t.Fatalf("periods: %+v", got)
 	}
 	ls, err := st.LimitState(ctx, m, c.Ref, prd.Ref, "", "")
@@ -156,7 +157,7 @@ func TestUsageCountsInThePurchasePeriod(t *testing.T) {
 		t.Fatal(err)
 	}
 	v := ls.Evaluate(1)
-	if ls.Used != 25 || !ls.PeriodStart.Equal(start) || !ls.PeriodEnd.Equal(end) || *v.Limit != 1000 || !v.WithinLimits {
+	if ls.Used != 28 || !ls.PeriodStart.Equal(start) || !ls.PeriodEnd.Equal(end) || *v.Limit != 1000 || !v.WithinLimits {
 		t.Fatalf("state %+v verdict %+v", ls, v)
 	}
 }
@@ -237,5 +238,56 @@ func TestLimitVerdicts(t *testing.T) {
 		if v.WithinLimits != c.within || v.Reason != c.reason || (v.Limit == nil) != (c.limit == nil) || (v.Limit != nil && *v.Limit != *c.limit) {
 			t.Errorf("%s: %+v", c.name, v)
 		}
+	}
+}
+
+// A renewal bills what its purchase's counters hold and marks it billed: units recorded after
+// the bill (while it ran, or late) go with the next one, and a retried bill answers the same.
+func TestBillUsageBillsEveryUnitOnce(t *testing.T) {
+	ctx := context.Background()
+	st := testenv.Postgres(t)
+	m, c, prd, _ := usageCatalog(t, st)
+	paid, err := st.CreatePlan(ctx, domain.Plan{MerchantRef: m, ProductRef: prd.Ref, Name: "PAYG", Type: domain.PlanUsageBased,
+		BillingCycle: domain.CycleMonthly, UnitPrice: 2, Meter: "api_calls"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now().Add(-48 * time.Hour).UTC().Truncate(time.Second)
+	pur := domain.Purchase{Ref: domain.NewRef("pur"), MerchantRef: m, CustomerRef: c.Ref, ProductRef: prd.Ref, PlanRef: paid.Ref,
+		Status: domain.PurchaseActive, Currency: "USD", CurrentPeriodStart: &start, Seq: 1}
+	if _, err := st.UpsertPurchase(ctx, pur); err != nil {
+		t.Fatal(err)
+	}
+	record := func(key string, units int64) {
+		t.Helper()
+		if _, err := st.RecordUsage(ctx, m, []store.UsageEvent{event(c.Ref, prd.Ref, key, units)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	bill := func(period time.Time) int64 {
+		t.Helper()
+		n, err := st.BillUsage(ctx, store.UsageBill{MerchantRef: m, CustomerRef: c.Ref, ProductRef: prd.Ref, Meter: "api_calls",
+			Since: start, PeriodStart: period})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	record("a", 5)
+	if n := bill(start); n != 5 {
+		t.Fatalf("first bill: %d", n)
+	}
+	record("b", 7) // recorded after the bill, still on the old period's counter (the renewal in flight)
+	if n := bill(start); n != 5 {
+		t.Fatalf("the same bill asked again: %d", n)
+	}
+	next := start.AddDate(0, 1, 0)
+	pur.CurrentPeriodStart, pur.Seq = &next, 2
+	if _, err := st.UpsertPurchase(ctx, pur); err != nil {
+		t.Fatal(err)
+	}
+	record("c", 11)
+	if n := bill(next); n != 7+11 {
+		t.Fatalf("second bill: %d, want the 7 recorded during the first bill and the 11 of its own period", n)
 	}
 }

@@ -30,7 +30,9 @@ type Activities interface {
 	PaymentMethod(ctx context.Context, in PaymentMethodInput) (PaymentMethodResult, error)
 	// RefundPayment returns money of one of the purchase's payments and records a txn_ row.
 	RefundPayment(ctx context.Context, in RefundPaymentInput) (RefundPaymentResult, error)
-	// UsageForPeriod reads the usage counter of a period (the usage engine writes it).
+	// UsageForPeriod bills the usage of the period that ends: the units its counters (and those
+	// of earlier periods since in.Since) hold that no earlier bill took, marked billed at once;
+	// asked again for the same period it answers the same units.
 	UsageForPeriod(ctx context.Context, in UsageInput) (UsageResult, error)
 	// DunningPolicy reads the merchant's retry schedule and grace period.
 	DunningPolicy(ctx context.Context, in DunningPolicyInput) (DunningPolicy, error)
@@ -147,6 +149,9 @@ type UsageInput struct {
 	ProductRef  string
 	Meter       string
 	PeriodStart time.Time
+	// Since is the start of the purchase's first paid period: usage before it (a trial, another
+	// purchase) is not this purchase's to bill.
+	Since time.Time `json:",omitempty"`
 }
 
 type UsageResult struct {

@@ -180,11 +180,16 @@ func (p *purchase) renew(ctx workflow.Context) error {
 	return p.startPeriod(ctx, "renew", amount)
 }
 
-// periodOverage reads the usage of the current period and prices what exceeds the free units.
+// periodOverage bills the usage of the current period (every unit recorded up to now that no
+// earlier bill took) and prices what exceeds the free units.
 func (p *purchase) periodOverage(ctx workflow.Context) (int64, error) {
 	s := p.state
+	since := s.StartedAt.Truncate(time.Second) // the first period's start (activate stamps it)
+	if s.TrialEnd != nil {                     // usage of the trial is free
+		since = *s.TrialEnd
+	}
 	units, err := usageForPeriod(ctx, UsageInput{MerchantRef: s.MerchantRef, CustomerRef: s.CustomerRef,
-		ProductRef: s.Plan.ProductRef, Meter: s.Plan.Meter, PeriodStart: s.PeriodStart})
+		ProductRef: s.Plan.ProductRef, Meter: s.Plan.Meter, PeriodStart: s.PeriodStart, Since: since})
 	return Overage(s.Plan, units), err
 }
 

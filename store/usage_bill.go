@@ -1,0 +1,74 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// UsageBill names the usage a renewal bills: one customer, product and meter, the counters of
+// the periods from Since (the purchase's first paid period) to PeriodStart (the period that
+// ends).
+type UsageBill struct {
+	MerchantRef, CustomerRef, ProductRef, Meter string
+	Since, PeriodStart                          time.Time
+}
+
+// BillUsage answers the units to bill for the period that starts at b.PeriodStart: every unit
+// its purchase's counters hold that no earlier bill took (the period's own, and units recorded
+// in earlier periods after their bill ran). It marks them billed in the same transaction, so a
+// unit is billed once; an event recorded meanwhile waits on the counter's row lock and counts
+// with the next bill. The same bill asked again (a retried activity) answers the same units.
+func (s *Store) BillUsage(ctx context.Context, b UsageBill) (int64, error) {
+	if b.Since.IsZero() || b.Since.After(b.PeriodStart) {
+		b.Since = b.PeriodStart
+	}
+	var units int64
+	err := s.InTx(ctx, func(tx pgx.Tx) error {
+		err := tx.QueryRow(ctx, `SELECT units FROM usage_bills WHERE merchant_id = $1 AND customer_id = $2
+			AND product_id = $3 AND meter_name = $4 AND period_start = $5`,
+			b.MerchantRef, b.CustomerRef, b.ProductRef, b.Meter, b.PeriodStart).Scan(&units)
+		if !errors.Is(err, pgx.ErrNoRows) {
+			return err
+		}
+		if err := lockCounters(ctx, tx, b.MerchantRef); err != nil { // before any counter row: as batches do
+			return err
+		}
+		ids, err := dueCounters(ctx, tx, b, &units)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `UPDATE usage_counters SET billed = units WHERE id = ANY($1)`, ids); err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, `INSERT INTO usage_bills (merchant_id, customer_id, product_id, meter_name, period_start, units)
+			VALUES ($1, $2, $3, $4, $5, $6)`, b.MerchantRef, b.CustomerRef, b.ProductRef, b.Meter, b.PeriodStart, units)
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("bill usage: %w", err)
+	}
+	return units, nil
+}
+
+// dueCounters locks the counters of b that hold unbilled units and adds those units to units.
+// Locked, their units cannot change until the transaction ends.
+func dueCounters(ctx context.Context, tx pgx.Tx, b UsageBill, units *int64) ([]int64, error) {
+	rows, err := tx.Query(ctx, `SELECT id, units - billed FROM usage_counters
+		WHERE merchant_id = $1 AND customer_id = $2 AND product_id = $3 AND meter_name = $4
+		AND period_start >= $5 AND period_start <= $6 AND units > billed FOR UPDATE`,
+		b.MerchantRef, b.CustomerRef, b.ProductRef, b.Meter, b.Since, b.PeriodStart)
+	if err != nil {
+		return nil, err
+	}
+	var ids []int64
+	var id, due int64
+	_, err = pgx.ForEachRow(rows, []any{&id, &due}, func() error {
+		ids, *units = append(ids, id), *units+due
+		return nil
+	})
+	return ids, err
+}
