@@ -100,6 +100,11 @@ func TestPurchaseLifecycleThroughTheAPI(t *testing.T) {
 		part["full"] != false || part["sourceTransactionRef"] != pay {
 		t.Fatalf("partial refund: %v", part)
 	}
+	// The same request again without an Idempotency-Key (a client's retry) answers the first refund.
+	again := w.must(201, "POST", "/v1/refunds", `{"sourceTransactionRef":"`+pay+`","amount":2500,"reason":"Double charge"}`)
+	if again["reference"] != part["reference"] || again["amount"].(float64) != 2500 {
+		t.Fatalf("a repeated refund request without a key refunded again: %v then %v", part, again)
+	}
 	if status, body := w.do("POST", "/v1/refunds", `{"sourceTransactionId":"`+pay+`","amount":999999}`); status != 400 || errField(body) != "amount" {
 		t.Fatalf("refund more than is left: %d %v", status, body)
 	}

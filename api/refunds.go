@@ -1,13 +1,14 @@
 package api
 
 import (
+	"crypto/sha256"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/tollgate-billing/tollgate/domain"
-	"github.com/tollgate-billing/tollgate/store"
 	"github.com/tollgate-billing/tollgate/workflows"
 )
 
@@ -74,6 +75,15 @@ func (s *Server) createRefund(w http.ResponseWriter, r *http.Request) error {
 		return domain.Errorf(domain.CodeInvalidField, "sourceTransactionRef",
 			"transaction %s is a %s %s; only a succeeded payment can be refunded", pay.Ref, pay.Status, pay.Kind)
 	}
+	key := refundKey(r, pay, in)
+	if done, err := s.store.TransactionByKey(ctx, merchant, workflows.RefundKey(pay.PurchaseRef, key)); err == nil {
+		out := refundAnswerOf(done, pay) // this request, made before
+		if p, err := s.store.GetPurchase(ctx, merchant, pay.PurchaseRef); err == nil {
+			out.PurchaseStatus = p.DisplayStatus()
+		}
+		writeJSON(w, http.StatusCreated, out)
+		return nil
+	}
 	left := pay.Amount - pay.RefundedAmount
 	if left <= 0 {
 		return domain.Errorf(domain.CodeConflict, "sourceTransactionRef", "payment %s is already fully refunded", pay.Ref)
@@ -85,10 +95,6 @@ func (s *Server) createRefund(w http.ResponseWriter, r *http.Request) error {
 	if amount > left {
 		return domain.Errorf(domain.CodeInvalidField, "amount", "amount %d is more than the %d %s left to refund on %s",
 			amount, left, pay.Currency, pay.Ref)
-	}
-	key, err := s.refundKey(r, pay)
-	if err != nil {
-		return err
 	}
 	c, err := s.starter()
 	if err != nil {
@@ -110,16 +116,24 @@ func (s *Server) createRefund(w http.ResponseWriter, r *http.Request) error {
 }
 
 // refundKey is the business key of this refund request: the client's Idempotency-Key when it
-// sent one, otherwise the payment and the number of its refunds so far, so a refund is never
-// keyed by an attempt.
-func (s *Server) refundKey(r *http.Request, pay domain.Transaction) (string, error) {
+// sent one, otherwise one derived from the request itself (the payment, the amount asked for or
+// "the rest", the reason, keepAccess), so a client that retries a request without a key
+// refunds once: the same request again answers the first refund.
+func refundKey(r *http.Request, pay domain.Transaction, in refundInput) string {
 	if k := r.Header.Get("Idempotency-Key"); k != "" {
-		return "api/" + k, nil
+		return "api/" + k
 	}
-	_, n, err := s.store.ListTransactions(r.Context(), merchantOf(r), store.TransactionFilter{Kind: domain.TxnRefund,
-		PurchaseRef: pay.PurchaseRef}, store.Page{Page: 1, Limit: 1})
-	if err != nil {
-		return "", err
+	amount := "rest"
+	if in.Amount != nil {
+		amount = strconv.FormatInt(*in.Amount, 10)
 	}
-	return fmt.Sprintf("%s/refund-%d", pay.Ref, n+1), nil
+	sum := sha256.Sum256([]byte(strings.Join([]string{pay.Ref, amount, in.Reason, strconv.FormatBool(in.KeepAccess)}, "\x00")))
+	return fmt.Sprintf("%s/refund-%x", pay.Ref, sum[:12])
+}
+
+// refundAnswerOf answers a refund made before from its transaction.
+func refundAnswerOf(t, pay domain.Transaction) refundAnswer {
+	return refundAnswer{Reference: t.Ref, SourceTransactionRef: pay.Ref, Amount: t.Amount, Currency: t.Currency,
+		Status: t.Status, Reason: t.Reason, Full: pay.RefundedAmount >= pay.Amount, PurchaseRef: pay.PurchaseRef,
+		CreatedAt: t.CreatedAt}
 }

@@ -260,7 +260,7 @@ func (p *purchase) refund(ctx workflow.Context, in RefundInput) (RefundResult, e
 	pay := s.Payments[idx]
 	out, err := refundPayment(ctx, RefundPaymentInput{MerchantRef: s.MerchantRef, PurchaseRef: s.PurchaseRef,
 		CustomerRef: s.CustomerRef, ProductRef: s.Plan.ProductRef, SourceTxnRef: pay.TxnRef, ChargeRef: pay.ProcessorRef,
-		Period: pay.Period, Amount: amount, Currency: s.Plan.Currency, IdempotencyKey: s.PurchaseRef + "/refund/" + in.RequestKey, Reason: in.Reason,
+		Period: pay.Period, Amount: amount, Currency: s.Plan.Currency, IdempotencyKey: RefundKey(s.PurchaseRef, in.RequestKey), Reason: in.Reason,
 		Terms: s.termsDigest(), Request: in})
 	if err != nil {
 		var app *temporal.ApplicationError

@@ -161,6 +161,9 @@ type RefundInput struct {
 	KeepAccess bool
 }
 
+// RefundKey is the idempotency key of a refund request at the processor and in Postgres.
+func RefundKey(purchaseRef, requestKey string) string { return purchaseRef + "/refund/" + requestKey }
+
 type RefundResult struct {
 	TransactionRef string
 	SourceRef      string
