@@ -28,6 +28,8 @@ type CheckoutSession struct {
 	ExpiresAt   time.Time  `json:"expiresAt"`
 	CompletedAt *time.Time `json:"completedAt,omitempty"`
 	CreatedAt   time.Time  `json:"createdAt"`
+	// FailedCardAttempts counts the cards refused on this session (see ClaimCardAttempt).
+	FailedCardAttempts int `json:"-"`
 }
 
 // CustomerSession opens the customer portal (ps_, unguessable, short-lived).
@@ -38,6 +40,8 @@ type CustomerSession struct {
 	ReturnURL   string    `json:"returnUrl,omitempty"`
 	ExpiresAt   time.Time `json:"expiresAt"`
 	CreatedAt   time.Time `json:"createdAt"`
+	// FailedCardAttempts counts the cards refused on this session (see ClaimCardAttempt).
+	FailedCardAttempts int `json:"-"`
 }
 
 // Expired reports whether the session can no longer be used at now.
@@ -71,9 +75,9 @@ func (s *Store) GetCheckoutSession(ctx context.Context, ref string) (CheckoutSes
 	var cs CheckoutSession
 	var purchase *string
 	err := s.Pool.QueryRow(ctx, `SELECT id, merchant_id, customer_id, product_id, plan_id, status, return_url,
-		purchase_id, expires_at, completed_at, created_at FROM checkout_sessions WHERE id = $1`, ref).
+		purchase_id, expires_at, completed_at, created_at, failed_card_attempts FROM checkout_sessions WHERE id = $1`, ref).
 		Scan(&cs.Ref, &cs.MerchantRef, &cs.CustomerRef, &cs.ProductRef, &cs.PlanRef, &cs.Status, &cs.ReturnURL,
-			&purchase, &cs.ExpiresAt, &cs.CompletedAt, &cs.CreatedAt)
+			&purchase, &cs.ExpiresAt, &cs.CompletedAt, &cs.CreatedAt, &cs.FailedCardAttempts)
 	if purchase != nil {
 		cs.PurchaseRef = *purchase
 	}
@@ -106,8 +110,8 @@ func (s *Store) CreateCustomerSession(ctx context.Context, ps CustomerSession, t
 // GetCustomerSession loads a portal session by id.
 func (s *Store) GetCustomerSession(ctx context.Context, ref string) (CustomerSession, error) {
 	var ps CustomerSession
-	err := s.Pool.QueryRow(ctx, `SELECT id, merchant_id, customer_id, return_url, expires_at, created_at
-		FROM customer_sessions WHERE id = $1`, ref).
-		Scan(&ps.Ref, &ps.MerchantRef, &ps.CustomerRef, &ps.ReturnURL, &ps.ExpiresAt, &ps.CreatedAt)
+	err := s.Pool.QueryRow(ctx, `SELECT id, merchant_id, customer_id, return_url, expires_at, created_at,
+		failed_card_attempts FROM customer_sessions WHERE id = $1`, ref).
+		Scan(&ps.Ref, &ps.MerchantRef, &ps.CustomerRef, &ps.ReturnURL, &ps.ExpiresAt, &ps.CreatedAt, &ps.FailedCardAttempts)
 	return ps, notFoundIfNoRows(err, "customer session", ref)
 }

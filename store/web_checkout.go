@@ -44,3 +44,13 @@ func (s *Store) ReleaseCheckoutPurchase(ctx context.Context, sessionRef, purchas
 		WHERE id = $1 AND status = 'open' AND attempt_purchase_id = $2`, sessionRef, purchaseRef)
 	return err
 }
+
+// FailCheckoutPurchase is ReleaseCheckoutPurchase for a purchase whose first payment was
+// refused: it also counts a refused card on the session. It reports whether this call released
+// it, so a failure seen by two requests (Pay and a reload) counts once.
+func (s *Store) FailCheckoutPurchase(ctx context.Context, sessionRef, purchaseRef string) (bool, error) {
+	tag, err := s.Pool.Exec(ctx, `UPDATE checkout_sessions SET attempt_purchase_id = NULL,
+		failed_card_attempts = failed_card_attempts + 1, last_card_failure_at = now()
+		WHERE id = $1 AND status = 'open' AND attempt_purchase_id = $2`, sessionRef, purchaseRef)
+	return err == nil && tag.RowsAffected() == 1, err
+}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/tollgate-billing/tollgate/domain"
 	"github.com/tollgate-billing/tollgate/payments"
+	"github.com/tollgate-billing/tollgate/store"
 )
 
 // validateCard checks a typed card the way any card form does before it reaches a processor,
@@ -115,10 +116,23 @@ func (h *handler) cardEntry(currency string) cardEntry {
 	return e
 }
 
+// cardAttempt is a card posted on a page: the session it is posted on and whose card it is.
+type cardAttempt struct {
+	session  string // cs_… or ps_…
+	merchant string
+	customer domain.Customer
+	ip       string
+}
+
+// cardsSpent is the status submitCard answers when the session has had its refused cards.
+const cardsSpent = http.StatusGone
+
 // submitCard reads the posted card and saves it as the customer's default. A card refused by
 // its form check or declined by the processor is written into e, with the status to render the
-// page again with; 0 means the card was saved.
-func (h *handler) submitCard(ctx context.Context, r *http.Request, merchant string, c domain.Customer, e *cardEntry) (int, error) {
+// page again with; 0 means the card was saved. Before anything reaches the processor the card
+// limits are checked: 429 (with Retry-After set on w) when the client address or the customer
+// must wait, cardsSpent when the session has had its refused cards.
+func (h *handler) submitCard(ctx context.Context, w http.ResponseWriter, r *http.Request, a cardAttempt, e *cardEntry) (int, error) {
 	e.Form = cardForm{Name: strings.TrimSpace(r.PostFormValue("name")), Exp: strings.TrimSpace(r.PostFormValue("exp"))}
 	if !h.cardEntryAvailable() {
 		h.log.Error("card entry refused: a processor other than the sandbox needs a publishable key")
@@ -130,12 +144,67 @@ func (h *handler) submitCard(ctx context.Context, r *http.Request, merchant stri
 		e.FieldErrors, e.Error = fieldErrs, "Please check your card details."
 		return http.StatusUnprocessableEntity, nil
 	}
-	if err := h.saveCard(ctx, merchant, c, pm); err != nil {
-		if d, ok := payments.IsDecline(err); ok {
-			e.Error = declineWords(d.Code, d.Message)
-			return http.StatusPaymentRequired, nil
-		}
+	if status, err := h.admitCard(ctx, w, a, e); status != 0 || err != nil {
+		return status, err
+	}
+	err := h.saveCard(ctx, a.merchant, a.customer, pm)
+	if d, ok := payments.IsDecline(err); ok {
+		h.cardRefused(a, d.Code)
+		e.Error = declineWords(d.Code, d.Message)
+		return http.StatusPaymentRequired, nil
+	}
+	// Accepted, or a fault of ours or the processor's: either way not a refused card.
+	h.ips.refund(a.ip, time.Now())
+	if rerr := h.st.ReleaseCardAttempt(ctx, a.session); err == nil {
+		err = rerr
+	}
+	return 0, err
+}
+
+// admitCard applies the card limits to an attempt and, when it may go ahead, counts it as
+// refused until the card is accepted (see store.ClaimCardAttempt).
+func (h *handler) admitCard(ctx context.Context, w http.ResponseWriter, a cardAttempt, e *cardEntry) (int, error) {
+	if ok, wait := h.ips.take(a.ip, time.Now()); !ok {
+		h.log.Warn("card attempts limited", "by", "client_ip", "client_ip", a.ip, "session", a.session, "merchant", a.merchant)
+		e.Error = "Too many card attempts from your network. For your security, try again in " + retryAfter(w, wait) + ". Nothing was charged."
+		return http.StatusTooManyRequests, nil
+	}
+	n, latest, err := h.st.CustomerCardFailures(ctx, a.merchant, a.customer.Ref, h.limits.CustomerWindow)
+	if err != nil {
 		return 0, err
 	}
+	if n >= h.limits.PerCustomer {
+		h.log.Warn("card attempts limited", "by", "customer", "customer", a.customer.Ref, "merchant", a.merchant,
+			"session", a.session, "client_ip", a.ip, "refused", n)
+		e.Error = "Too many cards were declined for this account. For your security, try again in " +
+			retryAfter(w, time.Until(latest.Add(h.limits.CustomerWindow))) + ". Nothing was charged."
+		return http.StatusTooManyRequests, nil
+	}
+	claimed, err := h.st.ClaimCardAttempt(ctx, a.session, h.limits.PerSession)
+	if err != nil {
+		return 0, err
+	}
+	if !claimed {
+		h.log.Warn("card attempts limited", "by", "session", "session", a.session, "merchant", a.merchant, "client_ip", a.ip)
+		return cardsSpent, nil
+	}
 	return 0, nil
+}
+
+// cardRefused logs a card the processor refused (the decline code only: never the card).
+func (h *handler) cardRefused(a cardAttempt, code string) {
+	h.log.Warn("card declined", "session", a.session, "merchant", a.merchant, "customer", a.customer.Ref,
+		"client_ip", a.ip, "code", code)
+}
+
+// spent reports whether a session has had its refused cards.
+func (h *handler) spent(failed int) bool { return failed >= h.limits.PerSession }
+
+// renderSpent answers a page whose session has had its refused cards.
+func (h *handler) renderSpent(w http.ResponseWriter, m store.Merchant, heading, next, returnURL string) {
+	h.renderMessage(w, cardsSpent, m, message{
+		Heading:   heading,
+		Body:      "Too many cards were declined on this link, so we closed it to keep your account safe. Nothing was charged. " + next,
+		ReturnURL: safeURL(returnURL),
+	})
 }

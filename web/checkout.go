@@ -82,9 +82,15 @@ func (h *handler) checkoutPage(w http.ResponseWriter, r *http.Request) {
 			h.renderProcessing(w, cs, m)
 			return
 		case outcomeFailed:
-			_ = h.st.ReleaseCheckoutPurchase(ctx, cs.Ref, ref)
+			if h.firstPaymentFailed(ctx, r, cs, ref, out) {
+				cs.FailedCardAttempts++
+			}
 			errMsg = out.message
 		}
+	}
+	if h.spent(cs.FailedCardAttempts) {
+		h.checkoutSpent(w, cs, m)
+		return
 	}
 	d, err := h.loadCheckoutData(ctx, cs)
 	if err != nil {
@@ -185,6 +191,10 @@ func (h *handler) checkoutPay(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/checkout/"+cs.Ref+"/success", http.StatusSeeOther)
 		return
 	}
+	if h.spent(cs.FailedCardAttempts) {
+		h.checkoutSpent(w, cs, m)
+		return
+	}
 	// The browser drops the first request when Pay is clicked twice; the work it started
 	// (a card attached, a workflow started) must still finish, so it does not run on the
 	// request's context.
@@ -202,9 +212,14 @@ func (h *handler) checkoutPay(w http.ResponseWriter, r *http.Request) {
 	}
 	v := h.checkoutView(w, r, cs, m, d)
 	working := d.customer.Card // put back if this checkout's card fails its first payment
-	status, err := h.submitCard(ctx, r, cs.MerchantRef, d.customer, &v.cardEntry)
+	status, err := h.submitCard(ctx, w, r, cardAttempt{session: cs.Ref, merchant: cs.MerchantRef, customer: d.customer,
+		ip: h.clientIP(r)}, &v.cardEntry)
 	if err != nil {
 		h.internalError(w, m, "save card", err)
+		return
+	}
+	if status == cardsSpent {
+		h.checkoutSpent(w, cs, m)
 		return
 	}
 	if status != 0 { // the card was refused: the page again, saying why
@@ -250,13 +265,33 @@ func (h *handler) checkoutPay(w http.ResponseWriter, r *http.Request) {
 	case outcomeSucceeded:
 		h.completeCheckout(w, r, cs, ref)
 	case outcomeFailed:
-		_ = h.st.ReleaseCheckoutPurchase(ctx, cs.Ref, ref)
+		h.firstPaymentFailed(ctx, r, cs, ref, out)
 		h.restoreCard(ctx, cs, working)
 		v.Error = out.message
 		h.renderCheckout(w, http.StatusPaymentRequired, m, v)
 	default:
 		h.renderProcessing(w, cs, m)
 	}
+}
+
+// firstPaymentFailed frees the session for another card after the purchase it started could
+// not take its first payment, counting a refused card on the session (once, whichever request
+// sees the failure first).
+func (h *handler) firstPaymentFailed(ctx context.Context, r *http.Request, cs store.CheckoutSession, ref string, out outcome) bool {
+	released, err := h.st.FailCheckoutPurchase(ctx, cs.Ref, ref)
+	if err != nil {
+		h.log.Error("release checkout purchase", "session", cs.Ref, "purchase", ref, "err", err)
+	}
+	if released {
+		h.cardRefused(cardAttempt{session: cs.Ref, merchant: cs.MerchantRef, customer: domain.Customer{Ref: cs.CustomerRef},
+			ip: h.clientIP(r)}, out.code)
+	}
+	return released
+}
+
+func (h *handler) checkoutSpent(w http.ResponseWriter, cs store.CheckoutSession, m store.Merchant) {
+	h.renderSpent(w, m, "This checkout link can no longer be used",
+		"Ask "+merchantName(m)+" for a new link to complete your purchase.", cs.ReturnURL)
 }
 
 // paymentMethodOf reads the card: Stripe's pm_… from the Payment Element, or in the sandbox the
@@ -321,6 +356,7 @@ const (
 type outcome struct {
 	kind    outcomeKind
 	message string // for a failure, in words
+	code    string // for a failure, the processor's decline code
 }
 
 // outcome reads where the purchase's activation got to. A purchase not started yet is pending.
@@ -342,7 +378,7 @@ func outcomeOf(st PurchaseState) outcome {
 		if i := strings.LastIndex(code, ": "); i >= 0 {
 			code = code[i+2:]
 		}
-		return outcome{kind: outcomeFailed, message: declineWords(code, "")}
+		return outcome{kind: outcomeFailed, message: declineWords(code, ""), code: code}
 	}
 	return outcome{kind: outcomeSucceeded}
 }

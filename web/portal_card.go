@@ -58,6 +58,10 @@ func (h *handler) portalCardPage(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	if h.spent(ps.FailedCardAttempts) {
+		h.portalCardSpent(w, ps, m)
+		return
+	}
 	c, err := h.st.GetCustomer(r.Context(), ps.MerchantRef, ps.CustomerRef)
 	if err != nil {
 		h.portalGone(w, ps, m, err)
@@ -76,6 +80,10 @@ func (h *handler) portalCard(w http.ResponseWriter, r *http.Request) {
 		h.forbidCSRF(w, m, "/portal/"+ps.Ref+"/card")
 		return
 	}
+	if h.spent(ps.FailedCardAttempts) {
+		h.portalCardSpent(w, ps, m)
+		return
+	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), 60*time.Second)
 	defer cancel()
 	c, err := h.st.GetCustomer(ctx, ps.MerchantRef, ps.CustomerRef)
@@ -87,9 +95,14 @@ func (h *handler) portalCard(w http.ResponseWriter, r *http.Request) {
 	// the retries after the card is saved: saving a card changes no purchase's status.
 	overdue := h.overdue(ctx, ps)
 	v := h.portalCardView(w, r, ps, c, overdue)
-	status, err := h.submitCard(ctx, r, ps.MerchantRef, c, &v.cardEntry)
+	a := cardAttempt{session: ps.Ref, merchant: ps.MerchantRef, customer: c, ip: h.clientIP(r)}
+	status, err := h.submitCard(ctx, w, r, a, &v.cardEntry)
 	if err != nil {
 		h.internalError(w, m, "save card", err)
+		return
+	}
+	if status == cardsSpent {
+		h.portalCardSpent(w, ps, m)
 		return
 	}
 	if status != 0 { // the card was refused: the page again, saying why
@@ -100,6 +113,10 @@ func (h *handler) portalCard(w http.ResponseWriter, r *http.Request) {
 	for _, p := range overdue {
 		st, err := h.cfg.Lifecycle.RetryPayment(ctx, ps.MerchantRef, p.Ref)
 		if err == nil && isOverdue(st.Status) {
+			h.cardRefused(a, st.LastError)
+			if ferr := h.st.RecordCardFailure(ctx, ps.Ref); ferr != nil {
+				h.log.Error("record card failure", "session", ps.Ref, "err", ferr)
+			}
 			err = domain.Errorf(domain.CodePaymentRequired, "", "%s", declineWords(st.LastError, ""))
 		}
 		if err != nil {
@@ -111,4 +128,9 @@ func (h *handler) portalCard(w http.ResponseWriter, r *http.Request) {
 		done = "card_paid"
 	}
 	http.Redirect(w, r, "/portal/"+ps.Ref+"?done="+done, http.StatusSeeOther)
+}
+
+func (h *handler) portalCardSpent(w http.ResponseWriter, ps store.CustomerSession, m store.Merchant) {
+	h.renderSpent(w, m, "Card updates are closed on this link",
+		"Open the billing portal again from "+merchantName(m)+" later.", ps.ReturnURL)
 }

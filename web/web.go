@@ -43,6 +43,12 @@ type Config struct {
 	// ActivationWait bounds how long Pay waits for the first payment's outcome before showing
 	// a "processing" page that refreshes itself (default 20 s).
 	ActivationWait time.Duration
+	// CardLimits bound card attempts per session, customer and client address (card testing).
+	CardLimits CardLimits
+	// ClientIPHeader names the header in which the operator's reverse proxy passes the client's
+	// address (e.g. X-Forwarded-For, whose last entry is used); empty uses the connection's peer.
+	// Set it only behind such a proxy: a client can send the header itself.
+	ClientIPHeader string
 	Logger         *slog.Logger
 	// Now is the clock for session expiry (tests); nil is time.Now.
 	Now func() time.Time
@@ -56,6 +62,8 @@ type handler struct {
 	mux    *http.ServeMux
 	pages  pages
 	csp    string // the Content-Security-Policy header, fixed by the config
+	limits CardLimits
+	ips    *ipBuckets
 }
 
 // New returns the handler of /checkout/, /portal/ and /assets/.
@@ -73,7 +81,8 @@ func New(cfg Config) http.Handler {
 		cfg.ActivationWait = 20 * time.Second
 	}
 	h := &handler{cfg: cfg, st: cfg.Store, log: cfg.Logger, secret: cfg.Secret, mux: http.NewServeMux(),
-		pages: mustParsePages()}
+		pages: mustParsePages(), limits: cfg.CardLimits.withDefaults()}
+	h.ips = newIPBuckets(h.limits.IPBurst, h.limits.IPEvery)
 	if len(h.secret) == 0 {
 		h.secret = make([]byte, 32)
 		_, _ = rand.Read(h.secret)

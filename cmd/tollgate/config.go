@@ -30,6 +30,7 @@ type config struct {
 	WebSecret         string
 	CheckoutTTL       time.Duration
 	PortalTTL         time.Duration
+	ClientIPHeader    string
 }
 
 func strFlag(fs *flag.FlagSet, e env, p *string, name, envName, def, usage string) {
@@ -84,6 +85,7 @@ func (c *config) bindServer(fs *flag.FlagSet, e env) {
 	secretFlag(fs, e, &c.WebSecret, "web-secret", "TOLLGATE_WEB_SECRET", "`secret` keying the hosted pages' CSRF tokens; the same on every API replica (empty: random per process)")
 	durFlag(fs, e, &c.CheckoutTTL, "checkout-ttl", "TOLLGATE_CHECKOUT_TTL", 24*time.Hour, "how long a checkout link works")
 	durFlag(fs, e, &c.PortalTTL, "portal-ttl", "TOLLGATE_PORTAL_TTL", 15*time.Minute, "how long a customer-portal link works")
+	strFlag(fs, e, &c.ClientIPHeader, "client-ip-header", "TOLLGATE_CLIENT_IP_HEADER", "", "header in which your reverse proxy passes the client's address (its last entry is used; e.g. X-Forwarded-For) for the card attempt limits; empty: the connection's peer")
 }
 
 func durFlag(fs *flag.FlagSet, e env, p *time.Duration, name, envName string, def time.Duration, usage string) {

@@ -152,7 +152,8 @@ func newHandler(d *deps) http.Handler {
 	st := starter.New(d.temporal, d.store, d.payments.Name() == "sandbox")
 	pages := web.New(web.Config{Store: d.store, Payments: d.payments, Lifecycle: web.FromStarter(st),
 		PublicURL: d.cfg.publicURL(), StripePublishableKey: d.cfg.StripePublishable,
-		CheckoutTTL: d.cfg.CheckoutTTL, PortalTTL: d.cfg.PortalTTL, Secret: []byte(d.cfg.WebSecret), Logger: d.log})
+		CheckoutTTL: d.cfg.CheckoutTTL, PortalTTL: d.cfg.PortalTTL, Secret: []byte(d.cfg.WebSecret), Logger: d.log,
+		ClientIPHeader: d.cfg.ClientIPHeader})
 	cfg := api.Config{Store: d.store, Temporal: d.temporal, PublicURL: d.cfg.publicURL(), Logger: d.log,
 		Payments: d.payments, Starter: st, StripePublishableKey: d.cfg.StripePublishable,
 		Extra: map[string]http.Handler{"/checkout/": pages, "/portal/": pages, "/assets/": pages}}
