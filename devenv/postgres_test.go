@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"os"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -88,8 +87,11 @@ func TestLeftoverPostgresIsStopped(t *testing.T) {
 	if n := strings.Count(logged.String(), "earlier run left running"); n != 1 || len(lines) != 1 {
 		t.Errorf("want one line saying the leftover was stopped, got:\n%s", logged.String())
 	}
-	if err := syscall.Kill(leftover, 0); err == nil {
-		t.Errorf("leftover pid %d still alive", leftover)
+	// pg_ctl stop -w returns once postmaster.pid is gone, a moment before the process ends
+	for deadline := time.Now().Add(10 * time.Second); isPostgres(leftover, first.dataDir); time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("leftover pid %d still running", leftover)
+		}
 	}
 	if err := ping(t, other.URL()); err != nil {
 		t.Errorf("the server on another directory was touched: %v", err)
