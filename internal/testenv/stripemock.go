@@ -2,7 +2,6 @@ package testenv
 
 import (
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -10,10 +9,12 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tollgate-billing/tollgate/devenv"
 )
 
-// StripeMock runs stripe-mock on loopback for this test, or skips when it is not
-// installed (scripts/install-stripe-mock.sh).
+// StripeMock runs stripe-mock on loopback for this test. A machine without it fails the test
+// rather than skipping it: make test installs it (scripts/install-stripe-mock.sh).
 func StripeMock(t testing.TB) string {
 	t.Helper()
 	bin, err := exec.LookPath("stripe-mock")
@@ -26,16 +27,14 @@ func StripeMock(t testing.TB) string {
 		}
 	}
 	if err != nil {
-		t.Skip("stripe-mock is not installed (scripts/install-stripe-mock.sh): Stripe attach test skipped")
+		t.Fatal("stripe-mock is not installed: make test installs it (scripts/install-stripe-mock.sh)")
 	}
 	ports := make([]int, 2)
 	for i := range ports {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
+		var err error
+		if ports[i], err = devenv.FreePort(); err != nil {
 			t.Fatal(err)
 		}
-		ports[i] = l.Addr().(*net.TCPAddr).Port
-		l.Close()
 	}
 	cmd := exec.Command(bin, "-http-addr", fmt.Sprintf("127.0.0.1:%d", ports[0]), "-https-addr", fmt.Sprintf("127.0.0.1:%d", ports[1]))
 	if err := cmd.Start(); err != nil {
