@@ -185,9 +185,13 @@ var (
 
 // Postgres reads and writes run as local activities: inside the workflow task, recorded as one
 // marker event, where an activity would cost an activity task and another workflow task on the
-// server. They retry until they succeed: a projection or audit row is never dropped.
+// server. They retry until they succeed: a projection or audit row is never dropped. The SDK
+// bounds a local activity's retries by its schedule-to-close timeout, which defaults to its
+// start-to-close one: left at that, a Postgres outage of ten seconds failed the whole purchase
+// workflow. A year of retries (at most a minute apart) outlasts any outage.
 var dbOptions = workflow.LocalActivityOptions{
-	StartToCloseTimeout: 10 * time.Second,
+	ScheduleToCloseTimeout: 366 * 24 * time.Hour,
+	StartToCloseTimeout:    10 * time.Second,
 	RetryPolicy: &temporal.RetryPolicy{
 		InitialInterval: 100 * time.Millisecond, BackoffCoefficient: 2, MaximumInterval: time.Minute,
 	},
