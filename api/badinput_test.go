@@ -28,34 +28,37 @@ func TestBadInputChangesNothing(t *testing.T) {
 	C, P, PL, PU := "/v1/customers/"+a.customer, "/v1/products/"+a.product, "/v1/products/"+a.product+"/plans/"+a.plan, "/v1/purchases/"+a.purchase
 	// paths to send bodies to, one per body-taking route
 	bodyRoutes := map[string]string{
-		"POST /v1/customers":                       "/v1/customers",
-		"POST /v1/customers/{ref}/activate":        C + "/activate",
-		"POST /v1/customers/{ref}/payment-method":  C + "/payment-method",
-		"POST /v1/sdk/customers":                   "/v1/sdk/customers",
-		"POST /v1/sdk/customers/ensure":            "/v1/sdk/customers/ensure",
-		"PATCH /v1/sdk/customers/{ref}":            "/v1/sdk/customers/" + a.customer,
-		"POST /v1/products":                        "/v1/products",
-		"PATCH /v1/products/{ref}":                 P,
-		"POST /v1/products/{ref}/plans":            P + "/plans",
-		"PATCH /v1/products/{ref}/plans/{planRef}": PL,
-		"POST /v1/purchases/{ref}/cancel-renewal":  PU + "/cancel-renewal",
-		"POST /v1/purchases/{ref}/reactivate":      PU + "/reactivate",
-		"POST /v1/purchases/{ref}/change-plan":     PU + "/change-plan",
-		"POST /v1/purchases/{ref}/retry-payment":   PU + "/retry-payment",
-		"POST /v1/purchases/{ref}/advance-clock":   PU + "/advance-clock",
-		"POST /v1/activate-plan":                   "/v1/activate-plan",
-		"POST /v1/refunds":                         "/v1/refunds",
-		"POST /v1/checkout-sessions":               "/v1/checkout-sessions",
-		"POST /v1/customer-sessions":               "/v1/customer-sessions",
-		"POST /v1/usages":                          "/v1/usages",
-		"POST /v1/usages/bulk":                     "/v1/usages/bulk",
-		"POST /v1/limits":                          "/v1/limits",
-		"POST /v1/meters":                          "/v1/meters",
-		"PATCH /v1/settings/dunning":               "/v1/settings/dunning",
+		"POST /v1/customers":                               "/v1/customers",
+		"POST /v1/customers/{ref}/activate":                C + "/activate",
+		"POST /v1/customers/{ref}/payment-method":          C + "/payment-method",
+		"POST /v1/sdk/customers":                           "/v1/sdk/customers",
+		"POST /v1/sdk/customers/ensure":                    "/v1/sdk/customers/ensure",
+		"PATCH /v1/sdk/customers/{ref}":                    "/v1/sdk/customers/" + a.customer,
+		"POST /v1/products":                                "/v1/products",
+		"PATCH /v1/products/{ref}":                         P,
+		"POST /v1/products/{ref}/plans":                    P + "/plans",
+		"PATCH /v1/products/{ref}/plans/{planRef}":         PL,
+		"POST /v1/purchases/{ref}/cancel-renewal":          PU + "/cancel-renewal",
+		"POST /v1/purchases/{ref}/reactivate":              PU + "/reactivate",
+		"POST /v1/purchases/{ref}/change-plan":             PU + "/change-plan",
+		"POST /v1/purchases/{ref}/change-plan/preview":     PU + "/change-plan/preview",
+		"POST /v1/purchases/{ref}/cancel-scheduled-change": PU + "/cancel-scheduled-change",
+		"POST /v1/purchases/{ref}/retry-payment":           PU + "/retry-payment",
+		"POST /v1/purchases/{ref}/advance-clock":           PU + "/advance-clock",
+		"POST /v1/activate-plan":                           "/v1/activate-plan",
+		"POST /v1/refunds":                                 "/v1/refunds",
+		"POST /v1/checkout-sessions":                       "/v1/checkout-sessions",
+		"POST /v1/customer-sessions":                       "/v1/customer-sessions",
+		"POST /v1/usages":                                  "/v1/usages",
+		"POST /v1/usages/bulk":                             "/v1/usages/bulk",
+		"POST /v1/limits":                                  "/v1/limits",
+		"POST /v1/meters":                                  "/v1/meters",
+		"PATCH /v1/settings/dunning":                       "/v1/settings/dunning",
 	}
 	// routes that accept an empty body (seed 002 sends POST …/activate with none)
 	emptyOK := map[string]bool{"POST /v1/customers/{ref}/activate": true, "POST /v1/purchases/{ref}/cancel-renewal": true,
-		"POST /v1/purchases/{ref}/reactivate": true, "POST /v1/purchases/{ref}/retry-payment": true}
+		"POST /v1/purchases/{ref}/reactivate": true, "POST /v1/purchases/{ref}/retry-payment": true,
+		"POST /v1/purchases/{ref}/cancel-scheduled-change": true}
 
 	const formType, noContentType = "application/x-www-form-urlencoded", "none"
 	type tc struct {
@@ -159,6 +162,11 @@ func TestBadInputChangesNothing(t *testing.T) {
 	add("POST", PU+"/cancel-renewal", 400, "reason", `{"reason":5}`, `{"reason":"`+strings.Repeat("r", 600)+`"}`)
 	add("POST", PU+"/change-plan", 400, "planRef", `{}`, `{"planRef":""}`, `{"planRef":"`+otherPlan+`"}`, `{"planRef":"`+a.plan+`"}`)
 	add("POST", PU+"/change-plan", 404, "planRef", `{"planRef":"pln_nope"}`, `{"planRef":"`+bf.plan+`"}`)
+	add("POST", PU+"/change-plan", 400, "prorationBehavior", `{"planRef":"`+a.plan+`","prorationBehavior":"later"}`)
+	add("POST", PU+"/change-plan", 400, "effective", `{"planRef":"`+a.plan+`","effective":"tomorrow"}`)
+	add("POST", PU+"/change-plan", 400, "prorationDate", `{"planRef":"`+a.plan+`","prorationDate":"yesterday"}`)
+	add("POST", PU+"/change-plan/preview", 400, "planRef", `{}`, `{"planRef":"`+otherPlan+`"}`)
+	add("POST", PU+"/change-plan/preview", 404, "planRef", `{"planRef":"pln_nope"}`)
 	add("POST", PU+"/advance-clock", 400, "days", `{}`, `{"days":-1}`, `{"days":99999}`, `{"days":"1"}`, `{"days":`+over+`}`)
 	add("POST", PU+"/advance-clock", 400, "to", `{"to":"tomorrow"}`)
 	add("POST", "/v1/purchases/"+bf.purchase+"/advance-clock", 404, "", `{"days":1}`)

@@ -152,50 +152,6 @@ func (s *Server) purchaseAction(w http.ResponseWriter, r *http.Request,
 	return nil
 }
 
-type changePlanInput struct {
-	PlanRef string `json:"planRef"`
-}
-
-// changePlanAnswer is the purchase a switch ended and the one it started.
-type changePlanAnswer struct {
-	Previous purchaseView `json:"previous"`
-	Purchase purchaseView `json:"purchase"`
-}
-
-// changePlan switches a purchase to another plan of its product: the old purchase expires and
-// a new one starts (and is charged) on the new plan.
-func (s *Server) changePlan(w http.ResponseWriter, r *http.Request) error {
-	var in changePlanInput
-	if err := decode(w, r, &in, false); err != nil {
-		return err
-	}
-	if err := required("planRef", in.PlanRef); err != nil {
-		return err
-	}
-	ctx, merchant := r.Context(), merchantOf(r)
-	p, err := s.store.GetPurchase(ctx, merchant, r.PathValue("ref"))
-	if err != nil {
-		return err
-	}
-	plan, err := s.planIn(ctx, merchant, p.ProductRef, in.PlanRef)
-	if err != nil {
-		return err
-	}
-	if plan.Ref == p.PlanRef {
-		return domain.Errorf(domain.CodeInvalidField, "planRef", "purchase %s is already on plan %s", p.Ref, plan.Ref)
-	}
-	c, err := s.starter()
-	if err != nil {
-		return err
-	}
-	res, err := c.ChangePlan(ctx, merchant, p.Ref, plan.Ref)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, changePlanAnswer{Previous: s.stateView(ctx, res.Previous), Purchase: s.stateView(ctx, res.Purchase)})
-	return nil
-}
-
 type activatePlanInput struct {
 	CustomerRef      string `json:"customerRef"`
 	CustomerID       string `json:"customerId"`

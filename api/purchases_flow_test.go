@@ -83,18 +83,25 @@ func TestPurchaseLifecycleThroughTheAPI(t *testing.T) {
 		t.Fatalf("renewal by test clock: %v", adv)
 	}
 
-	sw := w.must(200, "POST", "/v1/purchases/"+ref+"/change-plan", `{"planRef":"`+team+`"}`)
-	prev, next := sw["previous"].(map[string]any), sw["purchase"].(map[string]any)
-	if prev["status"] != "expired" || next["planRef"] != team || next["status"] != "active" {
-		t.Fatalf("change plan: %v", sw)
+	// a plan change is a step of the same purchase: previewed, then made at the preview's instant
+	pv := w.must(200, "POST", "/v1/purchases/"+ref+"/change-plan/preview", `{"planRef":"`+team+`"}`)
+	if pv["direction"] != "upgrade" || pv["effective"] != "now" || pv["total"].(float64) <= 2500 || len(pv["lines"].([]any)) != 2 {
+		t.Fatalf("preview: %v", pv)
 	}
-	nextRef := next["reference"].(string)
-
-	txns := w.must(200, "GET", "/v1/transactions?type=payment&purchaseRef="+nextRef, "")
-	if txns["total"].(float64) != 1 {
-		t.Fatalf("payments of the new purchase: %v", txns)
+	if g := w.must(200, "GET", "/v1/purchases/"+ref, ""); g["planRef"] != pro {
+		t.Fatalf("the preview changed the purchase: %v", g)
 	}
-	pay := txns["data"].([]any)[0].(map[string]any)["reference"].(string)
+	sw := w.must(200, "POST", "/v1/purchases/"+ref+"/change-plan", `{"planRef":"`+team+`","prorationDate":"`+pv["prorationDate"].(string)+`"}`)
+	prev, next, change := sw["previous"].(map[string]any), sw["purchase"].(map[string]any), sw["change"].(map[string]any)
+	if prev["planRef"] != pro || prev["reference"] != ref || next["reference"] != ref || next["planRef"] != team ||
+		next["status"] != "active" || change["total"] != pv["total"] || change["transactionRef"] == "" {
+		t.Fatalf("change plan: %v (preview %v)", sw, pv)
+	}
+	total := change["total"].(float64)
+	pay := change["transactionRef"].(string)
+	if g := w.must(200, "GET", "/v1/transactions/"+pay, ""); g["amount"].(float64) != total {
+		t.Fatalf("the change's payment: %v", g)
+	}
 	part := w.must(201, "POST", "/v1/refunds", `{"sourceTransactionRef":"`+pay+`","amount":2500,"reason":"Double charge"}`)
 	if !strings.HasPrefix(part["reference"].(string), "txn_") || part["reference"] == pay || part["amount"].(float64) != 2500 ||
 		part["full"] != false || part["sourceTransactionRef"] != pay {
@@ -109,18 +116,18 @@ func TestPurchaseLifecycleThroughTheAPI(t *testing.T) {
 		t.Fatalf("refund more than is left: %d %v", status, body)
 	}
 	full := w.must(201, "POST", "/v1/refunds", `{"sourceTransactionId":"`+pay+`","reason":"Cancelled"}`, "Idempotency-Key", "refund-rest")
-	if full["amount"].(float64) != 9900-2500 || full["full"] != true {
+	if full["amount"].(float64) != total-2500 || full["full"] != true {
 		t.Fatalf("refund the rest: %v", full)
 	}
 	replay := w.must(201, "POST", "/v1/refunds", `{"sourceTransactionId":"`+pay+`","reason":"Cancelled"}`, "Idempotency-Key", "refund-rest")
 	if replay["reference"] != full["reference"] {
 		t.Fatalf("a retried refund refunded again: %v then %v", full, replay)
 	}
-	if g := w.must(200, "GET", "/v1/transactions/"+pay, ""); g["refundedAmount"].(float64) != 9900 {
+	if g := w.must(200, "GET", "/v1/transactions/"+pay, ""); g["refundedAmount"].(float64) != total {
 		t.Fatalf("refunded payment: %v", g)
 	}
 	st := w.must(200, "GET", "/v1/transactions/stats", "")
-	if st["successful"].(float64) != 3 || st["refunded"].(float64) != 2 || st["revenue"].(float64) != 4900+4900+9900 {
+	if st["successful"].(float64) != 3 || st["refunded"].(float64) != 2 || st["revenue"].(float64) != 4900+4900+total {
 		t.Fatalf("stats: %v", st)
 	}
 	if b := w.must(200, "GET", "/v1/products/"+prd+"/balance", ""); b["net"].(float64) != 4900+4900 {

@@ -62,10 +62,23 @@ type Purchase struct {
 	PaidTotal          int64          `json:"paidTotal"`
 	RefundedTotal      int64          `json:"refundedTotal"`
 	Sandbox            bool           `json:"sandbox"`
-	Seq                int64          `json:"-"`
-	StepAt             time.Time      `json:"-"` // the workflow time of the write; orders writes before Seq
-	CreatedAt          time.Time      `json:"createdAt"`
-	UpdatedAt          time.Time      `json:"updatedAt"`
+	// ScheduledChange is a plan change waiting for the period end (a downgrade), cancellable
+	// until then.
+	ScheduledChange *ScheduledChange `json:"scheduledChange,omitempty"`
+	Seq             int64            `json:"-"`
+	StepAt          time.Time        `json:"-"` // the workflow time of the write; orders writes before Seq
+	CreatedAt       time.Time        `json:"createdAt"`
+	UpdatedAt       time.Time        `json:"updatedAt"`
+}
+
+// ScheduledChange is a plan change a purchase makes at its period end.
+type ScheduledChange struct {
+	PlanRef      string       `json:"planRef"`
+	PlanName     string       `json:"planName,omitempty"`
+	Amount       int64        `json:"amount"`
+	Currency     string       `json:"currency"`
+	BillingCycle BillingCycle `json:"billingCycle,omitempty"`
+	EffectiveAt  time.Time    `json:"effectiveAt"`
 }
 
 // DisplayStatus folds cancelledAt into the status the way seed 003 names it.

@@ -23,7 +23,8 @@ type ActivateResult struct {
 	Status   string           `json:"status"`
 	Message  string           `json:"message,omitempty"`
 	Purchase *domain.Purchase `json:"purchase,omitempty"`
-	// PreviousPurchaseRef is the purchase a plan switch expired.
+	// PreviousPurchaseRef is the purchase that was on another plan: after a plan change it is
+	// the same purchase, now on the new plan (the change is a step of its workflow).
 	PreviousPurchaseRef string `json:"previousPurchaseRef,omitempty"`
 }
 
@@ -31,7 +32,8 @@ type ActivateResult struct {
 // planRef is empty) without checkout. Free plans always activate; usage-based plans activate
 // at zero (topup_required when they carry a setup fee and no card is on file); recurring,
 // hybrid and one-time plans need a card on file (payment_required). A customer already on
-// another plan of the product is switched: the old purchase expires and a new one starts.
+// another plan of the product has that purchase changed to plan now, prorated (ChangePlan);
+// a declined difference is payment_required and leaves the old plan.
 // A missing customer is an error; a bad plan or product is an `invalid` result.
 //
 // Concurrent calls for one customer and product make one purchase and one charge: the call
@@ -77,9 +79,11 @@ func (c *Client) activateOnce(ctx context.Context, cus domain.Customer, plan dom
 	if status, msg := paymentNeeded(plan, cus); status != "" {
 		return ActivateResult{Status: status, Message: msg}, nil
 	}
-	if hasLive {
-		sw, err := c.ChangePlan(ctx, cus.MerchantRef, live.Ref, plan.Ref)
-		if err != nil {
+	if hasLive { // a change of the live purchase, now (seed 003: the old plan ends at once)
+		sw, err := c.ChangePlan(ctx, cus.MerchantRef, live.Ref, ChangePlanRequest{PlanRef: plan.Ref, Effective: workflows.EffectiveNow})
+		if e := domain.AsError(err); e != nil && e.Code == domain.CodePaymentRequired {
+			return ActivateResult{Status: PaymentRequired, Message: e.Message, Purchase: &live}, nil
+		} else if err != nil {
 			return ActivateResult{}, err
 		}
 		return activated(plan, sw.Purchase, Activated, live.Ref)

@@ -51,12 +51,14 @@ func TestActivatePlanPolicies(t *testing.T) {
 	if first.Status != starter.Activated || first.Purchase.PaidTotal != 2900 {
 		t.Fatalf("pro with a card: %+v", first)
 	}
+	// seed 003: activating another plan of a live purchase changes it now, as a step of the same
+	// purchase (the answer keeps its shape: previousPurchaseRef is that purchase)
 	switched := activate(withCard, free.Ref)
-	if switched.Status != starter.Activated || switched.PreviousPurchaseRef != first.Purchase.Ref {
+	if switched.Status != starter.Activated || switched.PreviousPurchaseRef != first.Purchase.Ref ||
+		switched.Purchase.Ref != first.Purchase.Ref || switched.Purchase.PlanRef != free.Ref || switched.Purchase.Status != domain.PurchaseActive {
 		t.Fatalf("switch: %+v", switched)
 	}
-	eventually(t, "the old purchase expired", func() bool { return s.projection(first.Purchase.Ref).Status == domain.PurchaseExpired })
-	recordHistory(s, first.Purchase.Ref, "plan-switched")
+	eventually(t, "the purchase on the free plan", func() bool { return s.projection(first.Purchase.Ref).PlanRef == free.Ref })
 
 	if r := activate(failing, pro.Ref); r.Status != starter.PaymentRequired || r.Purchase == nil || r.Purchase.Status != domain.PurchaseExpired {
 		t.Fatalf("declined first payment: %+v", r)
@@ -87,7 +89,7 @@ func TestRefundsAndRefusalsThroughTheStarter(t *testing.T) {
 		!strings.Contains(e.Message, "only 600") {
 		t.Fatalf("refund above what was paid: %v", err)
 	}
-	if _, err := s.c.ChangePlan(s.ctx, s.merchant, ref, archived.Ref); domain.ErrorCode(err) != domain.CodeInvalidField {
+	if _, err := s.c.ChangePlan(s.ctx, s.merchant, ref, starter.ChangePlanRequest{PlanRef: archived.Ref}); domain.ErrorCode(err) != domain.CodeInvalidField {
 		t.Fatalf("change to an archived plan: %v", err)
 	}
 	if _, err := s.c.CancelRenewal(s.ctx, s.merchant, ref, "moving on"); err != nil {

@@ -104,10 +104,7 @@ func (c *Client) start(ctx context.Context, in workflows.PurchaseInput) (workflo
 // (update-with-start): it starts the workflow of a claimed purchase, or waits for the activation
 // of the one already running. The worker charges only under recorded terms (workflows/terms.go).
 func (c *Client) run(ctx context.Context, in workflows.PurchaseInput) (workflows.State, error) {
-	terms := workflows.NewTerms(in)
-	detail, _ := json.Marshal(terms)
-	if err := c.Store.RecordGrant(ctx, store.Grant{MerchantRef: in.MerchantRef, PurchaseRef: in.PurchaseRef,
-		Kind: store.GrantTerms, Key: terms.Digest(), Detail: detail}); err != nil {
+	if err := c.recordTerms(ctx, in); err != nil {
 		return workflows.State{}, err
 	}
 	op := c.Temporal.NewWithStartWorkflowOperation(c.StartOptions(in), workflows.PurchaseWorkflow, in)
@@ -124,6 +121,15 @@ func (c *Client) run(ctx context.Context, in workflows.PurchaseInput) (workflows
 		return s, c.refusal(ctx, in.MerchantRef, in.PurchaseRef, "start", err)
 	}
 	return s, nil
+}
+
+// recordTerms records the terms of buying in.Plan for the purchase, before anything charges
+// under them (workflows/terms.go).
+func (c *Client) recordTerms(ctx context.Context, in workflows.PurchaseInput) error {
+	terms := workflows.NewTerms(in)
+	detail, _ := json.Marshal(terms)
+	return c.Store.RecordGrant(ctx, store.Grant{MerchantRef: in.MerchantRef, PurchaseRef: in.PurchaseRef,
+		Kind: store.GrantTerms, Key: terms.Digest(), Detail: detail})
 }
 
 func (c *Client) taskQueue() string {
@@ -187,51 +193,6 @@ func (c *Client) State(ctx context.Context, merchant, purchaseRef string) (workf
 		return s, c.refusal(ctx, merchant, purchaseRef, "read", err)
 	}
 	return s, v.Get(&s)
-}
-
-// ChangePlanResult is the purchase a plan switch ended and the one it started.
-type ChangePlanResult struct {
-	Previous workflows.State
-	Purchase workflows.State
-}
-
-// ChangePlan switches a purchase to another plan of its product: the old purchase expires and
-// a new one starts (and is charged) on the new plan. A retried call finishes the same switch.
-func (c *Client) ChangePlan(ctx context.Context, merchant, purchaseRef, planRef string) (ChangePlanResult, error) {
-	return c.ChangePlanTo(ctx, merchant, purchaseRef, planRef, "")
-}
-
-// ChangePlanTo is ChangePlan with the reference of the new purchase chosen by the caller (a
-// checkout reserves it, so a reload finds the same purchase); "" picks one. A purchase already
-// switched to another reference is a CONFLICT.
-func (c *Client) ChangePlanTo(ctx context.Context, merchant, purchaseRef, planRef, newPurchaseRef string) (ChangePlanResult, error) {
-	var res ChangePlanResult
-	plan, err := c.Store.GetPlan(ctx, merchant, planRef)
-	if err != nil {
-		return res, err
-	}
-	cur, err := c.State(ctx, merchant, purchaseRef)
-	if err != nil {
-		return res, err
-	}
-	next := cur.SuccessorRef // a retried switch continues with the purchase it already named
-	switch {
-	case next != "" && newPurchaseRef != "" && next != newPurchaseRef:
-		return res, domain.Errorf(domain.CodeConflict, "planRef", "purchase %s was already switched to purchase %s", purchaseRef, next)
-	case next == "" && newPurchaseRef != "":
-		next = newPurchaseRef
-	case next == "":
-		next = domain.NewRef(domain.PrefixPurchase)
-	}
-	err = c.update(ctx, merchant, purchaseRef, workflows.UpdateChangePlan, "change-plan/"+next,
-		workflows.ChangePlanInput{NewPlan: plan, NewPurchaseRef: next}, &res.Previous)
-	if err != nil {
-		return res, err
-	}
-	res.Purchase, err = c.start(ctx, workflows.PurchaseInput{PurchaseRef: next, MerchantRef: merchant,
-		CustomerRef: cur.CustomerRef, Plan: plan, Sandbox: cur.Sandbox, PreviousPurchaseRef: purchaseRef,
-		TimeZone: cur.TimeZone})
-	return res, err
 }
 
 // updateState sends an update that answers the purchase's state after it.

@@ -238,7 +238,7 @@ func (h *handler) checkoutPay(w http.ResponseWriter, r *http.Request) {
 	// Start waits for the first payment; past ActivationWait the page says "processing" and
 	// refreshes itself, and the workflow carries on regardless.
 	startCtx, cancelStart := context.WithTimeout(ctx, h.cfg.ActivationWait)
-	st, err := h.buy(startCtx, cs, d.plan, ref)
+	st, ref, err := h.buy(startCtx, cs, d.plan, ref)
 	timedOut := startCtx.Err() != nil // read before cancelStart, which sets it
 	cancelStart()
 	switch {

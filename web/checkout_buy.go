@@ -10,18 +10,27 @@ import (
 )
 
 // A customer holds at most one live purchase of a product. A checkout for another plan of a
-// product the customer already has switches that purchase (the workflow's change-plan step);
-// a checkout that loses a race with another activation of the product shows what won.
+// product the customer already has changes that purchase's plan (the workflow's change-plan
+// step, now and prorated): the session then completes on that purchase. A checkout that loses
+// a race with another activation of the product shows what won.
 
-// buy starts purchase ref of plan: a plan switch of the customer's live purchase of the product
-// when there is one on another plan, else a new purchase.
-func (h *handler) buy(ctx context.Context, cs store.CheckoutSession, plan domain.Plan, ref string) (PurchaseState, error) {
+// buy starts purchase ref of plan, or changes the customer's live purchase of the product when
+// there is one on another plan; it answers the purchase's state and reference.
+func (h *handler) buy(ctx context.Context, cs store.CheckoutSession, plan domain.Plan, ref string) (PurchaseState, string, error) {
 	live, err := h.st.LivePurchase(ctx, cs.MerchantRef, cs.CustomerRef, cs.ProductRef)
 	if err == nil && live.Ref != ref && live.PlanRef != plan.Ref && live.Status != domain.PurchasePending {
-		return h.cfg.Lifecycle.ChangePlan(ctx, cs.MerchantRef, live.Ref, plan, ref)
+		if err := h.st.ReleaseCheckoutPurchase(ctx, cs.Ref, ref); err != nil {
+			return PurchaseState{}, ref, err
+		}
+		if ref, err = h.st.ReserveCheckoutPurchase(ctx, cs.Ref, live.Ref); err != nil {
+			return PurchaseState{}, ref, err
+		}
+		st, err := h.cfg.Lifecycle.ChangePlan(ctx, cs.MerchantRef, ref, plan, "checkout/"+cs.Ref)
+		return st, ref, err
 	}
-	return h.cfg.Lifecycle.Start(ctx, StartInput{PurchaseRef: ref, MerchantRef: cs.MerchantRef,
+	st, err := h.cfg.Lifecycle.Start(ctx, StartInput{PurchaseRef: ref, MerchantRef: cs.MerchantRef,
 		CustomerRef: cs.CustomerRef, ProductRef: cs.ProductRef, Plan: plan, Sandbox: h.sandbox()})
+	return st, ref, err
 }
 
 // ownedAfterRace answers a Pay that lost to a concurrent activation of the same product: once

@@ -181,19 +181,15 @@ func (f *fakeLifecycle) startCount(ref string) int {
 	return f.starts[ref]
 }
 
-// ChangePlan ends the live purchase (expired) and starts newRef on plan, as the workflow does.
-func (f *fakeLifecycle) ChangePlan(ctx context.Context, merchantRef, ref string, plan domain.Plan, newRef string) (web.PurchaseState, error) {
+// ChangePlan changes the live purchase to plan in place, as the workflow does.
+func (f *fakeLifecycle) ChangePlan(ctx context.Context, merchantRef, ref string, plan domain.Plan, _ string) (web.PurchaseState, error) {
 	f.mu.Lock()
+	defer f.mu.Unlock()
 	fp, err := f.get(merchantRef, ref)
-	if err == nil {
-		now := time.Now().UTC()
-		fp.p.EndedAt = &now
-		err = f.write(ctx, fp, domain.PurchaseExpired)
-	}
-	f.mu.Unlock()
 	if err != nil {
 		return web.PurchaseState{}, err
 	}
-	return f.Start(ctx, web.StartInput{PurchaseRef: newRef, MerchantRef: merchantRef, CustomerRef: fp.in.CustomerRef,
-		ProductRef: plan.ProductRef, Plan: plan, Sandbox: fp.in.Sandbox})
+	fp.in.Plan = plan
+	fp.p.PlanRef, fp.p.PlanName, fp.p.PlanType, fp.p.Amount = plan.Ref, plan.Name, plan.Type, plan.Price
+	return fp.state, f.write(ctx, fp, fp.p.Status)
 }

@@ -22,9 +22,10 @@ type Lifecycle interface {
 	CancelRenewal(ctx context.Context, merchantRef, purchaseRef, reason string) (PurchaseState, error)
 	Reactivate(ctx context.Context, merchantRef, purchaseRef string) (PurchaseState, error)
 	RetryPayment(ctx context.Context, merchantRef, purchaseRef string) (PurchaseState, error)
-	// ChangePlan switches a live purchase to plan: it ends, and purchase newPurchaseRef starts on
-	// plan (and is charged). It answers the new purchase's state.
-	ChangePlan(ctx context.Context, merchantRef, purchaseRef string, plan domain.Plan, newPurchaseRef string) (PurchaseState, error)
+	// ChangePlan changes a live purchase to plan now, prorated (the difference is charged at
+	// once; a decline is PAYMENT_REQUIRED and changes nothing). requestKey names the request:
+	// the same key again answers the same change. It answers the purchase's state.
+	ChangePlan(ctx context.Context, merchantRef, purchaseRef string, plan domain.Plan, requestKey string) (PurchaseState, error)
 }
 
 // StartInput is a purchase the checkout has paid for.

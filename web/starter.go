@@ -39,8 +39,9 @@ func (s starterLifecycle) RetryPayment(ctx context.Context, merchantRef, purchas
 	return fromState(st), err
 }
 
-func (s starterLifecycle) ChangePlan(ctx context.Context, merchantRef, purchaseRef string, plan domain.Plan, newPurchaseRef string) (PurchaseState, error) {
-	res, err := s.c.ChangePlanTo(ctx, merchantRef, purchaseRef, plan.Ref, newPurchaseRef)
+func (s starterLifecycle) ChangePlan(ctx context.Context, merchantRef, purchaseRef string, plan domain.Plan, requestKey string) (PurchaseState, error) {
+	res, err := s.c.ChangePlan(ctx, merchantRef, purchaseRef, starter.ChangePlanRequest{PlanRef: plan.Ref,
+		Effective: workflows.EffectiveNow, RequestKey: requestKey})
 	return fromState(res.Purchase), err
 }
 

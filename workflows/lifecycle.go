@@ -159,7 +159,7 @@ func (p *purchase) endTrial(ctx workflow.Context) error {
 	if s.Plan.Type != domain.PlanUsageBased {
 		amount += s.Plan.Price
 	}
-	return p.startPeriod(ctx, "end_trial", amount)
+	return p.startPeriod(ctx, "end_trial", p.useCredit(amount))
 }
 
 // renew bills the next period at the period end: the recurring price in advance plus, for
@@ -167,17 +167,34 @@ func (p *purchase) endTrial(ctx workflow.Context) error {
 func (p *purchase) renew(ctx workflow.Context) error {
 	s := &p.state
 	amount := int64(0)
-	if s.Plan.Type == domain.PlanRecurring || s.Plan.Type == domain.PlanHybrid {
-		amount = s.Plan.Price
-	}
-	if s.Plan.Metered() {
+	if s.Plan.Metered() { // the usage of the period that ends, at the prices of the plan it was used on
 		overage, err := p.periodOverage(ctx)
 		if err != nil {
 			return err
 		}
 		amount += overage
 	}
-	return p.startPeriod(ctx, "renew", amount)
+	if s.ScheduledChange != nil {
+		to := s.ScheduledChange.Plan.Ref
+		p.applyScheduledChange(s.PeriodEnd)
+		if err := p.write(ctx, "change_plan", s.DisplayStatus(), "scheduled change to "+to+" at the period end"); err != nil {
+			return err
+		}
+	}
+	if s.Plan.Type == domain.PlanRecurring || s.Plan.Type == domain.PlanHybrid {
+		amount += s.Plan.Price
+	}
+	return p.startPeriod(ctx, "renew", p.useCredit(amount))
+}
+
+// useCredit takes the credit plan changes left off a charge and answers what is left to charge.
+func (p *purchase) useCredit(amount int64) int64 {
+	use := min(amount, p.state.Credit)
+	if use <= 0 {
+		return amount
+	}
+	p.state.Credit -= use
+	return amount - use
 }
 
 // periodOverage bills the usage of the current period (every unit recorded up to now that no
@@ -372,7 +389,7 @@ func (p *purchase) anchoredPeriodEnd(ctx workflow.Context) time.Time {
 			s.Anchor = *s.TrialEnd
 		}
 	}
-	end := s.Plan.PeriodBoundary(s.Anchor, s.Period, p.location())
+	end := s.Plan.PeriodBoundary(s.Anchor, s.Period-s.AnchorPeriod, p.location())
 	if !end.After(s.PeriodStart) { // an inferred anchor that does not fit: never a period of no length
 		end = s.Plan.PeriodEnd(s.PeriodStart)
 	}

@@ -23,6 +23,7 @@ func (p *purchase) registerUpdates(ctx workflow.Context) error {
 		{UpdateReactivateRenewal, p.updateReactivate, p.validateReactivate},
 		{UpdateRefund, p.updateRefund, p.validateRefund},
 		{UpdateChangePlan, p.updateChangePlan, p.validateChangePlan},
+		{UpdateCancelScheduledChange, p.updateCancelScheduledChange, p.validateCancelScheduledChange},
 		{UpdateRetryPayment, p.updateRetryPayment, p.validateRetryPayment},
 		{UpdateAdvanceClock, p.updateAdvanceClock, p.validateAdvanceClock},
 		{UpdateActivation, p.awaitActivation, nil},
@@ -45,8 +46,9 @@ func refuse(code domain.Code, field, format string, args ...any) error {
 func day(t time.Time) string { return t.UTC().Format("2006-01-02") }
 
 // notLive refuses an action on a purchase that is not running; ok when it is.
-func (p *purchase) notLive(action string) error {
-	s := p.state
+func (p *purchase) notLive(action string) error { return p.state.notLive(action) }
+
+func (s State) notLive(action string) error {
 	switch {
 	case s.Status == domain.PurchasePending:
 		return refuse(domain.CodeConflict, "", "cannot %s: the purchase is not active yet", action)
@@ -281,47 +283,7 @@ func (p *purchase) refund(ctx workflow.Context, in RefundInput) (RefundResult, e
 	return res, p.write(ctx, "refund", s.DisplayStatus(), detail)
 }
 
-// ---- change plan ----
-
-func (p *purchase) validateChangePlan(ctx workflow.Context, in ChangePlanInput) error {
-	s := p.state
-	if in.NewPurchaseRef == "" {
-		return refuse(domain.CodeMissingField, "newPurchaseRef", "a plan change needs the reference of the new purchase")
-	}
-	if s.SuccessorRef != "" && s.SuccessorRef == in.NewPurchaseRef {
-		return nil // a retried change: already done
-	}
-	if err := p.notLive("change plan"); err != nil {
-		return err
-	}
-	if err := p.chargingRefusal("change plan"); err != nil {
-		return err
-	}
-	np := in.NewPlan
-	switch {
-	case np.Ref == s.Plan.Ref:
-		return refuse(domain.CodeConflict, "planRef", "the purchase is already on plan %s", np.Ref)
-	case np.ProductRef != s.Plan.ProductRef:
-		return refuse(domain.CodeInvalidField, "planRef", "plan %s belongs to another product than purchase %s", np.Ref, s.PurchaseRef)
-	case np.Status != domain.StatusActive:
-		return refuse(domain.CodeInvalidField, "planRef", "cannot change to plan %s: the plan is %s", np.Ref, np.Status)
-	}
-	return nil
-}
-
-// updateChangePlan ends this purchase (expired, plan switched); the starter then starts the
-// new purchase under NewPurchaseRef, so a retried change finds both halves done.
-func (p *purchase) updateChangePlan(ctx workflow.Context, in ChangePlanInput) (State, error) {
-	err := p.locked(ctx, func(ctx workflow.Context) error {
-		if err := p.validateChangePlan(ctx, in); err != nil || p.state.SuccessorRef == in.NewPurchaseRef {
-			return err
-		}
-		p.state.SuccessorRef = in.NewPurchaseRef
-		return p.end(ctx, "change_plan", domain.PurchaseExpired, "plan_switched to "+in.NewPlan.Ref)
-	})
-	p.nudge()
-	return p.state, err
-}
+// ---- change plan (planchange.go) ----
 
 // ---- retry payment (after the customer updated the card) ----
 

@@ -20,8 +20,10 @@ const (
 	UpdateReactivateRenewal = "reactivate-renewal"
 	UpdateRefund            = "refund"
 	UpdateChangePlan        = "change-plan"
-	UpdateRetryPayment      = "retry-payment"
-	UpdateAdvanceClock      = "advance-clock"
+	// UpdateCancelScheduledChange drops the plan change scheduled for the period end.
+	UpdateCancelScheduledChange = "cancel-scheduled-change"
+	UpdateRetryPayment          = "retry-payment"
+	UpdateAdvanceClock          = "advance-clock"
 	// UpdateActivation waits for the activation to finish and answers the state: sent with the
 	// start (update-with-start), it makes activation synchronous for the caller.
 	UpdateActivation = "activation"

@@ -19,6 +19,10 @@ func (s State) Projection() domain.Purchase {
 		Period: s.Period, PaidTotal: s.PaidTotal, RefundedTotal: s.RefundedTotal, Sandbox: s.Sandbox, Seq: s.Seq,
 		NextBillingAt: s.NextBillingAt(),
 	}
+	if sc := s.ScheduledChange; sc != nil {
+		out.ScheduledChange = &domain.ScheduledChange{PlanRef: sc.Plan.Ref, PlanName: sc.Plan.Name, Amount: sc.Plan.Price,
+			Currency: sc.Plan.Currency, BillingCycle: sc.Plan.BillingCycle, EffectiveAt: sc.At}
+	}
 	if s.Status != domain.PurchasePending && !(s.Status.Ended() && s.Period == 0 && s.TrialEnd == nil) {
 		out.CurrentPeriodStart, out.CurrentPeriodEnd = timePtr(s.PeriodStart), timePtr(s.PeriodEnd)
 	}

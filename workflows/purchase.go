@@ -118,14 +118,17 @@ func (p *purchase) now(ctx workflow.Context) time.Time {
 	return workflow.Now(ctx).Add(p.state.ClockOffset).UTC()
 }
 
-// location is the time zone whose calendar the billing dates follow: the customer's, or UTC
+// location is the time zone whose calendar the billing dates follow (State.Location).
+func (p *purchase) location() *time.Location { return p.state.Location() }
+
+// Location is the time zone whose calendar the billing dates follow: the customer's, or UTC
 // when it has none. The zone database is built in (time/tzdata), so a worker without one on
 // its system still computes the same dates as the others.
-func (p *purchase) location() *time.Location {
-	if p.state.TimeZone == "" {
+func (s State) Location() *time.Location {
+	if s.TimeZone == "" {
 		return time.UTC
 	}
-	loc, err := time.LoadLocation(p.state.TimeZone)
+	loc, err := time.LoadLocation(s.TimeZone)
 	if err != nil { // the API accepts only zones it can load; a zone removed since falls back
 		return time.UTC
 	}

@@ -268,25 +268,6 @@ func TestFullRefundOfAnEarlierPeriodKeepsAccess(t *testing.T) {
 	}
 }
 
-func TestChangePlan(t *testing.T) {
-	h := newHarness(t, recurring(1000))
-	archived := domain.Plan{Ref: "pln_old", ProductRef: "prd_a", Status: domain.StatusArchived}
-	other := domain.Plan{Ref: "pln_b", ProductRef: "prd_a", Status: domain.StatusActive}
-	var toArchived, change, retried error
-	h.update(2*day, workflows.UpdateChangePlan, workflows.ChangePlanInput{NewPlan: archived, NewPurchaseRef: "pur_new"}, &toArchived)
-	h.update(3*day, workflows.UpdateChangePlan, workflows.ChangePlanInput{NewPlan: other, NewPurchaseRef: "pur_new"}, &change)
-	h.update(4*day, workflows.UpdateChangePlan, workflows.ChangePlanInput{NewPlan: other, NewPurchaseRef: "pur_new"}, &retried)
-	s := h.run()
-	refusal(t, toArchived, domain.CodeInvalidField, "cannot change to plan pln_old: the plan is archived")
-	if change != nil || retried != nil {
-		t.Fatalf("change: %v, retried: %v", change, retried)
-	}
-	wantStatuses(t, h.acts, "pending", "active", "expired")
-	if s.SuccessorRef != "pur_new" || !strings.HasPrefix(s.EndReason, "plan_switched") {
-		t.Fatalf("state: %+v", s)
-	}
-}
-
 func TestAdvanceClockPlaysEveryBoundary(t *testing.T) {
 	h := newHarness(t, recurring(1000))
 	var adv, backwards error

@@ -43,10 +43,12 @@ type State struct {
 	EndedAt      *time.Time `json:",omitempty"`
 	EndReason    string     `json:",omitempty"`
 
-	// Anchor is where period 1 starts (activation, or the trial's end): the end of period n is
-	// the anchor plus n cycles (domain.Plan.PeriodBoundary), so clamped months do not drift.
+	// Anchor is where period AnchorPeriod+1 starts (activation, or the trial's end; a plan
+	// change to another cycle length restarts it): the end of period n is the anchor plus
+	// n−AnchorPeriod cycles (domain.Plan.PeriodBoundary), so clamped months do not drift.
 	// Zero for purchases started before it was kept.
-	Anchor time.Time
+	Anchor       time.Time
+	AnchorPeriod int `json:",omitempty"`
 	// Period is the number of the current period: 0 during a trial, 1 after activation.
 	Period      int
 	PeriodStart time.Time
@@ -63,6 +65,14 @@ type State struct {
 	Dunning  *Dunning `json:",omitempty"`
 	// Charging is the charge in flight, if any (nil between steps, so never carried over).
 	Charging *Charging `json:",omitempty"`
+
+	// Plan changes (planchange.go). ChangeSeq counts the changes that reached a charge or took
+	// effect: it names the next change's keys (<purchase>/change-<n>/charge). Credit is what
+	// downgrades credited and no charge has used yet; renewals take it off first.
+	ChangeSeq       int              `json:",omitempty"`
+	LastChange      *PlanChange      `json:",omitempty"`
+	ScheduledChange *ScheduledChange `json:",omitempty"`
+	Credit          int64            `json:",omitempty"`
 
 	// ClockOffset is how far the test clock has moved this purchase ahead of workflow time.
 	ClockOffset time.Duration `json:",omitempty"`
@@ -171,9 +181,21 @@ type RefundResult struct {
 	State          State
 }
 
+// ChangePlanInput asks for a plan change of the purchase (planchange.go).
 type ChangePlanInput struct {
-	NewPlan        domain.Plan // loaded by the starter from the catalog
-	NewPurchaseRef string      // the purchase the starter starts next
+	NewPlan domain.Plan // loaded by the starter from the catalog
+	// NewPurchaseRef is set only in histories recorded before changes were made in place: the
+	// purchase ended and the starter started NewPurchaseRef on the new plan.
+	NewPurchaseRef string `json:",omitempty"`
+	// RequestKey names the request: the same key again answers the same change.
+	RequestKey string `json:",omitempty"`
+	// ProrationBehavior: create_prorations (default), none, always_invoice.
+	ProrationBehavior string `json:",omitempty"`
+	// Effective: now or period_end; empty picks now for an upgrade, period_end for a downgrade.
+	Effective string `json:",omitempty"`
+	// ProrationDate prices the change at this instant instead of now (a preview's, so both
+	// agree to the minor unit); it must lie in the current period, not after now.
+	ProrationDate *time.Time `json:",omitempty"`
 }
 
 type RetryPaymentInput struct{}

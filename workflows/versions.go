@@ -19,4 +19,7 @@ const (
 	// bounded rounds without the mutex, and waits out faults instead of failing (charging.go).
 	// Histories before it charge under the mutex with unbounded retries.
 	changeChargeRounds = "charge-rounds"
+	// changePlanInPlace (2026-12): change-plan changes the plan inside this workflow, prorated
+	// (planchange.go). Histories before it ended the purchase and the starter started another.
+	changePlanInPlace = "plan-change-in-place"
 )

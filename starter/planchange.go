@@ -1,0 +1,115 @@
+package starter
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/tollgate-billing/tollgate/domain"
+	"github.com/tollgate-billing/tollgate/store"
+	"github.com/tollgate-billing/tollgate/workflows"
+)
+
+// ChangePlanRequest asks for a plan change of a purchase (workflows/planchange.go).
+type ChangePlanRequest struct {
+	PlanRef string
+	// ProrationBehavior: create_prorations (default), none, always_invoice.
+	ProrationBehavior string
+	// Effective: now or period_end; empty: now for an upgrade, period_end for a downgrade.
+	Effective string
+	// ProrationDate prices the change at a preview's instant, so both agree to the minor unit.
+	ProrationDate *time.Time
+	// RequestKey names the request (the caller's Idempotency-Key): the same key again answers
+	// the same change. Empty: the request itself (from plan, to plan, the purchase's change count).
+	RequestKey string
+}
+
+// ChangePlanResult is the purchase before and after the change, and the change: made now
+// (Change) or scheduled for the period end (Scheduled).
+type ChangePlanResult struct {
+	Previous  workflows.State
+	Purchase  workflows.State
+	Change    *workflows.PlanChange
+	Scheduled *workflows.ScheduledChange
+}
+
+// ChangePlan changes the plan of a purchase inside its workflow: an upgrade now, prorated and
+// charged at once (a decline is PAYMENT_REQUIRED and changes nothing), a downgrade at the period
+// end. The new plan's terms are recorded before the workflow is asked, so its charge passes
+// the worker's check. A retried call with the same request key answers the same change.
+func (c *Client) ChangePlan(ctx context.Context, merchant, purchaseRef string, req ChangePlanRequest) (ChangePlanResult, error) {
+	var res ChangePlanResult
+	in, cur, err := c.changeInput(ctx, merchant, purchaseRef, req)
+	if err != nil {
+		return res, err
+	}
+	if err := c.recordTerms(ctx, workflows.PurchaseInput{PurchaseRef: purchaseRef, MerchantRef: merchant,
+		CustomerRef: cur.CustomerRef, Plan: in.NewPlan, Sandbox: cur.Sandbox}); err != nil {
+		return res, err
+	}
+	if in.ProrationBehavior == workflows.ProrateAlwaysInvoice { // a net credit is refunded at once
+		detail, _ := json.Marshal(in)
+		if err := c.Store.RecordGrant(ctx, store.Grant{MerchantRef: merchant, PurchaseRef: purchaseRef, Kind: store.GrantRefund,
+			Key: workflows.RefundGrantKey(workflows.ChangeRefundKey(in.RequestKey), "", 0), Detail: detail}); err != nil {
+			return res, err
+		}
+	}
+	res.Previous = cur
+	if err := c.update(ctx, merchant, purchaseRef, workflows.UpdateChangePlan, "change-plan/"+in.RequestKey, in, &res.Purchase); err != nil {
+		return res, err
+	}
+	if lc := res.Purchase.LastChange; lc != nil && lc.Key == in.RequestKey {
+		res.Change = lc
+	}
+	if sc := res.Purchase.ScheduledChange; sc != nil && sc.Key == in.RequestKey {
+		res.Scheduled = sc
+	}
+	return res, nil
+}
+
+// PreviewChange answers what ChangePlan would settle now and at the next renewal, changing
+// nothing: the workflow's own computation (workflows.QuoteChange) on the state its query
+// answers, at the purchase's clock now. Its ProrationDate passed back to ChangePlan makes the
+// change settle exactly these lines.
+func (c *Client) PreviewChange(ctx context.Context, merchant, purchaseRef string, req ChangePlanRequest) (workflows.ChangeQuote, error) {
+	in, cur, err := c.changeInput(ctx, merchant, purchaseRef, req)
+	if err != nil {
+		return workflows.ChangeQuote{}, err
+	}
+	q, err := workflows.QuoteChange(cur, in, time.Now().Add(cur.ClockOffset).UTC())
+	if err != nil {
+		return q, c.refusal(ctx, merchant, purchaseRef, "preview", err)
+	}
+	return q, nil
+}
+
+// CancelScheduledChange drops the change scheduled for the period end.
+func (c *Client) CancelScheduledChange(ctx context.Context, merchant, purchaseRef string) (workflows.State, error) {
+	return c.updateState(ctx, merchant, purchaseRef, workflows.UpdateCancelScheduledChange, workflows.CancelScheduledChangeInput{})
+}
+
+// changeInput loads the plan and the purchase's state and names the request.
+func (c *Client) changeInput(ctx context.Context, merchant, purchaseRef string, req ChangePlanRequest) (workflows.ChangePlanInput, workflows.State, error) {
+	plan, err := c.Store.GetPlan(ctx, merchant, req.PlanRef)
+	if err != nil {
+		return workflows.ChangePlanInput{}, workflows.State{}, inPlanRef(err)
+	}
+	cur, err := c.State(ctx, merchant, purchaseRef)
+	if err != nil {
+		return workflows.ChangePlanInput{}, cur, err
+	}
+	key := req.RequestKey
+	if key == "" {
+		key = fmt.Sprintf("%s>%s#%d", cur.Plan.Ref, plan.Ref, cur.ChangeSeq)
+	}
+	return workflows.ChangePlanInput{NewPlan: plan, RequestKey: key, ProrationBehavior: req.ProrationBehavior,
+		Effective: req.Effective, ProrationDate: req.ProrationDate}, cur, nil
+}
+
+func inPlanRef(err error) error {
+	if e := domain.AsError(err); e != nil && e.Field == "" {
+		e.Field = "planRef"
+	}
+	return err
+}
