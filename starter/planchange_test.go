@@ -190,3 +190,33 @@ func countKeyed(t *testing.T, sb *sandbox.Processor, suffix string) int {
 	}
 	return k
 }
+
+// A trial is granted once per customer and product: a change during it keeps its end, and a
+// purchase bought again after it ended starts paid.
+func TestTrialOncePerCustomerAndProduct(t *testing.T) {
+	s := newStack(t)
+	basic := s.plan(domain.Plan{Type: domain.PlanRecurring, Name: "Basic", Price: 1000, TrialDays: 14})
+	pro := s.plan(domain.Plan{Type: domain.PlanRecurring, Name: "Pro", Price: 3000, TrialDays: 30})
+	cus, _ := s.customer("4242424242424242")
+	st := s.start(cus, basic)
+	if st.Status != domain.PurchaseTrialing {
+		t.Fatalf("first purchase: %+v", st)
+	}
+	res, err := s.c.ChangePlan(s.ctx, s.merchant, st.PurchaseRef, starter.ChangePlanRequest{PlanRef: pro.Ref})
+	if err != nil || res.Purchase.Status != domain.PurchaseTrialing || !res.Purchase.TrialEnd.Equal(*st.TrialEnd) || res.Change.Total != 0 {
+		t.Fatalf("a change during the trial: %v %+v", err, res.Purchase)
+	}
+	if _, err := s.c.CancelRenewal(s.ctx, s.merchant, st.PurchaseRef, ""); err != nil {
+		t.Fatal(err)
+	}
+	if end := s.advance(st.PurchaseRef, st.TrialEnd.Add(time.Minute)); end.Status != domain.PurchaseCancelled {
+		t.Fatalf("after the trial: %s", end.Status)
+	}
+	again := s.start(cus, basic)
+	if again.Status != domain.PurchaseActive || again.TrialEnd != nil || again.PaidTotal != 1000 {
+		t.Fatalf("bought again: %+v", again)
+	}
+	if ok, _ := s.ledger(st.PurchaseRef); len(ok) != 0 {
+		t.Fatalf("the trial was charged: %+v", ok)
+	}
+}

@@ -90,6 +90,15 @@ func (c *Client) StartOptions(in workflows.PurchaseInput) client.StartWorkflowOp
 // then starts its workflow. A customer who already has a live purchase of the product gets a
 // CONFLICT naming it (liveConflict), and nothing is charged.
 func (c *Client) start(ctx context.Context, in workflows.PurchaseInput) (workflows.State, error) {
+	if in.Plan.TrialDays > 0 { // a trial once per customer and product: never again by buying anew
+		had, err := c.Store.HadTrial(ctx, in.MerchantRef, in.CustomerRef, in.Plan.ProductRef)
+		if err != nil {
+			return workflows.State{}, err
+		}
+		if had {
+			in.Plan.TrialDays = 0
+		}
+	}
 	owner, err := c.Store.ClaimPurchase(ctx, claimOf(in))
 	if err != nil {
 		return workflows.State{}, err

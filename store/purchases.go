@@ -123,6 +123,18 @@ func (s *Store) LivePurchase(ctx context.Context, merchant, customerRef, product
 	return p, notFoundIfNoRows(err, "purchase", customerRef+"/"+productRef)
 }
 
+// HadTrial reports whether the customer ever had a trial of the product (any purchase, any
+// state): a trial is granted once per customer and product.
+func (s *Store) HadTrial(ctx context.Context, merchant, customerRef, productRef string) (bool, error) {
+	var had bool
+	err := s.Pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM purchases WHERE merchant_id = $1 AND customer_id = $2
+		AND product_id = $3 AND trial_end IS NOT NULL)`, merchant, customerRef, productRef).Scan(&had)
+	if err != nil {
+		return false, fmt.Errorf("read trials of %s: %w", customerRef, err)
+	}
+	return had, nil
+}
+
 // CustomerPaymentTarget returns what a charge of the customer needs: the default payment method
 // (empty when none is on file) and the processor's customer id.
 func (s *Store) CustomerPaymentTarget(ctx context.Context, merchant, customerRef string) (paymentMethod, processorCustomer string, err error) {
