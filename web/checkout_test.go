@@ -9,10 +9,12 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/tollgate-billing/tollgate/domain"
+	"github.com/tollgate-billing/tollgate/web"
 )
 
 var csrfRe = regexp.MustCompile(`name="csrf_token" value="([^"]+)"`)
@@ -281,5 +283,45 @@ func TestCheckoutPaysOnceWhenDoubleClicked(t *testing.T) {
 	}
 	if len(e.purchases()) != 1 {
 		t.Error("a reload started another purchase")
+	}
+}
+
+// The receipt lives as long as its checkout session: once the link has expired it says the
+// purchase went through and shows nothing of it (a link left in a browser history or on a shared
+// screen must not keep showing the customer's email, card and purchase).
+func TestCheckoutSuccessExpiresWithTheSession(t *testing.T) {
+	var later atomic.Int64 // how far the pages' clock runs ahead of the wall clock
+	e := newEnv(t, nil, func(c *web.Config) {
+		c.Now = func() time.Time { return time.Now().Add(time.Duration(later.Load())) }
+	})
+	cs := e.checkout(time.Hour)
+	c := e.client()
+	_, body := get(t, c, e.srv.URL+"/checkout/"+cs.Ref)
+	if resp, _ := post(t, c, e.srv.URL+"/checkout/"+cs.Ref, card("4242424242424242", csrfOf(t, body))); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("pay: %d", resp.StatusCode)
+	}
+	got, err := e.st.GetCheckoutSession(context.Background(), cs.Ref)
+	if err != nil || got.PurchaseRef == "" {
+		t.Fatalf("session after pay: %+v %v", got, err)
+	}
+	details := []string{"$49.00", "Visa •••• 4242", "jane@acme.com", got.PurchaseRef}
+	resp, body := get(t, c, e.srv.URL+"/checkout/"+cs.Ref+"/success")
+	for _, want := range details {
+		if resp.StatusCode != 200 || !strings.Contains(body, want) {
+			t.Errorf("success page inside the session's life: %d, lacks %q", resp.StatusCode, want)
+		}
+	}
+	later.Store(int64(time.Hour + time.Minute))
+	for _, path := range []string{"/success", ""} {
+		resp, body := get(t, c, e.srv.URL+"/checkout/"+cs.Ref+path)
+		if resp.StatusCode != http.StatusGone || !strings.Contains(body, "This page has expired") ||
+			!strings.Contains(body, "Your purchase went through") {
+			t.Errorf("/checkout/…%s after the session expired: %d\n%s", path, resp.StatusCode, body)
+		}
+		for _, secret := range details {
+			if strings.Contains(body, secret) {
+				t.Errorf("/checkout/…%s after the session expired still shows %q", path, secret)
+			}
+		}
 	}
 }

@@ -9,8 +9,9 @@ import (
 )
 
 // loadCheckout resolves the checkout session of the URL, answering the page itself (404 or
-// 410 in words) when there is none to show. A completed session stays readable after its
-// expiry: its success page is what a reload shows.
+// 410 in words) when there is none to show. A completed session's success page lives as long as
+// the session: the link may sit in a browser history or a shared screen, so after the expiry it
+// says the purchase went through and shows nothing of it.
 func (h *handler) loadCheckout(w http.ResponseWriter, r *http.Request) (store.CheckoutSession, store.Merchant, bool) {
 	id := r.PathValue("id")
 	if !domain.HasPrefix(id, domain.PrefixCheckoutSession) {
@@ -31,20 +32,28 @@ func (h *handler) loadCheckout(w http.ResponseWriter, r *http.Request) (store.Ch
 		h.internalError(w, store.Merchant{}, "load merchant", err)
 		return cs, m, false
 	}
-	if cs.Status != "complete" && h.checkoutExpired(cs) {
-		h.renderMessage(w, http.StatusGone, m, message{
+	if h.checkoutExpired(cs) {
+		msg := message{
 			Heading:   "This checkout link has expired",
 			Body:      "For your security, checkout links only work for a limited time. Nothing was charged. Ask " + merchantName(m) + " for a new link to complete your purchase.",
 			ReturnURL: safeURL(cs.ReturnURL),
-		})
+		}
+		if cs.Status == "complete" {
+			msg.Heading = "This page has expired"
+			msg.Body = "Your purchase went through. For your privacy, its details are no longer shown on this link; " +
+				merchantName(m) + " shows your plan and receipts in your account."
+		}
+		h.renderMessage(w, http.StatusGone, m, msg)
 		return cs, m, false
 	}
 	return cs, m, true
 }
 
+// checkoutExpired reports whether the session's link has outlived its stored expiry or the
+// server's CheckoutTTL, whatever became of the checkout.
 func (h *handler) checkoutExpired(cs store.CheckoutSession) bool {
 	now := h.cfg.Now()
-	if cs.Expired(now) {
+	if cs.Expired(now) || now.After(cs.ExpiresAt) {
 		return true
 	}
 	return h.cfg.CheckoutTTL > 0 && now.After(cs.CreatedAt.Add(h.cfg.CheckoutTTL))

@@ -6,7 +6,8 @@ import (
 	"github.com/tollgate-billing/tollgate/domain"
 )
 
-// successView is the page after a completed checkout; a reload shows it again.
+// successView is the page after a completed checkout; a reload shows it again until the session
+// expires (loadCheckout).
 type successView struct {
 	Heading     string
 	Lead        string
