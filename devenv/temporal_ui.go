@@ -21,6 +21,7 @@ import (
 	uiassets "github.com/temporalio/ui-server/v2/ui"
 
 	"github.com/tollgate-billing/tollgate/internal/hostguard"
+	"github.com/tollgate-billing/tollgate/internal/httpserver"
 )
 
 // temporalUI is the Temporal web UI served from the assets embedded in the ui-server module.
@@ -58,7 +59,7 @@ func startUI(ctx context.Context, cfg TemporalConfig, p temporalPorts) (*tempora
 	if err != nil {
 		return nil, fmt.Errorf("temporal UI port %s is in use (change it with --ui-port): %w", addr, err)
 	}
-	ui := &temporalUI{server: &http.Server{Handler: hostguard.Guard(nil, h), ReadHeaderTimeout: 10 * time.Second},
+	ui := &temporalUI{server: httpserver.New(hostguard.Guard(nil, h), httpserver.Default),
 		done: make(chan struct{})}
 	go func() {
 		defer close(ui.done)

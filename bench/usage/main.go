@@ -14,7 +14,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -36,6 +35,7 @@ import (
 	"github.com/tollgate-billing/tollgate/api"
 	"github.com/tollgate-billing/tollgate/devenv"
 	"github.com/tollgate-billing/tollgate/domain"
+	"github.com/tollgate-billing/tollgate/internal/httpserver"
 	"github.com/tollgate-billing/tollgate/store"
 )
 
@@ -219,7 +219,7 @@ func start(ctx context.Context, c config) (*world, func(), error) {
 		stop()
 		return nil, nil, err
 	}
-	srv := &http.Server{Handler: api.New(api.Config{Store: st}), ReadHeaderTimeout: 10 * time.Second}
+	srv := httpserver.New(api.New(api.Config{Store: st}), httpserver.Default)
 	go srv.Serve(ln)
 	cleanups = append(cleanups, func() { srv.Close() })
 	w.addr = ln.Addr().String()

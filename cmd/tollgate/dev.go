@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/tollgate-billing/tollgate/devenv"
+	"github.com/tollgate-billing/tollgate/internal/httpserver"
 	"github.com/tollgate-billing/tollgate/store"
 )
 
@@ -105,7 +106,7 @@ func runDev(ctx context.Context, args []string, e env) error {
 		return err
 	}
 	errc := make(chan error, 1)
-	go func() { errc <- serveHTTP(ctx, c.Addr, newHandler(d), log) }()
+	go func() { errc <- serveHTTP(ctx, c.Addr, newHandler(d), httpserver.Default) }()
 	if err := waitHTTP(ctx, "http://"+c.Addr+"/healthz", 10*time.Second); err != nil {
 		return err
 	}

@@ -13,6 +13,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/tollgate-billing/tollgate/api"
+	"github.com/tollgate-billing/tollgate/internal/httpserver"
 	"github.com/tollgate-billing/tollgate/payments"
 	"github.com/tollgate-billing/tollgate/payments/processors"
 	"github.com/tollgate-billing/tollgate/starter"
@@ -80,13 +81,14 @@ func newProcessor(c config, st *store.Store) payments.Processor {
 	return processors.New(processors.Config{StripeSecretKey: c.StripeSecretKey, StripeBackendURL: c.StripeAPIURL, Pool: st.Pool})
 }
 
-// serveHTTP runs h on addr until ctx ends, then drains for up to 10 s.
-func serveHTTP(ctx context.Context, addr string, h http.Handler, log *slog.Logger) error {
+// serveHTTP runs h on addr until ctx ends, then drains for up to 10 s. Every phase of a
+// connection has a deadline: httpserver.Default in production, shorter ones in tests.
+func serveHTTP(ctx context.Context, addr string, h http.Handler, t httpserver.Timeouts) error {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("API port %s is in use (change it with --addr or TOLLGATE_ADDR): %w", addr, err)
 	}
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, WriteTimeout: 90 * time.Second}
+	srv := httpserver.New(h, t)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
@@ -117,7 +119,7 @@ func runAPI(ctx context.Context, args []string, e env) error {
 	}
 	defer d.Close()
 	d.log.Info("API listening", "addr", "http://"+d.cfg.Addr)
-	return serveHTTP(ctx, d.cfg.Addr, newHandler(d), d.log)
+	return serveHTTP(ctx, d.cfg.Addr, newHandler(d), httpserver.Default)
 }
 
 // openFromFlags parses a server subcommand's flags (database, Temporal, payments, log, plus

@@ -19,6 +19,7 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/tollgate-billing/tollgate/payable"
 )
@@ -40,7 +41,10 @@ func main() {
 	}))
 	addr := getenv("ADDR", "127.0.0.1:8090")
 	log.Printf("tasks API on http://%s/tasks (paywall for product %s)", addr, paywall.Product)
-	log.Fatal(http.ListenAndServe(addr, mux))
+	// Deadlines on every phase of a connection, so slow or idle clients cannot pin the server.
+	srv := &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+		WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute}
+	log.Fatal(srv.ListenAndServe())
 }
 
 // tokens is this app's own authentication: each user's bearer token and the user's reference,
