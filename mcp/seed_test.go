@@ -9,12 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tollgate-billing/tollgate/activities"
-	"github.com/tollgate-billing/tollgate/api"
 	"github.com/tollgate-billing/tollgate/domain"
-	"github.com/tollgate-billing/tollgate/internal/testenv"
 	"github.com/tollgate-billing/tollgate/starter"
-	"github.com/tollgate-billing/tollgate/worker"
 )
 
 // TestSeedConversation replays seeds 000/001 call by call, through the Go SDK's client over
@@ -23,13 +19,7 @@ import (
 // Seed 001's parameter spellings (customerId, productReference, purchaseId,
 // sourceTransactionId) are played beside seed 000's.
 func TestSeedConversation(t *testing.T) {
-	tc := testenv.Temporal(t)
-	w := newWorld(t, func(c *api.Config) { c.Temporal = tc })
-	wk := worker.New(tc, &activities.Activities{Store: w.st, Payments: w.sb}, worker.Options{})
-	if err := wk.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(wk.Stop)
+	w, tc := newWorldWithWorkflows(t)
 	lifecycle := starter.New(tc, w.st, true)
 	cs := w.overHTTP(w.key)
 

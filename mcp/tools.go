@@ -9,7 +9,7 @@ import (
 // allTools is every tool of DESIGN.md's list, in the order a merchant meets them.
 func allTools() []tool {
 	var out []tool
-	for _, group := range [][]tool{customerTools(), productTools(), planTools(), purchaseTools(), usageTools(),
+	for _, group := range [][]tool{customerTools(), productTools(), planTools(), purchaseTools(), planChangeTools(), usageTools(),
 		sessionTools(), moneyTools()} {
 		out = append(out, group...)
 	}

@@ -1,6 +1,7 @@
 package mcp
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -27,6 +28,11 @@ type purchaseView struct {
 	NextBillingAt    *time.Time `json:"nextBillingAt"`
 	TrialEnd         *time.Time `json:"trialEnd"`
 	EndedAt          *time.Time `json:"endedAt"`
+	ScheduledChange  *struct {
+		PlanRef     string     `json:"planRef"`
+		PlanName    string     `json:"planName"`
+		EffectiveAt *time.Time `json:"effectiveAt"`
+	} `json:"scheduledChange"`
 }
 
 func (p purchaseView) status() string {
@@ -55,6 +61,9 @@ func (p purchaseView) block() string {
 		fmt.Fprintf(&b, "\n- Next billing: %s", day(p.NextBillingAt))
 	case p.EndedAt != nil:
 		fmt.Fprintf(&b, "\n- Ended: %s", day(p.EndedAt))
+	}
+	if sc := p.ScheduledChange; sc != nil {
+		fmt.Fprintf(&b, "\n- Scheduled change: to %s on %s", cmp.Or(sc.PlanName, sc.PlanRef), day(sc.EffectiveAt))
 	}
 	fmt.Fprintf(&b, "\n- Reference: %s", p.Reference)
 	return b.String()

@@ -20,7 +20,8 @@ import (
 var designTools = []string{"create_customer", "ensure_customer", "get_customer", "list_customers", "update_customer",
 	"delete_customer", "create_product", "get_product", "list_products", "update_product", "delete_product", "create_plan",
 	"get_plan", "list_plans", "update_plan", "delete_plan", "activate_plan", "list_purchases", "get_purchase",
-	"get_purchases_by_customer", "get_purchases_by_product", "cancel_renewal", "reactivate_renewal", "check_limits",
+	"get_purchases_by_customer", "get_purchases_by_product", "cancel_renewal", "reactivate_renewal",
+	"preview_plan_change", "change_plan", "cancel_scheduled_change", "check_limits",
 	"record_usage", "record_bulk_usage", "create_checkout_session", "create_customer_session", "list_transactions",
 	"get_transaction", "get_transaction_stats", "get_product_balance", "create_refund"}
 

@@ -10,13 +10,16 @@ import (
 	"time"
 
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
+	"go.temporal.io/sdk/client"
 
+	"github.com/tollgate-billing/tollgate/activities"
 	"github.com/tollgate-billing/tollgate/api"
 	"github.com/tollgate-billing/tollgate/internal/testenv"
 	"github.com/tollgate-billing/tollgate/mcp"
 	"github.com/tollgate-billing/tollgate/payments/sandbox"
 	"github.com/tollgate-billing/tollgate/store"
 	"github.com/tollgate-billing/tollgate/web"
+	"github.com/tollgate-billing/tollgate/worker"
 )
 
 func TestMain(m *testing.M) { testenv.Main(m) }
@@ -169,4 +172,18 @@ func (w *world) get(url string) int {
 	}
 	res.Body.Close()
 	return res.StatusCode
+}
+
+// newWorldWithWorkflows is a world whose API starts and changes purchases through the embedded
+// Temporal server and a purchase worker.
+func newWorldWithWorkflows(t *testing.T) (*world, client.Client) {
+	t.Helper()
+	tc := testenv.Temporal(t)
+	w := newWorld(t, func(c *api.Config) { c.Temporal = tc })
+	wk := worker.New(tc, &activities.Activities{Store: w.st, Payments: w.sb}, worker.Options{})
+	if err := wk.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(wk.Stop)
+	return w, tc
 }

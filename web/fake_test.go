@@ -193,3 +193,17 @@ func (f *fakeLifecycle) ChangePlan(ctx context.Context, merchantRef, ref string,
 	fp.p.PlanRef, fp.p.PlanName, fp.p.PlanType, fp.p.Amount = plan.Ref, plan.Name, plan.Type, plan.Price
 	return fp.state, f.write(ctx, fp, fp.p.Status)
 }
+
+// The page tests that switch plans run the real workflows; the fake refuses as a workflow would
+// refuse a purchase that cannot change.
+func (f *fakeLifecycle) PreviewChange(context.Context, string, string, string) (web.ChangePreview, error) {
+	return web.ChangePreview{}, domain.Errorf(domain.CodeConflict, "", "cannot change plan in this test")
+}
+
+func (f *fakeLifecycle) ConfirmChange(context.Context, string, string, string, *time.Time) (web.PurchaseState, error) {
+	return web.PurchaseState{}, domain.Errorf(domain.CodeConflict, "", "cannot change plan in this test")
+}
+
+func (f *fakeLifecycle) CancelScheduledChange(context.Context, string, string) (web.PurchaseState, error) {
+	return web.PurchaseState{}, domain.Errorf(domain.CodeConflict, "", "no plan change is scheduled")
+}

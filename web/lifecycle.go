@@ -3,8 +3,10 @@ package web
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/tollgate-billing/tollgate/domain"
+	"github.com/tollgate-billing/tollgate/money"
 )
 
 // Lifecycle is what the pages need from the purchase workflows. It is an interface of its own,
@@ -26,6 +28,28 @@ type Lifecycle interface {
 	// once; a decline is PAYMENT_REQUIRED and changes nothing). requestKey names the request:
 	// the same key again answers the same change. It answers the purchase's state.
 	ChangePlan(ctx context.Context, merchantRef, purchaseRef string, plan domain.Plan, requestKey string) (PurchaseState, error)
+	// PreviewChange answers what a change to planRef would settle now and at the next renewal,
+	// changing nothing: an upgrade now, a downgrade at the period end, as the portal offers them.
+	PreviewChange(ctx context.Context, merchantRef, purchaseRef, planRef string) (ChangePreview, error)
+	// ConfirmChange makes the change a preview showed, priced at the preview's prorationDate
+	// (nil for a change at the period end) so it settles exactly the preview's lines.
+	ConfirmChange(ctx context.Context, merchantRef, purchaseRef, planRef string, prorationDate *time.Time) (PurchaseState, error)
+	// CancelScheduledChange drops the change waiting for the period end.
+	CancelScheduledChange(ctx context.Context, merchantRef, purchaseRef string) (PurchaseState, error)
+}
+
+// ChangePreview is what a plan change settles: its lines now (negative amounts are credits)
+// and the first renewal after it.
+type ChangePreview struct {
+	Effective     string // now or period_end
+	EffectiveAt   time.Time
+	ProrationDate *time.Time // the instant the lines are priced at; nil at the period end
+	Currency      string
+	Lines         []money.Line
+	Total         int64 // > 0 charged now, < 0 credited
+	Credit        int64 // kept on the purchase for its next charges after the change
+	NextRenewalAt time.Time
+	NextRenewal   int64
 }
 
 // StartInput is a purchase the checkout has paid for.
@@ -66,6 +90,15 @@ func (noLifecycle) Reactivate(context.Context, string, string) (PurchaseState, e
 	return PurchaseState{}, errNoLifecycle
 }
 func (noLifecycle) RetryPayment(context.Context, string, string) (PurchaseState, error) {
+	return PurchaseState{}, errNoLifecycle
+}
+func (noLifecycle) PreviewChange(context.Context, string, string, string) (ChangePreview, error) {
+	return ChangePreview{}, errNoLifecycle
+}
+func (noLifecycle) ConfirmChange(context.Context, string, string, string, *time.Time) (PurchaseState, error) {
+	return PurchaseState{}, errNoLifecycle
+}
+func (noLifecycle) CancelScheduledChange(context.Context, string, string) (PurchaseState, error) {
 	return PurchaseState{}, errNoLifecycle
 }
 func (noLifecycle) ChangePlan(context.Context, string, string, domain.Plan, string) (PurchaseState, error) {

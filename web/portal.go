@@ -44,6 +44,9 @@ type purchaseView struct {
 	CanCancel     bool
 	CanReactivate bool
 	PastDue       bool
+	CanChange     bool
+	// Scheduled is the plan change waiting for the period end, in words.
+	Scheduled string
 }
 
 type txnView struct {
@@ -99,6 +102,7 @@ func (h *handler) renderPortal(w http.ResponseWriter, r *http.Request, ps store.
 	for _, p := range purchases {
 		byRef[p.Ref] = p
 		pv := purchaseViewOf(p, productName(p.ProductRef), loc)
+		pv.CanChange = canChange(p) && len(h.changeablePlans(r, p)) > 0
 		if p.Status.Ended() {
 			v.Past = append(v.Past, pv)
 		} else {
@@ -134,17 +138,7 @@ func (h *handler) portalGone(w http.ResponseWriter, ps store.CustomerSession, m 
 
 func purchaseViewOf(p domain.Purchase, product string, loc *time.Location) purchaseView {
 	v := purchaseView{Ref: p.Ref, ProductName: product, PlanName: p.PlanName}
-	plan := domain.Plan{Type: p.PlanType, Price: p.Amount, Currency: p.Currency, BillingCycle: p.BillingCycle}
-	switch p.PlanType {
-	case domain.PlanOneTime:
-		v.Amount = formatMoney(p.Amount, p.Currency) + " once"
-	case domain.PlanFree:
-		v.Amount = "Free"
-	case domain.PlanUsageBased:
-		v.Amount = "Pay as you go"
-	default:
-		v.Amount = formatMoney(p.Amount, p.Currency) + " " + cadence(plan)
-	}
+	v.Amount = planAmount(domain.Plan{Type: p.PlanType, Price: p.Amount, Currency: p.Currency, BillingCycle: p.BillingCycle})
 	date := func(t *time.Time) string {
 		if t == nil {
 			return ""
@@ -186,6 +180,10 @@ func purchaseViewOf(p domain.Purchase, product string, loc *time.Location) purch
 		v.Note = "Your first payment is being processed."
 	default:
 		v.DateLabel, v.Date = "Ended on", date(p.EndedAt)
+	}
+	if sc := p.ScheduledChange; sc != nil && !p.Status.Ended() {
+		v.Scheduled = fmt.Sprintf("Changes to %s (%s %s) on %s.", sc.PlanName, formatMoney(sc.Amount, sc.Currency),
+			cadence(domain.Plan{BillingCycle: sc.BillingCycle}), formatDate(sc.EffectiveAt, loc))
 	}
 	return v
 }
@@ -261,6 +259,13 @@ func noticeText(done string, p domain.Purchase, loc *time.Location) string {
 		return "Your plan will renew as before."
 	case "paid":
 		return "Your payment went through. Thank you!"
+	case "changed":
+		if sc := p.ScheduledChange; sc != nil {
+			return fmt.Sprintf("Your plan changes to %s on %s. Until then you keep %s.", sc.PlanName, formatDate(sc.EffectiveAt, loc), p.PlanName)
+		}
+		return fmt.Sprintf("You're now on the %s plan.", p.PlanName)
+	case "kept":
+		return fmt.Sprintf("The scheduled change is cancelled: you stay on %s.", p.PlanName)
 	case "card":
 		return "Your card was updated. Future payments will use it."
 	case "card_paid":

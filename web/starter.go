@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"time"
 
 	"github.com/tollgate-billing/tollgate/domain"
 	"github.com/tollgate-billing/tollgate/starter"
@@ -43,6 +44,30 @@ func (s starterLifecycle) ChangePlan(ctx context.Context, merchantRef, purchaseR
 	res, err := s.c.ChangePlan(ctx, merchantRef, purchaseRef, starter.ChangePlanRequest{PlanRef: plan.Ref,
 		Effective: workflows.EffectiveNow, RequestKey: requestKey})
 	return fromState(res.Purchase), err
+}
+
+func (s starterLifecycle) PreviewChange(ctx context.Context, merchantRef, purchaseRef, planRef string) (ChangePreview, error) {
+	q, err := s.c.PreviewChange(ctx, merchantRef, purchaseRef, starter.ChangePlanRequest{PlanRef: planRef})
+	if err != nil {
+		return ChangePreview{}, err
+	}
+	v := ChangePreview{Effective: q.Effective, EffectiveAt: q.At, Currency: q.Currency, Lines: q.Lines, Total: q.Total,
+		Credit: q.CreditAfter, NextRenewalAt: q.NextRenewalAt, NextRenewal: q.NextRenewalTotal}
+	if !q.ProrationDate.IsZero() {
+		d := q.ProrationDate
+		v.ProrationDate = &d
+	}
+	return v, nil
+}
+
+func (s starterLifecycle) ConfirmChange(ctx context.Context, merchantRef, purchaseRef, planRef string, prorationDate *time.Time) (PurchaseState, error) {
+	res, err := s.c.ChangePlan(ctx, merchantRef, purchaseRef, starter.ChangePlanRequest{PlanRef: planRef, ProrationDate: prorationDate})
+	return fromState(res.Purchase), err
+}
+
+func (s starterLifecycle) CancelScheduledChange(ctx context.Context, merchantRef, purchaseRef string) (PurchaseState, error) {
+	st, err := s.c.CancelScheduledChange(ctx, merchantRef, purchaseRef)
+	return fromState(st), err
 }
 
 func fromState(s workflows.State) PurchaseState {
