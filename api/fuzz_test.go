@@ -11,6 +11,7 @@ import (
 	jsonv2 "github.com/go-json-experiment/json"
 
 	"github.com/tollgate-billing/tollgate/domain"
+	"github.com/tollgate-billing/tollgate/workflows"
 )
 
 // The fuzz targets feed arbitrary bytes to the strict decoding and validation of the main create
@@ -69,7 +70,8 @@ func FuzzPlanInput(f *testing.F) {
 	fuzzInput(f, []string{`{"name":"Pro","type":"recurring","price":4900,"currency":"USD","billingCycle":"monthly"}`,
 		`{"name":"Free","type":"free","limit":100}`, `{"name":"PAYG","type":"usage-based","unitPrice":2,"meterName":"tokens"}`,
 		`{"name":"x","type":"recurring","price":-1}`, `{"name":"x","type":"recurring","price":9223372036854775807}`,
-		`{"name":"x","type":"custom","billingCycle":"custom","cycleDays":0}`, `{"name":"x","type":"one-time","price":100,"accessDays":30}`},
+		`{"name":"x","type":"custom","billingCycle":"custom","cycleDays":0}`, `{"name":"x","type":"one-time","price":100,"accessDays":30}`,
+		`{"name":"x","type":"usage-based","unitPrice":1000000000000,"limit":10000000}`},
 		func(in *planInput) error {
 			p := in.plan()
 			return validatePlan(&p)
@@ -84,6 +86,11 @@ func FuzzPlanInput(f *testing.F) {
 			}
 			if p.TrialDays < 0 || p.TrialDays > maxDays || p.CycleDays < 0 || p.CycleDays > maxDays {
 				t.Fatalf("accepted days: %+v", p)
+			}
+			if p.Metered() && p.Limit != nil {
+				if _, err := workflows.Overage(p, *p.Limit); err != nil {
+					t.Fatalf("accepted a limit whose overage overflows: %+v", p)
+				}
 			}
 		})
 }

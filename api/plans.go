@@ -3,12 +3,15 @@ package api
 import (
 	"bytes"
 	"encoding/json"
+	"math"
 	"net/http"
 	"slices"
 	"strings"
 
 	"github.com/tollgate-billing/tollgate/domain"
+	"github.com/tollgate-billing/tollgate/money"
 	"github.com/tollgate-billing/tollgate/store"
+	"github.com/tollgate-billing/tollgate/workflows"
 )
 
 // Caps on plan numbers, far above real plans, so arithmetic on them cannot overflow.
@@ -72,6 +75,9 @@ func validatePlan(p *domain.Plan) error {
 			return err
 		}
 	}
+	if err := checkPlanCharges(*p); err != nil {
+		return err
+	}
 	for _, d := range []struct {
 		field string
 		v     int
@@ -96,6 +102,33 @@ func validatePlan(p *domain.Plan) error {
 		if strings.TrimSpace(f) == "" || len(f) > 255 {
 			return domain.Errorf(domain.CodeInvalidField, "features", "each feature is 1 to 255 characters")
 		}
+	}
+	return nil
+}
+
+// checkPlanCharges refuses a plan whose charges the processor could not take. A one-time plan
+// below the minimum charge for its currency could never be paid: nothing comes after it to carry
+// the amount to (a renewing plan's small charges carry to the next period). A metered plan with
+// a usage limit must keep its dearest period (price and the overage up to the limit) inside an
+// int64; without a limit the renewal refuses an overage that overflows (workflows.Overage).
+func checkPlanCharges(p domain.Plan) error {
+	if p.Type == domain.PlanOneTime {
+		if least := money.MinimumCharge(p.Currency); p.Price+p.SetupFee < least { // both capped at maxAmount
+			return domain.Errorf(domain.CodeInvalidField, "price",
+				"a one-time plan must cost at least %d (price and setup fee), the smallest charge the processor takes in %s", least, p.Currency)
+		}
+	}
+	if !p.Metered() || p.Limit == nil {
+		return nil
+	}
+	overage, err := workflows.Overage(p, *p.Limit)
+	if err == nil {
+		_, err = money.Add(p.Price, overage)
+	}
+	if err != nil {
+		return domain.Errorf(domain.CodeInvalidField, "unitPrice",
+			"unitPrice %d for up to %d units beyond the free ones (limit %d) makes a period cost more than %d: lower unitPrice or limit",
+			p.UnitPrice, *p.Limit-p.FreeUnits, *p.Limit, int64(math.MaxInt64))
 	}
 	return nil
 }

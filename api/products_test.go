@@ -88,3 +88,37 @@ func TestProductBalanceAndStats(t *testing.T) {
 		t.Fatalf("empty balance: %v", b)
 	}
 }
+
+// A plan is refused when the processor could not take its charges: a one-time price below the
+// minimum charge for its currency (nothing later carries it), or a usage limit at which one
+// period's overage overflows (the renewal would have to refuse it). Renewing plans with small
+// prices are fine: their charges carry to the next period.
+func TestPlanChargesTheProcessorCanTake(t *testing.T) {
+	w := newWorld(t)
+	pp := "/v1/products/" + w.must(201, "POST", "/v1/products", `{"name":"x"}`)["reference"].(string) + "/plans"
+	for _, body := range []string{
+		`{"name":"a","type":"one-time","price":50}`,
+		`{"name":"b","type":"one-time","price":20,"setupFee":10,"currency":"GBP"}`,
+		`{"name":"c","type":"recurring","price":1}`,
+		`{"name":"d","type":"usage-based","unitPrice":1000000000000,"limit":9000000}`,                      // 9e18: fits
+		`{"name":"e","type":"usage-based","unitPrice":1000000000000,"freeUnits":1000000,"limit":10000000}`, // 9e18 beyond the free units
+		`{"name":"f","type":"usage-based","unitPrice":1000000000000}`,                                      // no limit: checked at each renewal
+	} {
+		w.must(201, "POST", pp, body)
+	}
+	for body, want := range map[string][2]string{
+		`{"name":"x","type":"one-time","price":49}`:                                                    {"price", "at least 50"},
+		`{"name":"x","type":"one-time","price":20,"setupFee":9,"currency":"GBP"}`:                      {"price", "at least 30"},
+		`{"name":"x","type":"usage-based","unitPrice":1000000000000,"limit":10000000}`:                 {"unitPrice", "lower unitPrice or limit"},
+		`{"name":"x","type":"hybrid","price":1000000000000,"unitPrice":1000000000000,"limit":9223372}`: {"unitPrice", "limit 9223372"},
+	} {
+		status, out := w.do("POST", pp, body)
+		e, _ := out["error"].(map[string]any)
+		if status != 400 || e["field"] != want[0] || !strings.Contains(e["message"].(string), want[1]) {
+			t.Errorf("%s: %d %v, want 400 on %s", body, status, out, want[0])
+		}
+	}
+	if l := w.must(200, "GET", pp, ""); l["total"].(float64) != 6 {
+		t.Fatalf("plans: %v", l)
+	}
+}

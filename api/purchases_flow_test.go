@@ -53,7 +53,7 @@ func TestPurchaseLifecycleThroughTheAPI(t *testing.T) {
 	}
 	pur := res["purchase"].(map[string]any)
 	ref := pur["reference"].(string)
-	if pur["status"] != "active" || pur["paidTotal"].(float64) != 4900 {
+	if pur["status"] != "active" || pur["paidTotal"].(float64) != 4900 || pur["carriedAmount"] != float64(0) {
 		t.Fatalf("purchase: %v", pur)
 	}
 	if again := w.must(200, "POST", "/v1/activate-plan", body); again["status"] != "already_active" {

@@ -61,6 +61,7 @@ type Purchase struct {
 	Period             int            `json:"period"`
 	PaidTotal          int64          `json:"paidTotal"`
 	RefundedTotal      int64          `json:"refundedTotal"`
+	CarriedAmount      int64          `json:"carriedAmount"` // below the processor's minimum: waits for the next charge
 	Sandbox            bool           `json:"sandbox"`
 	// ScheduledChange is a plan change waiting for the period end (a downgrade), cancellable
 	// until then.

@@ -7,6 +7,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/tollgate-billing/tollgate/domain"
+	"github.com/tollgate-billing/tollgate/money"
 )
 
 // The steps below are the transitions of the DESIGN.md state table, one method each. They run
@@ -31,14 +32,15 @@ func (p *purchase) activate(ctx workflow.Context) error {
 	case domain.PlanRecurring, domain.PlanHybrid, domain.PlanOneTime:
 		amount += s.Plan.Price
 	}
-	if failure, err := p.collect(ctx, 1, amount, "charge"); err != nil {
+	_, note, failure, err := p.chargeOrCarry(ctx, 1, amount, "charge")
+	if err != nil {
 		return err
 	} else if failure != nil {
 		return p.end(ctx, "activate", domain.PurchaseExpired, "first_payment_failed: "+failure.Code)
 	}
 	s.Period, s.Anchor = 1, now
 	s.PeriodEnd = p.firstPeriodEnd(now)
-	return p.transition(ctx, "activate", domain.PurchaseActive, "")
+	return p.transition(ctx, "activate", domain.PurchaseActive, note)
 }
 
 // firstPeriodEnd: a billing period for renewing plans, the access window for one-time plans
@@ -162,17 +164,21 @@ func (p *purchase) endTrial(ctx workflow.Context) error {
 	return p.startPeriod(ctx, "end_trial", p.useCredit(amount))
 }
 
-// renew bills the next period at the period end: the recurring price in advance plus, for
-// usage-based and hybrid plans, the metered overage of the period that ends.
+// renew bills the next period at the period end: the recurring price in advance (of the plan a
+// scheduled change moves to, if any) plus, for usage-based and hybrid plans, the metered overage
+// of the period that ends, at the prices of the plan it was used on.
 func (p *purchase) renew(ctx workflow.Context) error {
 	s := &p.state
-	amount := int64(0)
-	if s.Plan.Metered() { // the usage of the period that ends, at the prices of the plan it was used on
-		overage, err := p.periodOverage(ctx)
-		if err != nil {
+	next := s.Plan
+	if sc := s.ScheduledChange; sc != nil {
+		next = sc.Plan
+	}
+	amount := basePrice(next)
+	if s.Plan.Metered() {
+		var err error
+		if amount, err = p.withOverage(ctx, amount); err != nil {
 			return err
 		}
-		amount += overage
 	}
 	if s.ScheduledChange != nil {
 		to := s.ScheduledChange.Plan.Ref
@@ -180,9 +186,6 @@ func (p *purchase) renew(ctx workflow.Context) error {
 		if err := p.write(ctx, "change_plan", s.DisplayStatus(), "scheduled change to "+to+" at the period end"); err != nil {
 			return err
 		}
-	}
-	if s.Plan.Type == domain.PlanRecurring || s.Plan.Type == domain.PlanHybrid {
-		amount += s.Plan.Price
 	}
 	return p.startPeriod(ctx, "renew", p.useCredit(amount))
 }
@@ -197,9 +200,11 @@ func (p *purchase) useCredit(amount int64) int64 {
 	return amount - use
 }
 
-// periodOverage bills the usage of the current period (every unit recorded up to now that no
-// earlier bill took) and prices what exceeds the free units.
-func (p *purchase) periodOverage(ctx workflow.Context) (int64, error) {
+// withOverage adds to base the usage of the current period (every unit recorded up to now that
+// no earlier bill took) priced beyond the free units. An overage too large for an int64 is
+// refused: never charged, never wrapped into a negative or smaller charge; an audit row
+// (overage_refused) and an error in the log say so, and the rest of the bill goes ahead.
+func (p *purchase) withOverage(ctx workflow.Context, base int64) (int64, error) {
 	s := p.state
 	since := s.StartedAt.Truncate(time.Second) // the first period's start (activate stamps it)
 	if s.TrialEnd != nil {                     // usage of the trial is free
@@ -207,12 +212,31 @@ func (p *purchase) periodOverage(ctx workflow.Context) (int64, error) {
 	}
 	units, err := usageForPeriod(ctx, UsageInput{MerchantRef: s.MerchantRef, CustomerRef: s.CustomerRef,
 		ProductRef: s.Plan.ProductRef, Meter: s.Plan.Meter, PeriodStart: s.PeriodStart, Since: since})
-	return Overage(s.Plan, units), err
+	if err != nil {
+		return 0, err
+	}
+	if workflow.GetVersion(ctx, changeCheckedOverage, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		return base + max(0, units-s.Plan.FreeUnits)*s.Plan.UnitPrice, nil
+	}
+	overage, err := Overage(s.Plan, units)
+	total := base
+	if err == nil {
+		total, err = money.Add(base, overage)
+	}
+	if err != nil {
+		detail := fmt.Sprintf("%d units at %d per unit: %v; the overage is not charged", units, s.Plan.UnitPrice, err)
+		p.log.Error("overage refused", "purchase", s.PurchaseRef, "period", s.Period, "detail", detail)
+		return base, p.write(ctx, "overage_refused", s.DisplayStatus(), detail)
+	}
+	return total, nil
 }
 
-// Overage is what usage costs beyond the plan's free units.
-func Overage(plan domain.Plan, units int64) int64 {
-	return max(0, units-plan.FreeUnits) * plan.UnitPrice
+// Overage is what usage costs beyond the plan's free units, or money.ErrOverflow.
+func Overage(plan domain.Plan, units int64) (int64, error) {
+	if units <= plan.FreeUnits {
+		return 0, nil
+	}
+	return money.Mul(units-plan.FreeUnits, plan.UnitPrice) // free units are never negative: no overflow
 }
 
 // startPeriod moves to the next period and charges for it. A failed charge leaves the new
@@ -224,14 +248,14 @@ func (p *purchase) startPeriod(ctx workflow.Context, action string, amount int64
 	s.PeriodStart = boundary
 	s.PeriodEnd = p.anchoredPeriodEnd(ctx)
 	p.forgetOldPayments(ctx, boundary)
-	failure, err := p.collect(ctx, s.Period, amount, "charge")
+	charged, note, failure, err := p.chargeOrCarry(ctx, s.Period, amount, "charge")
 	if err != nil {
 		return err
 	}
 	if failure == nil {
-		return p.transition(ctx, action, domain.PurchaseActive, "")
+		return p.transition(ctx, action, domain.PurchaseActive, note)
 	}
-	return p.enterPastDue(ctx, amount, boundary, failure)
+	return p.enterPastDue(ctx, charged, boundary, failure)
 }
 
 // enterPastDue starts dunning with the merchant's schedule as it is now.
@@ -290,6 +314,41 @@ func (p *purchase) retryCharge(ctx workflow.Context) (recovered bool, err error)
 	}
 	s.Dunning = nil
 	return true, p.transition(ctx, "recover", domain.PurchaseActive, "")
+}
+
+// chargeOrCarry charges amount for period together with what earlier charges carried. A total
+// the processor would refuse as too small for the currency (money.BelowMinimum) is never sent:
+// the purchase carries it to its next charge, and note says so for the audit row. A total of
+// zero charges nothing. charged is the amount sent (what dunning collects if it fails).
+func (p *purchase) chargeOrCarry(ctx workflow.Context, period int, amount int64, what string) (charged int64, note string, failure *ChargeFailure, err error) {
+	s := &p.state
+	if workflow.GetVersion(ctx, changeMinimumCharge, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		failure, err = p.collect(ctx, period, amount, what)
+		return amount, "", failure, err
+	}
+	total := amount
+	if t, err := money.Add(amount, s.Carried); err == nil { // a sum out of range keeps the carried amount for later
+		total, s.Carried = t, 0
+	}
+	if cur := s.Plan.Currency; money.BelowMinimum(cur, total) {
+		s.Carried = total
+		return 0, fmt.Sprintf("carried %d %s: below the minimum charge of %d", total, cur, money.MinimumCharge(cur)), nil, nil
+	}
+	failure, err = p.collect(ctx, period, total, what)
+	return total, "", failure, err
+}
+
+// carrySmall carries amount to the purchase's next charge when the processor would refuse it as
+// too small, and reports whether it did: for a charge of its own that has no next period (a plan
+// change's difference).
+func (p *purchase) carrySmall(ctx workflow.Context, amount int64) bool {
+	s := &p.state
+	if workflow.GetVersion(ctx, changeMinimumCharge, workflow.DefaultVersion, 1) == workflow.DefaultVersion ||
+		!money.BelowMinimum(s.Plan.Currency, amount) {
+		return false
+	}
+	s.Carried += amount // both below the minimum: no overflow
+	return true
 }
 
 // collect charges amount for period under key <purchase>/period-<n>/<what>; zero charges
@@ -358,8 +417,9 @@ func (p *purchase) write(ctx workflow.Context, action string, from domain.Purcha
 }
 
 // billFinalUsage charges the metered overage of the last period of a cancelled usage-based or
-// hybrid purchase, which no renewal will bill. A decline is recorded (failed transaction) and
-// the purchase ends anyway: there is no next period to withhold.
+// hybrid purchase, which no renewal will bill, with what earlier charges carried; a total below
+// the processor's minimum stays carried and is never charged. A decline is recorded (failed
+// transaction) and the purchase ends anyway: there is no next period to withhold.
 func (p *purchase) billFinalUsage(ctx workflow.Context) error {
 	s := &p.state
 	if !s.Plan.Metered() || s.Status != domain.PurchaseActive {
@@ -368,11 +428,11 @@ func (p *purchase) billFinalUsage(ctx workflow.Context) error {
 	if workflow.GetVersion(ctx, changeFinalUsage, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
 		return nil
 	}
-	overage, err := p.periodOverage(ctx)
+	overage, err := p.withOverage(ctx, 0)
 	if err != nil {
 		return err
 	}
-	_, err = p.collect(ctx, s.Period, overage, "final-usage")
+	_, _, _, err = p.chargeOrCarry(ctx, s.Period, overage, "final-usage")
 	return err
 }
 

@@ -50,6 +50,9 @@ type PlanChange struct {
 	RefundRef []string `json:",omitempty"` // refunds of an always_invoice credit
 	// Declined says why the change's charge failed: the plan did not change.
 	Declined string `json:",omitempty"`
+	// Carried: Total was below the processor's minimum charge, so it went to State.Carried and
+	// is charged with the next renewal.
+	Carried bool `json:",omitempty"`
 }
 
 // ScheduledChange is a change waiting for the period end (a downgrade, by default).
@@ -321,7 +324,9 @@ func (p *purchase) changeNow(ctx workflow.Context, in ChangePlanInput, q ChangeQ
 	c := &PlanChange{Seq: s.ChangeSeq, Key: in.RequestKey, FromPlanRef: s.Plan.Ref, ToPlanRef: in.NewPlan.Ref, At: q.At,
 		Effective: q.Effective, ProrationBehavior: q.ProrationBehavior, Lines: q.Lines, Total: q.Total}
 	newTerms := s.termsWith(in.NewPlan)
-	if q.Total > 0 {
+	if q.Total > 0 && p.carrySmall(ctx, q.Total) { // below the processor's minimum: with the next charge
+		c.Carried = true
+	} else if q.Total > 0 {
 		key := fmt.Sprintf("%s/change-%d/charge", s.PurchaseRef, c.Seq)
 		res, failure, err := p.settle(ctx, ChargeInput{MerchantRef: s.MerchantRef, PurchaseRef: s.PurchaseRef,
 			CustomerRef: s.CustomerRef, ProductRef: s.Plan.ProductRef, Period: s.Period, Amount: q.Total,
@@ -369,6 +374,9 @@ func declined(c *PlanChange) error {
 
 func changeDetail(c *PlanChange, currency string) string {
 	switch {
+	case c.Total > 0 && c.Carried:
+		return fmt.Sprintf("%s → %s: %s carried to the next charge (below the minimum charge)", c.FromPlanRef, c.ToPlanRef,
+			money.Format(c.Total, currency))
 	case c.Total > 0:
 		return fmt.Sprintf("%s → %s: charged %s", c.FromPlanRef, c.ToPlanRef, money.Format(c.Total, currency))
 	case c.Total < 0:

@@ -16,7 +16,7 @@ func (s State) Projection() domain.Purchase {
 		PlanRef: s.Plan.Ref, Status: s.Status, PlanName: s.Plan.Name, PlanType: s.Plan.Type, Amount: s.Plan.Price,
 		Currency: s.Plan.Currency, BillingCycle: s.Plan.BillingCycle, CancelledAt: s.CancelledAt,
 		CancelReason: s.CancelReason, StartedAt: timePtr(s.StartedAt), TrialEnd: s.TrialEnd, EndedAt: s.EndedAt,
-		Period: s.Period, PaidTotal: s.PaidTotal, RefundedTotal: s.RefundedTotal, Sandbox: s.Sandbox, Seq: s.Seq,
+		Period: s.Period, PaidTotal: s.PaidTotal, RefundedTotal: s.RefundedTotal, CarriedAmount: s.Carried, Sandbox: s.Sandbox, Seq: s.Seq,
 		NextBillingAt: s.NextBillingAt(),
 	}
 	if sc := s.ScheduledChange; sc != nil {

@@ -58,6 +58,9 @@ type State struct {
 
 	PaidTotal     int64
 	RefundedTotal int64
+	// Carried is owed but not charged: a charge below the processor's minimum for the currency
+	// (money.BelowMinimum) waits for the next one. A purchase that ends never charges it.
+	Carried int64 `json:",omitempty"`
 	// Payments are those the processor may still refund (RefundWindow); older ones are in
 	// Postgres only, so the state stays bounded however long the purchase renews.
 	Payments []Payment

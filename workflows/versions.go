@@ -22,4 +22,12 @@ const (
 	// changePlanInPlace (2026-12): change-plan changes the plan inside this workflow, prorated
 	// (planchange.go). Histories before it ended the purchase and the starter started another.
 	changePlanInPlace = "plan-change-in-place"
+	// changeMinimumCharge (2026-12): a charge below the processor's minimum for the currency is
+	// not sent but carried to the next one (State.Carried). Histories before it sent every
+	// amount above zero.
+	changeMinimumCharge = "minimum-charge"
+	// changeCheckedOverage (2026-12): overage is computed with checked arithmetic; an overage
+	// that overflows is refused (not charged, audited) instead of wrapping. Histories before it
+	// multiplied unchecked.
+	changeCheckedOverage = "checked-overage"
 )

@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/tollgate-billing/tollgate/domain"
+	"github.com/tollgate-billing/tollgate/money"
 	"github.com/tollgate-billing/tollgate/payments"
 )
 
@@ -129,6 +130,9 @@ func validateCharge(in payments.ChargeInput) error {
 		return invalid("amount must be positive, got %d", in.Amount)
 	case len(in.Currency) != 3:
 		return invalid("currency must be an ISO 4217 code, got %q", in.Currency)
+	case money.BelowMinimum(in.Currency, in.Amount): // as Stripe refuses it; Tollgate carries such amounts instead
+		return invalid("Amount must be at least %d in minor units of %s, got %d (amount_too_small)",
+			money.MinimumCharge(in.Currency), in.Currency, in.Amount)
 	case in.ProcessorCustomerID == "":
 		return invalid("an off-session charge needs a customer")
 	case in.PaymentMethod == "":

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 
@@ -180,6 +181,33 @@ func TestChargeInvalidRequestsAreNotRecorded(t *testing.T) {
 	}
 	if got := ledger(t, p, ""); len(got) != 0 {
 		t.Fatalf("invalid requests recorded: %+v", got)
+	}
+}
+
+// Like Stripe, the sandbox refuses a charge below the minimum for its currency (amount_too_small),
+// as an invalid request that is never recorded, and takes the minimum itself.
+func TestChargeBelowTheMinimumIsRefused(t *testing.T) {
+	p, cus := newSandbox(t)
+	ctx := context.Background()
+	visa := attach(t, p, cus, "4242424242424242").PaymentMethod
+	small := map[string]payments.ChargeInput{"49 cents": charge(cus, visa, "small-usd", 49)}
+	gbp := charge(cus, visa, "small-gbp", 29)
+	gbp.Currency = "gbp"
+	small["29 pence"] = gbp
+	for name, in := range small {
+		_, err := p.Charge(ctx, in)
+		if d, ok := payments.IsDecline(err); !ok || d.Code != "invalid_request" || !strings.Contains(d.Message, "amount_too_small") {
+			t.Errorf("%s: want invalid_request (amount_too_small), got %v", name, err)
+		}
+	}
+	if got := ledger(t, p, ""); len(got) != 0 {
+		t.Fatalf("refused charges recorded: %+v", got)
+	}
+	gbp.IdempotencyKey, gbp.Amount = "min-gbp", 30
+	for _, in := range []payments.ChargeInput{charge(cus, visa, "min-usd", 50), gbp} {
+		if res, err := p.Charge(ctx, in); err != nil || res.Status != "succeeded" {
+			t.Fatalf("the minimum itself (%d %s): %+v %v", in.Amount, in.Currency, res, err)
+		}
 	}
 }
 
