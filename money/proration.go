@@ -1,5 +1,8 @@
 // Package money is Tollgate's money arithmetic, in one place: amounts are int64 counts of a
-// currency's minor unit (cents, yen, fils), never floats.
+// currency's minor unit (cents, yen, fils), never floats. Besides proration (below) it holds
+// checked sums and products (checked.go: an overflow is an error, never a wrapped amount) and
+// the processor's smallest charge per currency (minimums.go). It does no I/O, so the purchase
+// workflow uses it as it is.
 //
 // # The rounding rule of proration
 //
