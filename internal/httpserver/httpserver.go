@@ -5,6 +5,7 @@ package httpserver
 
 import (
 	"cmp"
+	"context"
 	"net/http"
 	"time"
 )
@@ -24,15 +25,32 @@ type Timeouts struct {
 // Default fits the largest legitimate request and the slowest answer:
 //   - Read: a request body is at most 1 MiB (a bulk usage upload of 1,000 events); 30 s lets it
 //     arrive at about 35 kB/s.
-//   - Write: the slowest answer is a hosted page's Pay, which waits up to 20 s for the first
-//     payment and then its purchase's writes; a portal card update waits up to 60 s. Nothing
-//     streams: /mcp is stateless and answers JSON (no SSE stream to keep open), and the Temporal
-//     UI's long polls end well inside it.
+//   - Write: handlers get 81 s of it (New). The slowest answer is a hosted page's Pay, which
+//     waits up to 20 s for the first payment and then its purchase's writes; a portal card update
+//     waits up to 60 s. Nothing streams: /mcp is stateless and answers JSON (no SSE stream to keep
+//     open), and the Temporal UI's long polls end well inside it.
 var Default = Timeouts{ReadHeader: 10 * time.Second, Read: 30 * time.Second, Write: 90 * time.Second, Idle: 2 * time.Minute}
 
-// New returns a server of h with t's timeouts.
+// New returns a server of h with t's timeouts. Each request's context also ends a tenth of the
+// write timeout before the write deadline, so a handler still waiting then (an activation whose
+// workflow is stuck, a slow query) stops and answers — the API's 503 with Retry-After — while the
+// connection can still carry it. Without that the handler would run on after the deadline and its
+// client would wait on a connection the server can no longer write to.
 func New(h http.Handler, t Timeouts) *http.Server {
 	d := Default
-	return &http.Server{Handler: h, ReadHeaderTimeout: cmp.Or(t.ReadHeader, d.ReadHeader),
-		ReadTimeout: cmp.Or(t.Read, d.Read), WriteTimeout: cmp.Or(t.Write, d.Write), IdleTimeout: cmp.Or(t.Idle, d.Idle)}
+	write := cmp.Or(t.Write, d.Write)
+	return &http.Server{Handler: withDeadline(h, write-write/10), ReadHeaderTimeout: cmp.Or(t.ReadHeader, d.ReadHeader),
+		ReadTimeout: cmp.Or(t.Read, d.Read), WriteTimeout: write, IdleTimeout: cmp.Or(t.Idle, d.Idle)}
+}
+
+// withDeadline runs h with each request's context ending after budget (none when budget <= 0).
+func withDeadline(h http.Handler, budget time.Duration) http.Handler {
+	if budget <= 0 {
+		return h
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), budget)
+		defer cancel()
+		h.ServeHTTP(w, r.WithContext(ctx))
+	})
 }
