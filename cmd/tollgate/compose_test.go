@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"os"
+	"os/exec"
 	"regexp"
 	"strings"
 	"testing"
@@ -18,6 +19,7 @@ type composeFile struct {
 		Command     []string          `yaml:"command"`
 		Environment map[string]string `yaml:"environment"`
 		Ports       []string          `yaml:"ports"`
+		Volumes     []string          `yaml:"volumes"`
 		DependsOn   any               `yaml:"depends_on"`
 	} `yaml:"services"`
 }
@@ -117,5 +119,25 @@ func TestComposeKeepsTemporalPrivate(t *testing.T) {
 	}
 	if seen < 2 {
 		t.Fatalf("found %d Temporal services in docker-compose.yml, want the server and the UI", seen)
+	}
+}
+
+// TestComposeConfigValidates asks Docker Compose itself, where it is installed, to parse and
+// interpolate the file with the required secrets set, and to refuse it while one is missing.
+func TestComposeConfigValidates(t *testing.T) {
+	if err := exec.Command("docker", "compose", "version").Run(); err != nil {
+		t.Skip("docker compose is not installed here; TestComposeMatchesBinary parses the file instead")
+	}
+	secrets := []string{"POSTGRES_PASSWORD=p1", "TOLLGATE_MIGRATE_DB_PASSWORD=p2", "TOLLGATE_APP_DB_PASSWORD=p3", "TOLLGATE_WEB_SECRET=s4"}
+	config := func(env []string) ([]byte, error) {
+		cmd := exec.Command("docker", "compose", "--env-file", os.DevNull, "-f", "../../docker-compose.yml", "config", "-q")
+		cmd.Env = append(os.Environ(), env...)
+		return cmd.CombinedOutput()
+	}
+	if out, err := config(secrets); err != nil {
+		t.Fatalf("docker compose config: %v\n%s", err, out)
+	}
+	if out, err := config(append(secrets[:3:3], "TOLLGATE_WEB_SECRET=")); err == nil || !strings.Contains(string(out), "TOLLGATE_WEB_SECRET") {
+		t.Errorf("compose accepted the file without TOLLGATE_WEB_SECRET: %v\n%s", err, out)
 	}
 }
