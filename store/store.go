@@ -60,7 +60,11 @@ func (s *Store) Ping(ctx context.Context) error { return s.Pool.Ping(ctx) }
 func (s *Store) Migrate(ctx context.Context) error {
 	db := stdlib.OpenDBFromPool(s.Pool)
 	defer db.Close()
-	provider, err := goose.NewProvider(goose.DialectPostgres, db, mustSub(migrations, "migrations"))
+	// Migrations are numbered in blocks as they are written side by side; a database that
+	// already ran a higher number takes a lower one that reached main later, rather than refusing
+	// to start. Each migration stands alone, so their order between blocks does not matter.
+	provider, err := goose.NewProvider(goose.DialectPostgres, db, mustSub(migrations, "migrations"),
+		goose.WithAllowOutofOrder(true))
 	if err != nil {
 		return fmt.Errorf("migrations: %w", err)
 	}

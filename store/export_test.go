@@ -1,0 +1,4 @@
+package store
+
+// Migrations is the embedded migrations folder, for the migration tests.
+var Migrations = migrations
