@@ -89,11 +89,15 @@ func (a *Activities) Charge(ctx context.Context, in workflows.ChargeInput) (work
 		return workflows.ChargeResult{}, a.chargeError(ctx, txn, err)
 	}
 	txn.Status, txn.ProcessorRef = domain.TxnSucceeded, res.ProcessorRef
+	if res.Status == payments.PaymentProcessing { // not paid until it settles (a webhook says how)
+		txn.Status = domain.TxnPending
+	}
 	out, _, err := a.Store.InsertTransaction(ctx, txn)
 	if err != nil {
 		return workflows.ChargeResult{}, err // retried: the lookup finds the charge just made
 	}
-	return workflows.ChargeResult{TxnRef: out.Ref, ProcessorRef: out.ProcessorRef}, nil
+	return workflows.ChargeResult{TxnRef: out.Ref, ProcessorRef: out.ProcessorRef,
+		Processing: out.Status == domain.TxnPending}, nil
 }
 
 // lookUpOrCharge charges, unless an earlier attempt may have charged already: then the charge
@@ -179,5 +183,5 @@ func (a *Activities) DunningPolicy(ctx context.Context, in workflows.DunningPoli
 		return workflows.DunningPolicy{}, temporalError(err)
 	}
 	d := m.Dunning()
-	return workflows.DunningPolicy{RetryDays: d.RetryDays, GraceDays: d.GraceDays}, nil
+	return workflows.DunningPolicy{RetryDays: d.RetryDays, GraceDays: d.GraceDays, DisputeAccess: m.DisputeAccess}, nil
 }

@@ -118,6 +118,9 @@ func (noSandbox) Charge(context.Context, payments.ChargeInput) (payments.ChargeR
 func (noSandbox) FindCharge(context.Context, payments.FindChargeInput) (payments.ChargeResult, bool, error) {
 	return payments.ChargeResult{}, false, errNoSandbox
 }
+func (noSandbox) LookupPayment(context.Context, string) (payments.PaymentFacts, error) {
+	return payments.PaymentFacts{}, errNoSandbox
+}
 func (noSandbox) Refund(context.Context, payments.RefundInput) (payments.RefundResult, error) {
 	return payments.RefundResult{}, errNoSandbox
 }

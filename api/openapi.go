@@ -22,6 +22,7 @@ type op struct {
 	Summary  string   // one line
 	Tag      string   // resource group
 	Query    []param  // query parameters
+	Headers  []param  // request headers
 	Body     any      // request body (a zero value of the decoded type); nil for none
 	Required []string // required body fields
 	Out      any      // response body; with List, one element of data
@@ -142,6 +143,10 @@ func (g *schemaGen) operation(o op, method, path string) map[string]any {
 	for _, q := range o.Query {
 		params = append(params, map[string]any{"name": q.Name, "in": "query", "required": q.Required,
 			"description": q.Description, "schema": map[string]any{"type": "string"}})
+	}
+	for _, h := range o.Headers {
+		params = append(params, map[string]any{"name": h.Name, "in": "header", "required": h.Required,
+			"description": h.Description, "schema": map[string]any{"type": "string"}})
 	}
 	if o.List {
 		params = append(params, pageParamsAsAny()...)

@@ -60,6 +60,9 @@ func (s *Server) registerRoutes() {
 	s.handle("GET /v1/settings/dunning", s.getDunning)
 	s.handle("PATCH /v1/settings/dunning", s.updateDunning)
 
+	// Inbound processor events: signed by the processor, not sent with an API key
+	s.handlePublic("POST /v1/webhooks/stripe", s.stripeWebhook)
+
 	// Hosted pages' sessions
 	s.handle("POST /v1/checkout-sessions", s.createCheckoutSession)
 	s.handle("POST /v1/customer-sessions", s.createCustomerSession)

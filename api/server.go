@@ -31,6 +31,8 @@ type Config struct {
 	Starter *starter.Client
 	// StripePublishableKey is the browser-safe key GET /v1/sdk/platform-config hands out.
 	StripePublishableKey string
+	// StripeWebhookSecret (whsec_…) verifies POST /v1/webhooks/stripe; empty answers 503.
+	StripeWebhookSecret string
 	// Extra mounts other handlers (MCP at /mcp, pages at /checkout/ and /portal/) on the same mux.
 	Extra map[string]http.Handler
 }

@@ -66,10 +66,14 @@ type Purchase struct {
 	// ScheduledChange is a plan change waiting for the period end (a downgrade), cancellable
 	// until then.
 	ScheduledChange *ScheduledChange `json:"scheduledChange,omitempty"`
-	Seq             int64            `json:"-"`
-	StepAt          time.Time        `json:"-"` // the workflow time of the write; orders writes before Seq
-	CreatedAt       time.Time        `json:"createdAt"`
-	UpdatedAt       time.Time        `json:"updatedAt"`
+	// Disputed: a payment of the purchase is disputed and the dispute is not closed yet.
+	Disputed bool `json:"disputed,omitempty"`
+	// PaymentProcessing: a payment was accepted but has not settled; it is not counted as paid.
+	PaymentProcessing bool      `json:"paymentProcessing,omitempty"`
+	Seq               int64     `json:"-"`
+	StepAt            time.Time `json:"-"` // the workflow time of the write; orders writes before Seq
+	CreatedAt         time.Time `json:"createdAt"`
+	UpdatedAt         time.Time `json:"updatedAt"`
 }
 
 // ScheduledChange is a plan change a purchase makes at its period end.

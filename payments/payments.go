@@ -119,3 +119,53 @@ func (e *ProcessorError) IsConfiguration() bool { return e.Status == 401 || e.St
 
 // ErrIdempotencyMismatch: the same key was used before with other parameters.
 var ErrIdempotencyMismatch = errors.New("idempotency key reused with different parameters")
+
+// PaymentFacts is what the processor knows about one payment now: its status, the refunds of it
+// and the disputes over it. Webhook handlers act on these, refetched, never on the event's copy,
+// so events delivered late, twice or out of order reach the same state.
+type PaymentFacts struct {
+	PaymentRef  string // the id a ChargeResult carried (pi_… at Stripe, ch_sb_… in the sandbox)
+	Status      string // PaymentSucceeded, PaymentProcessing, PaymentFailed, or the processor's own word
+	FailureCode string // for PaymentFailed: card_declined, insufficient_funds, …
+	Amount      int64
+	Currency    string
+	// Key is the idempotency key Tollgate charged under (its metadata); empty for a payment
+	// Tollgate did not make.
+	Key      string
+	Refunds  []RefundFacts
+	Disputes []DisputeFacts
+}
+
+// Payment statuses of PaymentFacts and ChargeResult.
+const (
+	PaymentSucceeded  = "succeeded"
+	PaymentProcessing = "processing" // accepted, not settled: not paid until it succeeds
+	PaymentFailed     = "failed"
+)
+
+// RefundFacts is one refund of a payment, made by Tollgate or elsewhere (the dashboard).
+type RefundFacts struct {
+	ID     string // re_…
+	Amount int64
+	Status string // succeeded, pending, failed, canceled
+	Key    string // the idempotency key Tollgate refunded under; empty for a refund made elsewhere
+}
+
+// DisputeFacts is one dispute (chargeback) over a payment.
+type DisputeFacts struct {
+	ID     string // dp_…
+	Amount int64
+	Status string // needs_response, under_review, won, lost, warning_…
+}
+
+// Closed reports whether the dispute has its outcome: won, lost, or an inquiry closed.
+func (d DisputeFacts) Closed() bool {
+	return d.Status == "won" || d.Status == "lost" || d.Status == "warning_closed"
+}
+
+// PaymentLookup refetches a payment from the processor. ref is a ChargeResult.ProcessorRef,
+// or at Stripe a charge id (ch_…), which answers for its PaymentIntent. An unknown payment is a
+// *DeclineError with code resource_missing.
+type PaymentLookup interface {
+	LookupPayment(ctx context.Context, ref string) (PaymentFacts, error)
+}

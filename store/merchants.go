@@ -24,7 +24,15 @@ type Merchant struct {
 	DefaultCurrency  string  `json:"defaultCurrency"`
 	DunningRetryDays []int32 `json:"dunningRetryDays"`
 	GracePeriodDays  int32   `json:"gracePeriodDays"`
+	// DisputeAccess is what an open dispute does to a purchase's access: DisputeSuspend or DisputeKeep.
+	DisputeAccess string `json:"-"`
 }
+
+// What an open dispute does to the access of the purchase it is about (merchant setting).
+const (
+	DisputeSuspend = "suspend" // the default: no access until the dispute is won
+	DisputeKeep    = "keep"
+)
 
 // APIKey is the merchant and mode a presented key authenticates.
 type APIKey struct {
@@ -81,9 +89,9 @@ func (s *Store) Authenticate(ctx context.Context, key string) (APIKey, error) {
 func (s *Store) GetMerchant(ctx context.Context, ref string) (Merchant, error) {
 	var m Merchant
 	err := s.Pool.QueryRow(ctx, `SELECT id, name, legal_name, support_contact, terms_url, privacy_url, icon_url,
-		logo_url, default_currency, dunning_retry_days, grace_period_days FROM merchants WHERE id = $1`, ref).
+		logo_url, default_currency, dunning_retry_days, grace_period_days, dispute_access FROM merchants WHERE id = $1`, ref).
 		Scan(&m.Ref, &m.Name, &m.LegalName, &m.SupportContact, &m.TermsURL, &m.PrivacyURL, &m.IconURL,
-			&m.LogoURL, &m.DefaultCurrency, &m.DunningRetryDays, &m.GracePeriodDays)
+			&m.LogoURL, &m.DefaultCurrency, &m.DunningRetryDays, &m.GracePeriodDays, &m.DisputeAccess)
 	return m, notFoundIfNoRows(err, "merchant", ref)
 }
 

@@ -48,5 +48,6 @@ type Registry interface {
 // Register registers the purchase workflow and its activities.
 func Register(r Registry, acts *activities.Activities) {
 	r.RegisterWorkflowWithOptions(workflows.Purchase, workflow.RegisterOptions{Name: workflows.PurchaseWorkflow})
+	r.RegisterWorkflowWithOptions(workflows.ProcessorEvent, workflow.RegisterOptions{Name: workflows.ProcessorEventWorkflow})
 	r.RegisterActivity(acts)
 }

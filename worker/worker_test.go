@@ -30,15 +30,20 @@ func TestRegistersTheWorkflowAndEveryActivity(t *testing.T) {
 	var r registry
 	acts := &activities.Activities{}
 	worker.Register(&r, acts)
-	if len(r.workflows) != 1 || r.workflows[0] != workflows.PurchaseWorkflow || len(r.acts) != 1 || r.acts[0] != any(acts) {
+	if len(r.workflows) != 2 || r.workflows[0] != workflows.PurchaseWorkflow || r.workflows[1] != workflows.ProcessorEventWorkflow ||
+		len(r.acts) != 1 || r.acts[0] != any(acts) {
 		t.Fatalf("registered %+v", r)
 	}
 	var suite testsuite.WorkflowTestSuite
 	env := suite.NewTestWorkflowEnvironment()
 	worker.Register(env, acts)
-	api := reflect.TypeFor[workflows.Activities]()
-	for i := range api.NumMethod() {
-		name := api.Method(i).Name
+	var names []string
+	for _, api := range []reflect.Type{reflect.TypeFor[workflows.Activities](), reflect.TypeFor[workflows.EventActivities]()} {
+		for i := range api.NumMethod() {
+			names = append(names, api.Method(i).Name)
+		}
+	}
+	for _, name := range names {
 		func() {
 			defer func() {
 				if p := recover(); p != nil { // OnActivity panics on a name the registry lacks

@@ -94,6 +94,9 @@ type PaymentMethodResult struct {
 type ChargeResult struct {
 	TxnRef       string
 	ProcessorRef string
+	// Processing: accepted by the processor, not settled (its transaction is pending). The
+	// purchase runs on it, and counts it as paid when a webhook reports it succeeded.
+	Processing bool `json:",omitempty"`
 }
 
 // ChargeFailure details a declined charge (the ApplicationError's details).
@@ -165,6 +168,9 @@ type DunningPolicyInput struct {
 type DunningPolicy struct {
 	RetryDays []int
 	GraceDays int
+	// DisputeAccess is the merchant's dispute policy: "keep" keeps access while a dispute is
+	// open; anything else ("suspend", or empty) suspends it.
+	DisputeAccess string `json:",omitempty"`
 }
 
 // activityName is the registered name of an Activities method: the method name, as the SDK

@@ -375,8 +375,10 @@ func (p *purchase) collect(ctx workflow.Context, period int, amount int64, what 
 		return failure, err
 	}
 	s.Payments = append(s.Payments, Payment{TxnRef: res.TxnRef, ProcessorRef: res.ProcessorRef, Period: period,
-		Amount: amount, Key: key, PaidAt: p.stamp(ctx)})
-	s.PaidTotal += amount
+		Amount: amount, Key: key, PaidAt: p.stamp(ctx), Processing: res.Processing})
+	if !res.Processing { // a processing payment counts when it settles (processor_events.go)
+		s.PaidTotal += amount
+	}
 	return nil, nil
 }
 

@@ -271,16 +271,23 @@ func (p *purchase) refund(ctx workflow.Context, in RefundInput) (RefundResult, e
 		}
 		return RefundResult{}, err
 	}
-	s.Payments[idx].Refunded += amount
-	s.RefundedTotal += amount
-	s.Refunds = append(s.Refunds, Refund{Key: in.RequestKey, TxnRef: out.TxnRef, SourceRef: pay.TxnRef, Amount: amount})
 	res := RefundResult{TransactionRef: out.TxnRef, SourceRef: pay.TxnRef, Amount: amount}
-	detail := fmt.Sprintf("refunded %d of %s", amount, pay.TxnRef)
-	full := s.Payments[idx].Refunded == pay.Amount
-	if full && pay.Period == s.Period && !in.KeepAccess && s.Status.HasAccess() {
-		return res, p.end(ctx, "refund", domain.PurchaseRefunded, detail)
+	return res, p.applyRefund(ctx, idx, Refund{Key: in.RequestKey, TxnRef: out.TxnRef, SourceRef: pay.TxnRef, Amount: amount,
+		ProcessorRef: out.ProcessorRef}, in.KeepAccess, "refund", fmt.Sprintf("refunded %d of %s", amount, pay.TxnRef))
+}
+
+// applyRefund books a refund of payment idx, made by Tollgate or elsewhere: a full refund of
+// the current period's payment revokes access (refunded) unless keepAccess.
+func (p *purchase) applyRefund(ctx workflow.Context, idx int, r Refund, keepAccess bool, action, detail string) error {
+	s := &p.state
+	s.Payments[idx].Refunded += r.Amount
+	s.RefundedTotal += r.Amount
+	s.Refunds = append(s.Refunds, r)
+	pay := s.Payments[idx]
+	if pay.Refunded >= pay.Amount && pay.Period == s.Period && !keepAccess && s.Status.HasAccess() {
+		return p.end(ctx, action, domain.PurchaseRefunded, detail)
 	}
-	return res, p.write(ctx, "refund", s.DisplayStatus(), detail)
+	return p.write(ctx, action, s.DisplayStatus(), detail)
 }
 
 // ---- change plan (planchange.go) ----

@@ -14,6 +14,10 @@ const (
 	SignalReactivateRenewal = "reactivate-renewal"
 )
 
+// SignalPaymentChanged tells a purchase that the processor reports a change to one of its
+// payments (a webhook event): the purchase refetches the payment and acts on what it finds.
+const SignalPaymentChanged = "payment-changed"
+
 // Updates: the same actions and more, for callers that need the refusal (the API, MCP, CLI).
 const (
 	UpdateCancelRenewal     = "cancel-renewal"
@@ -28,6 +32,10 @@ const (
 	// start (update-with-start), it makes activation synchronous for the caller.
 	UpdateActivation = "activation"
 )
+
+// ProcessorEventWorkflow is the registered name of the short workflow that processes one
+// processor webhook event (events.go).
+const ProcessorEventWorkflow = "processor-event"
 
 // QueryState answers the full purchase State.
 const QueryState = "state"
@@ -45,3 +53,7 @@ var (
 
 // WorkflowID is the one workflow ID of a purchase: a retried start finds the running one.
 func WorkflowID(purchaseRef string) string { return "purchase/" + purchaseRef }
+
+// EventWorkflowID is the one workflow ID of a processor event: a redelivered event finds the
+// workflow that processes (or processed) it. Stripe's evt_… ids are unique per account.
+func EventWorkflowID(processor, eventID string) string { return processor + "-event-" + eventID }

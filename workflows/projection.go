@@ -17,7 +17,10 @@ func (s State) Projection() domain.Purchase {
 		Currency: s.Plan.Currency, BillingCycle: s.Plan.BillingCycle, CancelledAt: s.CancelledAt,
 		CancelReason: s.CancelReason, StartedAt: timePtr(s.StartedAt), TrialEnd: s.TrialEnd, EndedAt: s.EndedAt,
 		Period: s.Period, PaidTotal: s.PaidTotal, RefundedTotal: s.RefundedTotal, CarriedAmount: s.Carried, Sandbox: s.Sandbox, Seq: s.Seq,
-		NextBillingAt: s.NextBillingAt(),
+		NextBillingAt: s.NextBillingAt(), Disputed: s.openDispute() != nil, PaymentProcessing: s.processing(),
+	}
+	if s.DisputeHold && s.Status.HasAccess() { // no access while the dispute is open
+		out.Status = domain.PurchaseSuspended
 	}
 	if sc := s.ScheduledChange; sc != nil {
 		out.ScheduledChange = &domain.ScheduledChange{PlanRef: sc.Plan.Ref, PlanName: sc.Plan.Name, Amount: sc.Plan.Price,

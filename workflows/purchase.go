@@ -42,6 +42,10 @@ type purchase struct {
 	cancel workflow.ReceiveChannel
 	react  workflow.ReceiveChannel
 	log    log.Logger
+	// events carries payment-changed signals; a coroutine of their own applies them
+	// (processor_events.go), busy while it does.
+	events     workflow.ReceiveChannel
+	eventsBusy bool
 }
 
 // newPurchase restores or creates the state and registers every message handler, before the
@@ -53,6 +57,7 @@ func newPurchase(ctx workflow.Context, in PurchaseInput) (*purchase, error) {
 		cancel: workflow.GetSignalChannel(ctx, SignalCancelRenewal),
 		react:  workflow.GetSignalChannel(ctx, SignalReactivateRenewal),
 		log:    workflow.GetLogger(ctx),
+		events: workflow.GetSignalChannel(ctx, SignalPaymentChanged),
 	}
 	if in.State != nil {
 		p.state = *in.State
@@ -69,6 +74,7 @@ func newPurchase(ctx workflow.Context, in PurchaseInput) (*purchase, error) {
 	if err := workflow.SetQueryHandler(ctx, QueryState, func() (State, error) { return p.state, nil }); err != nil {
 		return nil, err
 	}
+	p.listenPaymentChanges(ctx)
 	return p, p.registerUpdates(ctx)
 }
 
@@ -97,7 +103,7 @@ func (p *purchase) run(ctx workflow.Context) (PurchaseResult, error) {
 		}
 	}
 	p.drainSignals(ctx)
-	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
+	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) && p.eventsIdle() }); err != nil {
 		return PurchaseResult{}, err
 	}
 	return PurchaseResult{State: p.state}, nil
@@ -178,10 +184,12 @@ func (p *purchase) shouldContinueAsNew(ctx workflow.Context) bool {
 // advance-clock update waits for the run loop, so the loop must not wait for it).
 func (p *purchase) continueAsNew(ctx workflow.Context) (can bool, err error) {
 	p.drainSignals(ctx)
-	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) || p.eventDue(ctx) }); err != nil {
+	if err := workflow.Await(ctx, func() bool {
+		return (workflow.AllHandlersFinished(ctx) && p.eventsIdle()) || p.eventDue(ctx)
+	}); err != nil {
 		return false, err
 	}
-	if p.eventDue(ctx) || p.cancel.Len() > 0 || p.react.Len() > 0 {
+	if p.eventDue(ctx) || p.cancel.Len() > 0 || p.react.Len() > 0 || !p.eventsIdle() {
 		return false, nil
 	}
 	next := p.state

@@ -65,7 +65,12 @@ type State struct {
 	// Postgres only, so the state stays bounded however long the purchase renews.
 	Payments []Payment
 	Refunds  []Refund `json:",omitempty"`
-	Dunning  *Dunning `json:",omitempty"`
+	// Disputes are the disputes over Payments, as the processor reported them.
+	Disputes []Dispute `json:",omitempty"`
+	// DisputeHold withholds access while a dispute is open and the merchant's policy
+	// suspends (the default): the purchase shows as suspended, its lifecycle runs on.
+	DisputeHold bool     `json:",omitempty"`
+	Dunning     *Dunning `json:",omitempty"`
 	// Charging is the charge in flight, if any (nil between steps, so never carried over).
 	Charging *Charging `json:",omitempty"`
 
@@ -96,6 +101,9 @@ type Payment struct {
 	Refunded     int64
 	Key          string
 	PaidAt       time.Time `json:",omitzero"` // on the purchase's clock; zero before it was kept
+	// Processing: the processor accepted the payment but has not settled it. It is not in
+	// PaidTotal until a payment-changed signal finds it succeeded.
+	Processing bool `json:",omitempty"`
 }
 
 // Refund is a refund made, remembered by the caller's key so a repeat answers the same.
@@ -104,6 +112,17 @@ type Refund struct {
 	TxnRef    string
 	SourceRef string
 	Amount    int64
+	// ProcessorRef is the processor's id of the refund (re_…; dp_… for a lost dispute), so a
+	// webhook about it is known as this refund. Empty for refunds made before it was kept.
+	ProcessorRef string `json:",omitempty"`
+}
+
+// Dispute is a dispute over one of the purchase's payments.
+type Dispute struct {
+	ID        string // dp_…
+	SourceRef string // the payment's txn_
+	Amount    int64
+	Status    string // open, won, lost
 }
 
 // Dunning is the collection of a failed renewal.
@@ -119,10 +138,14 @@ type Dunning struct {
 }
 
 // HasAccess reports whether the customer may use the product now (DESIGN.md state table).
-func (s State) HasAccess() bool { return s.Status.HasAccess() }
+func (s State) HasAccess() bool { return s.DisplayStatus().HasAccess() }
 
-// DisplayStatus folds CancelledAt into the status the way seed 003 names it.
+// DisplayStatus folds CancelledAt into the status the way seed 003 names it; a purchase held
+// by a dispute shows as suspended.
 func (s State) DisplayStatus() domain.PurchaseStatus {
+	if s.DisputeHold && s.Status.HasAccess() {
+		return domain.PurchaseSuspended
+	}
 	if s.Status == domain.PurchaseActive && s.CancelledAt != nil {
 		return domain.PurchasePendingCancellation
 	}

@@ -30,4 +30,8 @@ const (
 	// that overflows is refused (not charged, audited) instead of wrapping. Histories before it
 	// multiplied unchecked.
 	changeCheckedOverage = "checked-overage"
+	// changeProcessorEvents (2026-11): a purchase acts on payment-changed signals (processor
+	// webhooks: settlements, refunds made elsewhere, disputes). A history recorded before it
+	// that holds such a signal replays with the signal ignored, as it was then.
+	changeProcessorEvents = "processor-events"
 )

@@ -11,26 +11,27 @@ import (
 
 // config is every setting of every subcommand; each has a flag and an environment variable.
 type config struct {
-	DatabaseURL       string
-	TemporalAddress   string
-	TemporalNamespace string
-	TemporalTLS       temporalTLS
-	Addr              string
-	PublicURL         string
-	StripeSecretKey   string
-	StripePublishable string
-	StripeAPIURL      string
-	LogLevel          string
-	DataDir           string
-	PGPort            int
-	TemporalPort      int
-	UIPort            int
-	APIKey            string
-	APIURL            string
-	WebSecret         string
-	CheckoutTTL       time.Duration
-	PortalTTL         time.Duration
-	ClientIPHeader    string
+	DatabaseURL         string
+	TemporalAddress     string
+	TemporalNamespace   string
+	TemporalTLS         temporalTLS
+	Addr                string
+	PublicURL           string
+	StripeSecretKey     string
+	StripePublishable   string
+	StripeAPIURL        string
+	StripeWebhookSecret string
+	LogLevel            string
+	DataDir             string
+	PGPort              int
+	TemporalPort        int
+	UIPort              int
+	APIKey              string
+	APIURL              string
+	WebSecret           string
+	CheckoutTTL         time.Duration
+	PortalTTL           time.Duration
+	ClientIPHeader      string
 }
 
 func strFlag(fs *flag.FlagSet, e env, p *string, name, envName, def, usage string) {
@@ -99,6 +100,7 @@ func (c *config) bindPayments(fs *flag.FlagSet, e env) {
 	secretFlag(fs, e, &c.StripeSecretKey, "stripe-secret-key", "STRIPE_SECRET_KEY", "Stripe secret `key`; empty = the built-in sandbox processor")
 	strFlag(fs, e, &c.StripePublishable, "stripe-publishable-key", "STRIPE_PUBLISHABLE_KEY", "", "Stripe publishable key for the checkout page's Payment Element")
 	strFlag(fs, e, &c.StripeAPIURL, "stripe-api-url", "STRIPE_API_URL", "", "override Stripe's API URL (e.g. stripe-mock at http://127.0.0.1:12111)")
+	secretFlag(fs, e, &c.StripeWebhookSecret, "stripe-webhook-secret", "STRIPE_WEBHOOK_SECRET", "signing `secret` (whsec_…) of the Stripe webhook endpoint POST /v1/webhooks/stripe; empty: the route answers 503")
 }
 
 func (c *config) bindLog(fs *flag.FlagSet, e env) {

@@ -9,10 +9,11 @@ import (
 
 // secretEnv holds a value for every secret the binary reads from the environment.
 var secretEnv = map[string]string{
-	"DATABASE_URL":        "postgres://tollgate:pw-db-Zq81x@127.0.0.1:1/tollgate?sslmode=disable",
-	"STRIPE_SECRET_KEY":   "sk_live_envSecretQ7w",
-	"TOLLGATE_WEB_SECRET": "web-secret-Rk2p",
-	"TOLLGATE_API_KEY":    "sk_sandbox_envKeyM3n",
+	"DATABASE_URL":          "postgres://tollgate:pw-db-Zq81x@127.0.0.1:1/tollgate?sslmode=disable",
+	"STRIPE_SECRET_KEY":     "sk_live_envSecretQ7w",
+	"TOLLGATE_WEB_SECRET":   "web-secret-Rk2p",
+	"TOLLGATE_API_KEY":      "sk_sandbox_envKeyM3n",
+	"STRIPE_WEBHOOK_SECRET": "whsec_envWebhookT5v",
 }
 
 func secretGetenv(k string) string { return secretEnv[k] }
@@ -20,7 +21,7 @@ func secretGetenv(k string) string { return secretEnv[k] }
 // leaked names the secret values of secretEnv that text shows (the database password counts).
 func leaked(text string) []string {
 	var out []string
-	for _, secret := range []string{"pw-db-Zq81x", "sk_live_envSecretQ7w", "web-secret-Rk2p", "sk_sandbox_envKeyM3n"} {
+	for _, secret := range []string{"pw-db-Zq81x", "sk_live_envSecretQ7w", "web-secret-Rk2p", "sk_sandbox_envKeyM3n", "whsec_envWebhookT5v"} {
 		if strings.Contains(text, secret) {
 			out = append(out, secret)
 		}

@@ -157,7 +157,7 @@ func newHandler(d *deps) http.Handler {
 		CheckoutTTL: d.cfg.CheckoutTTL, PortalTTL: d.cfg.PortalTTL, Secret: []byte(d.cfg.WebSecret), Logger: d.log,
 		ClientIPHeader: d.cfg.ClientIPHeader})
 	cfg := api.Config{Store: d.store, Temporal: d.temporal, PublicURL: d.cfg.publicURL(), Logger: d.log,
-		Payments: d.payments, Starter: st, StripePublishableKey: d.cfg.StripePublishable,
+		Payments: d.payments, Starter: st, StripePublishableKey: d.cfg.StripePublishable, StripeWebhookSecret: d.cfg.StripeWebhookSecret,
 		Extra: map[string]http.Handler{"/checkout/": pages, "/portal/": pages, "/assets/": pages}}
 	return mountMCP(d, cfg)
 }

@@ -1,0 +1,182 @@
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+
+	"github.com/stripe/stripe-go/v76/webhook"
+
+	"github.com/tollgate-billing/tollgate/domain"
+	"github.com/tollgate-billing/tollgate/payments/stripe"
+	"github.com/tollgate-billing/tollgate/store"
+	"github.com/tollgate-billing/tollgate/workflows"
+)
+
+// POST /v1/webhooks/stripe: Stripe's events about the payments Tollgate made. The request is
+// authenticated by its Stripe-Signature (the endpoint's signing secret, five minutes of
+// tolerance), not by an API key. An event is answered 2xx once it is recorded in Postgres and
+// its processing workflow is started (workflows.ProcessorEvent): a crash after the answer
+// loses nothing, and a redelivered event id does nothing again. The workflow refetches the
+// payment from Stripe, so the event's own copy of the object is only used to route it.
+
+// maxWebhookBody bounds a webhook's body; Stripe's events are far smaller.
+const maxWebhookBody = 1 << 20
+
+// stripeEventTypes are the events Tollgate acts on; any other type is acknowledged and ignored.
+// README.md lists them for the Stripe endpoint's settings.
+var stripeEventTypes = map[string]bool{
+	"payment_intent.succeeded": true, "payment_intent.payment_failed": true, "payment_intent.processing": true,
+	"charge.refunded": true, "refund.created": true, "refund.updated": true, "charge.refund.updated": true,
+	"charge.dispute.created": true, "charge.dispute.updated": true, "charge.dispute.closed": true,
+	"payment_method.detached": true, "customer.deleted": true,
+}
+
+// webhookAnswer is the 200 body: received, and why nothing was done when nothing was.
+type webhookAnswer struct {
+	Received  bool   `json:"received"`
+	Duplicate bool   `json:"duplicate,omitempty"`
+	Ignored   string `json:"ignored,omitempty"`
+}
+
+func (s *Server) stripeWebhook(w http.ResponseWriter, r *http.Request) error {
+	if s.cfg.StripeWebhookSecret == "" {
+		return domain.Errorf(domain.CodeUnavailable, "", "Stripe webhooks are not configured on this server: set STRIPE_WEBHOOK_SECRET")
+	}
+	payload, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxWebhookBody))
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		return domain.Errorf(domain.CodeInvalidField, "body", "a webhook body is at most %d bytes", maxWebhookBody)
+	} else if err != nil {
+		return domain.Errorf(domain.CodeInvalidField, "body", "the body could not be read")
+	}
+	in, ignored, err := decodeStripeWebhook(payload, r.Header.Get("Stripe-Signature"), s.cfg.StripeWebhookSecret)
+	if err != nil {
+		return err
+	}
+	if ignored != "" {
+		writeJSON(w, http.StatusOK, webhookAnswer{Received: true, Ignored: ignored})
+		return nil
+	}
+	seen, dispatched, err := s.store.RecordProcessorEvent(r.Context(), store.ProcessorEvent{ID: in.EventID, Processor: in.Processor,
+		Type: in.Type, ObjectRef: in.PaymentRef + in.PaymentMethod + in.ProcessorCustomer, Payload: payload})
+	if err != nil {
+		return err
+	}
+	if dispatched {
+		writeJSON(w, http.StatusOK, webhookAnswer{Received: true, Duplicate: true})
+		return nil
+	}
+	st, err := s.starter()
+	if err != nil {
+		return err
+	}
+	if err := st.ProcessEvent(r.Context(), in); err != nil {
+		s.log.Warn("webhook: processing not started; the processor will deliver the event again", "event", in.EventID, "err", err)
+		return domain.Errorf(domain.CodeUnavailable, "", "the event was recorded but could not be queued; deliver it again")
+	}
+	if err := s.store.MarkProcessorEventDispatched(r.Context(), in.EventID); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, webhookAnswer{Received: true, Duplicate: seen})
+	return nil
+}
+
+// decodeStripeWebhook verifies a Stripe webhook and reduces it to what routes it. err is a
+// 4xx *domain.Error; ignored says why an authentic event needs no processing.
+func decodeStripeWebhook(payload []byte, signature, secret string) (in workflows.ProcessorEventInput, ignored string, err error) {
+	if signature == "" {
+		return in, "", domain.Errorf(domain.CodeMissingField, "Stripe-Signature", "the Stripe-Signature header is missing")
+	}
+	ev, err := stripe.VerifyWebhook(payload, signature, secret)
+	switch {
+	case errors.Is(err, webhook.ErrTooOld):
+		return in, "", domain.Errorf(domain.CodeInvalidField, "Stripe-Signature", "the signature is more than five minutes old")
+	case errors.Is(err, webhook.ErrNotSigned), errors.Is(err, webhook.ErrInvalidHeader), errors.Is(err, webhook.ErrNoValidSignature):
+		return in, "", domain.Errorf(domain.CodeInvalidField, "Stripe-Signature", "the signature does not match this endpoint's signing secret")
+	case err != nil: // signed, but not an event: stripe-go could not decode it
+		return in, "", domain.Errorf(domain.CodeInvalidField, "body", "the body is not a Stripe event (JSON object with id, type and data)")
+	}
+	if !strings.HasPrefix(ev.ID, "evt_") || len(ev.ID) > 255 || ev.Type == "" {
+		return in, "", domain.Errorf(domain.CodeInvalidField, "id", "a Stripe event has an evt_ id and a type")
+	}
+	if !stripeEventTypes[string(ev.Type)] {
+		return in, fmt.Sprintf("event type %s is not one Tollgate acts on", ev.Type), nil
+	}
+	if ev.Data == nil || len(ev.Data.Raw) == 0 {
+		return in, "", domain.Errorf(domain.CodeMissingField, "data.object", "the event carries no object")
+	}
+	var obj stripeObject
+	if err := json.Unmarshal(ev.Data.Raw, &obj); err != nil || obj.ID == "" || len(obj.ID) > 255 {
+		return in, "", domain.Errorf(domain.CodeInvalidField, "data.object", "the event's object has no id")
+	}
+	in = workflows.ProcessorEventInput{EventID: ev.ID, Processor: "stripe", Type: string(ev.Type),
+		Ours: obj.Metadata["tollgate_idempotency_key"] != ""}
+	switch obj.Object {
+	case "payment_method":
+		in.PaymentMethod = obj.ID
+	case "customer":
+		in.ProcessorCustomer = obj.ID
+	case "payment_intent":
+		in.PaymentRef = obj.ID
+	case "charge":
+		in.PaymentRef = firstOf(idOf(obj.PaymentIntent), obj.ID)
+	case "refund", "dispute":
+		in.PaymentRef = firstOf(idOf(obj.PaymentIntent), idOf(obj.Charge))
+	default:
+		return in, "", domain.Errorf(domain.CodeInvalidField, "data.object.object", "a %s event does not carry a %q", ev.Type, obj.Object)
+	}
+	if in.PaymentRef+in.PaymentMethod+in.ProcessorCustomer == "" || len(in.PaymentRef) > 255 {
+		return in, "", domain.Errorf(domain.CodeInvalidField, "data.object", "the event's %s names no payment", obj.Object)
+	}
+	return in, "", nil
+}
+
+// stripeObject is the part of an event's object that routes it.
+type stripeObject struct {
+	ID            string            `json:"id"`
+	Object        string            `json:"object"`
+	PaymentIntent json.RawMessage   `json:"payment_intent"` // an id, an expanded object, or null
+	Charge        json.RawMessage   `json:"charge"`
+	Metadata      map[string]string `json:"metadata"`
+}
+
+// idOf reads a Stripe reference that is either an id or an expanded object.
+func idOf(raw json.RawMessage) string {
+	var id string
+	if json.Unmarshal(raw, &id) == nil {
+		return id
+	}
+	var obj struct {
+		ID string `json:"id"`
+	}
+	_ = json.Unmarshal(raw, &obj)
+	return obj.ID
+}
+
+// firstOf is the first non-empty string.
+func firstOf(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+// stripeEventDoc is a Stripe event as the OpenAPI document shows it.
+type stripeEventDoc struct {
+	ID         string         `json:"id"`
+	Object     string         `json:"object"`
+	Type       string         `json:"type"`
+	APIVersion string         `json:"api_version"`
+	Created    int64          `json:"created"`
+	Livemode   bool           `json:"livemode"`
+	Data       map[string]any `json:"data"`
+}
+
+var _ = document(op{Route: "POST /v1/webhooks/stripe", Tag: "webhooks", Public: true,
+	Summary: "Receive a Stripe event (authenticated by Stripe-Signature, not an API key): 200 once recorded; a repeated event id does nothing again",
+	Headers: []param{{Name: "Stripe-Signature", Description: "Stripe's signature of the body with the endpoint's signing secret (STRIPE_WEBHOOK_SECRET); at most five minutes old", Required: true}},
+	Body:    stripeEventDoc{}, Required: []string{"id", "type", "data"}, Out: webhookAnswer{}})

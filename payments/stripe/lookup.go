@@ -1,0 +1,97 @@
+package stripe
+
+import (
+	"context"
+	"errors"
+	"strings"
+
+	stripego "github.com/stripe/stripe-go/v76"
+
+	"github.com/tollgate-billing/tollgate/payments"
+)
+
+var _ payments.PaymentLookup = (*Processor)(nil)
+
+// lookupScan bounds the refunds and disputes of one payment that LookupPayment reads.
+const lookupScan = 100
+
+// LookupPayment refetches a PaymentIntent (pi_…), or the PaymentIntent of a charge (ch_…), with
+// its refunds and disputes: three reads from Stripe's own records.
+func (p *Processor) LookupPayment(ctx context.Context, ref string) (payments.PaymentFacts, error) {
+	if strings.HasPrefix(ref, "ch_") || strings.HasPrefix(ref, "py_") {
+		params := &stripego.ChargeParams{}
+		params.Context = ctx
+		ch, err := p.api.Charges.Get(ref, params)
+		if err != nil {
+			return payments.PaymentFacts{}, lookupError("look up charge", err)
+		}
+		if ch.PaymentIntent == nil || ch.PaymentIntent.ID == "" {
+			return payments.PaymentFacts{}, &payments.DeclineError{Code: "resource_missing",
+				Message: "charge " + ref + " has no PaymentIntent: Tollgate did not make it"}
+		}
+		ref = ch.PaymentIntent.ID
+	}
+	if !strings.HasPrefix(ref, "pi_") {
+		return payments.PaymentFacts{}, &payments.DeclineError{Code: "resource_missing", Message: "not a Stripe payment: " + ref}
+	}
+	params := &stripego.PaymentIntentParams{}
+	params.Context = ctx
+	pi, err := p.api.PaymentIntents.Get(ref, params)
+	if err != nil {
+		return payments.PaymentFacts{}, lookupError("look up payment", err)
+	}
+	facts := payments.PaymentFacts{PaymentRef: pi.ID, Amount: pi.Amount, Currency: strings.ToUpper(string(pi.Currency)),
+		Key: pi.Metadata["tollgate_idempotency_key"]}
+	switch pi.Status {
+	case stripego.PaymentIntentStatusSucceeded:
+		facts.Status = payments.PaymentSucceeded
+	case stripego.PaymentIntentStatusProcessing:
+		facts.Status = payments.PaymentProcessing
+	case stripego.PaymentIntentStatusCanceled, stripego.PaymentIntentStatusRequiresPaymentMethod:
+		// after a confirmation, back to requires_payment_method is how Stripe says it failed
+		facts.Status = payments.PaymentFailed
+		facts.FailureCode = "card_declined"
+		if e := pi.LastPaymentError; e != nil && e.DeclineCode != "" {
+			facts.FailureCode = string(e.DeclineCode)
+		} else if e != nil && e.Code != "" {
+			facts.FailureCode = string(e.Code)
+		}
+	default:
+		facts.Status = string(pi.Status)
+	}
+
+	rl := &stripego.RefundListParams{PaymentIntent: stripego.String(pi.ID)}
+	rl.Context = ctx
+	rl.Limit = stripego.Int64(lookupScan)
+	rit := p.api.Refunds.List(rl)
+	for n := 0; n < lookupScan && rit.Next(); n++ {
+		r := rit.Refund()
+		facts.Refunds = append(facts.Refunds, payments.RefundFacts{ID: r.ID, Amount: r.Amount, Status: string(r.Status),
+			Key: r.Metadata["tollgate_idempotency_key"]})
+	}
+	if err := rit.Err(); err != nil {
+		return payments.PaymentFacts{}, lookupError("list refunds", err)
+	}
+
+	dl := &stripego.DisputeListParams{PaymentIntent: stripego.String(pi.ID)}
+	dl.Context = ctx
+	dl.Limit = stripego.Int64(lookupScan)
+	dit := p.api.Disputes.List(dl)
+	for n := 0; n < lookupScan && dit.Next(); n++ {
+		d := dit.Dispute()
+		facts.Disputes = append(facts.Disputes, payments.DisputeFacts{ID: d.ID, Amount: d.Amount, Status: string(d.Status)})
+	}
+	if err := dit.Err(); err != nil {
+		return payments.PaymentFacts{}, lookupError("list disputes", err)
+	}
+	return facts, nil
+}
+
+// lookupError is mapError, with an object Stripe does not have as resource_missing.
+func lookupError(op string, err error) error {
+	var se *stripego.Error
+	if errors.As(err, &se) && se.Code == stripego.ErrorCodeResourceMissing {
+		return &payments.DeclineError{Code: "resource_missing", Message: se.Msg}
+	}
+	return mapError(op, err)
+}
