@@ -93,6 +93,9 @@ var _ = document(
 	op{Route: "GET /v1/settings/dunning", Summary: "The dunning schedule a failed renewal starts with", Tag: "settings", Out: domain.DunningSchedule{}},
 	op{Route: "PATCH /v1/settings/dunning", Summary: "Change the dunning schedule (retries ascending, grace period shorter than the last retry)", Tag: "settings",
 		Body: dunningPatch{}, Out: domain.DunningSchedule{}},
+	op{Route: "GET /v1/settings/disputes", Summary: "What an open dispute does to the purchase's access: suspend (default) or keep", Tag: "settings", Out: disputeSettings{}},
+	op{Route: "PATCH /v1/settings/disputes", Summary: "Set what a dispute opened from now on does to access: suspend or keep", Tag: "settings",
+		Body: disputeSettings{}, Required: []string{"access"}, Out: disputeSettings{}},
 
 	op{Route: "POST /v1/checkout-sessions", Summary: "Create a hosted checkout link (default plan when planRef is omitted)", Tag: "sessions",
 		Body: checkoutSessionInput{}, Required: []string{"customerRef", "productRef"}, Out: checkoutSessionView{}, Status: 201},

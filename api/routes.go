@@ -59,6 +59,8 @@ func (s *Server) registerRoutes() {
 	// The merchant's settings
 	s.handle("GET /v1/settings/dunning", s.getDunning)
 	s.handle("PATCH /v1/settings/dunning", s.updateDunning)
+	s.handle("GET /v1/settings/disputes", s.getDisputes)
+	s.handle("PATCH /v1/settings/disputes", s.updateDisputes)
 
 	// Inbound processor events: signed by the processor, not sent with an API key
 	s.handlePublic("POST /v1/webhooks/stripe", s.stripeWebhook)

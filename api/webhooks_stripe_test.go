@@ -363,3 +363,23 @@ func TestStripeWebhookRefusesBadInput(t *testing.T) {
 		t.Errorf("no signing secret: %v %v", resp.StatusCode, err)
 	}
 }
+
+// TestDisputeSettings: a merchant's disputes suspend access by default; the merchant can keep
+// access instead; anything else is refused and changes nothing.
+func TestDisputeSettings(t *testing.T) {
+	w := newWorld(t)
+	if got := w.must(200, "GET", "/v1/settings/disputes", ""); got["access"] != "suspend" {
+		t.Fatalf("default: %v", got)
+	}
+	if status, body := w.do("PATCH", "/v1/settings/disputes", `{"access":"maybe"}`); status != 400 ||
+		body["error"].(map[string]any)["field"] != "access" {
+		t.Fatalf("bad access: %d %v", status, body)
+	}
+	w.must(200, "PATCH", "/v1/settings/disputes", `{"access":"keep"}`)
+	if got := w.must(200, "GET", "/v1/settings/disputes", ""); got["access"] != "keep" {
+		t.Fatalf("after keep: %v", got)
+	}
+	if got := w.asB().must(200, "GET", "/v1/settings/disputes", ""); got["access"] != "suspend" {
+		t.Fatalf("another merchant: %v", got)
+	}
+}

@@ -138,3 +138,12 @@ func (s *Store) UpdateDunning(ctx context.Context, merchant string, patch Dunnin
 	})
 	return out, err
 }
+
+// SetDisputeAccess sets what an open dispute does to access (DisputeSuspend or DisputeKeep).
+func (s *Store) SetDisputeAccess(ctx context.Context, merchant, access string) error {
+	tag, err := s.Pool.Exec(ctx, `UPDATE merchants SET dispute_access = $2 WHERE id = $1`, merchant, access)
+	if err == nil && tag.RowsAffected() == 0 {
+		return domain.NotFound("merchant", merchant)
+	}
+	return err
+}
