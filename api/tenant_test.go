@@ -82,6 +82,9 @@ func TestTenantIsolation(t *testing.T) {
 		"DELETE /v1/meters/{ref}":                          {{"/v1/meters/" + meter, "", notFound}},
 		"GET /v1/settings/dunning":                         {{"/v1/settings/dunning", "", own}},
 		"PATCH /v1/settings/dunning":                       {{"/v1/settings/dunning", `{"gracePeriodDays":2}`, own}},
+		"GET /v1/settings/disputes":                        {{"/v1/settings/disputes", "", own}},
+		"PATCH /v1/settings/disputes":                      {{"/v1/settings/disputes", `{"access":"keep"}`, own}},
+		"POST /v1/webhooks/stripe":                         nil,                                               // signed by Stripe, no API key: webhooks_stripe_test.go
 		"GET /healthz":                                     nil, "GET /readyz": nil, "GET /openapi.json": nil, // public, no tenant data
 	}
 	walk := func(method string, c call) {
