@@ -172,7 +172,7 @@ func (a *Activities) PaymentMethod(ctx context.Context, in workflows.PaymentMeth
 // UsageForPeriod bills the usage of the period that ends (store.BillUsage).
 func (a *Activities) UsageForPeriod(ctx context.Context, in workflows.UsageInput) (workflows.UsageResult, error) {
 	units, err := a.Store.BillUsage(ctx, store.UsageBill{MerchantRef: in.MerchantRef, CustomerRef: in.CustomerRef,
-		ProductRef: in.ProductRef, Meter: in.Meter, Since: in.Since, PeriodStart: in.PeriodStart})
+		ProductRef: in.ProductRef, Meter: in.Meter, Since: in.Since, PeriodStart: in.PeriodStart, Key: in.Key})
 	return workflows.UsageResult{Units: units}, temporalError(err)
 }
 

@@ -69,7 +69,7 @@ var _ = document(
 	op{Route: "POST /v1/purchases/{ref}/cancel-renewal", Summary: "Cancel renewal: access runs to the period end (pending cancellation)", Tag: "purchases",
 		Body: cancelRenewalInput{}, Out: purchaseView{}},
 	op{Route: "POST /v1/purchases/{ref}/reactivate", Summary: "Undo a cancellation before the period ends", Tag: "purchases", Out: purchaseView{}},
-	op{Route: "POST /v1/purchases/{ref}/change-plan", Summary: "Change plan inside the purchase: an upgrade now, prorated by the second and charged at once (a decline is 402 and changes nothing); a downgrade at the period end by default (prorationBehavior create_prorations, none or always_invoice; effective now or period_end)", Tag: "purchases",
+	op{Route: "POST /v1/purchases/{ref}/change-plan", Summary: "Change plan inside the purchase: an upgrade now, prorated by the second and charged at once (a decline is 402 and changes nothing); a downgrade at the period end by default (prorationBehavior create_prorations, none or always_invoice; effective now or period_end). On a metered plan a change now also bills the old plan's usage up to it (a usage line, at the old plan's prices)", Tag: "purchases",
 		Body: changePlanInput{}, Required: []string{"planRef"}, Out: changePlanAnswer{}},
 	op{Route: "POST /v1/purchases/{ref}/change-plan/preview", Summary: "What change-plan with the same body would charge or credit now and at the next renewal; changes nothing. Send its prorationDate with the change to settle exactly these lines", Tag: "purchases",
 		Body: changePlanInput{}, Required: []string{"planRef"}, Out: previewView{}},

@@ -77,6 +77,15 @@ func (c *Client) PreviewChange(ctx context.Context, merchant, purchaseRef string
 	if err != nil {
 		return workflows.ChangeQuote{}, err
 	}
+	if cur.Plan.Metered() && cur.Status != domain.PurchaseTrialing { // the usage a change now would bill
+		u := cur.UsageBill()
+		units, err := c.Store.UnbilledUnits(ctx, store.UsageBill{MerchantRef: u.MerchantRef, CustomerRef: u.CustomerRef,
+			ProductRef: u.ProductRef, Meter: u.Meter, Since: u.Since, PeriodStart: u.PeriodStart})
+		if err != nil {
+			return workflows.ChangeQuote{}, err
+		}
+		cur.UnitsOwed += units
+	}
 	q, err := workflows.QuoteChange(cur, in, time.Now().Add(cur.ClockOffset).UTC())
 	if err != nil {
 		return q, c.refusal(ctx, merchant, purchaseRef, "preview", err)

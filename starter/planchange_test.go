@@ -96,6 +96,7 @@ func TestDeclinedUpgradeKeepsThePlan(t *testing.T) {
 	if p := s.projection(st.PurchaseRef); p.PlanRef != basic.Ref || p.Status != domain.PurchaseActive {
 		t.Fatalf("projection: %+v", p)
 	}
+	recordHistory(s, st.PurchaseRef, "plan-change-declined")
 }
 
 // The worker is killed after the processor took a change's charge and before anything else

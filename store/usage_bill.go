@@ -15,6 +15,8 @@ import (
 type UsageBill struct {
 	MerchantRef, CustomerRef, ProductRef, Meter string
 	Since, PeriodStart                          time.Time
+	// Key names a bill made inside the period (a plan change's); empty for the renewal's.
+	Key string
 }
 
 // BillUsage answers the units to bill for the period that starts at b.PeriodStart: every unit
@@ -29,8 +31,8 @@ func (s *Store) BillUsage(ctx context.Context, b UsageBill) (int64, error) {
 	var units int64
 	err := s.InTx(ctx, func(tx pgx.Tx) error {
 		err := tx.QueryRow(ctx, `SELECT units FROM usage_bills WHERE merchant_id = $1 AND customer_id = $2
-			AND product_id = $3 AND meter_name = $4 AND period_start = $5`,
-			b.MerchantRef, b.CustomerRef, b.ProductRef, b.Meter, b.PeriodStart).Scan(&units)
+			AND product_id = $3 AND meter_name = $4 AND period_start = $5 AND bill_key = $6`,
+			b.MerchantRef, b.CustomerRef, b.ProductRef, b.Meter, b.PeriodStart, b.Key).Scan(&units)
 		if !errors.Is(err, pgx.ErrNoRows) {
 			return err
 		}
@@ -44,8 +46,8 @@ func (s *Store) BillUsage(ctx context.Context, b UsageBill) (int64, error) {
 		if _, err := tx.Exec(ctx, `UPDATE usage_counters SET billed = units WHERE id = ANY($1)`, ids); err != nil {
 			return err
 		}
-		_, err = tx.Exec(ctx, `INSERT INTO usage_bills (merchant_id, customer_id, product_id, meter_name, period_start, units)
-			VALUES ($1, $2, $3, $4, $5, $6)`, b.MerchantRef, b.CustomerRef, b.ProductRef, b.Meter, b.PeriodStart, units)
+		_, err = tx.Exec(ctx, `INSERT INTO usage_bills (merchant_id, customer_id, product_id, meter_name, period_start, units, bill_key)
+			VALUES ($1, $2, $3, $4, $5, $6, $7)`, b.MerchantRef, b.CustomerRef, b.ProductRef, b.Meter, b.PeriodStart, units, b.Key)
 		return err
 	})
 	if err != nil {
@@ -71,4 +73,20 @@ func dueCounters(ctx context.Context, tx pgx.Tx, b UsageBill, units *int64) ([]i
 		return nil
 	})
 	return ids, err
+}
+
+// UnbilledUnits answers the units BillUsage would bill now, changing nothing (a change's preview).
+func (s *Store) UnbilledUnits(ctx context.Context, b UsageBill) (int64, error) {
+	if b.Since.IsZero() || b.Since.After(b.PeriodStart) {
+		b.Since = b.PeriodStart
+	}
+	var units int64
+	err := s.Pool.QueryRow(ctx, `SELECT COALESCE(sum(units - billed), 0) FROM usage_counters
+		WHERE merchant_id = $1 AND customer_id = $2 AND product_id = $3 AND meter_name = $4
+		AND period_start >= $5 AND period_start <= $6 AND units > billed`,
+		b.MerchantRef, b.CustomerRef, b.ProductRef, b.Meter, b.Since, b.PeriodStart).Scan(&units)
+	if err != nil {
+		return 0, fmt.Errorf("unbilled usage: %w", err)
+	}
+	return units, nil
 }

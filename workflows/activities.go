@@ -155,6 +155,8 @@ type UsageInput struct {
 	// Since is the start of the purchase's first paid period: usage before it (a trial, another
 	// purchase) is not this purchase's to bill.
 	Since time.Time `json:",omitempty"`
+	// Key names a bill inside the period (a plan change's); empty for the period's renewal.
+	Key string `json:",omitempty"`
 }
 
 type UsageResult struct {

@@ -206,19 +206,15 @@ func (p *purchase) useCredit(amount int64) int64 {
 // (overage_refused) and an error in the log say so, and the rest of the bill goes ahead.
 func (p *purchase) withOverage(ctx workflow.Context, base int64) (int64, error) {
 	s := p.state
-	since := s.StartedAt.Truncate(time.Second) // the first period's start (activate stamps it)
-	if s.TrialEnd != nil {                     // usage of the trial is free
-		since = *s.TrialEnd
-	}
-	units, err := usageForPeriod(ctx, UsageInput{MerchantRef: s.MerchantRef, CustomerRef: s.CustomerRef,
-		ProductRef: s.Plan.ProductRef, Meter: s.Plan.Meter, PeriodStart: s.PeriodStart, Since: since})
+	units, err := usageForPeriod(ctx, s.usageBill(""))
 	if err != nil {
 		return 0, err
 	}
 	if workflow.GetVersion(ctx, changeCheckedOverage, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
 		return base + max(0, units-s.Plan.FreeUnits)*s.Plan.UnitPrice, nil
 	}
-	overage, err := Overage(s.Plan, units)
+	units += s.UnitsOwed // taken from the counters by a declined change
+	overage, err := OverageAfter(s.Plan, units, s.UnitsBilled)
 	total := base
 	if err == nil {
 		total, err = money.Add(base, overage)
@@ -231,12 +227,31 @@ func (p *purchase) withOverage(ctx workflow.Context, base int64) (int64, error) 
 	return total, nil
 }
 
+// usageBill names the usage of the current period to bill, under key inside the period.
+func (s State) usageBill(key string) UsageInput {
+	since := s.StartedAt.Truncate(time.Second) // the first period's start (activate stamps it)
+	if s.TrialEnd != nil {                     // usage of the trial is free
+		since = *s.TrialEnd
+	}
+	return UsageInput{MerchantRef: s.MerchantRef, CustomerRef: s.CustomerRef, ProductRef: s.Plan.ProductRef,
+		Meter: s.Plan.Meter, PeriodStart: s.PeriodStart, Since: since, Key: key}
+}
+
+// UsageBill is the usage bill of the purchase's current period, as the workflow names it (the
+// preview reads the same units without billing them).
+func (s State) UsageBill() UsageInput { return s.usageBill("") }
+
 // Overage is what usage costs beyond the plan's free units, or money.ErrOverflow.
-func Overage(plan domain.Plan, units int64) (int64, error) {
-	if units <= plan.FreeUnits {
+func Overage(plan domain.Plan, units int64) (int64, error) { return OverageAfter(plan, units, 0) }
+
+// OverageAfter is what units cost on plan when billedBefore units of the same period were
+// billed already (by a plan change): those used up the free units first.
+func OverageAfter(plan domain.Plan, units, billedBefore int64) (int64, error) {
+	free := max(0, plan.FreeUnits-billedBefore)
+	if units <= free {
 		return 0, nil
 	}
-	return money.Mul(units-plan.FreeUnits, plan.UnitPrice) // free units are never negative: no overflow
+	return money.Mul(units-free, plan.UnitPrice) // free units are never negative: no overflow
 }
 
 // startPeriod moves to the next period and charges for it. A failed charge leaves the new
@@ -244,6 +259,7 @@ func Overage(plan domain.Plan, units int64) (int64, error) {
 func (p *purchase) startPeriod(ctx workflow.Context, action string, amount int64) error {
 	s := &p.state
 	boundary := s.PeriodEnd
+	s.UnitsBilled, s.UnitsOwed = 0, 0
 	s.Period++
 	s.PeriodStart = boundary
 	s.PeriodEnd = p.anchoredPeriodEnd(ctx)

@@ -2,6 +2,7 @@ package workflows
 
 import (
 	"fmt"
+	"slices"
 	"time"
 
 	"go.temporal.io/sdk/workflow"
@@ -139,6 +140,9 @@ func QuoteChange(s State, in ChangePlanInput, now time.Time) (ChangeQuote, error
 			}
 			q.Lines = append(q.Lines, l)
 		}
+		if l, ok := s.usageLine(at); ok {
+			q.Lines = append(q.Lines, l)
+		}
 		if t := money.Sum(q.Lines); t > 0 && credit > 0 { // credit kept from earlier changes pays first
 			use := min(t, credit)
 			credit -= use
@@ -155,6 +159,23 @@ func QuoteChange(s State, in ChangePlanInput, now time.Time) (ChangeQuote, error
 	q.NextRenewal = renewalLines(np, credit, trial)
 	q.NextRenewalTotal = money.Sum(q.NextRenewal)
 	return q, nil
+}
+
+// usageLine bills the old plan's metered overage up to a change now, at the old plan's prices:
+// UnitsOwed are the units recorded up to the change that no bill has charged, UnitsBilled
+// those an earlier change of the period charged (they used the free units first).
+func (s State) usageLine(at time.Time) (money.Line, bool) {
+	if !s.Plan.Metered() || s.Status == domain.PurchaseTrialing || s.UnitsOwed <= 0 {
+		return money.Line{}, false
+	}
+	desc := fmt.Sprintf("Usage on %s up to the change (%d units, %d free)", s.Plan.Name, s.UnitsOwed,
+		min(s.UnitsOwed, max(0, s.Plan.FreeUnits-s.UnitsBilled)))
+	amount, err := OverageAfter(s.Plan, s.UnitsOwed, s.UnitsBilled)
+	if err != nil { // as a renewal refuses it: never charged, never wrapped
+		amount, desc = 0, desc+": too large to charge, not charged"
+	}
+	return money.Line{Kind: money.LineUsage, Amount: amount, Quantity: s.UnitsOwed, From: s.PeriodStart, To: at,
+		Description: desc}, true
 }
 
 // renewalLines are the lines of the first renewal on plan: its price (and setup fee after a
@@ -309,6 +330,19 @@ func (p *purchase) updateChangePlan(ctx workflow.Context, in ChangePlanInput) (S
 		if q.Effective == EffectivePeriodEnd {
 			return p.scheduleChange(ctx, in, q)
 		}
+		if p.state.Plan.Metered() && p.state.Status != domain.PurchaseTrialing &&
+			workflow.GetVersion(ctx, changeUsageAtChange, workflow.DefaultVersion, 1) == 1 {
+			// The old plan's usage up to the change goes with the change, at its prices. The units
+			// leave the counters here; a declined change leaves them owed to the renewal.
+			units, err := usageForPeriod(ctx, p.state.usageBill(fmt.Sprintf("change-%d", p.state.ChangeSeq+1)))
+			if err != nil {
+				return err
+			}
+			p.state.UnitsOwed += units
+			if q, err = QuoteChange(p.state, in, p.now(ctx)); err != nil {
+				return err
+			}
+		}
 		return p.changeNow(ctx, in, q)
 	})
 	p.nudge()
@@ -358,9 +392,13 @@ func (p *purchase) changeNow(ctx workflow.Context, in ChangePlanInput, q ChangeQ
 			return err
 		}
 	}
+	if slices.ContainsFunc(q.Lines, func(l money.Line) bool { return l.Kind == money.LineUsage }) {
+		s.UnitsBilled, s.UnitsOwed = s.UnitsBilled+s.UnitsOwed, 0
+	}
 	if q.newPeriod.Start != s.PeriodStart { // a new cycle length: the period starts at the change
 		s.Anchor, s.AnchorPeriod = q.newPeriod.Start, s.Period-1
 		s.PeriodStart, s.PeriodEnd = q.newPeriod.Start, q.newPeriod.End
+		s.UnitsBilled = 0
 	}
 	s.Plan, s.LastChange, s.ScheduledChange = in.NewPlan, c, nil
 	return p.write(ctx, "change_plan", s.DisplayStatus(), changeDetail(c, s.Plan.Currency))

@@ -81,6 +81,11 @@ type State struct {
 	LastChange      *PlanChange      `json:",omitempty"`
 	ScheduledChange *ScheduledChange `json:",omitempty"`
 	Credit          int64            `json:",omitempty"`
+	// UnitsBilled are the units of the current period a change billed (their free units used up
+	// with them); UnitsOwed those a declined change took from the counters, which the renewal
+	// bills. Both start again at zero with each period.
+	UnitsBilled int64 `json:",omitempty"`
+	UnitsOwed   int64 `json:",omitempty"`
 
 	// ClockOffset is how far the test clock has moved this purchase ahead of workflow time.
 	ClockOffset time.Duration `json:",omitempty"`

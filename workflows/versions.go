@@ -34,4 +34,8 @@ const (
 	// webhooks: settlements, refunds made elsewhere, disputes). A history recorded before it
 	// that holds such a signal replays with the signal ignored, as it was then.
 	changeProcessorEvents = "processor-events"
+	// changeUsageAtChange (2026-12): a change made now bills the old plan's metered overage up to
+	// the change with the change (a usage bill of its own). Histories before it left that usage to
+	// the next renewal, at the new plan's prices.
+	changeUsageAtChange = "usage-at-change"
 )
