@@ -54,7 +54,11 @@ func TestBadInputChangesNothing(t *testing.T) {
 		"POST /v1/limits":                                  "/v1/limits",
 		"POST /v1/meters":                                  "/v1/meters",
 		"PATCH /v1/settings/dunning":                       "/v1/settings/dunning",
+		"PATCH /v1/settings/disputes":                      "/v1/settings/disputes",
 	}
+	// Stripe's webhook route takes no API key and answers by its signature first:
+	// TestStripeWebhookRefusesBadInput and FuzzStripeWebhook hold it.
+	skip := map[string]bool{"POST /v1/webhooks/stripe": true}
 	// routes that accept an empty body (seed 002 sends POST …/activate with none)
 	emptyOK := map[string]bool{"POST /v1/customers/{ref}/activate": true, "POST /v1/purchases/{ref}/cancel-renewal": true,
 		"POST /v1/purchases/{ref}/reactivate": true, "POST /v1/purchases/{ref}/retry-payment": true,
@@ -74,6 +78,9 @@ func TestBadInputChangesNothing(t *testing.T) {
 			continue
 		}
 		path, ok := bodyRoutes[route]
+		if skip[route] {
+			continue
+		}
 		if !ok {
 			t.Errorf("route %s takes a body but is not in the bad input test", route)
 			continue
@@ -214,6 +221,7 @@ func TestBadInputChangesNothing(t *testing.T) {
 	// settings: every state of a dunning schedule must last (the stored one is checked unchanged in the settings test)
 	add("PATCH", "/v1/settings/dunning", 400, "body", `{}`, `{"retryDays":null}`)
 	add("PATCH", "/v1/settings/dunning", 400, "gracePeriodDays", `{"gracePeriodDays":7}`, `{"gracePeriodDays":0}`, `{"gracePeriodDays":"2"}`, `{"retryDays":[1,2]}`)
+	add("PATCH", "/v1/settings/disputes", 400, "access", `{}`, `{"access":""}`, `{"access":"refund"}`, `{"access":5}`)
 	add("PATCH", "/v1/settings/dunning", 400, "retryDays", `{"retryDays":[]}`, `{"retryDays":[3,1]}`, `{"retryDays":[-1,5]}`, `{"retryDays":"1,3"}`)
 	// query parameters
 	for path, field := range map[string]string{
