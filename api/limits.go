@@ -92,7 +92,7 @@ func (s *Server) limitsAnswer(ctx context.Context, r *http.Request, st store.Lim
 		out.PeriodEnd = &end
 	}
 	if !v.WithinLimits && v.CheckoutPlan != "" {
-		cs, err := s.store.CheckoutForLimits(ctx, merchantOf(r), st.CustomerRef, st.ProductRef, v.CheckoutPlan)
+		cs, err := s.store.CheckoutForLimits(ctx, merchantOf(r), st.CustomerRef, st.ProductRef, v.CheckoutPlan, keyOf(r).Mode)
 		if err != nil {
 			return out, err
 		}

@@ -41,7 +41,7 @@ func (s *Server) absolute(r *http.Request, u string) string {
 // platformConfig holds browser-safe platform values for the environment of the caller's key.
 type platformConfig struct {
 	Mode                 string `json:"mode"`      // sandbox or live, from the API key
-	Processor            string `json:"processor"` // sandbox or stripe
+	Processor            string `json:"processor"` // the mode's: sandbox or stripe; empty when none
 	StripePublishableKey string `json:"stripePublishableKey"`
 	DefaultCurrency      string `json:"defaultCurrency"`
 }
@@ -51,9 +51,9 @@ func (s *Server) getPlatformConfig(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	pc := platformConfig{Mode: keyOf(r).Mode, Processor: "sandbox", DefaultCurrency: m.DefaultCurrency}
-	if s.cfg.Payments != nil {
-		pc.Processor = s.cfg.Payments.Name()
+	pc := platformConfig{Mode: keyOf(r).Mode, DefaultCurrency: m.DefaultCurrency}
+	if p, err := s.processor(r); err == nil {
+		pc.Processor = p.Name()
 	}
 	if pc.Processor == "stripe" {
 		pc.StripePublishableKey = s.cfg.StripePublishableKey

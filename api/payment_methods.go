@@ -47,7 +47,8 @@ type paymentMethodInput struct {
 }
 
 // setPaymentMethod attaches a payment method (pm_… or, in the sandbox, a test card number) to
-// the customer at the processor and makes it the default that activate-plan and renewals charge.
+// the customer at the processor of the key's mode and makes it the default that activate-plan
+// and renewals charge.
 func (s *Server) setPaymentMethod(w http.ResponseWriter, r *http.Request) error {
 	var in paymentMethodInput
 	if err := decode(w, r, &in, false); err != nil {
@@ -65,19 +66,20 @@ func (s *Server) setPaymentMethod(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	if s.cfg.Payments == nil {
-		return domain.Errorf(domain.CodeUnavailable, "", "no payment processor is configured")
+	pay, err := s.processor(r)
+	if err != nil {
+		return err
 	}
 	existing, err := s.store.ProcessorCustomerID(ctx, merchant, c.Ref)
 	if err != nil {
 		return err
 	}
-	pcus, err := s.cfg.Payments.EnsureCustomer(ctx, payments.CustomerInput{MerchantRef: merchant, CustomerRef: c.Ref,
+	pcus, err := pay.EnsureCustomer(ctx, payments.CustomerInput{MerchantRef: merchant, CustomerRef: c.Ref,
 		Email: c.Email, Name: c.Name, ExistingID: existing})
 	if err != nil {
 		return processorError(err)
 	}
-	card, err := s.cfg.Payments.AttachPaymentMethod(ctx, payments.AttachInput{ProcessorCustomerID: pcus, PaymentMethod: in.PaymentMethod})
+	card, err := pay.AttachPaymentMethod(ctx, payments.AttachInput{ProcessorCustomerID: pcus, PaymentMethod: in.PaymentMethod})
 	if err != nil {
 		return processorError(err)
 	}
@@ -104,4 +106,18 @@ func processorError(err error) error {
 		return domain.Errorf(domain.CodeConflict, "", "%v", err)
 	}
 	return err
+}
+
+// processor is the processor that moves the money of the request key's mode: the sandbox for a
+// sandbox key, whatever this deployment is configured with; Stripe for a live key, and 503 on
+// a deployment without it (live money never settles in the sandbox).
+func (s *Server) processor(r *http.Request) (payments.Processor, error) {
+	p, err := s.modes.For(keyOf(r).Sandbox())
+	if err != nil {
+		return nil, domain.Errorf(domain.CodeUnavailable, "", "%v", err)
+	}
+	if p == nil {
+		return nil, domain.Errorf(domain.CodeUnavailable, "", "no payment processor is configured")
+	}
+	return p, nil
 }

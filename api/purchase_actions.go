@@ -14,15 +14,28 @@ import (
 // Purchase actions go through starter/ to workflow updates, so a validator's refusal comes back
 // at once as a 4xx with the workflow's own message ("cannot reactivate: …").
 
-// starter is the client of the purchase workflows.
-func (s *Server) starter() (*starter.Client, error) {
-	if s.cfg.Starter != nil {
-		return s.cfg.Starter, nil
+// starter is the client of the purchase workflows, acting in the mode of the request's key: a
+// sandbox key's purchases are sandbox purchases, whatever processor this deployment has.
+func (s *Server) starter(r *http.Request) (*starter.Client, error) {
+	c := s.cfg.Starter
+	if c == nil {
+		if s.cfg.Temporal == nil {
+			return nil, domain.Errorf(domain.CodeUnavailable, "", "purchase workflows are not configured on this server")
+		}
+		c = starter.New(s.cfg.Temporal, s.store)
 	}
-	if s.cfg.Temporal == nil {
-		return nil, domain.Errorf(domain.CodeUnavailable, "", "purchase workflows are not configured on this server")
+	return c.ForMode(keyOf(r).Mode), nil
+}
+
+// purchaseToAct loads the purchase ref for an action of the request's key. A purchase of the
+// other mode is a CONFLICT: a sandbox key never moves a live purchase's money (a retry, a
+// refund, a plan switch), nor a live key a sandbox one's.
+func (s *Server) purchaseToAct(r *http.Request, ref string) (domain.Purchase, error) {
+	p, err := s.store.GetPurchase(r.Context(), merchantOf(r), ref)
+	if err == nil && p.Sandbox != keyOf(r).Sandbox() {
+		err = starter.ModeConflict(p.Ref, p.Sandbox)
 	}
-	return starter.New(s.cfg.Temporal, s.store, s.cfg.Payments == nil || s.cfg.Payments.Name() == "sandbox"), nil
+	return p, err
 }
 
 // stateView answers a workflow state as the purchase view, with the projection's timestamps.
@@ -102,7 +115,7 @@ func (s *Server) advanceClock(w http.ResponseWriter, r *http.Request) error {
 			return domain.Errorf(domain.CodeInvalidField, "to", "to must be an RFC 3339 time like 2026-02-15T00:00:00Z")
 		}
 	}
-	if keyOf(r).Mode != "sandbox" {
+	if !keyOf(r).Sandbox() {
 		return domain.Errorf(domain.CodeInvalidField, "", "the test clock works with sandbox keys only")
 	}
 	ctx, merchant := r.Context(), merchantOf(r)
@@ -114,7 +127,7 @@ func (s *Server) advanceClock(w http.ResponseWriter, r *http.Request) error {
 		return domain.Errorf(domain.CodeInvalidField, "", "purchase %s is live: the test clock moves sandbox purchases only", p.Ref)
 	}
 	if in.Days > 0 {
-		c, err := s.starter()
+		c, err := s.starter(r)
 		if err != nil {
 			return err
 		}
@@ -136,11 +149,11 @@ func (s *Server) advanceClock(w http.ResponseWriter, r *http.Request) error {
 func (s *Server) purchaseAction(w http.ResponseWriter, r *http.Request,
 	act func(ctx context.Context, c *starter.Client, merchant, ref string) (workflows.State, error)) error {
 	ctx, merchant := r.Context(), merchantOf(r)
-	p, err := s.store.GetPurchase(ctx, merchant, r.PathValue("ref"))
+	p, err := s.purchaseToAct(r, r.PathValue("ref"))
 	if err != nil {
 		return err
 	}
-	c, err := s.starter()
+	c, err := s.starter(r)
 	if err != nil {
 		return err
 	}
@@ -209,7 +222,10 @@ func (s *Server) activatePlan(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	c, err := s.starter()
+	if _, err := s.processor(r); err != nil { // a live key without a live processor
+		return err
+	}
+	c, err := s.starter(r)
 	if err != nil {
 		return err
 	}
@@ -226,7 +242,7 @@ func (s *Server) activatePlan(w http.ResponseWriter, r *http.Request) error {
 		out.Purchase = &v
 	}
 	if res.Status == starter.PaymentRequired || res.Status == starter.TopupRequired {
-		cs, err := s.store.CreateCheckoutSession(ctx, checkoutFor(merchant, cus.Ref, prd.Ref, plan.Ref), 0)
+		cs, err := s.store.CreateCheckoutSession(ctx, checkoutFor(r, cus.Ref, prd.Ref, plan.Ref), 0)
 		if err != nil {
 			return err
 		}

@@ -95,7 +95,7 @@ func (s *Server) changeRequest(w http.ResponseWriter, r *http.Request) (starter.
 		req.ProrationDate = &t
 	}
 	ctx, merchant := r.Context(), merchantOf(r)
-	p, err := s.store.GetPurchase(ctx, merchant, r.PathValue("ref"))
+	p, err := s.purchaseToAct(r, r.PathValue("ref"))
 	if err != nil {
 		return req, "", err
 	}
@@ -117,7 +117,7 @@ func (s *Server) changePlan(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	c, err := s.starter()
+	c, err := s.starter(r)
 	if err != nil {
 		return err
 	}
@@ -151,7 +151,7 @@ func (s *Server) previewChangePlan(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	c, err := s.starter()
+	c, err := s.starter(r)
 	if err != nil {
 		return err
 	}

@@ -26,7 +26,7 @@ func newLifecycleWorld(t *testing.T) *world {
 		}
 		t.Cleanup(w.Stop)
 		c.Temporal = tc
-		c.Starter = starter.New(tc, c.Store, true)
+		c.Starter = starter.New(tc, c.Store)
 		c.Starter.TaskQueue = tq
 	})
 }

@@ -75,6 +75,9 @@ func (s *Server) createRefund(w http.ResponseWriter, r *http.Request) error {
 		return domain.Errorf(domain.CodeInvalidField, "sourceTransactionRef",
 			"transaction %s is a %s %s; only a succeeded payment can be refunded", pay.Ref, pay.Status, pay.Kind)
 	}
+	if _, err := s.purchaseToAct(r, pay.PurchaseRef); err != nil {
+		return err
+	}
 	key := refundKey(r, pay, in)
 	if done, err := s.store.TransactionByKey(ctx, merchant, workflows.RefundKey(pay.PurchaseRef, key)); err == nil {
 		out := refundAnswerOf(done, pay) // this request, made before
@@ -96,7 +99,7 @@ func (s *Server) createRefund(w http.ResponseWriter, r *http.Request) error {
 		return domain.Errorf(domain.CodeInvalidField, "amount", "amount %d is more than the %d %s left to refund on %s",
 			amount, left, pay.Currency, pay.Ref)
 	}
-	c, err := s.starter()
+	c, err := s.starter(r)
 	if err != nil {
 		return err
 	}

@@ -12,6 +12,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/tollgate-billing/tollgate/payments"
+	"github.com/tollgate-billing/tollgate/payments/processors"
 	"github.com/tollgate-billing/tollgate/starter"
 	"github.com/tollgate-billing/tollgate/store"
 )
@@ -24,7 +25,9 @@ type Config struct {
 	// pagination links); empty means "derive from the request".
 	PublicURL string
 	Logger    *slog.Logger
-	// Payments is the processor behind POST /v1/customers/{ref}/payment-method; nil answers 503.
+	// Payments is the deployment's processor (processors.New): Stripe when configured. It
+	// moves live keys' money; sandbox keys always use the sandbox (processors.Split), and a live
+	// key on a deployment without Stripe is refused (503).
 	Payments payments.Processor
 	// Starter drives purchase workflows; nil builds one on Temporal (purchase actions answer
 	// 503 when neither is set).
@@ -45,6 +48,7 @@ type Server struct {
 	mux    *http.ServeMux
 	routes []string // every registered pattern, for the OpenAPI check
 	keys   keyCache // API keys recently found valid (auth_cache.go)
+	modes  processors.ByMode
 }
 
 // New builds the server and its routes.
@@ -53,6 +57,9 @@ func New(cfg Config) *Server {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	s := &Server{cfg: cfg, store: cfg.Store, log: cfg.Logger, mux: http.NewServeMux()}
+	if cfg.Store != nil {
+		s.modes = processors.Split(cfg.Payments, cfg.Store.Pool)
+	}
 	s.registerRoutes()
 	for pattern, h := range cfg.Extra {
 		s.mux.Handle(pattern, h)

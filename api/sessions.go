@@ -52,7 +52,8 @@ func (in checkoutSessionInput) validate() (customerRef, productRef string, err e
 }
 
 // createCheckoutSession answers a hosted checkout link on this server for one customer buying
-// one plan (the product's default plan when planRef is omitted).
+// one plan (the product's default plan when planRef is omitted). The session has the key's
+// mode: a sandbox key's checkout takes test cards and makes a sandbox purchase.
 func (s *Server) createCheckoutSession(w http.ResponseWriter, r *http.Request) error {
 	var in checkoutSessionInput
 	if err := decode(w, r, &in, false); err != nil {
@@ -81,8 +82,12 @@ func (s *Server) createCheckoutSession(w http.ResponseWriter, r *http.Request) e
 	if plan.Status != domain.StatusActive {
 		return domain.Errorf(domain.CodeInvalidField, "planRef", "plan %s is %s, not active", plan.Ref, plan.Status)
 	}
-	cs, err := s.store.CreateCheckoutSession(ctx, store.CheckoutSession{MerchantRef: merchant, CustomerRef: c.Ref,
-		ProductRef: prd.Ref, PlanRef: plan.Ref, ReturnURL: in.ReturnURL}, 0)
+	if _, err := s.processor(r); err != nil { // a live key without a live processor: no link that cannot pay
+		return err
+	}
+	cs := checkoutFor(r, c.Ref, prd.Ref, plan.Ref)
+	cs.ReturnURL = in.ReturnURL
+	cs, err = s.store.CreateCheckoutSession(ctx, cs, 0)
 	if err != nil {
 		return err
 	}
@@ -119,7 +124,8 @@ func (s *Server) createCustomerSession(w http.ResponseWriter, r *http.Request) e
 	if err != nil {
 		return err
 	}
-	ps, err := s.store.CreateCustomerSession(ctx, store.CustomerSession{MerchantRef: merchant, CustomerRef: c.Ref, ReturnURL: in.ReturnURL}, 0)
+	ps, err := s.store.CreateCustomerSession(ctx, store.CustomerSession{MerchantRef: merchant, CustomerRef: c.Ref,
+		Mode: keyOf(r).Mode, ReturnURL: in.ReturnURL}, 0)
 	if err != nil {
 		return err
 	}
@@ -127,7 +133,10 @@ func (s *Server) createCustomerSession(w http.ResponseWriter, r *http.Request) e
 	return nil
 }
 
-// checkoutFor is a new checkout session of one plan for one customer.
-func checkoutFor(merchant, customerRef, productRef, planRef string) store.CheckoutSession {
-	return store.CheckoutSession{MerchantRef: merchant, CustomerRef: customerRef, ProductRef: productRef, PlanRef: planRef}
+// checkoutFor is a new checkout session of one plan for one customer, in the mode of the
+// request's key.
+func checkoutFor(r *http.Request, customerRef, productRef, planRef string) store.CheckoutSession {
+	k := keyOf(r)
+	return store.CheckoutSession{MerchantRef: k.MerchantRef, CustomerRef: customerRef, ProductRef: productRef,
+		PlanRef: planRef, Mode: k.Mode}
 }

@@ -21,7 +21,7 @@ func TestPlanChangeTools(t *testing.T) {
 	pro := ok(t, cs, "create_plan", map[string]any{"productRef": product, "name": "Pro", "type": "recurring", "price": 4900,
 		"currency": "USD", "billingCycle": "monthly"}).str("reference")
 	w.rest(200, "POST", "/v1/customers/"+jane+"/payment-method", `{"paymentMethod":"pm_card_visa"}`)
-	st, err := starter.New(tc, w.st, true).Start(w.ctx, starter.StartInput{MerchantRef: w.merchant, CustomerRef: jane, PlanRef: basic})
+	st, err := starter.New(tc, w.st).Start(w.ctx, starter.StartInput{MerchantRef: w.merchant, CustomerRef: jane, PlanRef: basic})
 	if err != nil || st.Status != domain.PurchaseActive {
 		t.Fatalf("start: %+v %v", st, err)
 	}

@@ -20,7 +20,7 @@ import (
 // sourceTransactionId) are played beside seed 000's.
 func TestSeedConversation(t *testing.T) {
 	w, tc := newWorldWithWorkflows(t)
-	lifecycle := starter.New(tc, w.st, true)
+	lifecycle := starter.New(tc, w.st)
 	cs := w.overHTTP(w.key)
 
 	// "Create a customer for jane@acme.com with the name "Jane Smith""

@@ -34,7 +34,9 @@ type ActivateResult struct {
 // hybrid and one-time plans need a card on file (payment_required). A customer already on
 // another plan of the product has that purchase changed to plan now, prorated (ChangePlan);
 // a declined difference is payment_required and leaves the old plan.
-// A missing customer is an error; a bad plan or product is an `invalid` result.
+// A missing customer is an error; a bad plan or product is an `invalid` result. The purchase
+// has the client's mode (ForMode); a live purchase of the product in the other mode is a
+// CONFLICT, never changed.
 //
 // Concurrent calls for one customer and product make one purchase and one charge: the call
 // that claims the purchase starts it, the others wait for its activation and answer it
@@ -65,6 +67,9 @@ func (c *Client) activateOnce(ctx context.Context, cus domain.Customer, plan dom
 	if err != nil && domain.ErrorCode(err) != domain.CodeNotFound {
 		return ActivateResult{}, err
 	}
+	if hasLive && live.Sandbox != c.sandbox() { // one live purchase per product, whatever its mode
+		return ActivateResult{}, ModeConflict(live.Ref, live.Sandbox)
+	}
 	if hasLive && live.Status == domain.PurchasePending { // another call is activating it
 		s, err := c.awaitActivation(ctx, live)
 		if err != nil || live.PlanRef != plan.Ref {
@@ -89,7 +94,7 @@ func (c *Client) activateOnce(ctx context.Context, cus domain.Customer, plan dom
 		return activated(plan, sw.Purchase, Activated, live.Ref)
 	}
 	s, err := c.start(ctx, workflows.PurchaseInput{PurchaseRef: domain.NewRef(domain.PrefixPurchase), MerchantRef: cus.MerchantRef,
-		CustomerRef: cus.Ref, Plan: plan, Sandbox: c.Sandbox})
+		CustomerRef: cus.Ref, Plan: plan, Sandbox: c.sandbox()})
 	if err != nil {
 		return ActivateResult{}, err
 	}

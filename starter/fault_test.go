@@ -132,7 +132,7 @@ func newFaultStack(t *testing.T, ctx context.Context) (*stack, []string) {
 	if s.product, err = st.CreateProduct(ctx, domain.Product{MerchantRef: s.merchant, Name: "API"}); err != nil {
 		t.Fatal(err)
 	}
-	s.c = starter.New(s.tc, st, true)
+	s.c = starter.New(s.tc, st)
 	s.c.TaskQueue = queue
 	return s, env
 }

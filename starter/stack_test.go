@@ -54,7 +54,7 @@ func newStack(t *testing.T) *stack {
 		t.Fatal(err)
 	}
 	t.Cleanup(w.Stop)
-	s.c = starter.New(s.tc, s.st, true)
+	s.c = starter.New(s.tc, s.st)
 	s.c.TaskQueue = tq
 	s.merchant, _ = testenv.Merchant(t, s.st, "Acme")
 	var err error

@@ -25,16 +25,42 @@ import (
 type Client struct {
 	Temporal client.Client
 	Store    *store.Store
-	// Sandbox marks new purchases as sandbox purchases (test clock allowed); true when the
-	// payment processor is the sandbox.
-	Sandbox bool
+	// Live is the mode of the key (or of the session a key made) this client acts for: the
+	// purchases it starts are live ones, charged by the live processor, and it switches plans
+	// of live purchases only. The zero value acts for sandbox keys, so a caller that forgets
+	// the mode never moves real money. Set it with ForMode.
+	Live bool
 	// TaskQueue defaults to workflows.TaskQueue.
 	TaskQueue string
 }
 
-// New returns a Client. sandbox says whether purchases it starts are sandbox purchases.
-func New(c client.Client, st *store.Store, sandbox bool) *Client {
-	return &Client{Temporal: c, Store: st, Sandbox: sandbox, TaskQueue: workflows.TaskQueue}
+// New returns a Client acting for sandbox keys; ForMode gives one for another mode.
+func New(c client.Client, st *store.Store) *Client {
+	return &Client{Temporal: c, Store: st, TaskQueue: workflows.TaskQueue}
+}
+
+// ForMode is c acting for a key of mode (domain.ModeLive or domain.ModeSandbox): the key's mode,
+// never the process's processor, decides whether a purchase moves real money.
+func (c *Client) ForMode(mode string) *Client {
+	out := *c
+	out.Live = !domain.IsSandbox(mode)
+	return &out
+}
+
+// sandbox is whether the purchases this client starts are sandbox purchases.
+func (c *Client) sandbox() bool { return !c.Live }
+
+// ModeConflict is the refusal of a key (or a session it made) acting on purchase purchaseRef of
+// the other mode: a sandbox key never moves a live purchase's money, nor a live key a sandbox
+// one's. The API and the pages check it where they load the purchase; ActivatePlan checks the
+// customer's live purchase of the product.
+func ModeConflict(purchaseRef string, sandbox bool) error {
+	key := domain.ModeSandbox
+	if sandbox {
+		key = domain.ModeLive
+	}
+	return domain.Errorf(domain.CodeConflict, "", "purchase %s is a %s purchase: a %s key cannot act on it",
+		purchaseRef, domain.ModeOf(sandbox), key)
 }
 
 // StartInput starts a purchase of a plan for a customer.
@@ -66,7 +92,7 @@ func (c *Client) Start(ctx context.Context, in StartInput) (workflows.State, err
 		in.PurchaseRef = domain.NewRef(domain.PrefixPurchase)
 	}
 	return c.start(ctx, workflows.PurchaseInput{PurchaseRef: in.PurchaseRef, MerchantRef: in.MerchantRef,
-		CustomerRef: cus.Ref, Plan: plan, Sandbox: c.Sandbox, PreviousPurchaseRef: in.PreviousPurchaseRef,
+		CustomerRef: cus.Ref, Plan: plan, Sandbox: c.sandbox(), PreviousPurchaseRef: in.PreviousPurchaseRef,
 		TimeZone: cus.Timezone})
 }
 

@@ -40,6 +40,9 @@ type APIKey struct {
 	Mode        string // sandbox or live
 }
 
+// Sandbox reports whether the key is a sandbox key (domain.IsSandbox).
+func (k APIKey) Sandbox() bool { return domain.IsSandbox(k.Mode) }
+
 // HashAPIKey is how keys are stored: sha256 (keys are 190 random bits, so no slow hash is needed).
 func HashAPIKey(key string) []byte {
 	h := sha256.Sum256([]byte(key))
@@ -54,7 +57,7 @@ func (s *Store) CreateMerchant(ctx context.Context, name string) (Merchant, stri
 		if _, err := tx.Exec(ctx, `INSERT INTO merchants (id, name, legal_name) VALUES ($1, $2, $2)`, m.Ref, name); err != nil {
 			return err
 		}
-		return insertAPIKey(ctx, tx, m.Ref, key, "sandbox")
+		return insertAPIKey(ctx, tx, m.Ref, key, domain.ModeSandbox)
 	})
 	if err != nil {
 		return Merchant{}, "", fmt.Errorf("create merchant: %w", err)

@@ -17,11 +17,14 @@ const (
 
 // CheckoutSession is a hosted checkout for one customer buying one plan (cs_, unguessable).
 type CheckoutSession struct {
-	Ref         string     `json:"reference"`
-	MerchantRef string     `json:"-"`
-	CustomerRef string     `json:"customerRef"`
-	ProductRef  string     `json:"productRef"`
-	PlanRef     string     `json:"planRef"`
+	Ref         string `json:"reference"`
+	MerchantRef string `json:"-"`
+	CustomerRef string `json:"customerRef"`
+	ProductRef  string `json:"productRef"`
+	PlanRef     string `json:"planRef"`
+	// Mode is the mode of the key that created the session (sandbox or live; empty is sandbox):
+	// its card and purchase go to that mode's processor.
+	Mode        string     `json:"mode"`
 	Status      string     `json:"status"` // open, complete, expired
 	ReturnURL   string     `json:"returnUrl,omitempty"`
 	PurchaseRef string     `json:"purchaseRef,omitempty"`
@@ -34,12 +37,14 @@ type CheckoutSession struct {
 
 // CustomerSession opens the customer portal (ps_, unguessable, short-lived).
 type CustomerSession struct {
-	Ref         string    `json:"reference"`
-	MerchantRef string    `json:"-"`
-	CustomerRef string    `json:"customerRef"`
-	ReturnURL   string    `json:"returnUrl,omitempty"`
-	ExpiresAt   time.Time `json:"expiresAt"`
-	CreatedAt   time.Time `json:"createdAt"`
+	Ref         string `json:"reference"`
+	MerchantRef string `json:"-"`
+	CustomerRef string `json:"customerRef"`
+	// Mode is the mode of the key that created the session, as on a checkout session.
+	Mode      string    `json:"mode"`
+	ReturnURL string    `json:"returnUrl,omitempty"`
+	ExpiresAt time.Time `json:"expiresAt"`
+	CreatedAt time.Time `json:"createdAt"`
 	// FailedCardAttempts counts the cards refused on this session (see ClaimCardAttempt).
 	FailedCardAttempts int `json:"-"`
 }
@@ -52,6 +57,12 @@ func (c CheckoutSession) Expired(now time.Time) bool {
 // Expired reports whether the portal session is past its lifetime.
 func (c CustomerSession) Expired(now time.Time) bool { return now.After(c.ExpiresAt) }
 
+// Sandbox reports whether the session is a sandbox key's (domain.IsSandbox).
+func (c CheckoutSession) Sandbox() bool { return domain.IsSandbox(c.Mode) }
+
+// Sandbox reports whether the session is a sandbox key's (domain.IsSandbox).
+func (c CustomerSession) Sandbox() bool { return domain.IsSandbox(c.Mode) }
+
 // CreateCheckoutSession stores a new open session. The caller has checked that customer,
 // product and plan belong to the merchant (foreign keys only prove they exist).
 func (s *Store) CreateCheckoutSession(ctx context.Context, cs CheckoutSession, ttl time.Duration) (CheckoutSession, error) {
@@ -60,9 +71,10 @@ func (s *Store) CreateCheckoutSession(ctx context.Context, cs CheckoutSession, t
 	}
 	cs.Ref = domain.NewSecretRef(domain.PrefixCheckoutSession)
 	cs.Status = "open"
+	cs.Mode = domain.ModeOf(cs.Sandbox())
 	err := s.Pool.QueryRow(ctx, `INSERT INTO checkout_sessions (id, merchant_id, customer_id, product_id, plan_id,
-		return_url, expires_at) VALUES ($1,$2,$3,$4,$5,$6, now() + $7::interval) RETURNING expires_at, created_at`,
-		cs.Ref, cs.MerchantRef, cs.CustomerRef, cs.ProductRef, cs.PlanRef, cs.ReturnURL, ttl.String()).
+		return_url, expires_at, mode) VALUES ($1,$2,$3,$4,$5,$6, now() + $7::interval, $8) RETURNING expires_at, created_at`,
+		cs.Ref, cs.MerchantRef, cs.CustomerRef, cs.ProductRef, cs.PlanRef, cs.ReturnURL, ttl.String(), cs.Mode).
 		Scan(&cs.ExpiresAt, &cs.CreatedAt)
 	if err != nil {
 		return cs, fmt.Errorf("create checkout session: %w", err)
@@ -74,9 +86,9 @@ func (s *Store) CreateCheckoutSession(ctx context.Context, cs CheckoutSession, t
 func (s *Store) GetCheckoutSession(ctx context.Context, ref string) (CheckoutSession, error) {
 	var cs CheckoutSession
 	var purchase *string
-	err := s.Pool.QueryRow(ctx, `SELECT id, merchant_id, customer_id, product_id, plan_id, status, return_url,
+	err := s.Pool.QueryRow(ctx, `SELECT id, merchant_id, customer_id, product_id, plan_id, mode, status, return_url,
 		purchase_id, expires_at, completed_at, created_at, failed_card_attempts FROM checkout_sessions WHERE id = $1`, ref).
-		Scan(&cs.Ref, &cs.MerchantRef, &cs.CustomerRef, &cs.ProductRef, &cs.PlanRef, &cs.Status, &cs.ReturnURL,
+		Scan(&cs.Ref, &cs.MerchantRef, &cs.CustomerRef, &cs.ProductRef, &cs.PlanRef, &cs.Mode, &cs.Status, &cs.ReturnURL,
 			&purchase, &cs.ExpiresAt, &cs.CompletedAt, &cs.CreatedAt, &cs.FailedCardAttempts)
 	if purchase != nil {
 		cs.PurchaseRef = *purchase
@@ -98,9 +110,10 @@ func (s *Store) CreateCustomerSession(ctx context.Context, ps CustomerSession, t
 		ttl = cmp.Or(s.PortalTTL, PortalSessionTTL)
 	}
 	ps.Ref = domain.NewSecretRef(domain.PrefixPortalSession)
-	err := s.Pool.QueryRow(ctx, `INSERT INTO customer_sessions (id, merchant_id, customer_id, return_url, expires_at)
-		VALUES ($1,$2,$3,$4, now() + $5::interval) RETURNING expires_at, created_at`,
-		ps.Ref, ps.MerchantRef, ps.CustomerRef, ps.ReturnURL, ttl.String()).Scan(&ps.ExpiresAt, &ps.CreatedAt)
+	ps.Mode = domain.ModeOf(ps.Sandbox())
+	err := s.Pool.QueryRow(ctx, `INSERT INTO customer_sessions (id, merchant_id, customer_id, return_url, expires_at, mode)
+		VALUES ($1,$2,$3,$4, now() + $5::interval, $6) RETURNING expires_at, created_at`,
+		ps.Ref, ps.MerchantRef, ps.CustomerRef, ps.ReturnURL, ttl.String(), ps.Mode).Scan(&ps.ExpiresAt, &ps.CreatedAt)
 	if err != nil {
 		return ps, fmt.Errorf("create customer session: %w", err)
 	}
@@ -110,8 +123,8 @@ func (s *Store) CreateCustomerSession(ctx context.Context, ps CustomerSession, t
 // GetCustomerSession loads a portal session by id.
 func (s *Store) GetCustomerSession(ctx context.Context, ref string) (CustomerSession, error) {
 	var ps CustomerSession
-	err := s.Pool.QueryRow(ctx, `SELECT id, merchant_id, customer_id, return_url, expires_at, created_at,
+	err := s.Pool.QueryRow(ctx, `SELECT id, merchant_id, customer_id, mode, return_url, expires_at, created_at,
 		failed_card_attempts FROM customer_sessions WHERE id = $1`, ref).
-		Scan(&ps.Ref, &ps.MerchantRef, &ps.CustomerRef, &ps.ReturnURL, &ps.ExpiresAt, &ps.CreatedAt, &ps.FailedCardAttempts)
+		Scan(&ps.Ref, &ps.MerchantRef, &ps.CustomerRef, &ps.Mode, &ps.ReturnURL, &ps.ExpiresAt, &ps.CreatedAt, &ps.FailedCardAttempts)
 	return ps, notFoundIfNoRows(err, "customer session", ref)
 }

@@ -259,21 +259,22 @@ func (s *Store) ConsumeUsage(ctx context.Context, merchant string, st LimitState
 	return rec, used, err
 }
 
-// CheckoutForLimits returns an open checkout session for a blocked customer: one that is still
-// open for at least an hour is reused, so a client hammering a blocked check does not fill the
-// table with sessions.
-func (s *Store) CheckoutForLimits(ctx context.Context, merchant, customer, product, plan string) (CheckoutSession, error) {
-	var cs CheckoutSession
+// CheckoutForLimits returns an open checkout session of mode (the asking key's) for a blocked
+// customer: one that is still open for at least an hour is reused, so a client hammering a
+// blocked check does not fill the table with sessions.
+func (s *Store) CheckoutForLimits(ctx context.Context, merchant, customer, product, plan, mode string) (CheckoutSession, error) {
+	cs := CheckoutSession{MerchantRef: merchant, CustomerRef: customer, ProductRef: product, PlanRef: plan, Mode: mode}
+	cs.Mode = domain.ModeOf(cs.Sandbox())
 	err := s.Pool.QueryRow(ctx, `SELECT id, expires_at, created_at FROM checkout_sessions
 		WHERE customer_id = $2 AND product_id = $3 AND plan_id = $4 AND status = 'open' AND merchant_id = $1
-		AND expires_at > now() + interval '1 hour' AND return_url = '' ORDER BY expires_at DESC LIMIT 1`,
-		merchant, customer, product, plan).Scan(&cs.Ref, &cs.ExpiresAt, &cs.CreatedAt)
+		AND expires_at > now() + interval '1 hour' AND return_url = '' AND mode = $5 ORDER BY expires_at DESC LIMIT 1`,
+		merchant, customer, product, plan, cs.Mode).Scan(&cs.Ref, &cs.ExpiresAt, &cs.CreatedAt)
 	if err == nil {
-		cs.MerchantRef, cs.CustomerRef, cs.ProductRef, cs.PlanRef, cs.Status = merchant, customer, product, plan, "open"
+		cs.Status = "open"
 		return cs, nil
 	}
 	if !errors.Is(err, pgx.ErrNoRows) {
 		return cs, fmt.Errorf("find checkout session: %w", err)
 	}
-	return s.CreateCheckoutSession(ctx, CheckoutSession{MerchantRef: merchant, CustomerRef: customer, ProductRef: product, PlanRef: plan}, 0)
+	return s.CreateCheckoutSession(ctx, cs, 0)
 }

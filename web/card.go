@@ -108,8 +108,10 @@ type cardForm struct {
 	Exp  string
 }
 
-func (h *handler) cardEntry(currency string) cardEntry {
-	e := cardEntry{Sandbox: h.sandbox(), Stripe: h.stripe(), Currency: strings.ToLower(currency)}
+// cardEntry is the card field of a session of this mode: the sandbox's test-card form, or
+// Stripe's Payment Element for a live session.
+func (h *handler) cardEntry(sandbox bool, currency string) cardEntry {
+	e := cardEntry{Sandbox: sandbox, Stripe: h.stripe(sandbox), Currency: strings.ToLower(currency)}
 	if e.Stripe {
 		e.PublishableKey = h.cfg.StripePublishableKey
 	}
@@ -119,6 +121,7 @@ func (h *handler) cardEntry(currency string) cardEntry {
 // cardAttempt is a card posted on a page: the session it is posted on and whose card it is.
 type cardAttempt struct {
 	session  string // cs_… or ps_…
+	sandbox  bool   // the session's mode: the card goes to that mode's processor
 	merchant string
 	customer domain.Customer
 	ip       string
@@ -134,12 +137,12 @@ const cardsSpent = http.StatusGone
 // must wait, cardsSpent when the session has had its refused cards.
 func (h *handler) submitCard(ctx context.Context, w http.ResponseWriter, r *http.Request, a cardAttempt, e *cardEntry) (int, error) {
 	e.Form = cardForm{Name: strings.TrimSpace(r.PostFormValue("name")), Exp: strings.TrimSpace(r.PostFormValue("exp"))}
-	if !h.cardEntryAvailable() {
-		h.log.Error("card entry refused: a processor other than the sandbox needs a publishable key")
+	if !h.cardEntryAvailable(a.sandbox) {
+		h.log.Error("card entry refused: a live session needs Stripe with its publishable key", "session", a.session)
 		e.Error = "Card payments are not available right now. Nothing was charged."
 		return http.StatusServiceUnavailable, nil
 	}
-	pm, fieldErrs := h.paymentMethodOf(r)
+	pm, fieldErrs := h.paymentMethodOf(r, a.sandbox)
 	if len(fieldErrs) > 0 {
 		e.FieldErrors, e.Error = fieldErrs, "Please check your card details."
 		return http.StatusUnprocessableEntity, nil
@@ -147,7 +150,7 @@ func (h *handler) submitCard(ctx context.Context, w http.ResponseWriter, r *http
 	if status, err := h.admitCard(ctx, w, a, e); status != 0 || err != nil {
 		return status, err
 	}
-	err := h.saveCard(ctx, a.merchant, a.customer, pm)
+	err := h.saveCard(ctx, a, pm)
 	if d, ok := payments.IsDecline(err); ok {
 		h.cardRefused(a, d.Code)
 		e.Error = declineWords(d.Code, d.Message)

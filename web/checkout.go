@@ -2,7 +2,6 @@ package web
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -110,14 +109,14 @@ func (h *handler) checkoutPage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *handler) renderCheckout(w http.ResponseWriter, status int, m store.Merchant, v checkoutView) {
-	l := layout{Title: "Checkout · " + merchantName(m), Merchant: m, Sandbox: h.sandbox(), Wide: true,
+	l := layout{Title: "Checkout · " + merchantName(m), Merchant: m, Sandbox: v.Sandbox, Wide: true,
 		Scripts: []string{"/assets/checkout.js"}, StripeJS: v.Stripe}
 	h.render(w, status, "checkout", l, v)
 }
 
 func (h *handler) renderProcessing(w http.ResponseWriter, cs store.CheckoutSession, m store.Merchant) {
 	h.render(w, http.StatusAccepted, "processing", layout{Title: "Confirming your payment", Merchant: m,
-		Sandbox: h.sandbox(), Refresh: 2}, struct{ Action string }{"/checkout/" + cs.Ref})
+		Sandbox: cs.Sandbox(), Refresh: 2}, struct{ Action string }{"/checkout/" + cs.Ref})
 }
 
 // unavailable answers a session whose plan, product or customer is gone.
@@ -157,7 +156,7 @@ func (h *handler) checkoutView(w http.ResponseWriter, r *http.Request, cs store.
 		CustomerEmail: d.customer.Email, ProductName: d.product.Name, ProductDesc: d.product.Description,
 		PlanName: p.Name, CycleName: cycleName(p), Features: p.Features, UsageLine: usageLine(p),
 		DueToday: formatMoney(due, p.Currency), ReturnURL: safeURL(cs.ReturnURL), MerchantName: merchantName(m),
-		cardEntry: h.cardEntry(p.Currency),
+		cardEntry: h.cardEntry(cs.Sandbox(), p.Currency),
 	}
 	v.Price, v.Cadence = pricing(p)
 	if p.SetupFee > 0 {
@@ -212,8 +211,8 @@ func (h *handler) checkoutPay(w http.ResponseWriter, r *http.Request) {
 	}
 	v := h.checkoutView(w, r, cs, m, d)
 	working := d.customer.Card // put back if this checkout's card fails its first payment
-	status, err := h.submitCard(ctx, w, r, cardAttempt{session: cs.Ref, merchant: cs.MerchantRef, customer: d.customer,
-		ip: h.clientIP(r)}, &v.cardEntry)
+	status, err := h.submitCard(ctx, w, r, cardAttempt{session: cs.Ref, sandbox: cs.Sandbox(), merchant: cs.MerchantRef,
+		customer: d.customer, ip: h.clientIP(r)}, &v.cardEntry)
 	if err != nil {
 		h.internalError(w, m, "save card", err)
 		return
@@ -283,8 +282,8 @@ func (h *handler) firstPaymentFailed(ctx context.Context, r *http.Request, cs st
 		h.log.Error("release checkout purchase", "session", cs.Ref, "purchase", ref, "err", err)
 	}
 	if released {
-		h.cardRefused(cardAttempt{session: cs.Ref, merchant: cs.MerchantRef, customer: domain.Customer{Ref: cs.CustomerRef},
-			ip: h.clientIP(r)}, out.code)
+		h.cardRefused(cardAttempt{session: cs.Ref, sandbox: cs.Sandbox(), merchant: cs.MerchantRef,
+			customer: domain.Customer{Ref: cs.CustomerRef}, ip: h.clientIP(r)}, out.code)
 	}
 	return released
 }
@@ -294,12 +293,13 @@ func (h *handler) checkoutSpent(w http.ResponseWriter, cs store.CheckoutSession,
 		"Ask "+merchantName(m)+" for a new link to complete your purchase.", cs.ReturnURL)
 }
 
-// paymentMethodOf reads the card: Stripe's pm_… from the Payment Element, or in the sandbox the
-// typed card, checked the way a card form checks it before anything reaches the processor.
-// Its caller reaches it only when cardEntryAvailable: a typed number is read for the sandbox
-// alone, and a live processor gets card numbers from its own field in the browser.
-func (h *handler) paymentMethodOf(r *http.Request) (string, map[string]string) {
-	if h.stripe() {
+// paymentMethodOf reads the card of a session of this mode: Stripe's pm_… from the Payment
+// Element, or in the sandbox the typed card, checked the way a card form checks it before
+// anything reaches the processor. Its caller reaches it only when cardEntryAvailable: a typed
+// number is read for the sandbox alone, and a live processor gets card numbers from its own
+// field in the browser.
+func (h *handler) paymentMethodOf(r *http.Request, sandbox bool) (string, map[string]string) {
+	if h.stripe(sandbox) {
 		pm := strings.TrimSpace(r.PostFormValue("payment_method"))
 		if !strings.HasPrefix(pm, "pm_") || len(pm) > 255 {
 			return "", map[string]string{"card": "Enter your card details."}
@@ -310,30 +310,34 @@ func (h *handler) paymentMethodOf(r *http.Request) (string, map[string]string) {
 		r.PostFormValue("name"), h.cfg.Now())
 }
 
-// cardEntryAvailable reports whether the pages can take a card at all: Stripe's Payment Element
-// (a publishable key) or the sandbox's own form. Anything else would have to post raw card
-// numbers to this server, so no card is taken.
-func (h *handler) cardEntryAvailable() bool { return h.stripe() || h.sandbox() }
+// cardEntryAvailable reports whether the pages can take a card for a session of this mode: the
+// sandbox's own form for a sandbox session, Stripe's Payment Element (a publishable key) for a
+// live one. Anything else would have to post raw card numbers to this server, or settle live
+// money in the sandbox, so no card is taken.
+func (h *handler) cardEntryAvailable(sandbox bool) bool { return sandbox || h.stripe(sandbox) }
 
-// saveCard attaches pm at the processor and makes it the customer's default card.
-func (h *handler) saveCard(ctx context.Context, merchant string, c domain.Customer, pm string) error {
-	if h.cfg.Payments == nil {
-		return errors.New("no payment processor configured")
-	}
-	existing, err := h.st.ProcessorCustomerID(ctx, merchant, c.Ref)
+// saveCard attaches pm at the processor of the attempt's mode and makes it the customer's
+// default card.
+func (h *handler) saveCard(ctx context.Context, a cardAttempt, pm string) error {
+	pay, err := h.modes.For(a.sandbox)
 	if err != nil {
 		return err
 	}
-	pcus, err := h.cfg.Payments.EnsureCustomer(ctx, payments.CustomerInput{MerchantRef: merchant, CustomerRef: c.Ref,
+	c := a.customer
+	existing, err := h.st.ProcessorCustomerID(ctx, a.merchant, c.Ref)
+	if err != nil {
+		return err
+	}
+	pcus, err := pay.EnsureCustomer(ctx, payments.CustomerInput{MerchantRef: a.merchant, CustomerRef: c.Ref,
 		Email: c.Email, Name: c.Name, ExistingID: existing})
 	if err != nil {
 		return err
 	}
-	card, err := h.cfg.Payments.AttachPaymentMethod(ctx, payments.AttachInput{ProcessorCustomerID: pcus, PaymentMethod: pm})
+	card, err := pay.AttachPaymentMethod(ctx, payments.AttachInput{ProcessorCustomerID: pcus, PaymentMethod: pm})
 	if err != nil {
 		return err
 	}
-	return h.st.SetPaymentMethod(ctx, merchant, c.Ref, domain.Card{PaymentMethod: card.PaymentMethod, Brand: card.Brand,
+	return h.st.SetPaymentMethod(ctx, a.merchant, c.Ref, domain.Card{PaymentMethod: card.PaymentMethod, Brand: card.Brand,
 		Last4: card.Last4, ExpMonth: card.ExpMonth, ExpYear: card.ExpYear}, pcus)
 }
 

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/tollgate-billing/tollgate/domain"
+	"github.com/tollgate-billing/tollgate/starter"
 	"github.com/tollgate-billing/tollgate/store"
 )
 
@@ -14,11 +15,15 @@ import (
 // step, now and prorated): the session then completes on that purchase. A checkout that loses
 // a race with another activation of the product shows what won.
 
-// buy starts purchase ref of plan, or changes the customer's live purchase of the product when
-// there is one on another plan; it answers the purchase's state and reference.
+// buy starts purchase ref of plan in the session's mode, or changes the customer's live purchase
+// of the product when there is one on another plan; it answers the purchase's state and
+// reference.
 func (h *handler) buy(ctx context.Context, cs store.CheckoutSession, plan domain.Plan, ref string) (PurchaseState, string, error) {
 	live, err := h.st.LivePurchase(ctx, cs.MerchantRef, cs.CustomerRef, cs.ProductRef)
 	if err == nil && live.Ref != ref && live.PlanRef != plan.Ref && live.Status != domain.PurchasePending {
+		if live.Sandbox != cs.Sandbox() { // a sandbox session never changes a live purchase, nor the reverse
+			return PurchaseState{}, ref, starter.ModeConflict(live.Ref, live.Sandbox)
+		}
 		if err := h.st.ReleaseCheckoutPurchase(ctx, cs.Ref, ref); err != nil {
 			return PurchaseState{}, ref, err
 		}
@@ -29,7 +34,7 @@ func (h *handler) buy(ctx context.Context, cs store.CheckoutSession, plan domain
 		return st, ref, err
 	}
 	st, err := h.cfg.Lifecycle.Start(ctx, StartInput{PurchaseRef: ref, MerchantRef: cs.MerchantRef,
-		CustomerRef: cs.CustomerRef, ProductRef: cs.ProductRef, Plan: plan, Sandbox: h.sandbox()})
+		CustomerRef: cs.CustomerRef, ProductRef: cs.ProductRef, Plan: plan, Sandbox: cs.Sandbox()})
 	return st, ref, err
 }
 

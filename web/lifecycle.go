@@ -59,7 +59,9 @@ type StartInput struct {
 	CustomerRef string
 	ProductRef  string
 	Plan        domain.Plan
-	Sandbox     bool
+	// Sandbox is the mode of the checkout session (of the key that made it): a sandbox
+	// purchase's money moves only through the sandbox processor.
+	Sandbox bool
 }
 
 // PurchaseState is the part of the workflow's state the pages read.

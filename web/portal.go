@@ -86,6 +86,7 @@ func (h *handler) renderPortal(w http.ResponseWriter, r *http.Request, ps store.
 		h.internalError(w, m, "list purchases", err)
 		return
 	}
+	purchases = sessionMode(ps, purchases)
 	products := map[string]string{}
 	productName := func(ref string) string {
 		if n, ok := products[ref]; ok {
@@ -124,7 +125,7 @@ func (h *handler) renderPortal(w http.ResponseWriter, r *http.Request, ps store.
 		}
 		v.History = append(v.History, txnViewOf(t, desc, loc))
 	}
-	h.render(w, status, "portal", layout{Title: "Billing · " + merchantName(m), Merchant: m, Sandbox: h.sandbox()}, v)
+	h.render(w, status, "portal", layout{Title: "Billing · " + merchantName(m), Merchant: m, Sandbox: ps.Sandbox()}, v)
 }
 
 func (h *handler) portalGone(w http.ResponseWriter, ps store.CustomerSession, m store.Merchant, err error) {
@@ -274,13 +275,20 @@ func noticeText(done string, p domain.Purchase, loc *time.Location) string {
 	return ""
 }
 
-// ownPurchase loads the purchase named by the form when it belongs to the session's customer.
+// ownPurchase loads the purchase named by the form when it belongs to the session's customer and
+// mode.
 func (h *handler) ownPurchase(ctx context.Context, ps store.CustomerSession, ref string) (domain.Purchase, bool) {
 	if !domain.HasPrefix(ref, domain.PrefixPurchase) {
 		return domain.Purchase{}, false
 	}
 	p, err := h.st.GetPurchase(ctx, ps.MerchantRef, ref)
-	return p, err == nil && p.CustomerRef == ps.CustomerRef
+	return p, err == nil && p.CustomerRef == ps.CustomerRef && p.Sandbox == ps.Sandbox()
+}
+
+// sessionMode keeps the purchases of the portal session's mode: a session a sandbox key made
+// shows and acts on sandbox purchases only, and the reverse.
+func sessionMode(ps store.CustomerSession, list []domain.Purchase) []domain.Purchase {
+	return slices.DeleteFunc(list, func(p domain.Purchase) bool { return p.Sandbox != ps.Sandbox() })
 }
 
 // portalConfirmCancel is the confirmation step before a renewal is cancelled.
@@ -310,7 +318,7 @@ func (h *handler) portalConfirmCancel(w http.ResponseWriter, r *http.Request) {
 		Until      string
 	}{"/portal/" + ps.Ref, h.csrfToken(w, r, ps.Ref), pv, until}
 	h.render(w, http.StatusOK, "confirm_cancel", layout{Title: "Cancel renewal · " + merchantName(m), Merchant: m,
-		Sandbox: h.sandbox()}, v)
+		Sandbox: ps.Sandbox()}, v)
 }
 
 // portalAction runs one workflow update for a purchase of the session's customer and shows

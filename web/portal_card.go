@@ -24,7 +24,7 @@ type cardView struct {
 func (h *handler) portalCardView(w http.ResponseWriter, r *http.Request, ps store.CustomerSession, c domain.Customer,
 	overdue []domain.Purchase) cardView {
 	v := cardView{Base: "/portal/" + ps.Ref, Action: "/portal/" + ps.Ref + "/card", CSRF: h.csrfToken(w, r, ps.Ref),
-		cardEntry: h.cardEntry("usd")}
+		cardEntry: h.cardEntry(ps.Sandbox(), "usd")}
 	if c.Card != nil {
 		v.Current = cardLabel(*c.Card)
 	}
@@ -36,18 +36,18 @@ func (h *handler) portalCardView(w http.ResponseWriter, r *http.Request, ps stor
 }
 
 func (h *handler) renderCard(w http.ResponseWriter, status int, m store.Merchant, v cardView) {
-	h.render(w, status, "card", layout{Title: "Update card · " + merchantName(m), Merchant: m, Sandbox: h.sandbox(),
+	h.render(w, status, "card", layout{Title: "Update card · " + merchantName(m), Merchant: m, Sandbox: v.Sandbox,
 		Scripts: []string{"/assets/checkout.js"}, StripeJS: v.Stripe}, v)
 }
 
-// overdue lists the customer's purchases whose renewal payment failed.
+// overdue lists the customer's purchases of the session's mode whose renewal payment failed.
 func (h *handler) overdue(ctx context.Context, ps store.CustomerSession) []domain.Purchase {
 	var out []domain.Purchase
 	for _, status := range overdueStatuses {
 		list, _, err := h.st.ListPurchases(ctx, ps.MerchantRef, store.PurchaseFilter{CustomerRef: ps.CustomerRef, Status: status},
 			store.Page{Page: 1, Limit: 100})
 		if err == nil {
-			out = append(out, list...)
+			out = append(out, sessionMode(ps, list)...)
 		}
 	}
 	return out
@@ -95,7 +95,7 @@ func (h *handler) portalCard(w http.ResponseWriter, r *http.Request) {
 	// the retries after the card is saved: saving a card changes no purchase's status.
 	overdue := h.overdue(ctx, ps)
 	v := h.portalCardView(w, r, ps, c, overdue)
-	a := cardAttempt{session: ps.Ref, merchant: ps.MerchantRef, customer: c, ip: h.clientIP(r)}
+	a := cardAttempt{session: ps.Ref, sandbox: ps.Sandbox(), merchant: ps.MerchantRef, customer: c, ip: h.clientIP(r)}
 	status, err := h.submitCard(ctx, w, r, a, &v.cardEntry)
 	if err != nil {
 		h.internalError(w, m, "save card", err)

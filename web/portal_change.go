@@ -97,7 +97,7 @@ func (h *handler) portalChangePage(w http.ResponseWriter, r *http.Request) {
 		v.Purchase.ProductName = prod.Name
 	}
 	plans := h.changeablePlans(r, p)
-	l := layout{Title: "Change plan · " + merchantName(m), Merchant: m, Sandbox: h.sandbox()}
+	l := layout{Title: "Change plan · " + merchantName(m), Merchant: m, Sandbox: ps.Sandbox()}
 	i := slices.IndexFunc(plans, func(pl domain.Plan) bool { return pl.Ref == r.URL.Query().Get("plan") })
 	if i < 0 {
 		for _, pl := range plans {

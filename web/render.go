@@ -29,7 +29,8 @@ func mustParsePages() pages {
 type layout struct {
 	Title    string
 	Merchant store.Merchant
-	// Sandbox shows the test-mode ribbon.
+	// Sandbox shows the test-mode ribbon: the page is a sandbox session's (a message page, which
+	// takes and shows nothing, has none).
 	Sandbox bool
 	// Refresh, when set, reloads the page after that many seconds (the no-JS "processing" page).
 	Refresh int
@@ -70,7 +71,7 @@ func (h *handler) renderMessage(w http.ResponseWriter, status int, m store.Merch
 	if msg.ReturnURL != "" && msg.LinkText == "" {
 		msg.LinkText = "Return to " + merchantName(m)
 	}
-	h.render(w, status, "message", layout{Title: msg.Heading, Merchant: m, Sandbox: h.sandbox()}, msg)
+	h.render(w, status, "message", layout{Title: msg.Heading, Merchant: m}, msg)
 }
 
 func (h *handler) notFound(w http.ResponseWriter, r *http.Request) {

@@ -61,11 +61,11 @@ func randomToken(n int) string {
 }
 
 // contentSecurityPolicy is the CSP of every page. Scripts come only from our own /assets (no
-// inline script at all); Stripe's hosts are allowed only when Stripe is the processor, because
-// its Payment Element is an iframe that loads from them.
+// inline script at all); Stripe's hosts are allowed only when Stripe is the live processor,
+// because its Payment Element is an iframe that loads from them.
 func (h *handler) contentSecurityPolicy() string {
 	script, frame, connect := "'self'", "'none'", "'self'"
-	if h.stripe() {
+	if h.stripe(false) {
 		script += " https://js.stripe.com"
 		frame = "https://js.stripe.com https://hooks.stripe.com"
 		connect += " https://api.stripe.com"

@@ -31,7 +31,7 @@ func realLifecycleWith(tc *client.Client, sc **starter.Client) func(e *env) web.
 			e.t.Fatal(err)
 		}
 		e.t.Cleanup(w.Stop)
-		c := starter.New(*tc, e.st, true)
+		c := starter.New(*tc, e.st)
 		c.TaskQueue = tq
 		if sc != nil {
 			*sc = c

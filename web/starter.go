@@ -15,8 +15,8 @@ func FromStarter(c *starter.Client) Lifecycle { return starterLifecycle{c} }
 type starterLifecycle struct{ c *starter.Client }
 
 func (s starterLifecycle) Start(ctx context.Context, in StartInput) (PurchaseState, error) {
-	st, err := s.c.Start(ctx, starter.StartInput{MerchantRef: in.MerchantRef, CustomerRef: in.CustomerRef,
-		PlanRef: in.Plan.Ref, PurchaseRef: in.PurchaseRef})
+	st, err := s.c.ForMode(domain.ModeOf(in.Sandbox)).Start(ctx, starter.StartInput{MerchantRef: in.MerchantRef,
+		CustomerRef: in.CustomerRef, PlanRef: in.Plan.Ref, PurchaseRef: in.PurchaseRef})
 	return fromState(st), err
 }
 

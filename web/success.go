@@ -67,7 +67,7 @@ func (h *handler) checkoutSuccess(w http.ResponseWriter, r *http.Request) {
 		v.Lead = "Thank you! Your " + plan.Name + " plan is active."
 	}
 	h.render(w, http.StatusOK, "success", layout{Title: v.Heading + " · " + merchantName(m), Merchant: m,
-		Sandbox: h.sandbox()}, v)
+		Sandbox: cs.Sandbox()}, v)
 }
 
 // cardLabel is a card as people recognise it: "Visa •••• 4242".

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/tollgate-billing/tollgate/payments"
+	"github.com/tollgate-billing/tollgate/payments/processors"
 	"github.com/tollgate-billing/tollgate/store"
 )
 
@@ -25,13 +26,15 @@ var assetFS embed.FS
 
 // Config holds the pages' dependencies.
 type Config struct {
-	Store     *store.Store
+	Store *store.Store
+	// Payments is the deployment's processor (processors.New). It takes the cards of sessions
+	// made by live keys; sessions made by sandbox keys always use the sandbox (processors.Split).
 	Payments  payments.Processor
 	Lifecycle Lifecycle
 	// PublicURL is how browsers reach the server (https makes the CSRF cookie Secure).
 	PublicURL string
 	// StripePublishableKey is the browser-safe key of Stripe's Payment Element; it is used only
-	// when Payments is the Stripe processor.
+	// when Payments is the Stripe processor, and only by live sessions.
 	StripePublishableKey string
 	// CheckoutTTL and PortalTTL bound a session's life on top of its stored expiry (0 keeps
 	// the stored one: 24 h and 15 min by default).
@@ -64,6 +67,7 @@ type handler struct {
 	csp    string // the Content-Security-Policy header, fixed by the config
 	limits CardLimits
 	ips    *ipBuckets
+	modes  processors.ByMode
 }
 
 // New returns the handler of /checkout/, /portal/ and /assets/.
@@ -83,6 +87,7 @@ func New(cfg Config) http.Handler {
 	h := &handler{cfg: cfg, st: cfg.Store, log: cfg.Logger, secret: cfg.Secret, mux: http.NewServeMux(),
 		pages: mustParsePages(), limits: cfg.CardLimits.withDefaults()}
 	h.ips = newIPBuckets(h.limits.IPBurst, h.limits.IPEvery)
+	h.modes = processors.Split(cfg.Payments, cfg.Store.Pool)
 	if len(h.secret) == 0 {
 		h.secret = make([]byte, 32)
 		_, _ = rand.Read(h.secret)
@@ -118,12 +123,12 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.mux.ServeHTTP(w, r)
 }
 
-// stripe reports whether the card field is Stripe's Payment Element.
-func (h *handler) stripe() bool {
-	return h.cfg.Payments != nil && h.cfg.Payments.Name() == "stripe" && h.cfg.StripePublishableKey != ""
+// stripe reports whether a session of this mode takes cards in Stripe's Payment Element: a live
+// session on a deployment with Stripe and its publishable key. A sandbox session never does.
+func (h *handler) stripe(sandbox bool) bool {
+	p, err := h.modes.For(sandbox)
+	return err == nil && p.Name() == "stripe" && h.cfg.StripePublishableKey != ""
 }
-
-func (h *handler) sandbox() bool { return h.cfg.Payments != nil && h.cfg.Payments.Name() == "sandbox" }
 
 func cacheAssets(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

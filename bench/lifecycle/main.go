@@ -167,7 +167,7 @@ func startEnv(ctx context.Context, c config) (_ *env, err error) {
 	if err := e.w.Start(); err != nil {
 		return nil, err
 	}
-	e.c = starter.New(e.tc, e.st, true)
+	e.c = starter.New(e.tc, e.st)
 	m, _, err := e.st.CreateMerchant(ctx, "Bench")
 	if err != nil {
 		return nil, err

@@ -151,7 +151,7 @@ func parseServerFlags(name, summary string, args []string, e env, extra ...func(
 // newHandler is the whole HTTP surface of one API process: the REST API, and on the same mux
 // the hosted pages and the MCP endpoint.
 func newHandler(d *deps) http.Handler {
-	st := starter.New(d.temporal, d.store, d.payments.Name() == "sandbox")
+	st := starter.New(d.temporal, d.store)
 	pages := web.New(web.Config{Store: d.store, Payments: d.payments, Lifecycle: web.FromStarter(st),
 		PublicURL: d.cfg.publicURL(), StripePublishableKey: d.cfg.StripePublishable,
 		CheckoutTTL: d.cfg.CheckoutTTL, PortalTTL: d.cfg.PortalTTL, Secret: []byte(d.cfg.WebSecret), Logger: d.log,

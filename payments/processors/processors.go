@@ -1,8 +1,11 @@
-// Package processors picks the payment processor a process runs with. It sits apart from
-// package payments because it imports both implementations, which import payments.
+// Package processors picks the payment processor a process runs with, and the one each key mode
+// uses. It sits apart from package payments because it imports both implementations, which
+// import payments.
 package processors
 
 import (
+	"errors"
+
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/tollgate-billing/tollgate/payments"
@@ -23,4 +26,41 @@ func New(cfg Config) payments.Processor {
 		return stripe.New(stripe.Config{SecretKey: cfg.StripeSecretKey, BackendURL: cfg.StripeBackendURL})
 	}
 	return sandbox.New(cfg.Pool)
+}
+
+// ErrNoLive answers a live key on a deployment whose only processor is the sandbox: live money
+// needs Stripe, and a live purchase never settles in the sandbox.
+var ErrNoLive = errors.New("live keys need Stripe, and this deployment has no Stripe secret key (STRIPE_SECRET_KEY): " +
+	"use a sandbox key, or configure Stripe")
+
+// ByMode is the processor of each key mode. Sandbox keys always use the sandbox, whatever else the
+// deployment is configured with; live keys use the live processor (Stripe), which a deployment
+// without a Stripe key does not have.
+type ByMode struct {
+	Sandbox payments.Processor
+	Live    payments.Processor // nil: live mode is not available
+}
+
+// Split sorts a deployment's processor (from New) into modes: a real processor is the live one,
+// beside a sandbox keeping its ledger in pool; the sandbox (or nil) serves sandbox keys alone.
+func Split(p payments.Processor, pool *pgxpool.Pool) ByMode {
+	if p == nil || p.Name() == "sandbox" {
+		if p == nil {
+			p = sandbox.New(pool)
+		}
+		return ByMode{Sandbox: p}
+	}
+	return ByMode{Sandbox: sandbox.New(pool), Live: p}
+}
+
+// For is the processor that moves the money of a mode; live mode without a live processor is
+// ErrNoLive.
+func (m ByMode) For(sandbox bool) (payments.Processor, error) {
+	if sandbox {
+		return m.Sandbox, nil
+	}
+	if m.Live == nil {
+		return nil, ErrNoLive
+	}
+	return m.Live, nil
 }
