@@ -75,7 +75,7 @@ func (w *world) fixture(e *env, merchant, email string) fixture {
 	if _, err := w.st.UpsertPurchase(ctx, domain.Purchase{Ref: f.purchase, MerchantRef: merchant, CustomerRef: f.customer,
 		ProductRef: f.product, PlanRef: f.plan, Status: domain.PurchaseActive, PlanName: "Pro", PlanType: domain.PlanRecurring,
 		Amount: 4900, Currency: "USD", BillingCycle: domain.CycleMonthly, StartedAt: &now, CurrentPeriodStart: &now,
-		CurrentPeriodEnd: &end, NextBillingAt: &end, Period: 1, PaidTotal: 4900, Seq: 1}); err != nil {
+		CurrentPeriodEnd: &end, NextBillingAt: &end, Period: 1, PaidTotal: 4900, Sandbox: true, Seq: 1}); err != nil {
 		w.t.Fatal(err)
 	}
 	pay, _, err := w.st.InsertTransaction(ctx, domain.Transaction{MerchantRef: merchant, Kind: domain.TxnPayment,

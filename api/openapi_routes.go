@@ -23,7 +23,7 @@ var _ = document(
 		Body: adminCustomerInput{}, Out: adminCustomer{}, Status: 201},
 	op{Route: "GET /v1/customers/{ref}", Summary: "Get a customer by cus_ reference or the merchant's reference", Tag: "customers", Out: adminCustomer{}},
 	op{Route: "POST /v1/customers/{ref}/activate", Summary: "Activate a DRAFT customer", Tag: "customers", Out: adminCustomer{}},
-	op{Route: "POST /v1/customers/{ref}/payment-method", Summary: "Attach a payment method and make it the customer's default", Tag: "customers",
+	op{Route: "POST /v1/customers/{ref}/payment-method", Summary: "Attach a payment method at the processor of the key's mode (sandbox keys: the sandbox) and make it the customer's default", Tag: "customers",
 		Body: paymentMethodInput{}, Required: []string{"paymentMethod"}, Out: paymentMethodView{}},
 
 	// SDK face (seed 003)
@@ -97,7 +97,7 @@ var _ = document(
 	op{Route: "PATCH /v1/settings/disputes", Summary: "Set what a dispute opened from now on does to access: suspend or keep", Tag: "settings",
 		Body: disputeSettings{}, Required: []string{"access"}, Out: disputeSettings{}},
 
-	op{Route: "POST /v1/checkout-sessions", Summary: "Create a hosted checkout link (default plan when planRef is omitted)", Tag: "sessions",
+	op{Route: "POST /v1/checkout-sessions", Summary: "Create a hosted checkout link in the key's mode (default plan when planRef is omitted)", Tag: "sessions",
 		Body: checkoutSessionInput{}, Required: []string{"customerRef", "productRef"}, Out: checkoutSessionView{}, Status: 201},
 	op{Route: "POST /v1/customer-sessions", Summary: "Create a customer-portal link (expires after 15 minutes)", Tag: "sessions",
 		Body: customerSessionInput{}, Required: []string{"customerRef"}, Out: customerSessionView{}, Status: 201},

@@ -14,15 +14,23 @@ import (
 // Purchase actions go through starter/ to workflow updates, so a validator's refusal comes back
 // at once as a 4xx with the workflow's own message ("cannot reactivate: …").
 
-// starter is the client of the purchase workflows, acting in the mode of the request's key: a
+// lifecycle is the client of the purchase workflows.
+func (s *Server) lifecycle() (*starter.Client, error) {
+	if s.cfg.Starter != nil {
+		return s.cfg.Starter, nil
+	}
+	if s.cfg.Temporal == nil {
+		return nil, domain.Errorf(domain.CodeUnavailable, "", "purchase workflows are not configured on this server")
+	}
+	return starter.New(s.cfg.Temporal, s.store), nil
+}
+
+// starter is the client of the purchase workflows acting in the mode of the request's key: a
 // sandbox key's purchases are sandbox purchases, whatever processor this deployment has.
 func (s *Server) starter(r *http.Request) (*starter.Client, error) {
-	c := s.cfg.Starter
-	if c == nil {
-		if s.cfg.Temporal == nil {
-			return nil, domain.Errorf(domain.CodeUnavailable, "", "purchase workflows are not configured on this server")
-		}
-		c = starter.New(s.cfg.Temporal, s.store)
+	c, err := s.lifecycle()
+	if err != nil {
+		return nil, err
 	}
 	return c.ForMode(keyOf(r).Mode), nil
 }

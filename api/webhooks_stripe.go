@@ -70,7 +70,7 @@ func (s *Server) stripeWebhook(w http.ResponseWriter, r *http.Request) error {
 		writeJSON(w, http.StatusOK, webhookAnswer{Received: true, Duplicate: true})
 		return nil
 	}
-	st, err := s.starter()
+	st, err := s.lifecycle() // no key: the event routes to the purchase, whose own mode moves its money
 	if err != nil {
 		return err
 	}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/tollgate-billing/tollgate/activities"
 	"github.com/tollgate-billing/tollgate/api"
+	"github.com/tollgate-billing/tollgate/domain"
 	"github.com/tollgate-billing/tollgate/internal/testenv"
 	"github.com/tollgate-billing/tollgate/payments"
 	"github.com/tollgate-billing/tollgate/starter"
@@ -97,13 +98,13 @@ func (s *stripeTruth) LookupPayment(_ context.Context, ref string) (payments.Pay
 
 var _ payments.PaymentLookup = (*stripeTruth)(nil)
 
-// newWebhookWorld is a world whose processor is stripeTruth, with live (not sandbox) purchases,
-// a worker, and the Stripe webhook endpoint.
+// newWebhookWorld is a world whose processor is stripeTruth, with live (not sandbox) purchases
+// (its env speaks with a live key), a worker, and the Stripe webhook endpoint.
 func newWebhookWorld(t *testing.T, truth *stripeTruth) *world {
 	t.Helper()
 	tc := testenv.Temporal(t)
 	tq := "api-" + strings.ReplaceAll(t.Name(), "/", "-")
-	return newWorld(t, func(c *api.Config) {
+	w := newWorld(t, func(c *api.Config) {
 		c.Payments = truth
 		c.StripeWebhookSecret = webhookSecret
 		w := worker.New(tc, &activities.Activities{Store: c.Store, Payments: truth}, worker.Options{TaskQueue: tq})
@@ -112,9 +113,14 @@ func newWebhookWorld(t *testing.T, truth *stripeTruth) *world {
 		}
 		t.Cleanup(w.Stop)
 		c.Temporal = tc
-		c.Starter = starter.New(tc, c.Store, false)
+		c.Starter = starter.New(tc, c.Store)
 		c.Starter.TaskQueue = tq
 	})
+	w.env.key = domain.NewSecretRef("sk_live")
+	if err := w.st.AddAPIKey(context.Background(), w.merchant, w.env.key, domain.ModeLive); err != nil {
+		t.Fatal(err)
+	}
+	return w
 }
 
 // deliver posts a payload to the webhook as Stripe would, signed with secret at time at.

@@ -181,8 +181,14 @@ func TestSeedConversation(t *testing.T) {
 // rest makes a REST call with merchant A's key and fails unless the status is want.
 func (w *world) rest(want int, method, path, body string) map[string]any {
 	w.t.Helper()
+	return w.restAs(w.key, want, method, path, body)
+}
+
+// restAs is rest with another key.
+func (w *world) restAs(key string, want int, method, path, body string) map[string]any {
+	w.t.Helper()
 	req, _ := http.NewRequestWithContext(w.ctx, method, w.hs.URL+path, bytes.NewBufferString(body))
-	req.Header.Set("X-API-KEY", w.key)
+	req.Header.Set("X-API-KEY", key)
 	req.Header.Set("Content-Type", "application/json")
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {

@@ -29,6 +29,7 @@ type env struct {
 	srv      *httptest.Server
 	merchant string
 	apiKey   string
+	mode     string // of the sessions the env opens: a sandbox key's unless set
 	customer domain.Customer
 	product  domain.Product
 	plan     domain.Plan
@@ -90,7 +91,8 @@ func (e *env) checkout(ttl time.Duration) store.CheckoutSession {
 func (e *env) checkoutFor(plan domain.Plan, ttl time.Duration) store.CheckoutSession {
 	e.t.Helper()
 	cs, err := e.st.CreateCheckoutSession(context.Background(), store.CheckoutSession{MerchantRef: e.merchant,
-		CustomerRef: e.customer.Ref, ProductRef: plan.ProductRef, PlanRef: plan.Ref, ReturnURL: "https://acme.test/account"}, ttl)
+		CustomerRef: e.customer.Ref, ProductRef: plan.ProductRef, PlanRef: plan.Ref, Mode: e.mode,
+		ReturnURL: "https://acme.test/account"}, ttl)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -101,7 +103,7 @@ func (e *env) checkoutFor(plan domain.Plan, ttl time.Duration) store.CheckoutSes
 func (e *env) portal(ttl time.Duration) store.CustomerSession {
 	e.t.Helper()
 	ps, err := e.st.CreateCustomerSession(context.Background(), store.CustomerSession{MerchantRef: e.merchant,
-		CustomerRef: e.customer.Ref, ReturnURL: "https://acme.test/account"}, ttl)
+		CustomerRef: e.customer.Ref, Mode: e.mode, ReturnURL: "https://acme.test/account"}, ttl)
 	if err != nil {
 		e.t.Fatal(err)
 	}

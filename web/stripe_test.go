@@ -10,6 +10,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/tollgate-billing/tollgate/domain"
 	"github.com/tollgate-billing/tollgate/internal/testenv"
 	"github.com/tollgate-billing/tollgate/payments/stripe"
 	"github.com/tollgate-billing/tollgate/web"
@@ -23,10 +24,11 @@ func withStripe(backend string) envOption {
 	}
 }
 
-// With a Stripe key the card field is Stripe's Payment Element; only its server side is tested
+// With a Stripe key a live session's card field is Stripe's Payment Element; only its server side is tested
 // (Stripe's script is not reachable offline).
 func TestStripeCheckoutRendersThePaymentElement(t *testing.T) {
 	e := newEnv(t, nil, withStripe("http://127.0.0.1:9"))
+	e.mode = domain.ModeLive
 	cs := e.checkout(0)
 	resp, body := get(t, e.client(), e.srv.URL+"/checkout/"+cs.Ref)
 	if resp.StatusCode != 200 {
@@ -69,6 +71,7 @@ func TestStripeCheckoutRendersThePaymentElement(t *testing.T) {
 func TestStripeCheckoutAttachesThePaymentMethod(t *testing.T) {
 	mock := testenv.StripeMock(t)
 	e := newEnv(t, nil, withStripe(mock))
+	e.mode = domain.ModeLive
 	e.fake.noCharge = true
 	cs := e.checkout(0)
 	c := e.client()
@@ -89,7 +92,7 @@ func TestStripeCheckoutAttachesThePaymentMethod(t *testing.T) {
 	}
 }
 
-// A Stripe processor without a publishable key has no safe card field: the pages show no
+// A Stripe processor without a publishable key has no safe card field: live sessions' pages show no
 // typed-card form and refuse a posted card number without sending anything to Stripe (the
 // server refuses to start so, but the pages hold the line on their own too).
 func TestStripeWithoutPublishableKeyTakesNoCardNumbers(t *testing.T) {
@@ -110,6 +113,7 @@ func TestStripeWithoutPublishableKeyTakesNoCardNumbers(t *testing.T) {
 	e := newEnv(t, nil, func(c *web.Config) {
 		c.Payments = stripe.New(stripe.Config{SecretKey: "sk_test_123", BackendURL: stripeAPI.URL})
 	})
+	e.mode = domain.ModeLive
 	for _, page := range []string{"/checkout/" + e.checkout(0).Ref, "/portal/" + e.portal(0).Ref + "/card"} {
 		c := e.client()
 		resp, body := get(t, c, e.srv.URL+page)

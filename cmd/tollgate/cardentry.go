@@ -18,7 +18,7 @@ func (c config) checkCardEntry() error {
 	case pk == "":
 		return errors.New("STRIPE_SECRET_KEY is set but STRIPE_PUBLISHABLE_KEY is not: the checkout and portal " +
 			"pages take cards only through Stripe's Payment Element, which needs the publishable key (pk_…). " +
-			"Set --stripe-publishable-key or STRIPE_PUBLISHABLE_KEY, or unset the secret key to use the sandbox processor")
+			"Set --stripe-publishable-key or STRIPE_PUBLISHABLE_KEY, or unset the secret key to run with sandbox keys only")
 	case !strings.HasPrefix(pk, "pk_"):
 		return errors.New("STRIPE_PUBLISHABLE_KEY is not a publishable key (pk_test_… or pk_live_…); it is sent to " +
 			"every browser, so a secret key must never be put there")

@@ -97,7 +97,7 @@ func durFlag(fs *flag.FlagSet, e env, p *time.Duration, name, envName string, de
 }
 
 func (c *config) bindPayments(fs *flag.FlagSet, e env) {
-	secretFlag(fs, e, &c.StripeSecretKey, "stripe-secret-key", "STRIPE_SECRET_KEY", "Stripe secret `key`; empty = the built-in sandbox processor")
+	secretFlag(fs, e, &c.StripeSecretKey, "stripe-secret-key", "STRIPE_SECRET_KEY", "Stripe secret `key` for live keys' money; empty = no live mode (sandbox keys always use the built-in sandbox)")
 	strFlag(fs, e, &c.StripePublishable, "stripe-publishable-key", "STRIPE_PUBLISHABLE_KEY", "", "Stripe publishable key for the checkout page's Payment Element")
 	strFlag(fs, e, &c.StripeAPIURL, "stripe-api-url", "STRIPE_API_URL", "", "override Stripe's API URL (e.g. stripe-mock at http://127.0.0.1:12111)")
 	secretFlag(fs, e, &c.StripeWebhookSecret, "stripe-webhook-secret", "STRIPE_WEBHOOK_SECRET", "signing `secret` (whsec_…) of the Stripe webhook endpoint POST /v1/webhooks/stripe; empty: the route answers 503")

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/tollgate-billing/tollgate/devenv"
+	"github.com/tollgate-billing/tollgate/domain"
 	"github.com/tollgate-billing/tollgate/internal/testenv"
 	"github.com/tollgate-billing/tollgate/store"
 )
@@ -47,7 +48,11 @@ func TestFullRunLogsCarryNoKeys(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, key := testenv.Merchant(t, st, "Acme")
+	merchant, key := testenv.Merchant(t, st, "Acme")
+	liveKey := domain.NewSecretRef("sk_live") // its card and purchase go to Stripe; the sandbox key's never do
+	if err := st.AddAPIKey(ctx, merchant, liveKey, domain.ModeLive); err != nil {
+		t.Fatal(err)
+	}
 	st.Close()
 	const stripeKey, wrongKey = "sk_test_logsKeyV8k", "sk_sandbox_wrongKeyH5t"
 	port, _ := devenv.FreePort()
@@ -80,11 +85,13 @@ func TestFullRunLogsCarryNoKeys(t *testing.T) {
 		t.Logf("%s %s: %d %v", method, path, s, b)
 		return b
 	}
-	cus, _ := call("POST", "/v1/sdk/customers", key, `{"email":"jane@acme.com","name":"Jane Smith"}`)["reference"].(string)
-	call("POST", "/v1/customers/"+cus+"/payment-method", key, `{"paymentMethod":"pm_card_visa"}`)
 	prd, _ := call("POST", "/v1/products", key, `{"name":"support-bot"}`)["reference"].(string)
 	pln, _ := call("POST", "/v1/products/"+prd+"/plans", key, `{"name":"Pro","type":"recurring","price":4900,"currency":"USD"}`)["reference"].(string)
-	call("POST", "/v1/activate-plan", key, `{"customerRef":"`+cus+`","productRef":"`+prd+`","planRef":"`+pln+`"}`)
+	for email, k := range map[string]string{"jane@acme.com": key, "lee@acme.com": liveKey} {
+		cus, _ := call("POST", "/v1/sdk/customers", k, `{"email":"`+email+`","name":"Jane Smith"}`)["reference"].(string)
+		call("POST", "/v1/customers/"+cus+"/payment-method", k, `{"paymentMethod":"pm_card_visa"}`)
+		call("POST", "/v1/activate-plan", k, `{"customerRef":"`+cus+`","productRef":"`+prd+`","planRef":"`+pln+`"}`)
+	}
 	call("POST", "/v1/refunds", key, `{"sourceTransactionRef":"txn_nope","amount":100}`)
 	call("GET", "/v1/customers", wrongKey, "")
 	req, _ := http.NewRequest("POST", base+"/mcp", strings.NewReader(`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"list_customers","arguments":{}}}`))
@@ -101,7 +108,7 @@ func TestFullRunLogsCarryNoKeys(t *testing.T) {
 	if !strings.Contains(text, "level=DEBUG") || !strings.Contains(text, "API listening") {
 		t.Fatalf("the run logged too little to judge:\n%s", text)
 	}
-	for name, secret := range map[string]string{"API key": key, "wrong API key": wrongKey, "Stripe key": stripeKey,
+	for name, secret := range map[string]string{"API key": key, "live API key": liveKey, "wrong API key": wrongKey, "Stripe key": stripeKey,
 		"web secret": env["TOLLGATE_WEB_SECRET"]} {
 		if strings.Contains(text, secret) {
 			t.Errorf("the logs carry the %s:\n%s", name, text)

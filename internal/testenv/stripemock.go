@@ -6,11 +6,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/tollgate-billing/tollgate/devenv"
+	"github.com/tollgate-billing/tollgate/payments/stripe"
 )
 
 // StripeMock runs stripe-mock on loopback for this test. A machine without it fails the test
@@ -54,4 +57,49 @@ func StripeMock(t testing.TB) string {
 	}
 	t.Fatalf("stripe-mock did not answer on %s", base)
 	return ""
+}
+
+// StripeCalls records the requests a Stripe processor sends (give it Client() as its
+// HTTPClient), so a test proves what reached Stripe, and what never did.
+type StripeCalls struct {
+	mu    sync.Mutex
+	calls []string // "POST /v1/payment_intents"
+}
+
+// Client is an HTTP client that records each request, then sends it on.
+func (c *StripeCalls) Client() *http.Client { return &http.Client{Transport: c, Timeout: time.Minute} }
+
+// RoundTrip records r and sends it.
+func (c *StripeCalls) RoundTrip(r *http.Request) (*http.Response, error) {
+	c.mu.Lock()
+	c.calls = append(c.calls, r.Method+" "+r.URL.Path)
+	c.mu.Unlock()
+	return http.DefaultTransport.RoundTrip(r)
+}
+
+// List is every request so far, as "METHOD /path".
+func (c *StripeCalls) List() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.Clone(c.calls)
+}
+
+// Count is how many requests so far begin with prefix, e.g. "POST /v1/payment_intents".
+func (c *StripeCalls) Count(prefix string) int {
+	n := 0
+	for _, call := range c.List() {
+		if strings.HasPrefix(call, prefix) {
+			n++
+		}
+	}
+	return n
+}
+
+// Stripe is a Stripe processor against this test's stripe-mock, with every request it sends
+// recorded (no retries of its own, so each call is one request).
+func Stripe(t testing.TB) (*stripe.Processor, *StripeCalls) {
+	t.Helper()
+	calls := &StripeCalls{}
+	return stripe.New(stripe.Config{SecretKey: "sk_test_123", BackendURL: StripeMock(t), HTTPClient: calls.Client(),
+		MaxNetworkRetries: new(int64)}), calls
 }
