@@ -75,7 +75,7 @@ func TestPostgresDownDuringRenewals(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(w.Stop)
-	s.c = starter.New(s.tc, st, true)
+	s.c = starter.New(s.tc, st)
 	s.c.TaskQueue = tq
 	s.merchant, _ = testenv.Merchant(t, st, "Outage")
 	if s.product, err = st.CreateProduct(ctx, domain.Product{MerchantRef: s.merchant, Name: "API"}); err != nil {
