@@ -43,7 +43,7 @@ var _ workflows.Activities = (*fakeActivities)(nil)
 func newFake() *fakeActivities {
 	return &fakeActivities{usage: map[time.Time]int64{}, keys: map[string]bool{}, faults: map[string]int{},
 		chargedAt: map[string]time.Time{}, paid: map[string]int64{}, refunded: map[string]int64{},
-		policy:    workflows.DunningPolicy{RetryDays: domain.DefaultDunning.RetryDays, GraceDays: domain.DefaultDunning.GraceDays}}
+		policy: workflows.DunningPolicy{RetryDays: domain.DefaultDunning.RetryDays, GraceDays: domain.DefaultDunning.GraceDays}}
 }
 
 func (f *fakeActivities) Project(_ context.Context, in workflows.ProjectInput) error {
