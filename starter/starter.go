@@ -198,10 +198,7 @@ func (c *Client) Refund(ctx context.Context, merchant, purchaseRef string, in wo
 	if err != nil {
 		return r, err
 	}
-	// recorded before the update: the worker refunds only requests recorded here
-	detail, _ := json.Marshal(in)
-	if err := c.Store.RecordGrant(ctx, store.Grant{MerchantRef: merchant, PurchaseRef: purchaseRef, Kind: store.GrantRefund,
-		Key: workflows.RefundGrantKey(in.RequestKey, in.TransactionRef, in.Amount), Detail: detail}); err != nil {
+	if err := c.recordRefund(ctx, merchant, purchaseRef, in); err != nil {
 		return r, err
 	}
 	err = c.send(ctx, purchaseRef, workflows.UpdateRefund, "refund/"+in.RequestKey, in, &r)
@@ -213,6 +210,14 @@ func (c *Client) Refund(ctx context.Context, merchant, purchaseRef string, in wo
 		return r, c.refusal(ctx, merchant, purchaseRef, workflows.UpdateRefund, err)
 	}
 	return r, nil
+}
+
+// recordRefund records a refund request before it is sent: the worker refunds only requests
+// recorded here (workflows/terms.go).
+func (c *Client) recordRefund(ctx context.Context, merchant, purchaseRef string, in workflows.RefundInput) error {
+	detail, _ := json.Marshal(in)
+	return c.Store.RecordGrant(ctx, store.Grant{MerchantRef: merchant, PurchaseRef: purchaseRef, Kind: store.GrantRefund,
+		Key: workflows.RefundGrantKey(in.RequestKey, in.TransactionRef, in.Amount), Detail: detail})
 }
 
 // refundAlone refunds a payment of a purchase whose workflow has closed through the request's
@@ -239,6 +244,9 @@ func (c *Client) refundAlone(ctx context.Context, p domain.Purchase, in workflow
 		}
 		if in.TransactionRef == "" {
 			return r, domain.Errorf(domain.CodeConflict, "", "nothing to refund: purchase %s has no payments", p.Ref)
+		}
+		if err := c.recordRefund(ctx, p.MerchantRef, p.Ref, in); err != nil { // the request as it is now sent
+			return r, err
 		}
 	}
 	run, err := c.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
