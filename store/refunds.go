@@ -81,7 +81,7 @@ func (s *Store) ReserveRefund(ctx context.Context, r RefundReservation) (refund,
 			Status: domain.TxnPending, Amount: amount, Currency: payment.Currency, PurchaseRef: payment.PurchaseRef,
 			CustomerRef: payment.CustomerRef, ProductRef: payment.ProductRef, SourceRef: payment.Ref, Period: payment.Period,
 			Reason: r.Reason, IdempotencyKey: r.IdempotencyKey, Processor: r.Processor, OccurredAt: r.OccurredAt})
-		return refundLimit(err)
+		return err
 	})
 	return refund, payment, err
 }

@@ -29,7 +29,8 @@ func scanTxn(row pgx.Row) (domain.Transaction, error) {
 // InsertTransaction records a payment or refund. Its IdempotencyKey is unique per merchant: a
 // second insert with the same key returns the first row unchanged and created=false, so a
 // retried activity or a replayed webhook records money once. Ref is assigned when empty, and
-// OccurredAt is now when zero.
+// OccurredAt is now when zero. A refund above what is left of its payment is refused
+// (INVALID_FIELD amount, the refunds_within_payment trigger).
 func (s *Store) InsertTransaction(ctx context.Context, t domain.Transaction) (out domain.Transaction, created bool, err error) {
 	return insertTransaction(ctx, s.Pool, t)
 }
@@ -52,7 +53,7 @@ func insertTransaction(ctx context.Context, db DBTX, t domain.Transaction) (out 
 		stepAt(t.OccurredAt)).Scan(&id)
 	created = err == nil
 	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
-		return t, false, fmt.Errorf("insert transaction: %w", err)
+		return t, false, fmt.Errorf("insert transaction: %w", refundLimit(err))
 	}
 	out, err = transactionByKey(ctx, db, t.MerchantRef, t.IdempotencyKey)
 	return out, created, err
