@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"go.temporal.io/sdk/client"
 
 	"github.com/tollgate-billing/tollgate/api"
 	"github.com/tollgate-billing/tollgate/domain"
@@ -26,7 +25,6 @@ type world struct {
 	merchant  string
 	merchantB string
 	keyB      string
-	tc        client.Client // with purchase workflows (newLifecycleWorld)
 }
 
 func newWorld(t *testing.T, configure ...func(*api.Config)) *world {
