@@ -64,7 +64,7 @@ func (a *Activities) Charge(ctx context.Context, in workflows.ChargeInput) (work
 	}
 	txn := domain.Transaction{MerchantRef: in.MerchantRef, Kind: domain.TxnPayment, Amount: in.Amount,
 		Currency: in.Currency, PurchaseRef: in.PurchaseRef, CustomerRef: in.CustomerRef, ProductRef: in.ProductRef,
-		Period: in.Period, Reason: in.Description, IdempotencyKey: in.IdempotencyKey, Processor: pay.Name()}
+		Period: in.Period, Reason: in.Description, IdempotencyKey: in.IdempotencyKey, Processor: pay.Name(), OccurredAt: in.At}
 	pm, processorCustomer, err := a.Store.CustomerPaymentTarget(ctx, in.MerchantRef, in.CustomerRef)
 	if err != nil {
 		return workflows.ChargeResult{}, temporalError(err)
@@ -83,7 +83,7 @@ func (a *Activities) Charge(ctx context.Context, in workflows.ChargeInput) (work
 	}
 	res, err := lookUpOrCharge(ctx, pay, in, payments.ChargeInput{IdempotencyKey: in.IdempotencyKey,
 		ProcessorCustomerID: processorCustomer, PaymentMethod: pm, Amount: in.Amount, Currency: in.Currency,
-		Description: in.Description, Metadata: map[string]string{"purchaseRef": in.PurchaseRef,
+		Description: in.Description, At: in.At, Metadata: map[string]string{"purchaseRef": in.PurchaseRef,
 			"period": fmt.Sprint(in.Period)}})
 	if err != nil {
 		return workflows.ChargeResult{}, a.chargeError(ctx, txn, err)
@@ -139,7 +139,12 @@ func (a *Activities) failCharge(ctx context.Context, txn domain.Transaction, d *
 	return declineError(d, out.Ref)
 }
 
-// RefundPayment returns money of one of the purchase's payments under the refund's key.
+// RefundPayment returns money of one of the purchase's payments under the refund's key. Postgres
+// decides first (store.ReserveRefund): the payment must be the purchase's, and the refund fit in
+// what is left of it, counting refunds under way; the reservation is a pending refund row. Then
+// the processor refunds under the same key, refusing a payment past its refund window on the
+// purchase's clock (in.At), and the row succeeds — or, refused for good, is dropped, and nothing
+// changed. A retried activity finds its own reservation and the processor's answer under the key.
 func (a *Activities) RefundPayment(ctx context.Context, in workflows.RefundPaymentInput) (workflows.RefundPaymentResult, error) {
 	defer keepAlive(ctx)()
 	pay, err := a.checkRecorded(ctx, moneyMove{action: "refund", merchant: in.MerchantRef, purchase: in.PurchaseRef,
@@ -148,19 +153,41 @@ func (a *Activities) RefundPayment(ctx context.Context, in workflows.RefundPayme
 	if err != nil {
 		return workflows.RefundPaymentResult{}, err
 	}
-	res, err := pay.Refund(ctx, payments.RefundInput{IdempotencyKey: in.IdempotencyKey, ChargeRef: in.ChargeRef,
-		Amount: in.Amount, Currency: in.Currency, Reason: in.Reason})
+	refund, payment, err := a.Store.ReserveRefund(ctx, store.RefundReservation{MerchantRef: in.MerchantRef,
+		PurchaseRef: in.PurchaseRef, PaymentRef: in.SourceTxnRef, Amount: in.Amount, IdempotencyKey: in.IdempotencyKey,
+		Reason: in.Reason, Processor: pay.Name(), OccurredAt: in.At})
 	if err != nil {
 		return workflows.RefundPaymentResult{}, temporalError(err)
 	}
-	out, _, err := a.Store.InsertTransaction(ctx, domain.Transaction{MerchantRef: in.MerchantRef, Kind: domain.TxnRefund,
-		Status: domain.TxnSucceeded, Amount: in.Amount, Currency: in.Currency, PurchaseRef: in.PurchaseRef,
-		CustomerRef: in.CustomerRef, ProductRef: in.ProductRef, SourceRef: in.SourceTxnRef, Period: in.Period,
-		Reason: in.Reason, IdempotencyKey: in.IdempotencyKey, Processor: pay.Name(), ProcessorRef: res.ProcessorRef})
-	if err != nil {
-		return workflows.RefundPaymentResult{}, err
+	out := workflows.RefundPaymentResult{TxnRef: refund.Ref, ProcessorRef: refund.ProcessorRef, Amount: refund.Amount}
+	if refund.Status == domain.TxnSucceeded {
+		out.Replayed = true
+		return out, nil
 	}
-	return workflows.RefundPaymentResult{TxnRef: out.Ref, ProcessorRef: out.ProcessorRef}, nil
+	res, err := pay.Refund(ctx, payments.RefundInput{IdempotencyKey: in.IdempotencyKey, ChargeRef: payment.ProcessorRef,
+		Amount: refund.Amount, Currency: payment.Currency, Reason: in.Reason, At: in.At})
+	if d, ok := payments.IsDecline(err); ok { // final: nothing was refunded
+		if err := a.Store.ReleaseRefund(ctx, in.MerchantRef, refund.Ref); err != nil {
+			return out, err
+		}
+		if d.Code == payments.CodeChargeExpiredForRefund {
+			return out, temporalError(domain.RefundWindowClosed(payment.Ref, payment.OccurredAt))
+		}
+		return out, temporalError(err)
+	}
+	if err != nil {
+		return out, temporalError(err)
+	}
+	var onPurchase *store.AuditEntry
+	if in.OnClosedPurchase {
+		onPurchase = &store.AuditEntry{Action: "refund", Actor: "workflow"}
+	}
+	settled, err := a.Store.SettleRefund(ctx, in.MerchantRef, refund.Ref, res.ProcessorRef, onPurchase)
+	if err != nil {
+		return out, err
+	}
+	out.ProcessorRef = settled.ProcessorRef
+	return out, nil
 }
 
 // PaymentMethod reads the customer's default payment method, which the workflow binds a charge to.

@@ -92,8 +92,9 @@ func temporalError(err error) error {
 		switch e.Code {
 		case domain.CodeNotFound:
 			return temporal.NewNonRetryableApplicationError(e.Message, workflows.ErrTypeNotFound, err)
-		case domain.CodeInvalidField, domain.CodeMissingField, domain.CodeConflict:
-			return temporal.NewNonRetryableApplicationError(e.Message, string(e.Code), err)
+		case domain.CodeInvalidField, domain.CodeMissingField, domain.CodeConflict, domain.CodeRefundWindowClosed:
+			// the field travels as the detail, so the workflow's refusal names it (refundRefusal)
+			return temporal.NewNonRetryableApplicationError(e.Message, string(e.Code), err, e.Field)
 		}
 	}
 	return err

@@ -24,7 +24,7 @@ type moneyMove struct {
 }
 
 // checkRecorded lets through only what the API asked for (workflows/terms.go): the workflow is
-// the purchase's own, its terms were recorded for this purchase, merchant and customer, and a
+// the purchase's own (or, for a refund, a refund workflow of the purchase), its terms were recorded for this purchase, merchant and customer, and a
 // refund's request was recorded too. Anything else is refused, never retried, with an audit row
 // for the merchant's log; a Postgres fault is returned as is and retried. What it lets through
 // moves money with the processor of the recorded terms' mode: a sandbox purchase never reaches
@@ -63,7 +63,8 @@ func (a *Activities) processor(sandbox bool) payments.Processor {
 // unrecorded says why m was not asked for by the API, or "" when it was, and the recorded
 // terms' mode.
 func (a *Activities) unrecorded(ctx context.Context, m moneyMove) (reason string, sandbox bool, err error) {
-	if id := workflowID(ctx); id != "" && id != workflows.WorkflowID(m.purchase) {
+	if id := workflowID(ctx); id != "" && id != workflows.WorkflowID(m.purchase) &&
+		!(m.action == "refund" && workflows.IsRefundWorkflowOf(id, m.purchase)) {
 		return fmt.Sprintf("workflow %s is not purchase %s's", id, m.purchase), false, nil
 	}
 	g, ok, err := a.Store.FindGrant(ctx, m.purchase, store.GrantTerms, m.terms)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"go.temporal.io/sdk/client"
 
 	"github.com/tollgate-billing/tollgate/api"
 	"github.com/tollgate-billing/tollgate/domain"
@@ -25,6 +26,7 @@ type world struct {
 	merchant  string
 	merchantB string
 	keyB      string
+	tc        client.Client // with purchase workflows (newLifecycleWorld)
 }
 
 func newWorld(t *testing.T, configure ...func(*api.Config)) *world {

@@ -33,7 +33,7 @@ func statusOf(code domain.Code) int {
 		return http.StatusPaymentRequired
 	case domain.CodeNotFound:
 		return http.StatusNotFound
-	case domain.CodeAlreadyExists, domain.CodeConflict:
+	case domain.CodeAlreadyExists, domain.CodeConflict, domain.CodeRefundWindowClosed:
 		return http.StatusConflict
 	case domain.CodeRateLimited:
 		return http.StatusTooManyRequests
@@ -53,7 +53,7 @@ func typeOf(code domain.Code) string {
 		return "authentication_error"
 	case domain.CodeNotFound:
 		return "not_found_error"
-	case domain.CodeAlreadyExists, domain.CodeConflict:
+	case domain.CodeAlreadyExists, domain.CodeConflict, domain.CodeRefundWindowClosed:
 		return "conflict_error"
 	case domain.CodePaymentRequired:
 		return "payment_error"

@@ -85,7 +85,7 @@ var _ = document(
 		Query: append([]param{{Name: "status", Description: "succeeded, failed or pending"}, {Name: "type", Description: "payment or refund"}}, txnFilters...)},
 	op{Route: "GET /v1/transactions/stats", Summary: "Transaction statistics for a date range", Tag: "transactions", Out: transactionStats{}, Query: txnFilters},
 	op{Route: "GET /v1/transactions/{ref}", Summary: "Get a transaction", Tag: "transactions", Out: domain.Transaction{}},
-	op{Route: "POST /v1/refunds", Summary: "Refund a payment: fully when amount is omitted, else partly (minor units)", Tag: "transactions",
+	op{Route: "POST /v1/refunds", Summary: "Refund a payment, for 180 days after it was made: fully when amount is omitted, else partly (minor units)", Tag: "transactions",
 		Body: refundInput{}, Required: []string{"sourceTransactionRef"}, Out: refundAnswer{}, Status: 201},
 
 	// hosted pages

@@ -19,7 +19,7 @@ func newLifecycleWorld(t *testing.T) *world {
 	t.Helper()
 	tc := testenv.Temporal(t)
 	tq := "api-" + strings.ReplaceAll(t.Name(), "/", "-")
-	return newWorld(t, func(c *api.Config) {
+	w := newWorld(t, func(c *api.Config) {
 		w := worker.New(tc, &activities.Activities{Store: c.Store, Payments: c.Payments}, worker.Options{TaskQueue: tq})
 		if err := w.Start(); err != nil {
 			t.Fatal(err)
@@ -29,6 +29,8 @@ func newLifecycleWorld(t *testing.T) *world {
 		c.Starter = starter.New(tc, c.Store)
 		c.Starter.TaskQueue = tq
 	})
+	w.tc = tc
+	return w
 }
 
 // TestPurchaseLifecycleThroughTheAPI plays seed 000/003 end to end: activate (payment needed,

@@ -55,8 +55,10 @@ func (in *refundInput) validate() (string, error) {
 }
 
 // createRefund refunds a payment fully or partly through its purchase's workflow, which decides
-// whether a full refund of the current period revokes access. The workflow's refund key is the
-// Idempotency-Key when one is sent, so a retried request refunds once.
+// whether a full refund of the current period revokes access, or, once that workflow has closed,
+// through a refund workflow of its own. The refund key is the Idempotency-Key when one is sent,
+// else the request itself, so a retried request refunds once. A payment refunds while the
+// processor accepts it: within domain.RefundWindow of the payment on the purchase's clock.
 func (s *Server) createRefund(w http.ResponseWriter, r *http.Request) error {
 	var in refundInput
 	if err := decode(w, r, &in, false); err != nil {
@@ -75,17 +77,20 @@ func (s *Server) createRefund(w http.ResponseWriter, r *http.Request) error {
 		return domain.Errorf(domain.CodeInvalidField, "sourceTransactionRef",
 			"transaction %s is a %s %s; only a succeeded payment can be refunded", pay.Ref, pay.Status, pay.Kind)
 	}
-	if _, err := s.purchaseToAct(r, pay.PurchaseRef); err != nil {
+	purchase, err := s.purchaseToAct(r, pay.PurchaseRef)
+	if err != nil {
 		return err
 	}
 	key := refundKey(r, pay, in)
-	if done, err := s.store.TransactionByKey(ctx, merchant, workflows.RefundKey(pay.PurchaseRef, key)); err == nil {
+	done, err := s.store.TransactionByKey(ctx, merchant, workflows.RefundKey(pay.PurchaseRef, key))
+	if err == nil && done.Status == domain.TxnSucceeded {
 		out := refundAnswerOf(done, pay) // this request, made before
-		if p, err := s.store.GetPurchase(ctx, merchant, pay.PurchaseRef); err == nil {
-			out.PurchaseStatus = p.DisplayStatus()
-		}
+		out.PurchaseStatus = purchase.DisplayStatus()
 		writeJSON(w, http.StatusCreated, out)
 		return nil
+	}
+	if now := time.Now().Add(purchase.ClockOffset); now.Sub(pay.OccurredAt) > domain.RefundWindow {
+		return domain.RefundWindowClosed(pay.Ref, pay.OccurredAt)
 	}
 	left := pay.Amount - pay.RefundedAmount
 	if left <= 0 {
@@ -108,9 +113,13 @@ func (s *Server) createRefund(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	status := res.State.DisplayStatus()
+	if res.State.PurchaseRef == "" { // a refund workflow made it: the purchase's workflow had closed
+		status = purchase.DisplayStatus()
+	}
 	out := refundAnswer{Reference: res.TransactionRef, SourceTransactionRef: pay.Ref, Amount: res.Amount, Currency: pay.Currency,
 		Status: domain.TxnSucceeded, Reason: in.Reason, Full: res.Amount == left, PurchaseRef: pay.PurchaseRef,
-		PurchaseStatus: res.State.DisplayStatus(), CreatedAt: time.Now().UTC()}
+		PurchaseStatus: status, CreatedAt: time.Now().UTC()}
 	if t, err := s.store.GetTransaction(ctx, merchant, res.TransactionRef); err == nil {
 		out.Status, out.Reason, out.CreatedAt = t.Status, t.Reason, t.CreatedAt
 	}

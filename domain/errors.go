@@ -5,6 +5,7 @@ package domain
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Code is a stable, documented error code. API clients switch on it; never rename one.
@@ -21,6 +22,8 @@ const (
 	CodeRateLimited     Code = "RATE_LIMITED"
 	CodeUnavailable     Code = "SERVICE_UNAVAILABLE"
 	CodeInternal        Code = "INTERNAL"
+	// CodeRefundWindowClosed: the payment is older than the processor refunds (RefundWindow).
+	CodeRefundWindowClosed Code = "REFUND_WINDOW_CLOSED"
 )
 
 // Error is the one error type that crosses package boundaries. Field names the offending input
@@ -46,6 +49,14 @@ func Errorf(code Code, field, format string, args ...any) *Error {
 // NotFound is the answer for a missing object and for another merchant's object alike.
 func NotFound(kind, ref string) *Error {
 	return &Error{Code: CodeNotFound, Message: fmt.Sprintf("%s %q not found", kind, ref)}
+}
+
+// RefundWindowClosed refuses a refund of a payment made (on the purchase's clock) more than
+// RefundWindow ago: the processor no longer refunds it.
+func RefundWindowClosed(paymentRef string, paidAt time.Time) *Error {
+	return Errorf(CodeRefundWindowClosed, "sourceTransactionRef",
+		"payment %s was made on %s, more than %d days ago: the processor no longer refunds it",
+		paymentRef, paidAt.UTC().Format("2006-01-02"), int(RefundWindow/(24*time.Hour)))
 }
 
 // ErrorCode returns the code of the first *Error in err's chain, or INTERNAL.

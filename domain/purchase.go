@@ -37,6 +37,11 @@ func (s PurchaseStatus) Ended() bool {
 	return false
 }
 
+// RefundWindow is how long after a payment the processor still refunds it: Stripe refunds card
+// payments for 180 days, and the sandbox processor does the same. Its clock is the purchase's:
+// a sandbox purchase's test clock moves it (Purchase.ClockOffset, Transaction.OccurredAt).
+const RefundWindow = 180 * 24 * time.Hour
+
 // Purchase is the Postgres projection of one purchase workflow.
 type Purchase struct {
 	Ref                string         `json:"reference"`
@@ -74,6 +79,9 @@ type Purchase struct {
 	StepAt            time.Time `json:"-"` // the workflow time of the write; orders writes before Seq
 	CreatedAt         time.Time `json:"createdAt"`
 	UpdatedAt         time.Time `json:"updatedAt"`
+	// ClockOffset is how far a sandbox purchase's test clock runs ahead of real time, as the last
+	// advance left it: the purchase's clock is now plus it, also once its workflow has closed.
+	ClockOffset time.Duration `json:"-"`
 }
 
 // ScheduledChange is a plan change a purchase makes at its period end.
@@ -115,6 +123,9 @@ type Transaction struct {
 	ProcessorRef   string    `json:"processorRef,omitempty"`
 	RefundedAmount int64     `json:"refundedAmount,omitempty"`
 	CreatedAt      time.Time `json:"createdAt"`
+	// OccurredAt is when the money moved on the purchase's clock, which is the processor's (a
+	// sandbox purchase's test clock runs ahead of CreatedAt); the refund window counts from it.
+	OccurredAt time.Time `json:"-"`
 }
 
 const (

@@ -73,8 +73,8 @@ func moneyTools() []tool {
 			params: []param{productRef(true)}, readOnly: true, run: productBalance},
 		{name: "create_refund", title: "Refund a payment",
 			desc: "Refund a payment transaction, fully (omit amount) or partly (amount in minor units: 2500 = $25.00), never more " +
-				"than is left unrefunded. Answers the refund's own transaction reference (txn_…). A full refund of the current " +
-				"period may end the customer's access.",
+				"than is left unrefunded, for 180 days after the payment (also after the purchase ended; later: REFUND_WINDOW_CLOSED). " +
+				"Answers the refund's own transaction reference (txn_…). A full refund of the current period may end the customer's access.",
 			params: []param{
 				{name: "sourceTransactionRef", alias: "sourceTransactionId", typ: tString, required: true,
 					desc: "The payment to refund (txn_…)."},
@@ -175,7 +175,7 @@ func productBalance(ctx context.Context, c *call, a args) (string, any, error) {
 
 func createRefund(ctx context.Context, c *call, a args) (string, any, error) {
 	source := a.str("sourceTransactionRef")
-	// Without a key the API keys the refund by the payment and its refund count (business data).
+	// Without a key the API keys the refund by the request itself: the same request refunds once.
 	c.idempotencyKey = a.str("idempotencyKey")
 	out, err := c.post(ctx, path("refunds"), a.body("sourceTransactionRef", "amount", "reason"), nil)
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Processor moves money. Every call that moves money carries an idempotency key derived from
@@ -60,6 +61,10 @@ type ChargeInput struct {
 	Currency            string
 	Description         string
 	Metadata            map[string]string
+	// At is the charge's time on the customer's clock: a sandbox purchase's test clock runs ahead
+	// of real time, and the sandbox counts its refund window from it (zero: now). Stripe keeps
+	// its own clock.
+	At time.Time
 }
 
 // FindChargeInput names a charge by our key and the customer it was made for.
@@ -79,7 +84,14 @@ type RefundInput struct {
 	Amount         int64
 	Currency       string
 	Reason         string
+	// At is now on the customer's clock (ChargeInput.At); zero is now. A charge older than
+	// domain.RefundWindow is refused with CodeChargeExpiredForRefund.
+	At time.Time
 }
+
+// CodeChargeExpiredForRefund is Stripe's code for a refund asked after its window (180 days
+// for card payments); the sandbox refuses with it too. It comes as a *DeclineError.
+const CodeChargeExpiredForRefund = "charge_expired_for_refund"
 
 type RefundResult struct {
 	ProcessorRef string

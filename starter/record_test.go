@@ -24,6 +24,12 @@ var identityRe = regexp.MustCompile(`"identity":\s*"[^"]*"`)
 // recordHistory writes every run of a purchase's workflow (following continue-as-new back to
 // the first run) as <name>-run<N>.json.
 func recordHistory(s *stack, purchaseRef, name string) {
+	s.t.Helper()
+	recordWorkflow(s, workflows.WorkflowID(purchaseRef), name)
+}
+
+// recordWorkflow writes every run of the workflow with the ID as <name>-run<N>.json.
+func recordWorkflow(s *stack, workflowID, name string) {
 	t := s.t
 	t.Helper()
 	if os.Getenv(envRecord) == "" {
@@ -33,7 +39,7 @@ func recordHistory(s *stack, purchaseRef, name string) {
 	runID := ""
 	for {
 		var events []*historypb.HistoryEvent
-		it := s.tc.GetWorkflowHistory(s.ctx, workflows.WorkflowID(purchaseRef), runID, false, 0)
+		it := s.tc.GetWorkflowHistory(s.ctx, workflowID, runID, false, 0)
 		for it.HasNext() {
 			ev, err := it.Next()
 			if err != nil {

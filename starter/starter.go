@@ -186,23 +186,87 @@ func (c *Client) Reactivate(ctx context.Context, merchant, purchaseRef string) (
 }
 
 // Refund refunds one of the purchase's payments, fully or partly. in.RequestKey is the caller's
-// idempotency key: the same key again answers the first refund.
+// idempotency key: the same key again answers the first refund. The purchase's workflow makes
+// the refund while it runs; once it has closed (30 days after the purchase ended) a refund
+// workflow of the request's own does (workflows/refund.go), and the result carries no State.
 func (c *Client) Refund(ctx context.Context, merchant, purchaseRef string, in workflows.RefundInput) (workflows.RefundResult, error) {
 	var r workflows.RefundResult
 	if in.RequestKey == "" {
 		return r, domain.Errorf(domain.CodeMissingField, "idempotencyKey", "a refund needs an idempotency key")
 	}
-	if _, err := c.Store.GetPurchase(ctx, merchant, purchaseRef); err != nil {
+	p, err := c.Store.GetPurchase(ctx, merchant, purchaseRef)
+	if err != nil {
 		return r, err
 	}
-	// recorded before the update: the worker refunds only requests recorded here
+	if err := c.recordRefund(ctx, merchant, purchaseRef, in); err != nil {
+		return r, err
+	}
+	err = c.send(ctx, purchaseRef, workflows.UpdateRefund, "refund/"+in.RequestKey, in, &r)
+	var nf *serviceerror.NotFound
+	switch {
+	case errors.As(err, &nf): // the purchase's workflow has closed
+		return c.refundAlone(ctx, p, in)
+	case err != nil:
+		return r, c.refusal(ctx, merchant, purchaseRef, workflows.UpdateRefund, err)
+	}
+	return r, nil
+}
+
+// recordRefund records a refund request before it is sent: the worker refunds only requests
+// recorded here (workflows/terms.go).
+func (c *Client) recordRefund(ctx context.Context, merchant, purchaseRef string, in workflows.RefundInput) error {
 	detail, _ := json.Marshal(in)
-	if err := c.Store.RecordGrant(ctx, store.Grant{MerchantRef: merchant, PurchaseRef: purchaseRef, Kind: store.GrantRefund,
-		Key: workflows.RefundGrantKey(in.RequestKey, in.TransactionRef, in.Amount), Detail: detail}); err != nil {
+	return c.Store.RecordGrant(ctx, store.Grant{MerchantRef: merchant, PurchaseRef: purchaseRef, Kind: store.GrantRefund,
+		Key: workflows.RefundGrantKey(in.RequestKey, in.TransactionRef, in.Amount), Detail: detail})
+}
+
+// refundAlone refunds a payment of a purchase whose workflow has closed through the request's
+// own refund workflow, started under the purchase's recorded terms: a retried request joins it
+// while it runs and gets its result once it is done (a refusal may be asked again).
+func (c *Client) refundAlone(ctx context.Context, p domain.Purchase, in workflows.RefundInput) (workflows.RefundResult, error) {
+	var r workflows.RefundResult
+	terms, ok, err := c.Store.TermsOf(ctx, p.Ref)
+	if err != nil {
 		return r, err
 	}
-	err := c.update(ctx, merchant, purchaseRef, workflows.UpdateRefund, "refund/"+in.RequestKey, in, &r)
-	return r, err
+	if !ok {
+		return r, domain.Errorf(domain.CodeConflict, "", "cannot refund: the terms of purchase %s were never recorded", p.Ref)
+	}
+	if in.TransactionRef == "" { // the latest payment, as the purchase's workflow would take
+		txns, err := c.Store.PurchaseTransactions(ctx, p.MerchantRef, p.Ref)
+		if err != nil {
+			return r, err
+		}
+		for _, t := range txns {
+			if t.Kind == domain.TxnPayment && t.Status == domain.TxnSucceeded {
+				in.TransactionRef = t.Ref
+			}
+		}
+		if in.TransactionRef == "" {
+			return r, domain.Errorf(domain.CodeConflict, "", "nothing to refund: purchase %s has no payments", p.Ref)
+		}
+		if err := c.recordRefund(ctx, p.MerchantRef, p.Ref, in); err != nil { // the request as it is now sent
+			return r, err
+		}
+	}
+	run, err := c.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID:                       workflows.RefundWorkflowID(p.Ref, in.RequestKey),
+		TaskQueue:                c.taskQueue(),
+		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE_FAILED_ONLY,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		TypedSearchAttributes: temporal.NewSearchAttributes(workflows.SAMerchantRef.ValueSet(p.MerchantRef),
+			workflows.SACustomerRef.ValueSet(p.CustomerRef), workflows.SAProductRef.ValueSet(p.ProductRef)),
+		StaticSummary: fmt.Sprintf("refund of %s (purchase %s, ended)", in.TransactionRef, p.Ref),
+	}, workflows.PaymentRefundWorkflow, workflows.PaymentRefundInput{MerchantRef: p.MerchantRef, PurchaseRef: p.Ref,
+		CustomerRef: p.CustomerRef, ProductRef: p.ProductRef, Currency: p.Currency, Terms: terms.Key,
+		ClockOffset: p.ClockOffset, Request: in})
+	if err != nil {
+		return r, fmt.Errorf("start refund workflow of %s: %w", p.Ref, err)
+	}
+	if err := run.Get(ctx, &r); err != nil {
+		return r, c.refusal(ctx, p.MerchantRef, p.Ref, workflows.UpdateRefund, err)
+	}
+	return r, nil
 }
 
 // RetryPayment charges the unpaid period of a past-due or suspended purchase now (after the
@@ -212,9 +276,14 @@ func (c *Client) RetryPayment(ctx context.Context, merchant, purchaseRef string)
 }
 
 // AdvanceClock moves a sandbox purchase's clock to `to`, playing every renewal and dunning
-// event up to it, and answers the state after.
+// event up to it, and answers the state after. The clock's offset is kept in Postgres too:
+// refunds count their window on it after the purchase's workflow has closed.
 func (c *Client) AdvanceClock(ctx context.Context, merchant, purchaseRef string, to time.Time) (workflows.State, error) {
-	return c.updateState(ctx, merchant, purchaseRef, workflows.UpdateAdvanceClock, workflows.AdvanceClockInput{To: to})
+	s, err := c.updateState(ctx, merchant, purchaseRef, workflows.UpdateAdvanceClock, workflows.AdvanceClockInput{To: to})
+	if err != nil {
+		return s, err
+	}
+	return s, c.Store.SetClockOffset(ctx, merchant, purchaseRef, s.ClockOffset)
 }
 
 // State answers the full state of a purchase.
@@ -243,6 +312,14 @@ func (c *Client) update(ctx context.Context, merchant, purchaseRef, name, update
 	if _, err := c.Store.GetPurchase(ctx, merchant, purchaseRef); err != nil {
 		return err
 	}
+	if err := c.send(ctx, purchaseRef, name, updateID, arg, out); err != nil {
+		return c.refusal(ctx, merchant, purchaseRef, name, err)
+	}
+	return nil
+}
+
+// send sends an update to a purchase's workflow and waits for its result; errors are Temporal's.
+func (c *Client) send(ctx context.Context, purchaseRef, name, updateID string, arg, out any) error {
 	h, err := c.Temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
 		WorkflowID: workflows.WorkflowID(purchaseRef), UpdateID: updateID, UpdateName: name,
 		Args: []any{arg}, WaitForStage: client.WorkflowUpdateStageCompleted,
@@ -250,10 +327,7 @@ func (c *Client) update(ctx context.Context, merchant, purchaseRef, name, update
 	if err == nil {
 		err = h.Get(ctx, out)
 	}
-	if err != nil {
-		return c.refusal(ctx, merchant, purchaseRef, name, err)
-	}
-	return nil
+	return err
 }
 
 // refusal turns a workflow's refusal into *domain.Error: the error type is the code, the
@@ -286,7 +360,7 @@ func (c *Client) refusal(ctx context.Context, merchant, purchaseRef, action stri
 func isCode(t string) bool {
 	switch domain.Code(t) {
 	case domain.CodeInvalidField, domain.CodeMissingField, domain.CodeNotFound, domain.CodeAlreadyExists,
-		domain.CodePaymentRequired, domain.CodeConflict:
+		domain.CodePaymentRequired, domain.CodeConflict, domain.CodeRefundWindowClosed:
 		return true
 	}
 	return false

@@ -62,3 +62,21 @@ func (s *Store) FindGrant(ctx context.Context, purchaseRef string, kind GrantKin
 	g.Detail = detail
 	return g, true, nil
 }
+
+// TermsOf answers the latest terms recorded for a purchase (their digest is the grant's key; a
+// plan change records new ones), and whether there are any.
+func (s *Store) TermsOf(ctx context.Context, purchaseRef string) (Grant, bool, error) {
+	g := Grant{PurchaseRef: purchaseRef, Kind: GrantTerms}
+	var detail []byte
+	err := s.Pool.QueryRow(ctx, `SELECT key, merchant_id, detail FROM purchase_grants
+		WHERE purchase_id = $1 AND kind = $2 ORDER BY created_at DESC LIMIT 1`, purchaseRef, GrantTerms).
+		Scan(&g.Key, &g.MerchantRef, &detail)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return g, false, nil
+	}
+	if err != nil {
+		return g, false, fmt.Errorf("read terms of %s: %w", purchaseRef, err)
+	}
+	g.Detail = detail
+	return g, true, nil
+}

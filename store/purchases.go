@@ -13,16 +13,18 @@ import (
 const purchaseCols = `id, merchant_id, customer_id, product_id, plan_id, status, plan_name, plan_type, amount, currency,
 	billing_cycle, cancelled_at, cancel_reason, started_at, current_period_start, current_period_end, next_billing_at,
 	trial_end, ended_at, period, paid_total, refunded_total, carried_amount, sandbox, seq, created_at, updated_at, scheduled_change,
-	disputed, payment_processing`
+	disputed, payment_processing, clock_offset_ms`
 
 func scanPurchase(row pgx.Row) (domain.Purchase, error) {
 	var p domain.Purchase
 	var status, typ, cycle string
+	var clockMS int64
 	err := row.Scan(&p.Ref, &p.MerchantRef, &p.CustomerRef, &p.ProductRef, &p.PlanRef, &status, &p.PlanName, &typ,
 		&p.Amount, &p.Currency, &cycle, &p.CancelledAt, &p.CancelReason, &p.StartedAt, &p.CurrentPeriodStart,
 		&p.CurrentPeriodEnd, &p.NextBillingAt, &p.TrialEnd, &p.EndedAt, &p.Period, &p.PaidTotal, &p.RefundedTotal,
-		&p.CarriedAmount, &p.Sandbox, &p.Seq, &p.CreatedAt, &p.UpdatedAt, &p.ScheduledChange, &p.Disputed, &p.PaymentProcessing)
+		&p.CarriedAmount, &p.Sandbox, &p.Seq, &p.CreatedAt, &p.UpdatedAt, &p.ScheduledChange, &p.Disputed, &p.PaymentProcessing, &clockMS)
 	p.Status, p.PlanType, p.BillingCycle = domain.PurchaseStatus(status), domain.PlanType(typ), domain.BillingCycle(cycle)
+	p.ClockOffset = time.Duration(clockMS) * time.Millisecond
 	return p, err
 }
 
@@ -146,7 +148,8 @@ func (s *Store) CustomerPaymentTarget(ctx context.Context, merchant, customerRef
 	return paymentMethod, processorCustomer, notFoundIfNoRows(err, "customer", customerRef)
 }
 
-// stepAt is a step time for Postgres: nil (stored as -infinity) when zero.
+// stepAt is a time for Postgres: nil when zero (a step time is then stored as -infinity, a
+// transaction's occurred_at as now).
 func stepAt(t time.Time) *time.Time {
 	if t.IsZero() {
 		return nil

@@ -16,20 +16,26 @@ const txnCols = `t.id, t.merchant_id, t.kind, t.status, t.amount, t.currency, co
 	coalesce(t.customer_id, ''), coalesce(t.product_id, ''), coalesce(t.source_id, ''), t.period, t.reason,
 	t.failure_code, t.failure_message, t.idempotency_key, t.processor, t.processor_ref,
 	(SELECT coalesce(sum(r.amount), 0) FROM transactions r WHERE r.source_id = t.id AND r.status = 'succeeded'),
-	t.created_at`
+	t.created_at, t.occurred_at`
 
 func scanTxn(row pgx.Row) (domain.Transaction, error) {
 	var t domain.Transaction
 	err := row.Scan(&t.Ref, &t.MerchantRef, &t.Kind, &t.Status, &t.Amount, &t.Currency, &t.PurchaseRef, &t.CustomerRef,
 		&t.ProductRef, &t.SourceRef, &t.Period, &t.Reason, &t.FailureCode, &t.FailureMessage, &t.IdempotencyKey,
-		&t.Processor, &t.ProcessorRef, &t.RefundedAmount, &t.CreatedAt)
+		&t.Processor, &t.ProcessorRef, &t.RefundedAmount, &t.CreatedAt, &t.OccurredAt)
 	return t, err
 }
 
 // InsertTransaction records a payment or refund. Its IdempotencyKey is unique per merchant: a
 // second insert with the same key returns the first row unchanged and created=false, so a
-// retried activity or a replayed webhook records money once. Ref is assigned when empty.
+// retried activity or a replayed webhook records money once. Ref is assigned when empty, and
+// OccurredAt is now when zero. A refund above what is left of its payment is refused
+// (INVALID_FIELD amount, the refunds_within_payment trigger).
 func (s *Store) InsertTransaction(ctx context.Context, t domain.Transaction) (out domain.Transaction, created bool, err error) {
+	return insertTransaction(ctx, s.Pool, t)
+}
+
+func insertTransaction(ctx context.Context, db DBTX, t domain.Transaction) (out domain.Transaction, created bool, err error) {
 	if t.IdempotencyKey == "" {
 		return t, false, domain.Errorf(domain.CodeMissingField, "idempotencyKey", "a transaction needs an idempotency key")
 	}
@@ -37,23 +43,29 @@ func (s *Store) InsertTransaction(ctx context.Context, t domain.Transaction) (ou
 		t.Ref = domain.NewRef(domain.PrefixTransaction)
 	}
 	var id string
-	err = s.Pool.QueryRow(ctx, `INSERT INTO transactions (id, merchant_id, kind, status, amount, currency, purchase_id,
+	err = db.QueryRow(ctx, `INSERT INTO transactions (id, merchant_id, kind, status, amount, currency, purchase_id,
 		customer_id, product_id, source_id, period, reason, failure_code, failure_message, idempotency_key, processor,
-		processor_ref) VALUES ($1,$2,$3,$4,$5,$6,nullif($7,''),nullif($8,''),nullif($9,''),nullif($10,''),$11,$12,$13,$14,$15,$16,$17)
+		processor_ref, occurred_at) VALUES ($1,$2,$3,$4,$5,$6,nullif($7,''),nullif($8,''),nullif($9,''),nullif($10,''),$11,$12,$13,$14,
+		$15,$16,$17,coalesce($18, now()))
 		ON CONFLICT (merchant_id, idempotency_key) DO NOTHING RETURNING id`,
 		t.Ref, t.MerchantRef, t.Kind, t.Status, t.Amount, t.Currency, t.PurchaseRef, t.CustomerRef, t.ProductRef,
-		t.SourceRef, t.Period, t.Reason, t.FailureCode, t.FailureMessage, t.IdempotencyKey, t.Processor, t.ProcessorRef).Scan(&id)
+		t.SourceRef, t.Period, t.Reason, t.FailureCode, t.FailureMessage, t.IdempotencyKey, t.Processor, t.ProcessorRef,
+		stepAt(t.OccurredAt)).Scan(&id)
 	created = err == nil
 	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
-		return t, false, fmt.Errorf("insert transaction: %w", err)
+		return t, false, fmt.Errorf("insert transaction: %w", refundLimit(err))
 	}
-	out, err = s.TransactionByKey(ctx, t.MerchantRef, t.IdempotencyKey)
+	out, err = transactionByKey(ctx, db, t.MerchantRef, t.IdempotencyKey)
 	return out, created, err
 }
 
 // TransactionByKey finds the transaction recorded under an idempotency key.
 func (s *Store) TransactionByKey(ctx context.Context, merchant, key string) (domain.Transaction, error) {
-	t, err := scanTxn(s.Pool.QueryRow(ctx, `SELECT `+txnCols+` FROM transactions t
+	return transactionByKey(ctx, s.Pool, merchant, key)
+}
+
+func transactionByKey(ctx context.Context, db DBTX, merchant, key string) (domain.Transaction, error) {
+	t, err := scanTxn(db.QueryRow(ctx, `SELECT `+txnCols+` FROM transactions t
 		WHERE t.merchant_id = $1 AND t.idempotency_key = $2`, merchant, key))
 	return t, notFoundIfNoRows(err, "transaction", key)
 }

@@ -80,6 +80,9 @@ type ChargeInput struct {
 	// LookUpFirst asks the activity to look the charge up at the processor before charging:
 	// an earlier round may have charged without an answer.
 	LookUpFirst bool `json:",omitempty"`
+	// At is the purchase's clock when the charge was asked (a sandbox test clock runs ahead): the
+	// payment's time at the processor and in Postgres, from which its refund window counts.
+	At time.Time `json:",omitzero"`
 }
 
 type PaymentMethodInput struct {
@@ -118,32 +121,45 @@ const (
 	ErrTypeNotFound             = "NotFound"
 	// ErrTypeNotRecorded refuses a charge or refund the API never asked for (terms.go).
 	ErrTypeNotRecorded = "NotRecordedByAPI"
+	// ErrTypeRefundWindowClosed: the processor no longer refunds the payment (domain.RefundWindow).
+	ErrTypeRefundWindowClosed = string(domain.CodeRefundWindowClosed)
 	// Retryable: the charge is not settled. A fault is ours or the processor's (a rejected
 	// key, a malformed request); unknown means money may have moved (timeout, 5xx).
 	ErrTypeProcessorFault = "ProcessorFault"
 	ErrTypeChargeUnknown  = "ChargeOutcomeUnknown"
 )
 
+// RefundPaymentInput refunds one payment of a purchase. Postgres has the last word on the
+// payment: the activity reads it there (its processor id, currency and what is left of it), so
+// a payment the workflow's state no longer holds refunds the same way.
 type RefundPaymentInput struct {
 	MerchantRef    string
 	PurchaseRef    string
 	CustomerRef    string
 	ProductRef     string
 	SourceTxnRef   string
-	ChargeRef      string // the processor's id of the payment
+	ChargeRef      string // the processor's id of the payment, when the state holds it
 	Period         int
-	Amount         int64
+	Amount         int64 // 0: what is left of the payment
 	Currency       string
 	IdempotencyKey string
 	Reason         string
 	// Terms and Request let the activity check the refund against what the starter recorded.
 	Terms   string
 	Request RefundInput
+	// At is now on the purchase's clock, the processor's clock for the refund window.
+	At time.Time `json:",omitzero"`
+	// OnClosedPurchase: the purchase's workflow has closed, so the activity itself adds the
+	// refund to the purchase's refunded total and audit log (a running workflow projects it).
+	OnClosedPurchase bool `json:",omitempty"`
 }
 
 type RefundPaymentResult struct {
 	TxnRef       string
 	ProcessorRef string
+	Amount       int64 // what was refunded
+	// Replayed: the refund was made before under this key; nothing moved now.
+	Replayed bool `json:",omitempty"`
 }
 
 type UsageInput struct {

@@ -4,13 +4,15 @@ import (
 	"time"
 
 	"go.temporal.io/sdk/workflow"
+
+	"github.com/tollgate-billing/tollgate/domain"
 )
 
 // RefundWindow is how long after a payment the processor still refunds it (Stripe: 180 days for
 // card payments). The state keeps the payments that young; older ones live in Postgres only
 // (transactions), so a purchase that renews for years keeps a bounded state, query answer and
 // continue-as-new input.
-const RefundWindow = 180 * 24 * time.Hour
+const RefundWindow = domain.RefundWindow
 
 // keptPeriods is how many periods back a payment recorded without PaidAt (before it was kept)
 // stays in the state.

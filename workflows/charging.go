@@ -68,6 +68,9 @@ func (p *purchase) settle(ctx workflow.Context, in ChargeInput) (ChargeResult, *
 		return ChargeResult{}, nil, err
 	}
 	in.PaymentMethod = pm.PaymentMethod
+	if in.At.IsZero() { // the payment's time on the purchase's clock, where its refund window starts
+		in.At = p.stamp(ctx)
+	}
 	c := &Charging{Key: in.IdempotencyKey, Amount: in.Amount, PaymentMethod: pm.PaymentMethod, Since: p.stamp(ctx)}
 	p.state.Charging = c
 	defer func() { p.state.Charging = nil }()

@@ -34,14 +34,16 @@ type fakeActivities struct {
 	attempts    []workflows.ChargeInput
 	chargedAt   map[string]time.Time // workflow time of each succeeded charge
 	now         func() time.Time
+	paid        map[string]int64 // payments Postgres holds beside the fake's own charges, by txn_
+	refunded    map[string]int64 // by payment
 }
 
 var _ workflows.Activities = (*fakeActivities)(nil)
 
 func newFake() *fakeActivities {
 	return &fakeActivities{usage: map[time.Time]int64{}, keys: map[string]bool{}, faults: map[string]int{},
-		chargedAt: map[string]time.Time{},
-		policy:    workflows.DunningPolicy{RetryDays: domain.DefaultDunning.RetryDays, GraceDays: domain.DefaultDunning.GraceDays}}
+		chargedAt: map[string]time.Time{}, paid: map[string]int64{}, refunded: map[string]int64{},
+		policy: workflows.DunningPolicy{RetryDays: domain.DefaultDunning.RetryDays, GraceDays: domain.DefaultDunning.GraceDays}}
 }
 
 func (f *fakeActivities) Project(_ context.Context, in workflows.ProjectInput) error {
@@ -88,11 +90,35 @@ func (f *fakeActivities) PaymentMethod(context.Context, workflows.PaymentMethodI
 	return workflows.PaymentMethodResult{PaymentMethod: "pm_fake"}, nil
 }
 
+// RefundPayment refunds a payment the fake charged (or one put in paid, as Postgres would hold
+// it), within what is left of it, as the activity does.
 func (f *fakeActivities) RefundPayment(_ context.Context, in workflows.RefundPaymentInput) (workflows.RefundPaymentResult, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	paid, ok := f.paid[in.SourceTxnRef]
+	for i, c := range f.charges {
+		if in.SourceTxnRef == fmt.Sprintf("txn_%d", i+1) {
+			paid, ok = c.Amount, true
+		}
+	}
+	if !ok {
+		return workflows.RefundPaymentResult{}, temporal.NewNonRetryableApplicationError(fmt.Sprintf(
+			"transaction %s is not a payment of purchase %s", in.SourceTxnRef, in.PurchaseRef), string(domain.CodeInvalidField),
+			nil, "sourceTransactionRef")
+	}
+	left := paid - f.refunded[in.SourceTxnRef]
+	amount := in.Amount
+	if amount == 0 {
+		amount = left
+	}
+	if amount > left || amount <= 0 {
+		return workflows.RefundPaymentResult{}, temporal.NewNonRetryableApplicationError(fmt.Sprintf(
+			"cannot refund %d: only %d of payment %s remains to refund", amount, left, in.SourceTxnRef),
+			string(domain.CodeInvalidField), nil, "amount")
+	}
+	f.refunded[in.SourceTxnRef] += amount
 	f.refunds = append(f.refunds, in)
-	return workflows.RefundPaymentResult{TxnRef: fmt.Sprintf("txn_r%d", len(f.refunds)), ProcessorRef: "re_x"}, nil
+	return workflows.RefundPaymentResult{TxnRef: fmt.Sprintf("txn_r%d", len(f.refunds)), ProcessorRef: "re_x", Amount: amount}, nil
 }
 
 func (f *fakeActivities) UsageForPeriod(_ context.Context, in workflows.UsageInput) (workflows.UsageResult, error) {

@@ -377,7 +377,7 @@ func (p *purchase) collect(ctx workflow.Context, period int, amount int64, what 
 	key := fmt.Sprintf("%s/period-%d/%s", s.PurchaseRef, period, what)
 	in := ChargeInput{MerchantRef: s.MerchantRef, PurchaseRef: s.PurchaseRef,
 		CustomerRef: s.CustomerRef, ProductRef: s.Plan.ProductRef, Period: period, Amount: amount,
-		Currency: s.Plan.Currency, IdempotencyKey: key, Terms: s.termsDigest(),
+		Currency: s.Plan.Currency, IdempotencyKey: key, Terms: s.termsDigest(), At: p.stamp(ctx),
 		Description: fmt.Sprintf("%s — period %d", s.Plan.Name, period)}
 	var res ChargeResult
 	var failure *ChargeFailure

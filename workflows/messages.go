@@ -43,6 +43,9 @@ func refuse(code domain.Code, field, format string, args ...any) error {
 		temporal.ApplicationErrorOptions{NonRetryable: true, Details: []any{field}})
 }
 
+// refuseWith refuses with a domain error's code, field and message.
+func refuseWith(e *domain.Error) error { return refuse(e.Code, e.Field, "%s", e.Message) }
+
 func day(t time.Time) string { return t.UTC().Format("2006-01-02") }
 
 // notLive refuses an action on a purchase that is not running; ok when it is.
@@ -168,8 +171,12 @@ func (p *purchase) reactivate(ctx workflow.Context) error {
 // ---- refund ----
 
 // refundTarget finds the payment a refund is of (the current period's, else the latest) and
-// the amount (what remains unrefunded when none is asked).
-func (p *purchase) refundTarget(in RefundInput) (idx int, amount int64, err error) {
+// the amount (what remains unrefunded when none is asked). idx is -1 for a payment the state
+// does not hold (older than it keeps, see bounded.go): Postgres may know it, and the refund
+// activity checks it there. forLife (refunds-for-life) lets such a payment through and refuses
+// one past the processor's refund window; histories from before it refused the first and
+// never checked the second.
+func (p *purchase) refundTarget(ctx workflow.Context, in RefundInput, forLife bool) (idx int, amount int64, err error) {
 	s := p.state
 	idx = -1
 	for i, pay := range s.Payments {
@@ -181,6 +188,8 @@ func (p *purchase) refundTarget(in RefundInput) (idx int, amount int64, err erro
 		}
 	}
 	switch {
+	case idx < 0 && in.TransactionRef != "" && forLife:
+		return idx, in.Amount, nil
 	case idx < 0 && in.TransactionRef != "":
 		return idx, 0, refuse(domain.CodeInvalidField, "sourceTransactionRef", "transaction %s is not a payment of purchase %s",
 			in.TransactionRef, s.PurchaseRef)
@@ -201,6 +210,8 @@ func (p *purchase) refundTarget(in RefundInput) (idx int, amount int64, err erro
 	case amount > remaining:
 		return idx, 0, refuse(domain.CodeInvalidField, "amount",
 			"cannot refund %d: only %d of payment %s (%d paid) remains to refund", amount, remaining, pay.TxnRef, pay.Amount)
+	case forLife && !pay.PaidAt.IsZero() && p.now(ctx).Sub(pay.PaidAt) > RefundWindow:
+		return idx, 0, refuseWith(domain.RefundWindowClosed(pay.TxnRef, pay.PaidAt))
 	}
 	return idx, amount, nil
 }
@@ -216,6 +227,10 @@ func (p *purchase) refundByKey(key string) *Refund {
 }
 
 func (p *purchase) validateRefund(ctx workflow.Context, in RefundInput) error {
+	return p.checkRefund(ctx, in, true) // validators do not replay: the current rules
+}
+
+func (p *purchase) checkRefund(ctx workflow.Context, in RefundInput, forLife bool) error {
 	if in.RequestKey == "" {
 		return refuse(domain.CodeMissingField, "requestKey", "a refund needs a request key (the Idempotency-Key)")
 	}
@@ -228,14 +243,15 @@ func (p *purchase) validateRefund(ctx workflow.Context, in RefundInput) error {
 	if p.state.Status == domain.PurchasePending {
 		return p.notLive("refund")
 	}
-	_, _, err := p.refundTarget(in)
+	_, _, err := p.refundTarget(ctx, in, forLife)
 	return err
 }
 
 func (p *purchase) updateRefund(ctx workflow.Context, in RefundInput) (RefundResult, error) {
 	var res RefundResult
 	err := p.locked(ctx, func(ctx workflow.Context) error {
-		if err := p.validateRefund(ctx, in); err != nil {
+		forLife := workflow.GetVersion(ctx, changeRefundsForLife, workflow.DefaultVersion, 1) == 1
+		if err := p.checkRefund(ctx, in, forLife); err != nil {
 			return err
 		}
 		if r := p.refundByKey(in.RequestKey); r != nil {
@@ -243,7 +259,7 @@ func (p *purchase) updateRefund(ctx workflow.Context, in RefundInput) (RefundRes
 			return nil
 		}
 		var err error
-		res, err = p.refund(ctx, in)
+		res, err = p.refund(ctx, in, forLife)
 		return err
 	})
 	p.nudge()
@@ -253,23 +269,22 @@ func (p *purchase) updateRefund(ctx workflow.Context, in RefundInput) (RefundRes
 
 // refund returns money of a payment. A full refund of the current period's payment revokes
 // access (refunded) unless the caller keeps it.
-func (p *purchase) refund(ctx workflow.Context, in RefundInput) (RefundResult, error) {
+func (p *purchase) refund(ctx workflow.Context, in RefundInput, forLife bool) (RefundResult, error) {
 	s := &p.state
-	idx, amount, err := p.refundTarget(in)
+	idx, amount, err := p.refundTarget(ctx, in, forLife)
 	if err != nil {
 		return RefundResult{}, err
+	}
+	if idx < 0 {
+		return p.refundUnheld(ctx, in)
 	}
 	pay := s.Payments[idx]
 	out, err := refundPayment(ctx, RefundPaymentInput{MerchantRef: s.MerchantRef, PurchaseRef: s.PurchaseRef,
 		CustomerRef: s.CustomerRef, ProductRef: s.Plan.ProductRef, SourceTxnRef: pay.TxnRef, ChargeRef: pay.ProcessorRef,
 		Period: pay.Period, Amount: amount, Currency: s.Plan.Currency, IdempotencyKey: RefundKey(s.PurchaseRef, in.RequestKey), Reason: in.Reason,
-		Terms: s.termsDigest(), Request: in})
+		Terms: s.termsDigest(), Request: in, At: p.now(ctx)})
 	if err != nil {
-		var app *temporal.ApplicationError
-		if errors.As(err, &app) {
-			return RefundResult{}, refuse(domain.CodeConflict, "", "the refund failed: %s", app.Message())
-		}
-		return RefundResult{}, err
+		return RefundResult{}, refundRefusal(err)
 	}
 	res := RefundResult{TransactionRef: out.TxnRef, SourceRef: pay.TxnRef, Amount: amount}
 	return res, p.applyRefund(ctx, idx, Refund{Key: in.RequestKey, TxnRef: out.TxnRef, SourceRef: pay.TxnRef, Amount: amount,
@@ -288,6 +303,47 @@ func (p *purchase) applyRefund(ctx workflow.Context, idx int, r Refund, keepAcce
 		return p.end(ctx, action, domain.PurchaseRefunded, detail)
 	}
 	return p.write(ctx, action, s.DisplayStatus(), detail)
+}
+
+// refundUnheld refunds a payment the state no longer holds. Postgres holds it: the activity
+// reads it there, refunds what is asked (or what is left) within what is left, and answers the
+// amount. Such a payment is never the current period's, so the purchase's status stays; only
+// the refunded total counts it (the state does not remember the refund: a repeated request is
+// answered from Postgres).
+func (p *purchase) refundUnheld(ctx workflow.Context, in RefundInput) (RefundResult, error) {
+	s := &p.state
+	out, err := refundPayment(ctx, RefundPaymentInput{MerchantRef: s.MerchantRef, PurchaseRef: s.PurchaseRef,
+		CustomerRef: s.CustomerRef, ProductRef: s.Plan.ProductRef, SourceTxnRef: in.TransactionRef, Amount: in.Amount,
+		Currency: s.Plan.Currency, IdempotencyKey: RefundKey(s.PurchaseRef, in.RequestKey), Reason: in.Reason,
+		Terms: s.termsDigest(), Request: in, At: p.now(ctx)})
+	if err != nil {
+		return RefundResult{}, refundRefusal(err)
+	}
+	res := RefundResult{TransactionRef: out.TxnRef, SourceRef: in.TransactionRef, Amount: out.Amount}
+	if out.Replayed {
+		return res, nil
+	}
+	s.RefundedTotal += out.Amount
+	return res, p.write(ctx, "refund", s.DisplayStatus(), fmt.Sprintf("refunded %d of %s", out.Amount, in.TransactionRef))
+}
+
+// refundRefusal is what a refund answers when the refund activity refused for good: the
+// activity's own code and field (an amount above what is left, a payment past the refund
+// window, a transaction that is not the purchase's payment), anything else as a failed refund.
+func refundRefusal(err error) error {
+	var app *temporal.ApplicationError
+	if !errors.As(err, &app) {
+		return err
+	}
+	switch code := domain.Code(app.Type()); code {
+	case domain.CodeInvalidField, domain.CodeConflict, domain.CodeRefundWindowClosed:
+		var field string
+		if app.HasDetails() {
+			_ = app.Details(&field)
+		}
+		return refuse(code, field, "%s", app.Message())
+	}
+	return refuse(domain.CodeConflict, "", "the refund failed: %s", app.Message())
 }
 
 // ---- change plan (planchange.go) ----

@@ -1,12 +1,20 @@
 package workflows
 
-import "go.temporal.io/sdk/temporal"
+import (
+	"strings"
+
+	"go.temporal.io/sdk/temporal"
+)
 
 // TaskQueue is where purchase workflows and their activities run.
 const TaskQueue = "tollgate-purchases"
 
 // PurchaseWorkflow is the registered name of the purchase workflow.
 const PurchaseWorkflow = "purchase"
+
+// PaymentRefundWorkflow is the registered name of the refund workflow (refund.go), which
+// refunds a payment of a purchase whose own workflow has closed.
+const PaymentRefundWorkflow = "payment-refund"
 
 // Signals: fire-and-forget, so an operator can act from the Temporal UI or any Temporal client.
 const (
@@ -57,3 +65,16 @@ func WorkflowID(purchaseRef string) string { return "purchase/" + purchaseRef }
 // EventWorkflowID is the one workflow ID of a processor event: a redelivered event finds the
 // workflow that processes (or processed) it. Stripe's evt_… ids are unique per account.
 func EventWorkflowID(processor, eventID string) string { return processor + "-event-" + eventID }
+
+// RefundWorkflowID is the workflow ID of one refund request of a purchase whose workflow has
+// closed: a retried request finds the same workflow, running or done.
+func RefundWorkflowID(purchaseRef, requestKey string) string {
+	return refundWorkflowPrefix(purchaseRef) + requestKey
+}
+
+// IsRefundWorkflowOf reports whether id is a refund workflow of the purchase.
+func IsRefundWorkflowOf(id, purchaseRef string) bool {
+	return strings.HasPrefix(id, refundWorkflowPrefix(purchaseRef))
+}
+
+func refundWorkflowPrefix(purchaseRef string) string { return "refund/" + purchaseRef + "/" }

@@ -424,21 +424,25 @@ func changeDetail(c *PlanChange, currency string) string {
 }
 
 // refundCredit returns an always_invoice credit to the purchase's latest payments, newest
-// first; what they cannot take stays as credit for the next charges. The starter recorded the
-// refund request (ChangeRefundKey) before the update.
+// first; what they cannot take (a payment past the processor's refund window takes nothing)
+// stays as credit for the next charges. The starter recorded the refund request
+// (ChangeRefundKey) before the update.
 func (p *purchase) refundCredit(ctx workflow.Context, c *PlanChange, amount int64) error {
 	s := &p.state
+	forLife := workflow.GetVersion(ctx, changeRefundsForLife, workflow.DefaultVersion, 1) == 1
+	now := p.now(ctx)
 	for i := len(s.Payments) - 1; i >= 0 && amount > 0; i-- {
 		pay := &s.Payments[i]
 		part := min(amount, pay.Amount-pay.Refunded)
-		if part <= 0 {
+		if part <= 0 || (forLife && !pay.PaidAt.IsZero() && now.Sub(pay.PaidAt) > RefundWindow) {
 			continue
 		}
 		out, err := refundPayment(ctx, RefundPaymentInput{MerchantRef: s.MerchantRef, PurchaseRef: s.PurchaseRef,
 			CustomerRef: s.CustomerRef, ProductRef: s.Plan.ProductRef, SourceTxnRef: pay.TxnRef, ChargeRef: pay.ProcessorRef,
 			Period: pay.Period, Amount: part, Currency: s.Plan.Currency,
 			IdempotencyKey: fmt.Sprintf("%s/change-%d/refund-%s", s.PurchaseRef, c.Seq, pay.TxnRef),
-			Reason:         "plan change credit", Terms: s.termsDigest(), Request: RefundInput{RequestKey: ChangeRefundKey(c.Key)}})
+			Reason:         "plan change credit", Terms: s.termsDigest(), Request: RefundInput{RequestKey: ChangeRefundKey(c.Key)},
+			At: now})
 		if err != nil {
 			return err
 		}

@@ -1,6 +1,8 @@
 package workflows
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"time"
 
 	"github.com/tollgate-billing/tollgate/domain"
@@ -202,14 +204,25 @@ type RefundInput struct {
 	KeepAccess bool
 }
 
-// RefundKey is the idempotency key of a refund request at the processor and in Postgres.
-func RefundKey(purchaseRef, requestKey string) string { return purchaseRef + "/refund/" + requestKey }
+// RefundKey is the idempotency key of a refund request at the processor and in Postgres. A
+// request key that would make it longer than processors take (255 characters) is replaced by
+// its digest.
+func RefundKey(purchaseRef, requestKey string) string {
+	key := purchaseRef + "/refund/" + requestKey
+	if len(key) > 255 {
+		sum := sha256.Sum256([]byte(requestKey))
+		key = purchaseRef + "/refund/sha256-" + hex.EncodeToString(sum[:])
+	}
+	return key
+}
 
 type RefundResult struct {
 	TransactionRef string
 	SourceRef      string
 	Amount         int64
-	State          State
+	// State is the purchase's state after the refund when its workflow made it; zero when the
+	// purchase's workflow had closed and a refund workflow made it (refund.go).
+	State State
 }
 
 // ChangePlanInput asks for a plan change of the purchase (planchange.go).

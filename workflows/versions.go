@@ -38,4 +38,9 @@ const (
 	// the change with the change (a usage bill of its own). Histories before it left that usage to
 	// the next renewal, at the new plan's prices.
 	changeUsageAtChange = "usage-at-change"
+	// changeRefundsForLife (2026-12): a refund of a payment the state no longer holds is made
+	// from Postgres (the refund activity reads the payment), and one past the processor's
+	// refund window is refused first. Histories before it refused the first and never checked
+	// the second.
+	changeRefundsForLife = "refunds-for-life"
 )

@@ -56,12 +56,12 @@ func (p *Processor) Charge(ctx context.Context, in payments.ChargeInput) (paymen
 	// and the other reads the winner back.
 	err = p.pool.QueryRow(ctx, `
 		INSERT INTO sandbox_charges (id, idempotency_key, customer_id, payment_method, amount, currency,
-			description, metadata, status, failure_code, failure_message, server_error)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+			description, metadata, status, failure_code, failure_message, server_error, charged_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, coalesce($13, now()))
 		ON CONFLICT (idempotency_key) WHERE NOT key_forgotten DO NOTHING
 		RETURNING id`,
 		c.id, c.key, c.customerID, c.paymentMethod, c.amount, c.currency,
-		in.Description, metadata, c.status, c.failureCode, c.failureMessage, c.serverError).Scan(&c.id)
+		in.Description, metadata, c.status, c.failureCode, c.failureMessage, c.serverError, clockTime(in.At)).Scan(&c.id)
 	if errors.Is(err, pgx.ErrNoRows) {
 		prev, err := p.chargeByKey(ctx, in.IdempotencyKey)
 		if err != nil {

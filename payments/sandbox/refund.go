@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -13,8 +14,11 @@ import (
 )
 
 // Refund returns part or all of a succeeded charge, never more than its amount minus earlier
-// refunds. A refusal is not recorded: what is still refundable only shrinks, so a retry with
-// the same key is refused again anyway.
+// refunds, and only within domain.RefundWindow of the charge on the customer's clock (in.At
+// against the charge's At), refusing later ones as Stripe does (charge_expired_for_refund). A
+// refusal is not recorded: what is still refundable only shrinks and the charge only ages, so
+// a retry with the same key is refused again anyway; a refund made is answered again under its
+// key at any time.
 func (p *Processor) Refund(ctx context.Context, in payments.RefundInput) (payments.RefundResult, error) {
 	in.Currency = strings.ToUpper(in.Currency)
 	if err := validateKey(in.IdempotencyKey); err != nil {
@@ -37,8 +41,9 @@ func refundInTx(ctx context.Context, tx pgx.Tx, in payments.RefundInput) (paymen
 	// the charge's amount, and a concurrent call with the same key is visible once we hold it.
 	var chargeAmount int64
 	var currency, status string
-	err := tx.QueryRow(ctx, `SELECT amount, currency, status FROM sandbox_charges WHERE id = $1 FOR UPDATE`,
-		in.ChargeRef).Scan(&chargeAmount, &currency, &status)
+	var chargedAt, now time.Time
+	err := tx.QueryRow(ctx, `SELECT amount, currency, status, charged_at, coalesce($2, now()) FROM sandbox_charges
+		WHERE id = $1 FOR UPDATE`, in.ChargeRef, clockTime(in.At)).Scan(&chargeAmount, &currency, &status, &chargedAt, &now)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return payments.RefundResult{}, invalid("no such charge: %q", in.ChargeRef)
 	}
@@ -52,6 +57,11 @@ func refundInTx(ctx context.Context, tx pgx.Tx, in payments.RefundInput) (paymen
 		return payments.RefundResult{}, err
 	}
 
+	if now.Sub(chargedAt) > domain.RefundWindow { // as Stripe: card payments refund for 180 days
+		return payments.RefundResult{}, &payments.DeclineError{Code: payments.CodeChargeExpiredForRefund,
+			Message: fmt.Sprintf("Charge %s was made on %s, more than 180 days ago: it can no longer be refunded.",
+				in.ChargeRef, chargedAt.UTC().Format("2006-01-02"))}
+	}
 	if status != "succeeded" {
 		return payments.RefundResult{}, invalid("charge %s did not succeed; there is nothing to refund", in.ChargeRef)
 	}

@@ -7,7 +7,9 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
+	"github.com/tollgate-billing/tollgate/domain"
 	"github.com/tollgate-billing/tollgate/payments"
 )
 
@@ -131,5 +133,37 @@ func TestConcurrentRefundsNeverExceedTheCharge(t *testing.T) {
 	if total != 1000 || len(refunds) != 10 || shared > 1 {
 		t.Fatalf("%d refunds totalling %d (%d shared); %d calls succeeded, %d declined",
 			len(refunds), total, shared, succeeded.Load(), declined.Load())
+	}
+}
+
+// Like Stripe, the sandbox refunds a card payment for 180 days and then refuses with
+// charge_expired_for_refund, counting on the customer's clock (a test clock runs ahead): both
+// the charge and the refund carry their time on it. A refund made in time answers again later.
+func TestRefundWindowOnTheCustomersClock(t *testing.T) {
+	p, cus := newSandbox(t)
+	ctx := context.Background()
+	at := time.Now().Add(400 * 24 * time.Hour).UTC() // a test clock well ahead of real time
+	in := charge(cus, "pm_card_visa", "pur_w/period-1/charge", 1000)
+	in.At = at
+	ch, err := p.Charge(ctx, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	late := refund(ch.ProcessorRef, "rfd_late", 100)
+	late.At = at.Add(domain.RefundWindow + time.Hour)
+	_, err = p.Refund(ctx, late)
+	wantDecline(t, err, payments.CodeChargeExpiredForRefund)
+	inTime := refund(ch.ProcessorRef, "rfd_in_time", 100)
+	inTime.At = at.Add(domain.RefundWindow - time.Hour)
+	first, err := p.Refund(ctx, inTime)
+	if err != nil {
+		t.Fatalf("a refund inside the window: %v", err)
+	}
+	inTime.At = late.At
+	if again, err := p.Refund(ctx, inTime); err != nil || again != first {
+		t.Fatalf("the same refund asked again after the window: %+v, %v", again, err)
+	}
+	if got := ledger(t, p, "pur_w/"); len(got) != 1 || got[0].Refunded != 100 {
+		t.Fatalf("ledger %+v", got)
 	}
 }

@@ -2,8 +2,10 @@
 // test cards, with its own ledger in Postgres so the whole lifecycle — declines, dunning,
 // refunds — plays on a laptop and tests can check what the "processor" really did.
 //
-// Outcomes depend only on the card and the ledger, never on the clock, so a test clock or a
-// replayed activity sees the same answers.
+// Outcomes depend only on the card and the ledger, so a replayed activity sees the same answers.
+// Time enters twice, as at Stripe: an idempotency key is forgotten after a window of real time,
+// and a charge refunds for 180 days counted on the customer's clock, which the caller sends
+// (ChargeInput.At, RefundInput.At) so a sandbox test clock moves it.
 package sandbox
 
 import (
@@ -131,6 +133,14 @@ func (p *Processor) paymentMethod(ctx context.Context, id string) (paymentMethod
 		return pm, fmt.Errorf("sandbox: read payment method: %w", err)
 	}
 	return pm, nil
+}
+
+// clockTime is a time on the customer's clock for Postgres: nil (now) when zero.
+func clockTime(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
 }
 
 // invalid is Stripe's invalid_request_error: the same call can never succeed, so not retryable.

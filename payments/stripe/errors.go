@@ -40,6 +40,9 @@ func mapError(op string, err error) error {
 	case se.Type == stripego.ErrorTypeInvalidRequest && se.Code == stripego.ErrorCodeResourceMissing && se.Param == "payment_method":
 		// the customer's card was removed at Stripe: the customer's to fix, like a decline
 		return &payments.DeclineError{Code: "payment_method_missing", Message: se.Msg}
+	case se.Type == stripego.ErrorTypeInvalidRequest && string(se.Code) == payments.CodeChargeExpiredForRefund:
+		// a refund past Stripe's window (180 days for cards): final, and told apart from our faults
+		return &payments.DeclineError{Code: payments.CodeChargeExpiredForRefund, Message: se.Msg}
 	case se.Type == stripego.ErrorTypeInvalidRequest:
 		msg := se.Msg
 		if se.Code != "" {

@@ -66,6 +66,17 @@ func TestInvalidRequestIsADecline(t *testing.T) {
 	}
 }
 
+// Stripe refuses a refund after its window (180 days for card payments) with its own code, which
+// the activity turns into REFUND_WINDOW_CLOSED rather than a failed refund.
+func TestRefundPastTheWindowIsTold(t *testing.T) {
+	p := cannedStripe(t, http.StatusBadRequest, `{"error":{"type":"invalid_request_error","code":"charge_expired_for_refund",
+		"message":"Charge ch_1 has expired and can no longer be refunded."}}`)
+	_, err := p.Refund(context.Background(), payments.RefundInput{IdempotencyKey: "r", ChargeRef: "pi_1", Amount: 100})
+	if d, ok := payments.IsDecline(err); !ok || d.Code != payments.CodeChargeExpiredForRefund {
+		t.Fatalf("want %s, got %v", payments.CodeChargeExpiredForRefund, err)
+	}
+}
+
 func TestIdempotencyErrorIsMismatch(t *testing.T) {
 	p := cannedStripe(t, http.StatusBadRequest, `{"error":{"type":"idempotency_error",
 		"message":"Keys for idempotent requests can only be used with the same parameters they were first used with."}}`)
