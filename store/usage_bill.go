@@ -25,9 +25,6 @@ type UsageBill struct {
 // unit is billed once; an event recorded meanwhile waits on the counter's row lock and counts
 // with the next bill. The same bill asked again (a retried activity) answers the same units.
 func (s *Store) BillUsage(ctx context.Context, b UsageBill) (int64, error) {
-	if b.Since.IsZero() || b.Since.After(b.PeriodStart) {
-		b.Since = b.PeriodStart
-	}
 	var units int64
 	err := s.InTx(ctx, func(tx pgx.Tx) error {
 		err := tx.QueryRow(ctx, `SELECT units FROM usage_bills WHERE merchant_id = $1 AND customer_id = $2
@@ -59,10 +56,7 @@ func (s *Store) BillUsage(ctx context.Context, b UsageBill) (int64, error) {
 // dueCounters locks the counters of b that hold unbilled units and adds those units to units.
 // Locked, their units cannot change until the transaction ends.
 func dueCounters(ctx context.Context, tx pgx.Tx, b UsageBill, units *int64) ([]int64, error) {
-	rows, err := tx.Query(ctx, `SELECT id, units - billed FROM usage_counters
-		WHERE merchant_id = $1 AND customer_id = $2 AND product_id = $3 AND meter_name = $4
-		AND period_start >= $5 AND period_start <= $6 AND units > billed FOR UPDATE`,
-		b.MerchantRef, b.CustomerRef, b.ProductRef, b.Meter, b.Since, b.PeriodStart)
+	rows, err := tx.Query(ctx, `SELECT id, units - billed `+unbilledCounters+` FOR UPDATE`, b.counterArgs()...)
 	if err != nil {
 		return nil, err
 	}
@@ -77,16 +71,26 @@ func dueCounters(ctx context.Context, tx pgx.Tx, b UsageBill, units *int64) ([]i
 
 // UnbilledUnits answers the units BillUsage would bill now, changing nothing (a change's preview).
 func (s *Store) UnbilledUnits(ctx context.Context, b UsageBill) (int64, error) {
-	if b.Since.IsZero() || b.Since.After(b.PeriodStart) {
-		b.Since = b.PeriodStart
-	}
 	var units int64
-	err := s.Pool.QueryRow(ctx, `SELECT COALESCE(sum(units - billed), 0) FROM usage_counters
-		WHERE merchant_id = $1 AND customer_id = $2 AND product_id = $3 AND meter_name = $4
-		AND period_start >= $5 AND period_start <= $6 AND units > billed`,
-		b.MerchantRef, b.CustomerRef, b.ProductRef, b.Meter, b.Since, b.PeriodStart).Scan(&units)
+	err := s.Pool.QueryRow(ctx, `SELECT COALESCE(sum(units - billed), 0) `+unbilledCounters, b.counterArgs()...).Scan(&units)
 	if err != nil {
 		return 0, fmt.Errorf("unbilled usage: %w", err)
 	}
 	return units, nil
+}
+
+// unbilledCounters are the counters of a bill (counterArgs) that hold units no bill took yet:
+// the rows BillUsage bills and UnbilledUnits sums, so a preview counts what the bill will.
+const unbilledCounters = `FROM usage_counters
+	WHERE merchant_id = $1 AND customer_id = $2 AND product_id = $3 AND meter_name = $4
+	AND period_start >= $5 AND period_start <= $6 AND units > billed`
+
+// counterArgs are unbilledCounters' arguments: the periods from Since (PeriodStart alone when
+// Since is zero or after it) to PeriodStart.
+func (b UsageBill) counterArgs() []any {
+	since := b.Since
+	if since.IsZero() || since.After(b.PeriodStart) {
+		since = b.PeriodStart
+	}
+	return []any{b.MerchantRef, b.CustomerRef, b.ProductRef, b.Meter, since, b.PeriodStart}
 }
