@@ -56,8 +56,9 @@ func (c *Client) ChangePlan(ctx context.Context, merchant, purchaseRef string, r
 		}
 	}
 	res.Previous = cur
-	if err := c.update(ctx, merchant, purchaseRef, workflows.UpdateChangePlan, "change-plan/"+in.RequestKey, in, &res.Purchase); err != nil {
-		return res, err
+	// changeInput read the purchase as merchant's (State): the update goes straight to its workflow
+	if err := c.send(ctx, purchaseRef, workflows.UpdateChangePlan, "change-plan/"+in.RequestKey, in, &res.Purchase); err != nil {
+		return res, c.refusal(ctx, merchant, purchaseRef, workflows.UpdateChangePlan, err)
 	}
 	if lc := res.Purchase.LastChange; lc != nil && lc.Key == in.RequestKey {
 		res.Change = lc
