@@ -71,17 +71,10 @@ func outcome(pi *stripego.PaymentIntent) (payments.ChargeResult, error) {
 	}
 	// Off-session confirmation normally reports a failure as a card_error; a PaymentIntent back
 	// in requires_payment_method (or canceled) is the same failure reported as an object.
-	d := &payments.DeclineError{Code: "card_declined",
+	d := &payments.DeclineError{Code: declineCode(pi.LastPaymentError),
 		Message: fmt.Sprintf("The payment was not completed (status %s).", pi.Status)}
-	if e := pi.LastPaymentError; e != nil {
-		if e.DeclineCode != "" {
-			d.Code = string(e.DeclineCode)
-		} else if e.Code != "" {
-			d.Code = string(e.Code)
-		}
-		if e.Msg != "" {
-			d.Message = e.Msg
-		}
+	if e := pi.LastPaymentError; e != nil && e.Msg != "" {
+		d.Message = e.Msg
 	}
 	return res, d
 }

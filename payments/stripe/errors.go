@@ -29,14 +29,7 @@ func mapError(op string, err error) error {
 		se.HTTPStatusCode == http.StatusForbidden:
 		return fmt.Errorf("stripe: %s: %w: %w", op, &payments.ProcessorError{Status: se.HTTPStatusCode, Message: se.Msg}, err)
 	case se.Type == stripego.ErrorTypeCard:
-		code := string(se.DeclineCode)
-		if code == "" {
-			code = string(se.Code)
-		}
-		if code == "" {
-			code = "card_declined"
-		}
-		return &payments.DeclineError{Code: code, Message: se.Msg}
+		return &payments.DeclineError{Code: declineCode(se), Message: se.Msg}
 	case se.Type == stripego.ErrorTypeInvalidRequest && se.Code == stripego.ErrorCodeResourceMissing && se.Param == "payment_method":
 		// the customer's card was removed at Stripe: the customer's to fix, like a decline
 		return &payments.DeclineError{Code: "payment_method_missing", Message: se.Msg}
@@ -51,4 +44,17 @@ func mapError(op string, err error) error {
 		return &payments.DeclineError{Code: "invalid_request", Message: msg}
 	}
 	return fmt.Errorf("stripe: %s: %s: %w", op, se.Msg, err)
+}
+
+// declineCode names a failed payment's error as the workflows read it: the bank's decline code,
+// else Stripe's error code, else card_declined (also for no error at all).
+func declineCode(e *stripego.Error) string {
+	switch {
+	case e == nil:
+	case e.DeclineCode != "":
+		return string(e.DeclineCode)
+	case e.Code != "":
+		return string(e.Code)
+	}
+	return "card_declined"
 }

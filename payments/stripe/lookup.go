@@ -49,13 +49,7 @@ func (p *Processor) LookupPayment(ctx context.Context, ref string) (payments.Pay
 		facts.Status = payments.PaymentProcessing
 	case stripego.PaymentIntentStatusCanceled, stripego.PaymentIntentStatusRequiresPaymentMethod:
 		// after a confirmation, back to requires_payment_method is how Stripe says it failed
-		facts.Status = payments.PaymentFailed
-		facts.FailureCode = "card_declined"
-		if e := pi.LastPaymentError; e != nil && e.DeclineCode != "" {
-			facts.FailureCode = string(e.DeclineCode)
-		} else if e != nil && e.Code != "" {
-			facts.FailureCode = string(e.Code)
-		}
+		facts.Status, facts.FailureCode = payments.PaymentFailed, declineCode(pi.LastPaymentError)
 	default:
 		facts.Status = string(pi.Status)
 	}
