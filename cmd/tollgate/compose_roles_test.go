@@ -131,7 +131,7 @@ func TestAppRoleNeedsNoDDL(t *testing.T) {
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
 	env := map[string]string{"DATABASE_URL": appURL, "TEMPORAL_ADDRESS": testenv.TemporalAddress(t), "TOLLGATE_ADDR": addr,
 		"TOLLGATE_WEB_SECRET": "web-secret-roles-Q2m"}
-	logs := &lockedBuffer{}
+	logs := &testenv.LogBuffer{}
 	runCtx, stop := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	defer func() { stop(); wg.Wait() }()

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -16,24 +15,6 @@ import (
 	"github.com/tollgate-billing/tollgate/internal/testenv"
 	"github.com/tollgate-billing/tollgate/store"
 )
-
-// lockedBuffer collects the logs of servers running in goroutines.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // TestFullRunLogsCarryNoKeys runs `tollgate api` and `tollgate worker` with debug logging and a
 // Stripe key (stripe-mock), drives a customer, a card, a purchase, a bad key and an MCP call
@@ -61,7 +42,7 @@ func TestFullRunLogsCarryNoKeys(t *testing.T) {
 		"STRIPE_SECRET_KEY": stripeKey, "STRIPE_PUBLISHABLE_KEY": "pk_test_TYooMQauvdEDq54NiTphI7jx",
 		"STRIPE_API_URL": testenv.StripeMock(t), "LOG_LEVEL": "debug", "TOLLGATE_ADDR": addr,
 		"TOLLGATE_WEB_SECRET": "web-secret-logs-J6c"}
-	logs := &lockedBuffer{}
+	logs := &testenv.LogBuffer{}
 	runCtx, stop := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	for _, sub := range []string{"api", "worker"} {
