@@ -126,7 +126,8 @@ func TestComposeKeepsTemporalPrivate(t *testing.T) {
 // interpolate the file with the required secrets set, and to refuse it while one is missing.
 func TestComposeConfigValidates(t *testing.T) {
 	if err := exec.Command("docker", "compose", "version").Run(); err != nil {
-		t.Skip("docker compose is not installed here; TestComposeMatchesBinary parses the file instead")
+		t.Skip("docker compose is not installed here; TestComposeMatchesBinary and TestComposeSecretsAndRoles " +
+			"check the parsed file instead, but not compose's own interpolation of the required secrets")
 	}
 	secrets := []string{"POSTGRES_PASSWORD=p1", "TOLLGATE_MIGRATE_DB_PASSWORD=p2", "TOLLGATE_APP_DB_PASSWORD=p3", "TOLLGATE_WEB_SECRET=s4"}
 	config := func(env []string) ([]byte, error) {
