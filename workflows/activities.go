@@ -2,7 +2,6 @@ package workflows
 
 import (
 	"context"
-	"errors"
 	"reflect"
 	"runtime"
 	"strings"
@@ -254,23 +253,10 @@ func dunningPolicy(ctx workflow.Context, merchant string) (DunningPolicy, error)
 	return out, err
 }
 
-// charge returns the result, or the failure when the charge was declined. err is for anything
-// else (the workflow being cancelled).
+// charge is how histories recorded before charge rounds charge (charging.go): one activity
+// retried without limit, every non-retryable error a decline.
 func charge(ctx workflow.Context, in ChargeInput) (ChargeResult, *ChargeFailure, error) {
-	var out ChargeResult
-	err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, paymentOptions), actCharge, in).Get(ctx, &out)
-	if err == nil {
-		return out, nil, nil
-	}
-	var app *temporal.ApplicationError
-	if errors.As(err, &app) && app.NonRetryable() {
-		f := ChargeFailure{Code: app.Type(), Message: app.Message()}
-		if app.HasDetails() {
-			_ = app.Details(&f)
-		}
-		return out, &f, nil
-	}
-	return out, nil, err
+	return runCharge(ctx, paymentOptions, in, func(string) bool { return true })
 }
 
 func refundPayment(ctx workflow.Context, in RefundPaymentInput) (RefundPaymentResult, error) {

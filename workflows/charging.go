@@ -101,13 +101,20 @@ func (p *purchase) relock(ctx workflow.Context) {
 
 // chargeRound runs one round: the result, a decline, or an error when it ended unsettled.
 func chargeRound(ctx workflow.Context, in ChargeInput) (ChargeResult, *ChargeFailure, error) {
+	return runCharge(ctx, chargeOptions, in, func(typ string) bool { return finalTypes[typ] })
+}
+
+// runCharge runs the Charge activity with opts: the result; the failure when it ended with a
+// non-retryable error of a type final accepts (a decline, with the activity's ChargeFailure
+// details); or err for anything else (an unsettled round, the workflow being cancelled).
+func runCharge(ctx workflow.Context, opts workflow.ActivityOptions, in ChargeInput, final func(errType string) bool) (ChargeResult, *ChargeFailure, error) {
 	var out ChargeResult
-	err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, chargeOptions), actCharge, in).Get(ctx, &out)
+	err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, opts), actCharge, in).Get(ctx, &out)
 	if err == nil {
 		return out, nil, nil
 	}
 	var app *temporal.ApplicationError
-	if errors.As(err, &app) && app.NonRetryable() && finalTypes[app.Type()] {
+	if errors.As(err, &app) && app.NonRetryable() && final(app.Type()) {
 		f := ChargeFailure{Code: app.Type(), Message: app.Message()}
 		if app.HasDetails() {
 			_ = app.Details(&f)
