@@ -220,6 +220,10 @@ var dbOptions = workflow.LocalActivityOptions{
 	},
 }
 
+// paymentRetry is the back-off of the activities about payments (charges, refunds, their lookups
+// and webhook events): from a second, doubling, to five minutes between attempts.
+var paymentRetry = &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: 5 * time.Minute}
+
 // Money movement runs as regular activities, visible in the history. Refunds (and charges of
 // histories recorded before charge rounds, see charging.go) retry through the server without
 // limit: the idempotency key makes every attempt the same, and declines are non-retryable
@@ -228,9 +232,7 @@ var dbOptions = workflow.LocalActivityOptions{
 var paymentOptions = workflow.ActivityOptions{
 	StartToCloseTimeout: 30 * time.Second,
 	HeartbeatTimeout:    5 * time.Second,
-	RetryPolicy: &temporal.RetryPolicy{
-		InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: 5 * time.Minute,
-	},
+	RetryPolicy:         paymentRetry,
 }
 
 func local(ctx workflow.Context) workflow.Context {

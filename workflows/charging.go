@@ -27,9 +27,7 @@ var chargeOptions = workflow.ActivityOptions{
 	StartToCloseTimeout:    30 * time.Second,
 	HeartbeatTimeout:       5 * time.Second,
 	ScheduleToCloseTimeout: ChargeRoundTimeout,
-	RetryPolicy: &temporal.RetryPolicy{
-		InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: 5 * time.Minute,
-	},
+	RetryPolicy:            paymentRetry,
 }
 
 // chargeBackoff is the wait after the n-th unsettled round: 15 minutes, doubling, at most 6 hours.

@@ -125,9 +125,7 @@ var (
 var resolveOptions = workflow.ActivityOptions{
 	StartToCloseTimeout:    30 * time.Second,
 	ScheduleToCloseTimeout: ChargeRoundTimeout,
-	RetryPolicy: &temporal.RetryPolicy{
-		InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: 5 * time.Minute,
-	},
+	RetryPolicy:            paymentRetry,
 }
 
 // ProcessorEvent processes one webhook event: resolve its purchase, signal it, record the

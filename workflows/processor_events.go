@@ -5,7 +5,6 @@ import (
 	"slices"
 	"time"
 
-	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/tollgate-billing/tollgate/domain"
@@ -33,9 +32,7 @@ import (
 var lookupOptions = workflow.ActivityOptions{
 	StartToCloseTimeout:    30 * time.Second,
 	ScheduleToCloseTimeout: time.Hour,
-	RetryPolicy: &temporal.RetryPolicy{
-		InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: 5 * time.Minute,
-	},
+	RetryPolicy:            paymentRetry,
 }
 
 // Dispute statuses as the state keeps them.
