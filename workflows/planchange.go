@@ -202,6 +202,7 @@ func (s State) changeRefusal(in ChangePlanInput, now time.Time) error {
 		return err
 	}
 	np := in.NewPlan
+	planErr := s.newPlanRefusal(np)
 	switch {
 	case s.Status == domain.PurchasePastDue || s.Status == domain.PurchaseSuspended:
 		return refuse(domain.CodeConflict, "", "cannot change plan: the purchase is %s; the unpaid period must be paid first (retry-payment)", s.Status)
@@ -209,12 +210,8 @@ func (s State) changeRefusal(in ChangePlanInput, now time.Time) error {
 		return refuse(domain.CodeConflict, "", "cannot change plan: renewal is cancelled (the purchase ends on %s); reactivate it first", day(s.PeriodEnd))
 	case s.Plan.Type == domain.PlanOneTime || np.Type == domain.PlanOneTime:
 		return refuse(domain.CodeInvalidField, "planRef", "cannot change plan: one-time plans have no period to prorate; buy the plan instead")
-	case np.Ref == s.Plan.Ref:
-		return refuse(domain.CodeConflict, "planRef", "the purchase is already on plan %s", np.Ref)
-	case np.ProductRef != s.Plan.ProductRef:
-		return refuse(domain.CodeInvalidField, "planRef", "plan %s belongs to another product than purchase %s", np.Ref, s.PurchaseRef)
-	case np.Status != domain.StatusActive:
-		return refuse(domain.CodeInvalidField, "planRef", "cannot change to plan %s: the plan is %s", np.Ref, np.Status)
+	case planErr != nil:
+		return planErr
 	case np.Currency != s.Plan.Currency && basePrice(s.Plan)+basePrice(np) > 0:
 		return refuse(domain.CodeInvalidField, "planRef", "cannot change to plan %s: it is priced in %s, the purchase in %s",
 			np.Ref, np.Currency, s.Plan.Currency)
@@ -242,6 +239,21 @@ func (s State) changeRefusal(in ChangePlanInput, now time.Time) error {
 			return refuse(domain.CodeInvalidField, "prorationDate", "prorationDate must lie between %s and now",
 				from.UTC().Format(time.RFC3339))
 		}
+	}
+	return nil
+}
+
+// newPlanRefusal refuses a plan no change can move to: the purchase's own, another product's, or
+// one not on sale; nil when none of these. Changes in place and the plan switches of older
+// histories refuse alike.
+func (s State) newPlanRefusal(np domain.Plan) error {
+	switch {
+	case np.Ref == s.Plan.Ref:
+		return refuse(domain.CodeConflict, "planRef", "the purchase is already on plan %s", np.Ref)
+	case np.ProductRef != s.Plan.ProductRef:
+		return refuse(domain.CodeInvalidField, "planRef", "plan %s belongs to another product than purchase %s", np.Ref, s.PurchaseRef)
+	case np.Status != domain.StatusActive:
+		return refuse(domain.CodeInvalidField, "planRef", "cannot change to plan %s: the plan is %s", np.Ref, np.Status)
 	}
 	return nil
 }
@@ -524,16 +536,7 @@ func (p *purchase) validateSwitchPlan(in ChangePlanInput) error {
 	if err := p.chargingRefusal("change plan"); err != nil {
 		return err
 	}
-	np := in.NewPlan
-	switch {
-	case np.Ref == s.Plan.Ref:
-		return refuse(domain.CodeConflict, "planRef", "the purchase is already on plan %s", np.Ref)
-	case np.ProductRef != s.Plan.ProductRef:
-		return refuse(domain.CodeInvalidField, "planRef", "plan %s belongs to another product than purchase %s", np.Ref, s.PurchaseRef)
-	case np.Status != domain.StatusActive:
-		return refuse(domain.CodeInvalidField, "planRef", "cannot change to plan %s: the plan is %s", np.Ref, np.Status)
-	}
-	return nil
+	return s.newPlanRefusal(in.NewPlan)
 }
 
 // switchPlan ended this purchase (expired, plan switched) and the starter started the new
