@@ -11,11 +11,12 @@ import (
 	"github.com/tollgate-billing/tollgate/payments"
 )
 
-// Processor events (DESIGN.md "Webhooks"). The API records a verified webhook event and starts
-// ProcessorEvent for it; the event workflow finds the purchase the event is about and signals
-// it (SignalPaymentChanged). The purchase refetches the payment from the processor and moves
-// to what it finds (processor_events.go), so events delivered late, twice or in any order end
-// in the same state, and the purchase's history tells the whole story of its payments.
+// Processor events (DESIGN.md "Events and webhooks", inbound). The API records a verified
+// webhook event and starts ProcessorEvent for it; the event workflow finds the purchase the event
+// is about and signals it (SignalPaymentChanged). The purchase refetches the payment from the
+// processor and moves to what it finds (processor_events.go), so events delivered late, twice or
+// in any order end in the same state, and the purchase's history tells the whole story of its
+// payments.
 
 // EventActivities are the activities of processor events, beside Activities (activities.
 // Activities implements both).
