@@ -104,7 +104,7 @@ type RecordRefundInput struct {
 	Period       int
 	Amount       int64
 	Currency     string
-	Reason       string // refund_outside_tollgate, dispute_lost
+	Reason       string // refunded_outside_tollgate, dispute_lost
 	Key          string // the transaction's idempotency key
 	ProcessorRef string // re_… or dp_…
 }
