@@ -12,9 +12,7 @@ import (
 	"github.com/tollgate-billing/tollgate/domain"
 	"github.com/tollgate-billing/tollgate/internal/testenv"
 	"github.com/tollgate-billing/tollgate/payments/sandbox"
-	"github.com/tollgate-billing/tollgate/starter"
 	"github.com/tollgate-billing/tollgate/store"
-	"github.com/tollgate-billing/tollgate/worker"
 )
 
 // stripeWorld is a deployment with a Stripe key (stripe-mock, every request recorded): the API
@@ -31,18 +29,11 @@ func newStripeWorld(t *testing.T) *stripeWorld {
 	t.Helper()
 	live, calls := testenv.Stripe(t)
 	tc := testenv.Temporal(t)
-	tq := "api-" + strings.ReplaceAll(t.Name(), "/", "-")
 	var sb *sandbox.Processor
 	w := newWorld(t, func(c *api.Config) {
 		sb = sandbox.New(c.Store.Pool)
-		wk := worker.New(tc, &activities.Activities{Store: c.Store, Payments: live, Sandbox: sb}, worker.Options{TaskQueue: tq})
-		if err := wk.Start(); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(wk.Stop)
 		c.Payments, c.Temporal = live, tc
-		c.Starter = starter.New(tc, c.Store)
-		c.Starter.TaskQueue = tq
+		c.Starter = testenv.Lifecycle(t, tc, &activities.Activities{Store: c.Store, Payments: live, Sandbox: sb})
 	})
 	liveKey := domain.NewSecretRef("sk_live")
 	if err := w.st.AddAPIKey(context.Background(), w.merchant, liveKey, domain.ModeLive); err != nil {

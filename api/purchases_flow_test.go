@@ -9,8 +9,6 @@ import (
 	"github.com/tollgate-billing/tollgate/activities"
 	"github.com/tollgate-billing/tollgate/api"
 	"github.com/tollgate-billing/tollgate/internal/testenv"
-	"github.com/tollgate-billing/tollgate/starter"
-	"github.com/tollgate-billing/tollgate/worker"
 )
 
 // newLifecycleWorld is a world with purchase workflows: the embedded Temporal server and a
@@ -18,16 +16,9 @@ import (
 func newLifecycleWorld(t *testing.T) *world {
 	t.Helper()
 	tc := testenv.Temporal(t)
-	tq := "api-" + strings.ReplaceAll(t.Name(), "/", "-")
 	w := newWorld(t, func(c *api.Config) {
-		w := worker.New(tc, &activities.Activities{Store: c.Store, Payments: c.Payments}, worker.Options{TaskQueue: tq})
-		if err := w.Start(); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(w.Stop)
 		c.Temporal = tc
-		c.Starter = starter.New(tc, c.Store)
-		c.Starter.TaskQueue = tq
+		c.Starter = testenv.Lifecycle(t, tc, &activities.Activities{Store: c.Store, Payments: c.Payments})
 	})
 	w.tc = tc
 	return w

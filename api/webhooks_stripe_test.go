@@ -21,8 +21,6 @@ import (
 	"github.com/tollgate-billing/tollgate/domain"
 	"github.com/tollgate-billing/tollgate/internal/testenv"
 	"github.com/tollgate-billing/tollgate/payments"
-	"github.com/tollgate-billing/tollgate/starter"
-	"github.com/tollgate-billing/tollgate/worker"
 )
 
 const webhookSecret = "whsec_test_tollgateReplayQ4x"
@@ -103,18 +101,11 @@ var _ payments.PaymentLookup = (*stripeTruth)(nil)
 func newWebhookWorld(t *testing.T, truth *stripeTruth) *world {
 	t.Helper()
 	tc := testenv.Temporal(t)
-	tq := "api-" + strings.ReplaceAll(t.Name(), "/", "-")
 	w := newWorld(t, func(c *api.Config) {
 		c.Payments = truth
 		c.StripeWebhookSecret = webhookSecret
-		w := worker.New(tc, &activities.Activities{Store: c.Store, Payments: truth}, worker.Options{TaskQueue: tq})
-		if err := w.Start(); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(w.Stop)
 		c.Temporal = tc
-		c.Starter = starter.New(tc, c.Store)
-		c.Starter.TaskQueue = tq
+		c.Starter = testenv.Lifecycle(t, tc, &activities.Activities{Store: c.Store, Payments: truth})
 	})
 	w.env.key = domain.NewSecretRef("sk_live")
 	if err := w.st.AddAPIKey(context.Background(), w.merchant, w.env.key, domain.ModeLive); err != nil {

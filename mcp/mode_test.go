@@ -9,9 +9,7 @@ import (
 	"github.com/tollgate-billing/tollgate/api"
 	"github.com/tollgate-billing/tollgate/domain"
 	"github.com/tollgate-billing/tollgate/internal/testenv"
-	"github.com/tollgate-billing/tollgate/starter"
 	"github.com/tollgate-billing/tollgate/store"
-	"github.com/tollgate-billing/tollgate/worker"
 )
 
 // On a deployment with a Stripe key (stripe-mock, every request recorded), an assistant holding
@@ -20,17 +18,11 @@ import (
 func TestMCPKeyModeDecidesTheProcessor(t *testing.T) {
 	live, calls := testenv.Stripe(t)
 	tc := testenv.Temporal(t)
-	tq := "mcp-" + t.Name()
 	w := newWorld(t, func(c *api.Config) {
+		sb := c.Payments // the world's sandbox (w.sb)
 		c.Payments, c.Temporal = live, tc
-		c.Starter = starter.New(tc, c.Store)
-		c.Starter.TaskQueue = tq
+		c.Starter = testenv.Lifecycle(t, tc, &activities.Activities{Store: c.Store, Payments: live, Sandbox: sb})
 	})
-	wk := worker.New(tc, &activities.Activities{Store: w.st, Payments: live, Sandbox: w.sb}, worker.Options{TaskQueue: tq})
-	if err := wk.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(wk.Stop)
 	liveKey := domain.NewSecretRef("sk_live")
 	if err := w.st.AddAPIKey(w.ctx, w.merchant, liveKey, domain.ModeLive); err != nil {
 		t.Fatal(err)

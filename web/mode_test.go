@@ -17,7 +17,6 @@ import (
 	"github.com/tollgate-billing/tollgate/starter"
 	"github.com/tollgate-billing/tollgate/store"
 	"github.com/tollgate-billing/tollgate/web"
-	"github.com/tollgate-billing/tollgate/worker"
 )
 
 // On a deployment with a Stripe key (stripe-mock, every request recorded), a checkout a sandbox
@@ -28,15 +27,7 @@ func TestSessionModeDecidesTheProcessor(t *testing.T) {
 	live, calls := testenv.Stripe(t)
 	var sc *starter.Client
 	e := newEnv(t, func(e *env) web.Lifecycle {
-		tc := testenv.Temporal(e.t)
-		tq := "web-" + strings.ReplaceAll(e.t.Name(), "/", "-")
-		w := worker.New(tc, &activities.Activities{Store: e.st, Payments: live, Sandbox: e.pay}, worker.Options{TaskQueue: tq})
-		if err := w.Start(); err != nil {
-			e.t.Fatal(err)
-		}
-		e.t.Cleanup(w.Stop)
-		sc = starter.New(tc, e.st)
-		sc.TaskQueue = tq
+		sc = testenv.Lifecycle(e.t, testenv.Temporal(e.t), &activities.Activities{Store: e.st, Payments: live, Sandbox: e.pay})
 		return web.FromStarter(sc)
 	}, func(c *web.Config) {
 		c.Payments, c.StripePublishableKey = live, "pk_test_TYooMQauvdEDq54NiTphI7jx"
