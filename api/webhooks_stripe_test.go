@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
-	"net/http"
 	"os"
 	"strings"
 	"sync"
@@ -118,17 +117,17 @@ func newWebhookWorld(t *testing.T, truth *stripeTruth) *world {
 func (e *env) deliver(payload []byte, secret string, at time.Time) (int, map[string]any) {
 	e.t.Helper()
 	signed := webhook.GenerateTestSignedPayload(&webhook.UnsignedPayload{Payload: payload, Secret: secret, Timestamp: at})
-	req, _ := http.NewRequest("POST", e.srv.URL+"/v1/webhooks/stripe", strings.NewReader(string(payload)))
-	req.Header.Set("Content-Type", "application/json; charset=utf-8")
-	req.Header.Set("Stripe-Signature", signed.Header)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		e.t.Fatal(err)
+	return e.webhook(payload, signed.Header, "Content-Type", "application/json; charset=utf-8")
+}
+
+// webhook posts body to POST /v1/webhooks/stripe without an API key, with signature as its
+// Stripe-Signature (none when empty), and decodes the answer.
+func (e *env) webhook(body []byte, signature string, headers ...string) (int, map[string]any) {
+	e.t.Helper()
+	if signature != "" {
+		headers = append(headers, "Stripe-Signature", signature)
 	}
-	defer resp.Body.Close()
-	var out map[string]any
-	_ = json.NewDecoder(resp.Body).Decode(&out)
-	return resp.StatusCode, out
+	return (&env{t: e.t, srv: e.srv}).do("POST", "/v1/webhooks/stripe", string(body), headers...)
 }
 
 // TestStripeEventsInAnyOrder replays a recorded set of Stripe events — settlements, refunds made
@@ -306,20 +305,6 @@ func TestStripeWebhookRefusesBadInput(t *testing.T) {
 	w := newWorld(t, func(c *api.Config) { c.StripeWebhookSecret = webhookSecret })
 	event := []byte(`{"id":"evt_bad1","object":"event","type":"charge.refunded","api_version":"2023-10-16","created":1764505000,
 		"data":{"object":{"id":"ch_1","object":"charge","payment_intent":"pi_1","metadata":{}}}}`)
-	post := func(body []byte, signature string) (int, map[string]any) {
-		req, _ := http.NewRequest("POST", w.env.srv.URL+"/v1/webhooks/stripe", strings.NewReader(string(body)))
-		if signature != "" {
-			req.Header.Set("Stripe-Signature", signature)
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		var out map[string]any
-		_ = json.NewDecoder(resp.Body).Decode(&out)
-		return resp.StatusCode, out
-	}
 	sign := func(body []byte, secret string, at time.Time) string {
 		return webhook.GenerateTestSignedPayload(&webhook.UnsignedPayload{Payload: body, Secret: secret, Timestamp: at}).Header
 	}
@@ -338,14 +323,14 @@ func TestStripeWebhookRefusesBadInput(t *testing.T) {
 		{"signed, no id", sign([]byte(`{"type":"charge.refunded"}`), webhookSecret, time.Now()), []byte(`{"type":"charge.refunded"}`), "INVALID_FIELD", "id"},
 		{"too big", "t=1,v1=00", make([]byte, 2<<20), "INVALID_FIELD", "body"},
 	} {
-		status, body := post(c.body, c.signature)
+		status, body := w.webhook(c.body, c.signature)
 		e, _ := body["error"].(map[string]any)
 		if status != 400 || e["code"] != c.code || e["field"] != c.field || e["message"] == "" {
 			t.Errorf("%s: %d %v", c.name, status, body)
 		}
 	}
 	other := []byte(`{"id":"evt_bad2","object":"event","type":"invoice.paid","data":{"object":{"id":"in_1","object":"invoice"}}}`)
-	if status, body := post(other, sign(other, webhookSecret, time.Now())); status != 200 || body["ignored"] == nil {
+	if status, body := w.webhook(other, sign(other, webhookSecret, time.Now())); status != 200 || body["ignored"] == nil {
 		t.Errorf("unknown event type: %d %v", status, body)
 	}
 	for _, id := range []string{"evt_bad1", "evt_bad2"} {
@@ -354,14 +339,11 @@ func TestStripeWebhookRefusesBadInput(t *testing.T) {
 		}
 	}
 	// no worker here: an authentic event is recorded, and answered 503 so Stripe delivers it again
-	if status, body := post(event, sign(event, webhookSecret, time.Now())); status != 503 {
+	if status, body := w.webhook(event, sign(event, webhookSecret, time.Now())); status != 503 {
 		t.Errorf("no Temporal: %d %v", status, body)
 	}
-	closed := newWorld(t)
-	req, _ := http.NewRequest("POST", closed.env.srv.URL+"/v1/webhooks/stripe", strings.NewReader(string(event)))
-	req.Header.Set("Stripe-Signature", sign(event, "", time.Now()))
-	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != 503 {
-		t.Errorf("no signing secret: %v %v", resp.StatusCode, err)
+	if status, body := newWorld(t).webhook(event, sign(event, "", time.Now())); status != 503 {
+		t.Errorf("no signing secret: %d %v", status, body)
 	}
 }
 
