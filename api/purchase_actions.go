@@ -148,24 +148,32 @@ func (s *Server) advanceClock(w http.ResponseWriter, r *http.Request) error {
 	if to.After(time.Now().AddDate(0, 0, maxClockDays)) {
 		return domain.Errorf(domain.CodeInvalidField, "to", "to must be within %d days", maxClockDays)
 	}
-	return s.purchaseAction(w, r, func(ctx context.Context, c *starter.Client, merchant, ref string) (workflows.State, error) {
+	return s.actOn(w, r, p.Ref, func(ctx context.Context, c *starter.Client, merchant, ref string) (workflows.State, error) {
 		return c.AdvanceClock(ctx, merchant, ref, to)
 	})
 }
 
-// purchaseAction runs one workflow update on the purchase of the path and answers its state.
+// purchaseAction runs one workflow update on the purchase of the path, of the key's mode
+// (purchaseToAct), and answers its state.
 func (s *Server) purchaseAction(w http.ResponseWriter, r *http.Request,
 	act func(ctx context.Context, c *starter.Client, merchant, ref string) (workflows.State, error)) error {
-	ctx, merchant := r.Context(), merchantOf(r)
 	p, err := s.purchaseToAct(r, r.PathValue("ref"))
 	if err != nil {
 		return err
 	}
+	return s.actOn(w, r, p.Ref, act)
+}
+
+// actOn runs one workflow update on purchase ref, loaded and checked by the caller, and answers
+// its state.
+func (s *Server) actOn(w http.ResponseWriter, r *http.Request, ref string,
+	act func(ctx context.Context, c *starter.Client, merchant, ref string) (workflows.State, error)) error {
 	c, err := s.starter(r)
 	if err != nil {
 		return err
 	}
-	st, err := act(ctx, c, merchant, p.Ref)
+	ctx := r.Context()
+	st, err := act(ctx, c, merchantOf(r), ref)
 	if err != nil {
 		return err
 	}
