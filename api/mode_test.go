@@ -113,6 +113,9 @@ func TestKeyModeDecidesTheProcessor(t *testing.T) {
 	if status, out := w.live.do("POST", "/v1/purchases/"+lp.Ref+"/advance-clock", `{"days":1}`); status != 400 {
 		t.Fatalf("the test clock with a live key: %d %v", status, out)
 	}
+	if status, out := w.do("POST", "/v1/purchases/"+lp.Ref+"/advance-clock", `{"days":1}`); status != 400 || !strings.Contains(errMessage(out), "sandbox purchases only") {
+		t.Fatalf("the test clock of a live purchase with a sandbox key: %d %v", status, out)
+	}
 
 	for _, tc := range []struct {
 		e          *env
