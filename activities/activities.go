@@ -11,6 +11,7 @@ import (
 
 	"github.com/tollgate-billing/tollgate/domain"
 	"github.com/tollgate-billing/tollgate/payments"
+	"github.com/tollgate-billing/tollgate/payments/processors"
 	"github.com/tollgate-billing/tollgate/store"
 	"github.com/tollgate-billing/tollgate/workflows"
 )
@@ -22,6 +23,18 @@ type Activities struct {
 	Payments payments.Processor
 	// Sandbox moves sandbox purchases' money; nil when Payments is itself the sandbox.
 	Sandbox payments.Processor
+}
+
+// New is the activities of a deployment whose processors are modes (processors.Split): sandbox
+// purchases use its sandbox and live ones its live processor; on a deployment without one (no
+// Stripe key) a live purchase's charges are configuration faults, retried until it has one,
+// never settled in the sandbox.
+func New(st *store.Store, modes processors.ByMode) *Activities {
+	a := &Activities{Store: st, Payments: modes.Live, Sandbox: modes.Sandbox}
+	if a.Payments == nil {
+		a.Payments = noLive
+	}
+	return a
 }
 
 // The workflow names its activities through workflows.Activities: a renamed method breaks here.

@@ -16,6 +16,7 @@ import (
 	"github.com/tollgate-billing/tollgate/activities"
 	"github.com/tollgate-billing/tollgate/domain"
 	"github.com/tollgate-billing/tollgate/internal/testenv"
+	"github.com/tollgate-billing/tollgate/payments/processors"
 	"github.com/tollgate-billing/tollgate/payments/sandbox"
 	"github.com/tollgate-billing/tollgate/payments/stripe"
 	"github.com/tollgate-billing/tollgate/store"
@@ -320,16 +321,8 @@ func TestSandboxPurchasesNeverReachARealProcessor(t *testing.T) {
 	defer real.Close()
 	f.a.Payments = stripe.New(stripe.Config{SecretKey: "sk_live_x", BackendURL: real.URL, MaxNetworkRetries: new(int64)})
 	f.a.Sandbox = f.sb
-	var terms workflows.Terms
-	g, _, _ := f.st.FindGrant(f.ctx, f.pur, store.GrantTerms, f.terms)
-	_ = json.Unmarshal(g.Detail, &terms)
-	terms.Sandbox = true
-	if err := f.st.RecordGrant(f.ctx, store.Grant{MerchantRef: f.m, PurchaseRef: f.pur, Kind: store.GrantTerms,
-		Key: terms.Digest(), Detail: mustJSON(t, terms)}); err != nil {
-		t.Fatal(err)
-	}
 	in := f.charge(f.pur + "/period-1/charge")
-	in.Terms = terms.Digest()
+	in.Terms = f.sandboxTerms(t)
 	res, err := f.a.Charge(f.ctx, in)
 	if err != nil || hits.Load() != 0 {
 		t.Fatalf("sandbox charge: %v, %d requests to the real processor", err, hits.Load())
@@ -340,4 +333,43 @@ func TestSandboxPurchasesNeverReachARealProcessor(t *testing.T) {
 	if _, err := f.a.Charge(f.ctx, f.charge(f.pur+"/period-2/charge")); err == nil || hits.Load() == 0 {
 		t.Fatalf("a live purchase goes to the live processor: %v, %d requests", err, hits.Load())
 	}
+}
+
+// A live purchase on a worker without a live processor (no Stripe key) is a configuration
+// fault, retried and never a decline: its money is never settled in the sandbox. The same
+// worker charges sandbox purchases in the sandbox.
+func TestLivePurchasesNeverSettleInTheSandbox(t *testing.T) {
+	f := newFixture(t, "4242424242424242")
+	f.a = activities.New(f.st, processors.Split(f.sb, f.st.Pool))
+	_, err := f.a.Charge(f.ctx, f.charge(f.pur+"/period-1/charge"))
+	var app *temporal.ApplicationError
+	if !errors.As(err, &app) || app.NonRetryable() || app.Type() != workflows.ErrTypeProcessorFault ||
+		!strings.Contains(app.Error(), "STRIPE_SECRET_KEY") {
+		t.Fatalf("a live charge on a sandbox-only worker: %v", err)
+	}
+	if ledger, _ := f.sb.Charges(f.ctx, f.pur+"/"); len(ledger) != 0 {
+		t.Fatalf("a live purchase reached the sandbox: %+v", ledger)
+	}
+	if txns, _ := f.st.PurchaseTransactions(f.ctx, f.m, f.pur); len(txns) != 0 {
+		t.Fatalf("a configuration fault recorded as a transaction: %+v", txns)
+	}
+	in := f.charge(f.pur + "/period-2/charge")
+	in.Terms = f.sandboxTerms(t)
+	if res, err := f.a.Charge(f.ctx, in); err != nil || res.ProcessorRef == "" {
+		t.Fatalf("a sandbox charge on the same worker: %+v %v", res, err)
+	}
+}
+
+// sandboxTerms records the purchase's terms as a sandbox purchase's and answers their digest.
+func (f *fixture) sandboxTerms(t *testing.T) string {
+	t.Helper()
+	var terms workflows.Terms
+	g, _, _ := f.st.FindGrant(f.ctx, f.pur, store.GrantTerms, f.terms)
+	_ = json.Unmarshal(g.Detail, &terms)
+	terms.Sandbox = true
+	if err := f.st.RecordGrant(f.ctx, store.Grant{MerchantRef: f.m, PurchaseRef: f.pur, Kind: store.GrantTerms,
+		Key: terms.Digest(), Detail: mustJSON(t, terms)}); err != nil {
+		t.Fatal(err)
+	}
+	return terms.Digest()
 }

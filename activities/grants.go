@@ -9,6 +9,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/tollgate-billing/tollgate/payments"
+	"github.com/tollgate-billing/tollgate/payments/processors"
 	"github.com/tollgate-billing/tollgate/store"
 	"github.com/tollgate-billing/tollgate/workflows"
 )
@@ -57,7 +58,7 @@ func (a *Activities) processor(sandbox bool) payments.Processor {
 	case a.Payments.Name() == "sandbox":
 		return a.Payments
 	}
-	return noSandbox{}
+	return noSandbox
 }
 
 // unrecorded says why m was not asked for by the API, or "" when it was, and the recorded
@@ -100,28 +101,37 @@ func workflowID(ctx context.Context) string {
 	return activity.GetInfo(ctx).WorkflowExecution.ID
 }
 
-// noSandbox stands in when a sandbox purchase meets a worker with only a real processor: every
-// call is a configuration fault (retried, never a decline), and no money moves.
-type noSandbox struct{}
+// unavailable stands in for a processor a worker does not have: a sandbox purchase on a worker
+// with only a real processor, or a live one on a worker with only the sandbox. Every call is a
+// configuration fault (retried, never a decline), and no money moves.
+type unavailable struct {
+	name string
+	err  *payments.ProcessorError
+}
 
-var errNoSandbox = &payments.ProcessorError{Status: 403, Message: "this worker has no sandbox processor for a sandbox purchase"}
+var (
+	noSandbox = unavailable{name: "sandbox", err: &payments.ProcessorError{Status: 403,
+		Message: "this worker has no sandbox processor for a sandbox purchase"}}
+	noLive = unavailable{name: "none", err: &payments.ProcessorError{Status: 403,
+		Message: "this worker has no live processor for a live purchase: " + processors.ErrNoLive.Error()}}
+)
 
-func (noSandbox) Name() string { return "sandbox" }
-func (noSandbox) EnsureCustomer(context.Context, payments.CustomerInput) (string, error) {
-	return "", errNoSandbox
+func (u unavailable) Name() string { return u.name }
+func (u unavailable) EnsureCustomer(context.Context, payments.CustomerInput) (string, error) {
+	return "", u.err
 }
-func (noSandbox) AttachPaymentMethod(context.Context, payments.AttachInput) (payments.Card, error) {
-	return payments.Card{}, errNoSandbox
+func (u unavailable) AttachPaymentMethod(context.Context, payments.AttachInput) (payments.Card, error) {
+	return payments.Card{}, u.err
 }
-func (noSandbox) Charge(context.Context, payments.ChargeInput) (payments.ChargeResult, error) {
-	return payments.ChargeResult{}, errNoSandbox
+func (u unavailable) Charge(context.Context, payments.ChargeInput) (payments.ChargeResult, error) {
+	return payments.ChargeResult{}, u.err
 }
-func (noSandbox) FindCharge(context.Context, payments.FindChargeInput) (payments.ChargeResult, bool, error) {
-	return payments.ChargeResult{}, false, errNoSandbox
+func (u unavailable) FindCharge(context.Context, payments.FindChargeInput) (payments.ChargeResult, bool, error) {
+	return payments.ChargeResult{}, false, u.err
 }
-func (noSandbox) LookupPayment(context.Context, string) (payments.PaymentFacts, error) {
-	return payments.PaymentFacts{}, errNoSandbox
+func (u unavailable) LookupPayment(context.Context, string) (payments.PaymentFacts, error) {
+	return payments.PaymentFacts{}, u.err
 }
-func (noSandbox) Refund(context.Context, payments.RefundInput) (payments.RefundResult, error) {
-	return payments.RefundResult{}, errNoSandbox
+func (u unavailable) Refund(context.Context, payments.RefundInput) (payments.RefundResult, error) {
+	return payments.RefundResult{}, u.err
 }
