@@ -1,7 +1,6 @@
 package web_test
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"net/http"
@@ -13,34 +12,17 @@ import (
 	"time"
 
 	"github.com/tollgate-billing/tollgate/domain"
+	"github.com/tollgate-billing/tollgate/internal/testenv"
 	"github.com/tollgate-billing/tollgate/web"
 )
 
 // declined is the sandbox's always-declined card (Stripe's test card of the same number).
 const declined = "4000 0000 0000 0002"
 
-// logBuffer collects the pages' logs of every replica of a test.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
-}
-
 // replicas builds the fixture with its pages served by two API replicas that share the database,
 // the CSRF secret and a log; opts adjust both.
-func replicas(t *testing.T, opts ...envOption) (*env, *httptest.Server, *logBuffer) {
-	logs := &logBuffer{}
+func replicas(t *testing.T, opts ...envOption) (*env, *httptest.Server, *testenv.LogBuffer) {
+	logs := &testenv.LogBuffer{}
 	var cfg web.Config
 	all := append([]envOption{func(c *web.Config) {
 		c.Secret = []byte("one secret for every replica")

@@ -59,8 +59,8 @@ func refundInTx(ctx context.Context, tx pgx.Tx, in payments.RefundInput) (paymen
 
 	if now.Sub(chargedAt) > domain.RefundWindow { // as Stripe: card payments refund for 180 days
 		return payments.RefundResult{}, &payments.DeclineError{Code: payments.CodeChargeExpiredForRefund,
-			Message: fmt.Sprintf("Charge %s was made on %s, more than 180 days ago: it can no longer be refunded.",
-				in.ChargeRef, chargedAt.UTC().Format("2006-01-02"))}
+			Message: fmt.Sprintf("Charge %s was made on %s, more than %d days ago: it can no longer be refunded.",
+				in.ChargeRef, chargedAt.UTC().Format("2006-01-02"), int(domain.RefundWindow.Hours()/24))}
 	}
 	if status != "succeeded" {
 		return payments.RefundResult{}, invalid("charge %s did not succeed; there is nothing to refund", in.ChargeRef)

@@ -16,7 +16,7 @@ var _ payments.PaymentLookup = (*Processor)(nil)
 const lookupScan = 100
 
 // LookupPayment refetches a PaymentIntent (pi_…), or the PaymentIntent of a charge (ch_…), with
-// its refunds and disputes: three reads from Stripe's own records.
+// its refunds and disputes: three reads from Stripe's own records (four from a charge).
 func (p *Processor) LookupPayment(ctx context.Context, ref string) (payments.PaymentFacts, error) {
 	if strings.HasPrefix(ref, "ch_") || strings.HasPrefix(ref, "py_") {
 		params := &stripego.ChargeParams{}
