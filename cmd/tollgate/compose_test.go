@@ -21,6 +21,9 @@ type composeFile struct {
 		Ports       []string          `yaml:"ports"`
 		Volumes     []string          `yaml:"volumes"`
 		DependsOn   any               `yaml:"depends_on"`
+		Healthcheck struct {
+			Test []string `yaml:"test"`
+		} `yaml:"healthcheck"`
 	} `yaml:"services"`
 }
 
@@ -140,5 +143,41 @@ func TestComposeConfigValidates(t *testing.T) {
 	}
 	if out, err := config(append(secrets[:3:3], "TOLLGATE_WEB_SECRET=")); err == nil || !strings.Contains(string(out), "TOLLGATE_WEB_SECRET") {
 		t.Errorf("compose accepted the file without TOLLGATE_WEB_SECRET: %v\n%s", err, out)
+	}
+}
+
+// TestComposeRunsTheTemporalOfTheBinary: compose runs the Temporal server and UI that `tollgate
+// dev` embeds (go.mod's versions), set up the way Temporal supports now (the server image, its
+// schema by admin-tools; not the retired auto-setup image), and checks the health of the API and
+// the worker with `tollgate healthcheck`, which proves they are ready, not that a binary exists.
+func TestComposeRunsTheTemporalOfTheBinary(t *testing.T) {
+	mod, err := os.ReadFile("../../go.mod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	version := func(module string) string {
+		m := regexp.MustCompile(`(?m)^\s*` + regexp.QuoteMeta(module) + ` v(\S+)`).FindSubmatch(mod)
+		if m == nil {
+			t.Fatalf("go.mod does not require %s", module)
+		}
+		return string(m[1])
+	}
+	server, ui := version("go.temporal.io/server"), version("github.com/temporalio/ui-server/v2")
+	c := readCompose(t)
+	for name, want := range map[string]string{"temporal": "temporalio/server:" + server, "temporal-schema": "temporalio/admin-tools:" + server,
+		"temporal-setup": "temporalio/admin-tools:" + server, "temporal-ui": "temporalio/ui:" + ui} {
+		if got := c.Services[name].Image; got != want {
+			t.Errorf("%s runs %q, want %q (the version tollgate dev embeds)", name, got, want)
+		}
+	}
+	for name, s := range c.Services {
+		if strings.Contains(s.Image, "auto-setup") {
+			t.Errorf("%s uses the retired auto-setup image %s", name, s.Image)
+		}
+	}
+	for svc, want := range map[string]string{"tollgate-api": "healthcheck", "tollgate-worker": "healthcheck --worker"} {
+		if got := strings.Join(c.Services[svc].Healthcheck.Test, " "); got != "CMD /usr/local/bin/tollgate "+want {
+			t.Errorf("%s health check is %q, want `tollgate %s`", svc, got, want)
+		}
 	}
 }

@@ -45,6 +45,7 @@ func commands() []command {
 		{"worker", "run the Temporal worker for purchase workflows", runWorker},
 		{"migrate", "apply database migrations", runMigrate},
 		{"mcp", "serve the MCP tools over stdio (for desktop assistants)", runMCP},
+		{"healthcheck", "exit 0 when the API (or, with --worker, the worker) is ready; for container health checks", runHealthcheck},
 		{"version", "print the version", runVersion},
 	}
 }
@@ -68,7 +69,7 @@ func usage(w io.Writer) {
 	fmt.Fprintln(w, "Tollgate — billing engine for APIs, apps, AI agents and MCP servers.")
 	fmt.Fprintln(w, "\nUsage: tollgate <command> [flags]   (tollgate <command> --help for its flags)\n\nCommands:")
 	for _, c := range commands() {
-		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
+		fmt.Fprintf(w, "  %-12s %s\n", c.name, c.summary)
 	}
 }
 
