@@ -27,7 +27,8 @@ func (s *Server) authenticated(next http.Handler) http.Handler {
 			writeError(w, r, s.log, err)
 			return
 		}
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), merchantKey, k)))
+		ctx := domain.WithMode(context.WithValue(r.Context(), merchantKey, k), k.Mode) // events of modeless objects
+		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
 

@@ -230,6 +230,7 @@ func TestBadInputChangesNothing(t *testing.T) {
 		"/v1/purchases?status=x": "status", "/v1/purchases?customerRef=cus_a&customerId=cus_b": "customerRef",
 		"/v1/transactions?fromDate=2026-1-1": "fromDate", "/v1/transactions?status=x": "status", "/v1/transactions?type=x": "type",
 		"/v1/transactions/stats?toDate=x": "toDate", "/v1/sdk/payment-method": "customerRef",
+		"/v1/events?type=purchase.nope": "type", "/v1/events?fromDate=yesterday": "fromDate", "/v1/events?limit=0": "limit",
 	} {
 		cases = append(cases, tc{"GET", path, "", "", 400, field})
 	}

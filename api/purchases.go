@@ -7,18 +7,10 @@ import (
 	"github.com/tollgate-billing/tollgate/store"
 )
 
-// purchaseView is the projection with the two facts clients branch on spelled out: the status
-// as seed 003 names it (pending_cancellation is active with cancelledAt set) and access.
-type purchaseView struct {
-	domain.Purchase
-	DisplayStatus domain.PurchaseStatus `json:"displayStatus"`
-	HasAccess     bool                  `json:"hasAccess"`
-}
+// purchaseView is the projection as the API shows it (domain.PurchaseView).
+type purchaseView = domain.PurchaseView
 
-func toPurchaseView(p domain.Purchase) purchaseView {
-	ds := p.DisplayStatus()
-	return purchaseView{Purchase: p, DisplayStatus: ds, HasAccess: ds.HasAccess()}
-}
+func toPurchaseView(p domain.Purchase) purchaseView { return p.View() }
 
 var purchaseStatuses = []string{string(domain.PurchasePending), string(domain.PurchaseTrialing), string(domain.PurchaseActive),
 	string(domain.PurchasePendingCancellation), string(domain.PurchasePastDue), string(domain.PurchaseSuspended),

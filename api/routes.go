@@ -62,6 +62,10 @@ func (s *Server) registerRoutes() {
 	s.handle("GET /v1/settings/disputes", s.getDisputes)
 	s.handle("PATCH /v1/settings/disputes", s.updateDisputes)
 
+	// Events (an outbox written with each change) and the merchant's webhook endpoints
+	s.handle("GET /v1/events", s.listEvents)
+	s.handle("GET /v1/events/{ref}", s.getEvent)
+
 	// Inbound processor events: signed by the processor, not sent with an API key
 	s.handlePublic("POST /v1/webhooks/stripe", s.stripeWebhook)
 

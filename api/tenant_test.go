@@ -19,7 +19,8 @@ func TestTenantIsolation(t *testing.T) {
 	b := w.asB()
 	bProduct := b.must(201, "POST", "/v1/products", `{"name":"b-product"}`)["reference"].(string)
 
-	secrets := []string{a.customer, a.product, a.plan, a.purchase, a.payment, a.refund, meter, w.merchant, "jane@acme.com", "a-meter", "support-bot"}
+	event := w.must(200, "GET", "/v1/events?objectRef="+a.payment, "")["data"].([]any)[0].(map[string]any)["reference"].(string)
+	secrets := []string{a.customer, a.product, a.plan, a.purchase, a.payment, a.refund, meter, event, w.merchant, "jane@acme.com", "a-meter", "support-bot"}
 	refs := `"customerRef":"` + a.customer + `","productRef":"` + a.product + `"`
 	const (
 		notFound = iota // B gets 404
@@ -84,6 +85,8 @@ func TestTenantIsolation(t *testing.T) {
 		"PATCH /v1/settings/dunning":                       {{"/v1/settings/dunning", `{"gracePeriodDays":2}`, own}},
 		"GET /v1/settings/disputes":                        {{"/v1/settings/disputes", "", own}},
 		"PATCH /v1/settings/disputes":                      {{"/v1/settings/disputes", `{"access":"keep"}`, own}},
+		"GET /v1/events":                                   {{"/v1/events", "", list}, {"/v1/events?objectRef=" + a.purchase, "", list}},
+		"GET /v1/events/{ref}":                             {{"/v1/events/" + event, "", notFound}},
 		"POST /v1/webhooks/stripe":                         nil,                                               // signed by Stripe, no API key: webhooks_stripe_test.go
 		"GET /healthz":                                     nil, "GET /readyz": nil, "GET /openapi.json": nil, // public, no tenant data
 	}

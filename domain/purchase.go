@@ -135,3 +135,18 @@ const (
 	TxnFailed    = "failed"
 	TxnPending   = "pending"
 )
+
+// PurchaseView is the projection with the two facts clients branch on spelled out: the status
+// as seed 003 names it (pending_cancellation is active with cancelledAt set) and access. The
+// API answers it, and a purchase event carries it.
+type PurchaseView struct {
+	Purchase
+	DisplayStatus PurchaseStatus `json:"displayStatus"`
+	HasAccess     bool           `json:"hasAccess"`
+}
+
+// View is p as the API shows it.
+func (p Purchase) View() PurchaseView {
+	ds := p.DisplayStatus()
+	return PurchaseView{Purchase: p, DisplayStatus: ds, HasAccess: ds.HasAccess()}
+}

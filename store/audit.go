@@ -28,22 +28,24 @@ type AuditEntry struct {
 // InsertAudit appends an entry. An entry with Seq > 0 is written once per (object, seq, action,
 // step time), so a retried activity does not duplicate it.
 func (s *Store) InsertAudit(ctx context.Context, e AuditEntry) error {
-	return insertAudit(ctx, s.Pool, e)
+	_, err := insertAudit(ctx, s.Pool, e)
+	return err
 }
 
-func insertAudit(ctx context.Context, db DBTX, e AuditEntry) error {
+// insertAudit answers whether the entry was new (not a retried step's).
+func insertAudit(ctx context.Context, db DBTX, e AuditEntry) (inserted bool, err error) {
 	var data []byte
 	if len(e.Data) > 0 {
 		data = e.Data
 	}
-	_, err := db.Exec(ctx, `INSERT INTO audit_log (merchant_id, object_type, object_id, action, from_status, to_status,
+	tag, err := db.Exec(ctx, `INSERT INTO audit_log (merchant_id, object_type, object_id, action, from_status, to_status,
 		seq, actor, data, step_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9, coalesce($10, '-infinity'::timestamptz))
 		ON CONFLICT (object_id, seq, action, step_at) WHERE seq > 0 DO NOTHING`,
 		e.MerchantRef, e.ObjectType, e.ObjectRef, e.Action, e.FromStatus, e.ToStatus, e.Seq, e.Actor, data, stepAt(e.StepAt))
 	if err != nil {
-		return fmt.Errorf("audit: %w", err)
+		return false, fmt.Errorf("audit: %w", err)
 	}
-	return nil
+	return tag.RowsAffected() == 1, nil
 }
 
 // ListAudit returns an object's entries of merchant, oldest first.

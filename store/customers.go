@@ -56,12 +56,19 @@ func (s *Store) CreateCustomer(ctx context.Context, c domain.Customer) (domain.C
 	if c.Roles == nil {
 		c.Roles = []string{}
 	}
-	row := s.Pool.QueryRow(ctx, `INSERT INTO customers (id, merchant_id, external_ref, email, name, type, status,
-		timezone, roles, organization, metadata) VALUES ($1,$2,nullif($3,''),$4,$5,$6,$7,$8,$9,$10,$11)
-		RETURNING `+customerCols,
-		c.Ref, c.MerchantRef, c.ExternalRef, c.Email, c.Name, defaultStr(c.Type, "INDIVIDUAL"),
-		defaultStr(c.Status, domain.CustomerActive), c.Timezone, c.Roles, org, meta)
-	out, err := scanCustomer(row)
+	var out domain.Customer
+	err := s.InTx(ctx, func(tx pgx.Tx) error {
+		var err error
+		out, err = scanCustomer(tx.QueryRow(ctx, `INSERT INTO customers (id, merchant_id, external_ref, email, name, type,
+			status, timezone, roles, organization, metadata) VALUES ($1,$2,nullif($3,''),$4,$5,$6,$7,$8,$9,$10,$11)
+			RETURNING `+customerCols,
+			c.Ref, c.MerchantRef, c.ExternalRef, c.Email, c.Name, defaultStr(c.Type, "INDIVIDUAL"),
+			defaultStr(c.Status, domain.CustomerActive), c.Timezone, c.Roles, org, meta))
+		if err != nil {
+			return err
+		}
+		return insertEvent(ctx, tx, customerEvent(ctx, domain.EventCustomerCreated, out))
+	})
 	if isUniqueViolation(err, "customers_external_ref") {
 		return out, domain.Errorf(domain.CodeAlreadyExists, "reference", "a customer with reference %q already exists", c.ExternalRef)
 	}
@@ -158,14 +165,22 @@ func (s *Store) UpdateCustomer(ctx context.Context, merchant, ref string, patch 
 	if len(patch.Organization) > 0 {
 		org = patch.Organization
 	}
-	c, err := scanCustomer(s.Pool.QueryRow(ctx, `UPDATE customers SET
-		external_ref = CASE WHEN $3::text IS NULL THEN external_ref ELSE nullif($3, '') END,
-		email = coalesce($4, email), name = coalesce($5, name), status = coalesce($6, status),
-		timezone = coalesce($7, timezone), type = coalesce($8, type), roles = coalesce($9, roles),
-		organization = coalesce($10, organization), metadata = coalesce($11, metadata), updated_at = now()
-		WHERE merchant_id = $1 AND id = $2 RETURNING `+customerCols,
-		merchant, cur.Ref, patch.ExternalRef, patch.Email, patch.Name, patch.Status, patch.Timezone, patch.Type,
-		patch.Roles, org, meta))
+	var c domain.Customer
+	err = s.InTx(ctx, func(tx pgx.Tx) error {
+		var err error
+		c, err = scanCustomer(tx.QueryRow(ctx, `UPDATE customers SET
+			external_ref = CASE WHEN $3::text IS NULL THEN external_ref ELSE nullif($3, '') END,
+			email = coalesce($4, email), name = coalesce($5, name), status = coalesce($6, status),
+			timezone = coalesce($7, timezone), type = coalesce($8, type), roles = coalesce($9, roles),
+			organization = coalesce($10, organization), metadata = coalesce($11, metadata), updated_at = now()
+			WHERE merchant_id = $1 AND id = $2 RETURNING `+customerCols,
+			merchant, cur.Ref, patch.ExternalRef, patch.Email, patch.Name, patch.Status, patch.Timezone, patch.Type,
+			patch.Roles, org, meta))
+		if err != nil {
+			return err
+		}
+		return insertEvent(ctx, tx, customerEvent(ctx, domain.EventCustomerUpdated, c))
+	})
 	if isUniqueViolation(err, "customers_external_ref") {
 		return c, domain.Errorf(domain.CodeAlreadyExists, "externalRef", "another customer already has reference %q", *patch.ExternalRef)
 	}
@@ -178,8 +193,14 @@ func (s *Store) DeleteCustomer(ctx context.Context, merchant, ref string) error 
 	if err != nil {
 		return err
 	}
-	_, err = s.Pool.Exec(ctx, `UPDATE customers SET deleted_at = now() WHERE merchant_id = $1 AND id = $2`, merchant, cur.Ref)
-	return err
+	return s.InTx(ctx, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `UPDATE customers SET deleted_at = now() WHERE merchant_id = $1 AND id = $2
+			AND deleted_at IS NULL`, merchant, cur.Ref)
+		if err != nil || tag.RowsAffected() == 0 {
+			return err
+		}
+		return insertEvent(ctx, tx, customerEvent(ctx, domain.EventCustomerDeleted, cur))
+	})
 }
 
 const setCardSQL = `UPDATE customers SET payment_method = $3, card_brand = $4, card_last4 = $5,

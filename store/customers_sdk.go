@@ -35,7 +35,8 @@ const (
 // (merchant, email), so two concurrent calls for one email cannot both create a customer.
 // created reports whether a new customer was inserted.
 func (s *Store) CreateOrAdoptCustomer(ctx context.Context, merchant string, in SDKCustomerInput, mode SDKCustomerMode) (c domain.Customer, created bool, err error) {
-	err = s.InTx(ctx, func(tx pgx.Tx) error {
+	var changed string // the event of what the call did: created, updated or none
+	createOrAdopt := func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`,
 			"customer-email/"+merchant+"/"+strings.ToLower(in.Email)); err != nil {
 			return err
@@ -59,6 +60,7 @@ func (s *Store) CreateOrAdoptCustomer(ctx context.Context, merchant string, in S
 					}
 					c, err = scanCustomer(tx.QueryRow(ctx, `UPDATE customers SET email = $3, updated_at = now()
 						WHERE merchant_id = $1 AND id = $2 RETURNING `+customerCols, merchant, byRef.Ref, in.Email))
+					changed = domain.EventCustomerUpdated
 					return err
 				}
 				return domain.Errorf(domain.CodeAlreadyExists, "externalRef",
@@ -85,6 +87,7 @@ func (s *Store) CreateOrAdoptCustomer(ctx context.Context, merchant string, in S
 			// adopt: link the caller's identity onto the pre-existing customer
 			c, err = scanCustomer(tx.QueryRow(ctx, `UPDATE customers SET external_ref = $3, updated_at = now()
 				WHERE merchant_id = $1 AND id = $2 RETURNING `+customerCols, merchant, byEmail.Ref, in.ExternalRef))
+			changed = domain.EventCustomerUpdated
 			return err
 		}
 		if !errors.Is(err, pgx.ErrNoRows) {
@@ -94,8 +97,14 @@ func (s *Store) CreateOrAdoptCustomer(ctx context.Context, merchant string, in S
 		c, err = scanCustomer(tx.QueryRow(ctx, `INSERT INTO customers (id, merchant_id, external_ref, email, name, metadata)
 			VALUES ($1,$2,nullif($3,''),$4,$5,$6) RETURNING `+customerCols,
 			domain.NewRef(domain.PrefixCustomer), merchant, in.ExternalRef, in.Email, in.Name, meta))
-		created = err == nil
+		created, changed = err == nil, domain.EventCustomerCreated
 		return err
+	}
+	err = s.InTx(ctx, func(tx pgx.Tx) error {
+		if err := createOrAdopt(tx); err != nil || changed == "" {
+			return err
+		}
+		return insertEvent(ctx, tx, customerEvent(ctx, changed, c))
 	})
 	if isUniqueViolation(err, "customers_external_ref") {
 		return c, false, domain.Errorf(domain.CodeAlreadyExists, "externalRef", "a customer with externalRef %q already exists", in.ExternalRef)

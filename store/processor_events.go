@@ -80,9 +80,14 @@ func (s *Store) SettleTransaction(ctx context.Context, merchant, ref, status, fa
 	if status != domain.TxnSucceeded && status != domain.TxnFailed {
 		return fmt.Errorf("settle transaction %s: status %q", ref, status)
 	}
-	_, err := s.Pool.Exec(ctx, `UPDATE transactions SET status = $3, failure_code = $4
-		WHERE merchant_id = $1 AND id = $2 AND status = 'pending'`, merchant, ref, status, failureCode)
-	return err
+	return s.InTx(ctx, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `UPDATE transactions SET status = $3, failure_code = $4
+			WHERE merchant_id = $1 AND id = $2 AND status = 'pending'`, merchant, ref, status, failureCode)
+		if err != nil || tag.RowsAffected() == 0 {
+			return err
+		}
+		return settledEvent(ctx, tx, merchant, ref)
+	})
 }
 
 // ForgetPaymentMethod clears the card on file of every customer whose default is paymentMethod

@@ -38,13 +38,24 @@ func (s *Store) UpsertPurchase(ctx context.Context, p domain.Purchase) (applied 
 }
 
 // ProjectPurchase is UpsertPurchase and InsertAudit in one transaction: the projection of a
-// workflow step and its audit row are written together or not at all.
+// workflow step and its audit row are written together or not at all, and with them the event
+// the step reports to the merchant (domain.PurchaseEventType), once however often it is retried.
 func (s *Store) ProjectPurchase(ctx context.Context, p domain.Purchase, audit *AuditEntry) (applied bool, err error) {
 	err = s.InTx(ctx, func(tx pgx.Tx) error {
 		if applied, err = upsertPurchase(ctx, tx, p); err != nil || audit == nil {
 			return err
 		}
-		return insertAudit(ctx, tx, *audit)
+		inserted, err := insertAudit(ctx, tx, *audit)
+		typ := domain.PurchaseEventType(audit.Action, domain.PurchaseStatus(audit.FromStatus), domain.PurchaseStatus(audit.ToStatus))
+		if err != nil || !inserted || typ == "" {
+			return err
+		}
+		after, err := scanPurchase(tx.QueryRow(ctx, `SELECT `+purchaseCols+` FROM purchases WHERE id = $1`, p.Ref))
+		if err != nil {
+			return fmt.Errorf("read purchase %s: %w", p.Ref, err)
+		}
+		return insertEvent(ctx, tx, purchaseEvent(typ, after,
+			fmt.Sprintf("purchase/%s/%d/%d/%s", p.Ref, p.Seq, p.StepAt.UnixNano(), typ)))
 	})
 	return applied, err
 }

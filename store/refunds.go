@@ -122,22 +122,41 @@ func (s *Store) SettleRefund(ctx context.Context, merchant, ref, processorRef st
 			if e.Data == nil {
 				e.Data, _ = json.Marshal(map[string]any{"detail": fmt.Sprintf("refunded %d of %s", amount, ref)})
 			}
-			if err := insertAudit(ctx, tx, e); err != nil {
+			if _, err := insertAudit(ctx, tx, e); err != nil {
 				return err
 			}
 		}
+		settled := err == nil
 		out, err = scanTxn(tx.QueryRow(ctx, `SELECT `+txnCols+` FROM transactions t WHERE t.merchant_id = $1 AND t.id = $2`,
 			merchant, ref))
-		return notFoundIfNoRows(err, "transaction", ref)
+		if err != nil || !settled {
+			return notFoundIfNoRows(err, "transaction", ref)
+		}
+		return transactionEvent(ctx, tx, out)
 	})
 	return out, err
 }
 
 // ReleaseRefund drops a reserved refund the processor refused for good: what is left of the
 // payment is as before. A settled refund stays.
+// The refund's event (refund.failed) carries it as it was, failed.
 func (s *Store) ReleaseRefund(ctx context.Context, merchant, ref string) error {
-	if _, err := s.Pool.Exec(ctx, `DELETE FROM transactions WHERE merchant_id = $1 AND id = $2 AND status = 'pending'`,
-		merchant, ref); err != nil {
+	err := s.InTx(ctx, func(tx pgx.Tx) error {
+		t, err := scanTxn(tx.QueryRow(ctx, `SELECT `+txnCols+` FROM transactions t WHERE t.merchant_id = $1 AND t.id = $2
+			AND t.status = 'pending' FOR UPDATE`, merchant, ref))
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM transactions WHERE merchant_id = $1 AND id = $2`, merchant, ref); err != nil {
+			return err
+		}
+		t.Status = domain.TxnFailed
+		return transactionEvent(ctx, tx, t)
+	})
+	if err != nil {
 		return fmt.Errorf("release refund %s: %w", ref, err)
 	}
 	return nil

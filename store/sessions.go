@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/tollgate-billing/tollgate/domain"
 )
 
@@ -84,9 +86,13 @@ func (s *Store) CreateCheckoutSession(ctx context.Context, cs CheckoutSession, t
 
 // GetCheckoutSession loads a session by its id alone (the id is the bearer secret of the page).
 func (s *Store) GetCheckoutSession(ctx context.Context, ref string) (CheckoutSession, error) {
+	return getCheckoutSession(ctx, s.Pool, ref)
+}
+
+func getCheckoutSession(ctx context.Context, db DBTX, ref string) (CheckoutSession, error) {
 	var cs CheckoutSession
 	var purchase *string
-	err := s.Pool.QueryRow(ctx, `SELECT id, merchant_id, customer_id, product_id, plan_id, mode, status, return_url,
+	err := db.QueryRow(ctx, `SELECT id, merchant_id, customer_id, product_id, plan_id, mode, status, return_url,
 		purchase_id, expires_at, completed_at, created_at, failed_card_attempts FROM checkout_sessions WHERE id = $1`, ref).
 		Scan(&cs.Ref, &cs.MerchantRef, &cs.CustomerRef, &cs.ProductRef, &cs.PlanRef, &cs.Mode, &cs.Status, &cs.ReturnURL,
 			&purchase, &cs.ExpiresAt, &cs.CompletedAt, &cs.CreatedAt, &cs.FailedCardAttempts)
@@ -97,11 +103,23 @@ func (s *Store) GetCheckoutSession(ctx context.Context, ref string) (CheckoutSes
 }
 
 // CompleteCheckoutSession marks an open session complete with its purchase, once: it reports
-// false when the session was already complete (a double-clicked Pay).
-func (s *Store) CompleteCheckoutSession(ctx context.Context, ref, purchaseRef string) (bool, error) {
-	tag, err := s.Pool.Exec(ctx, `UPDATE checkout_sessions SET status = 'complete', purchase_id = $2,
-		completed_at = now() WHERE id = $1 AND status = 'open'`, ref, purchaseRef)
-	return err == nil && tag.RowsAffected() == 1, err
+// false when the session was already complete (a double-clicked Pay). Completing writes the
+// checkout.completed event in the same transaction.
+func (s *Store) CompleteCheckoutSession(ctx context.Context, ref, purchaseRef string) (completed bool, err error) {
+	err = s.InTx(ctx, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `UPDATE checkout_sessions SET status = 'complete', purchase_id = $2,
+			completed_at = now() WHERE id = $1 AND status = 'open'`, ref, purchaseRef)
+		if completed = err == nil && tag.RowsAffected() == 1; !completed {
+			return err
+		}
+		cs, err := getCheckoutSession(ctx, tx, ref)
+		if err != nil {
+			return err
+		}
+		return insertEvent(ctx, tx, newEvent{merchant: cs.MerchantRef, mode: cs.Mode, typ: domain.EventCheckoutCompleted,
+			objectType: "checkout_session", objectRef: cs.Ref, object: cs})
+	})
+	return completed, err
 }
 
 // CreateCustomerSession stores a new portal session.

@@ -30,9 +30,16 @@ func scanTxn(row pgx.Row) (domain.Transaction, error) {
 // second insert with the same key returns the first row unchanged and created=false, so a
 // retried activity or a replayed webhook records money once. Ref is assigned when empty, and
 // OccurredAt is now when zero. A refund above what is left of its payment is refused
-// (INVALID_FIELD amount, the refunds_within_payment trigger).
+// (INVALID_FIELD amount, the refunds_within_payment trigger). A new payment or refund that
+// succeeded or failed writes its event (payment.succeeded, …) in the same transaction.
 func (s *Store) InsertTransaction(ctx context.Context, t domain.Transaction) (out domain.Transaction, created bool, err error) {
-	return insertTransaction(ctx, s.Pool, t)
+	err = s.InTx(ctx, func(tx pgx.Tx) error {
+		if out, created, err = insertTransaction(ctx, tx, t); err != nil || !created {
+			return err
+		}
+		return transactionEvent(ctx, tx, out)
+	})
+	return out, created, err
 }
 
 func insertTransaction(ctx context.Context, db DBTX, t domain.Transaction) (out domain.Transaction, created bool, err error) {

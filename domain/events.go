@@ -1,0 +1,120 @@
+package domain
+
+import (
+	"context"
+	"encoding/json"
+	"slices"
+	"time"
+)
+
+// Event types: every state change a merchant could act on (DESIGN.md "Events and webhooks").
+// An event is written in the same Postgres transaction as its change (an outbox).
+const (
+	EventCustomerCreated = "customer.created"
+	EventCustomerUpdated = "customer.updated"
+	EventCustomerDeleted = "customer.deleted"
+
+	EventPurchaseActivated       = "purchase.activated"
+	EventPurchaseTrialStarted    = "purchase.trial_started"
+	EventPurchaseRenewed         = "purchase.renewed"
+	EventPurchaseCancelScheduled = "purchase.cancel_scheduled"
+	EventPurchaseReactivated     = "purchase.reactivated"
+	EventPurchasePastDue         = "purchase.past_due"
+	EventPurchaseSuspended       = "purchase.suspended"
+	EventPurchaseRecovered       = "purchase.recovered"
+	EventPurchaseCancelled       = "purchase.cancelled"
+	EventPurchaseExpired         = "purchase.expired"
+	EventPurchaseRefunded        = "purchase.refunded"
+	EventPurchasePlanChanged     = "purchase.plan_changed"
+
+	EventPaymentSucceeded = "payment.succeeded"
+	EventPaymentFailed    = "payment.failed"
+	EventRefundSucceeded  = "refund.succeeded"
+	EventRefundFailed     = "refund.failed"
+
+	EventCheckoutCompleted = "checkout.completed"
+
+	EventUsageLimitReached     = "usage.limit_reached"
+	EventUsageThresholdReached = "usage.threshold_reached"
+
+	EventWebhookEndpointDisabled = "webhook_endpoint.disabled"
+)
+
+// EventTypes lists every event type, for validation of an endpoint's enabledEvents.
+var EventTypes = []string{EventCustomerCreated, EventCustomerUpdated, EventCustomerDeleted,
+	EventPurchaseActivated, EventPurchaseTrialStarted, EventPurchaseRenewed, EventPurchaseCancelScheduled,
+	EventPurchaseReactivated, EventPurchasePastDue, EventPurchaseSuspended, EventPurchaseRecovered,
+	EventPurchaseCancelled, EventPurchaseExpired, EventPurchaseRefunded, EventPurchasePlanChanged,
+	EventPaymentSucceeded, EventPaymentFailed, EventRefundSucceeded, EventRefundFailed,
+	EventCheckoutCompleted, EventUsageLimitReached, EventUsageThresholdReached, EventWebhookEndpointDisabled}
+
+// IsEventType reports whether t is a type Tollgate emits.
+func IsEventType(t string) bool { return slices.Contains(EventTypes, t) }
+
+// Event is one state change as a merchant sees it: the object as it is after the change.
+type Event struct {
+	Ref         string          `json:"reference"` // evt_
+	MerchantRef string          `json:"-"`
+	Type        string          `json:"type"`
+	Mode        string          `json:"mode"`
+	ObjectType  string          `json:"objectType"` // customer, purchase, transaction, checkout_session, usage, webhook_endpoint
+	ObjectRef   string          `json:"objectRef"`
+	Object      json.RawMessage `json:"object"`
+	CreatedAt   time.Time       `json:"createdAt"`
+}
+
+// PurchaseEventType is the event a purchase workflow step reports, from its audit action and
+// the display status before and after; "" when the step is nothing a merchant acts on (a
+// failed retry that leaves the purchase past due, a note). An end (cancelled, expired,
+// refunded) is named by the status it reaches, whatever step reached it.
+func PurchaseEventType(action string, from, to PurchaseStatus) string {
+	if from != to {
+		switch to {
+		case PurchaseCancelled:
+			return EventPurchaseCancelled
+		case PurchaseExpired:
+			return EventPurchaseExpired
+		case PurchaseRefunded:
+			return EventPurchaseRefunded
+		case PurchasePastDue:
+			return EventPurchasePastDue
+		case PurchaseSuspended:
+			return EventPurchaseSuspended
+		case PurchaseTrialing:
+			return EventPurchaseTrialStarted
+		}
+	}
+	switch action {
+	case "activate", "end_trial":
+		if to == PurchaseActive {
+			return EventPurchaseActivated
+		}
+	case "renew":
+		return EventPurchaseRenewed
+	case "cancel_renewal":
+		return EventPurchaseCancelScheduled
+	case "reactivate":
+		return EventPurchaseReactivated
+	case "recover":
+		return EventPurchaseRecovered
+	case "change_plan":
+		return EventPurchasePlanChanged
+	}
+	return ""
+}
+
+type modeKey struct{}
+
+// WithMode carries the mode of the API key acting, for the events of objects that have no mode
+// of their own (customers).
+func WithMode(ctx context.Context, mode string) context.Context {
+	return context.WithValue(ctx, modeKey{}, mode)
+}
+
+// ModeFrom is the acting key's mode; sandbox when none was set.
+func ModeFrom(ctx context.Context) string {
+	if m, _ := ctx.Value(modeKey{}).(string); m == ModeLive {
+		return ModeLive
+	}
+	return ModeSandbox
+}
