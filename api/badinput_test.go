@@ -25,6 +25,7 @@ func TestBadInputChangesNothing(t *testing.T) {
 	w.must(200, "GET", "/v1/meters", "") // the default meters exist before counting rows
 	b.must(200, "GET", "/v1/meters", "")
 
+	hook := w.must(201, "POST", "/v1/webhook-endpoints", `{"url":"http://127.0.0.1:9/hooks"}`)["reference"].(string)
 	C, P, PL, PU := "/v1/customers/"+a.customer, "/v1/products/"+a.product, "/v1/products/"+a.product+"/plans/"+a.plan, "/v1/purchases/"+a.purchase
 	// paths to send bodies to, one per body-taking route
 	bodyRoutes := map[string]string{
@@ -55,6 +56,9 @@ func TestBadInputChangesNothing(t *testing.T) {
 		"POST /v1/meters":                                  "/v1/meters",
 		"PATCH /v1/settings/dunning":                       "/v1/settings/dunning",
 		"PATCH /v1/settings/disputes":                      "/v1/settings/disputes",
+		"POST /v1/webhook-endpoints":                       "/v1/webhook-endpoints",
+		"PATCH /v1/webhook-endpoints/{ref}":                "/v1/webhook-endpoints/" + hook,
+		"POST /v1/webhook-endpoints/{ref}/rotate-secret":   "/v1/webhook-endpoints/" + hook + "/rotate-secret",
 	}
 	// Stripe's webhook route takes no API key and answers by its signature first:
 	// TestStripeWebhookRefusesBadInput and FuzzStripeWebhook hold it.
@@ -62,7 +66,7 @@ func TestBadInputChangesNothing(t *testing.T) {
 	// routes that accept an empty body (seed 002 sends POST …/activate with none)
 	emptyOK := map[string]bool{"POST /v1/customers/{ref}/activate": true, "POST /v1/purchases/{ref}/cancel-renewal": true,
 		"POST /v1/purchases/{ref}/reactivate": true, "POST /v1/purchases/{ref}/retry-payment": true,
-		"POST /v1/purchases/{ref}/cancel-scheduled-change": true}
+		"POST /v1/purchases/{ref}/cancel-scheduled-change": true, "POST /v1/webhook-endpoints/{ref}/rotate-secret": true}
 
 	const formType, noContentType = "application/x-www-form-urlencoded", "none"
 	type tc struct {
@@ -223,6 +227,18 @@ func TestBadInputChangesNothing(t *testing.T) {
 	add("PATCH", "/v1/settings/dunning", 400, "gracePeriodDays", `{"gracePeriodDays":7}`, `{"gracePeriodDays":0}`, `{"gracePeriodDays":"2"}`, `{"retryDays":[1,2]}`)
 	add("PATCH", "/v1/settings/disputes", 400, "access", `{}`, `{"access":""}`, `{"access":"refund"}`, `{"access":5}`)
 	add("PATCH", "/v1/settings/dunning", 400, "retryDays", `{"retryDays":[]}`, `{"retryDays":[3,1]}`, `{"retryDays":[-1,5]}`, `{"retryDays":"1,3"}`)
+	// webhook endpoints: a bad URL, an unknown event type, a description of 10,000 characters
+	hooks, long := "/v1/webhook-endpoints", strings.Repeat("d", 10000)
+	add("POST", hooks, 400, "url", `{}`, `{"url":""}`, `{"url":"not a url"}`, `{"url":"ftp://hooks.example.com"}`, `{"url":"/hooks"}`,
+		`{"url":"https://u:p@hooks.example.com"}`, `{"url":5}`)
+	add("POST", hooks, 400, "enabledEvents", `{"url":"https://hooks.example.com","enabledEvents":["purchase.nope"]}`,
+		`{"url":"https://hooks.example.com","enabledEvents":[]}`, `{"url":"https://hooks.example.com","enabledEvents":"*"}`)
+	add("POST", hooks, 400, "description", `{"url":"https://hooks.example.com","description":"`+long+`"}`)
+	add("PATCH", hooks+"/"+hook, 400, "url", `{"url":"gopher://x"}`)
+	add("PATCH", hooks+"/"+hook, 400, "enabledEvents", `{"enabledEvents":["nope"]}`)
+	add("PATCH", hooks+"/"+hook, 400, "description", `{"description":"`+long+`"}`)
+	add("PATCH", hooks+"/"+hook, 400, "body", `{}`)
+	add("PATCH", hooks+"/we_nope", 404, "", `{"enabled":false}`)
 	// query parameters
 	for path, field := range map[string]string{
 		"/v1/customers?page=0": "page", "/v1/customers?limit=1000": "limit", "/v1/sdk/customers?page=x": "page",

@@ -65,6 +65,12 @@ func (s *Server) registerRoutes() {
 	// Events (an outbox written with each change) and the merchant's webhook endpoints
 	s.handle("GET /v1/events", s.listEvents)
 	s.handle("GET /v1/events/{ref}", s.getEvent)
+	s.handle("GET /v1/webhook-endpoints", s.listWebhookEndpoints)
+	s.handle("POST /v1/webhook-endpoints", s.createWebhookEndpoint)
+	s.handle("GET /v1/webhook-endpoints/{ref}", s.getWebhookEndpoint)
+	s.handle("PATCH /v1/webhook-endpoints/{ref}", s.updateWebhookEndpoint)
+	s.handle("DELETE /v1/webhook-endpoints/{ref}", s.deleteWebhookEndpoint)
+	s.handle("POST /v1/webhook-endpoints/{ref}/rotate-secret", s.rotateWebhookSecret)
 
 	// Inbound processor events: signed by the processor, not sent with an API key
 	s.handlePublic("POST /v1/webhooks/stripe", s.stripeWebhook)

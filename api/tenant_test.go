@@ -20,7 +20,8 @@ func TestTenantIsolation(t *testing.T) {
 	bProduct := b.must(201, "POST", "/v1/products", `{"name":"b-product"}`)["reference"].(string)
 
 	event := w.must(200, "GET", "/v1/events?objectRef="+a.payment, "")["data"].([]any)[0].(map[string]any)["reference"].(string)
-	secrets := []string{a.customer, a.product, a.plan, a.purchase, a.payment, a.refund, meter, event, w.merchant, "jane@acme.com", "a-meter", "support-bot"}
+	hook := w.must(201, "POST", "/v1/webhook-endpoints", `{"url":"http://127.0.0.1:9/a-hook"}`)["reference"].(string)
+	secrets := []string{hook, "a-hook", a.customer, a.product, a.plan, a.purchase, a.payment, a.refund, meter, event, w.merchant, "jane@acme.com", "a-meter", "support-bot"}
 	refs := `"customerRef":"` + a.customer + `","productRef":"` + a.product + `"`
 	const (
 		notFound = iota // B gets 404
@@ -87,6 +88,12 @@ func TestTenantIsolation(t *testing.T) {
 		"PATCH /v1/settings/disputes":                      {{"/v1/settings/disputes", `{"access":"keep"}`, own}},
 		"GET /v1/events":                                   {{"/v1/events", "", list}, {"/v1/events?objectRef=" + a.purchase, "", list}},
 		"GET /v1/events/{ref}":                             {{"/v1/events/" + event, "", notFound}},
+		"GET /v1/webhook-endpoints":                        {{"/v1/webhook-endpoints", "", list}},
+		"POST /v1/webhook-endpoints":                       {{"/v1/webhook-endpoints", `{"url":"http://127.0.0.1:9/b"}`, own}},
+		"GET /v1/webhook-endpoints/{ref}":                  {{"/v1/webhook-endpoints/" + hook, "", notFound}},
+		"PATCH /v1/webhook-endpoints/{ref}":                {{"/v1/webhook-endpoints/" + hook, `{"enabled":false}`, notFound}},
+		"DELETE /v1/webhook-endpoints/{ref}":               {{"/v1/webhook-endpoints/" + hook, "", notFound}},
+		"POST /v1/webhook-endpoints/{ref}/rotate-secret":   {{"/v1/webhook-endpoints/" + hook + "/rotate-secret", "", notFound}},
 		"POST /v1/webhooks/stripe":                         nil,                                               // signed by Stripe, no API key: webhooks_stripe_test.go
 		"GET /healthz":                                     nil, "GET /readyz": nil, "GET /openapi.json": nil, // public, no tenant data
 	}
@@ -141,7 +148,7 @@ func TestTenantIsolation(t *testing.T) {
 		t.Errorf("B's stats: %v", st)
 	}
 	// and A's objects are all still there, unchanged
-	for _, path := range []string{C, P, P + L, PU, T, "/v1/meters/" + meter} {
+	for _, path := range []string{C, P, P + L, PU, T, "/v1/meters/" + meter, "/v1/webhook-endpoints/" + hook} {
 		w.must(200, "GET", path, "")
 	}
 	if c := w.must(200, "GET", "/v1/sdk/customers/"+a.customer, ""); c["name"] != "Jane Smith" || c["externalRef"] != "shared-ref-1" {

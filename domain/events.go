@@ -118,3 +118,25 @@ func ModeFrom(ctx context.Context) string {
 	}
 	return ModeSandbox
 }
+
+// WebhookEndpoint is a URL of the merchant's that receives the events of one mode (we_).
+// Secret is shown only when it is made (creation, rotation).
+type WebhookEndpoint struct {
+	Ref           string     `json:"reference"`
+	MerchantRef   string     `json:"-"`
+	Mode          string     `json:"mode"`
+	URL           string     `json:"url"`
+	EnabledEvents []string   `json:"enabledEvents"` // ["*"]: every type
+	Description   string     `json:"description"`
+	Enabled       bool       `json:"enabled"`
+	Secret        string     `json:"secret,omitempty"`
+	DisabledAt    *time.Time `json:"disabledAt,omitempty"` // disabled by Tollgate after failing for days
+	FailingSince  *time.Time `json:"failingSince,omitempty"`
+	CreatedAt     time.Time  `json:"createdAt"`
+	UpdatedAt     time.Time  `json:"updatedAt"`
+}
+
+// Wants reports whether the endpoint receives events of type typ.
+func (e WebhookEndpoint) Wants(typ string) bool {
+	return slices.Contains(e.EnabledEvents, "*") || slices.Contains(e.EnabledEvents, typ)
+}
