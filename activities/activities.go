@@ -99,6 +99,7 @@ func (a *Activities) Charge(ctx context.Context, in workflows.ChargeInput) (work
 		Description: in.Description, At: in.At, Metadata: map[string]string{"purchaseRef": in.PurchaseRef,
 			"period": fmt.Sprint(in.Period)}})
 	if err != nil {
+		txn.ProcessorRef = res.ProcessorRef // a declined payment's id: a webhook about it finds it
 		return workflows.ChargeResult{}, a.chargeError(ctx, txn, err)
 	}
 	txn.Status, txn.ProcessorRef = domain.TxnSucceeded, res.ProcessorRef
@@ -149,7 +150,16 @@ func (a *Activities) failCharge(ctx context.Context, txn domain.Transaction, d *
 	if err != nil {
 		return err // retried; the processor declines the same key the same way
 	}
-	return declineError(d, out.Ref)
+	if d.Code == payments.CodeAuthenticationRequired && out.ProcessorRef != "" && out.PurchaseRef != "" {
+		// the payment stays open at the processor: the customer completes it on /pay/<token>
+		_, err := a.Store.RecordPaymentAuthentication(ctx, store.PaymentAuthentication{MerchantRef: out.MerchantRef,
+			PurchaseRef: out.PurchaseRef, CustomerRef: out.CustomerRef, TxnRef: out.Ref, Processor: out.Processor,
+			PaymentRef: out.ProcessorRef, Amount: out.Amount, Currency: out.Currency})
+		if err != nil {
+			return err
+		}
+	}
+	return declineError(d, out.Ref, out.ProcessorRef)
 }
 
 // RefundPayment returns money of one of the purchase's payments under the refund's key. Postgres

@@ -15,20 +15,21 @@ import (
 
 // declineTypes names the processor's decline codes as activity error types.
 var declineTypes = map[string]string{
-	"card_declined":          workflows.ErrTypeCardDeclined,
-	"insufficient_funds":     workflows.ErrTypeInsufficientFunds,
-	"invalid_request":        workflows.ErrTypeInvalidRequest,
-	"payment_method_missing": workflows.ErrTypePaymentMethodMissing,
+	"card_declined":                     workflows.ErrTypeCardDeclined,
+	"insufficient_funds":                workflows.ErrTypeInsufficientFunds,
+	"invalid_request":                   workflows.ErrTypeInvalidRequest,
+	"payment_method_missing":            workflows.ErrTypePaymentMethodMissing,
+	payments.CodeAuthenticationRequired: workflows.ErrTypeAuthenticationRequired,
 }
 
 // declineError is a card decline or invalid request: retrying the same call cannot succeed.
-func declineError(d *payments.DeclineError, txnRef string) error {
+func declineError(d *payments.DeclineError, txnRef, processorRef string) error {
 	typ, ok := declineTypes[d.Code]
 	if !ok {
 		typ = workflows.ErrTypePaymentDeclined
 	}
 	return temporal.NewNonRetryableApplicationError(d.Message, typ, d,
-		workflows.ChargeFailure{TxnRef: txnRef, Code: d.Code, Message: d.Message})
+		workflows.ChargeFailure{TxnRef: txnRef, Code: d.Code, Message: d.Message, ProcessorRef: processorRef})
 }
 
 // chargeKind is what a failed charge means for the purchase.
@@ -83,7 +84,7 @@ func temporalError(err error) error {
 		return nil
 	}
 	if d, ok := payments.IsDecline(err); ok {
-		return declineError(d, "")
+		return declineError(d, "", "")
 	}
 	if errors.Is(err, payments.ErrIdempotencyMismatch) {
 		return temporal.NewNonRetryableApplicationError(err.Error(), workflows.ErrTypeIdempotencyMismatch, err)

@@ -74,11 +74,15 @@ type Purchase struct {
 	// Disputed: a payment of the purchase is disputed and the dispute is not closed yet.
 	Disputed bool `json:"disputed,omitempty"`
 	// PaymentProcessing: a payment was accepted but has not settled; it is not counted as paid.
-	PaymentProcessing bool      `json:"paymentProcessing,omitempty"`
-	Seq               int64     `json:"-"`
-	StepAt            time.Time `json:"-"` // the workflow time of the write; orders writes before Seq
-	CreatedAt         time.Time `json:"createdAt"`
-	UpdatedAt         time.Time `json:"updatedAt"`
+	PaymentProcessing bool `json:"paymentProcessing,omitempty"`
+	// PastDueReason is why a past-due (or suspended) purchase's renewal failed: the failed
+	// payment's code, e.g. card_declined, or authentication_required when the bank asks the
+	// customer to authenticate it (the portal links to the page that does).
+	PastDueReason string    `json:"pastDueReason,omitempty"`
+	Seq           int64     `json:"-"`
+	StepAt        time.Time `json:"-"` // the workflow time of the write; orders writes before Seq
+	CreatedAt     time.Time `json:"createdAt"`
+	UpdatedAt     time.Time `json:"updatedAt"`
 	// ClockOffset is how far a sandbox purchase's test clock runs ahead of real time, as the last
 	// advance left it: the purchase's clock is now plus it, also once its workflow has closed.
 	ClockOffset time.Duration `json:"-"`

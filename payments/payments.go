@@ -98,6 +98,11 @@ type RefundResult struct {
 	Status       string
 }
 
+// CodeAuthenticationRequired is the decline code of an off-session payment the customer's bank
+// wants authenticated (3-D Secure): not a plain decline. The payment stays open at the
+// processor, and the customer completes it on session (Authenticator), which pays it.
+const CodeAuthenticationRequired = "authentication_required"
+
 // DeclineError is a card decline or an invalid request: retrying the same call cannot succeed.
 type DeclineError struct {
 	Code    string // card_declined, insufficient_funds, invalid_request, …

@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/tollgate-billing/tollgate/domain"
+	"github.com/tollgate-billing/tollgate/payments"
 )
 
 // ProcessorEvent is a webhook event a payment processor sent (Stripe's evt_…).
@@ -75,14 +76,19 @@ func (s *Store) PaymentByProcessorRef(ctx context.Context, processor, ref string
 }
 
 // SettleTransaction moves a pending payment to succeeded or failed; a transaction already
-// settled stays as it is (settling is monotonic, so a late event cannot undo it).
+// settled stays as it is (settling is monotonic, so a late event cannot undo it). The one way
+// out of failed is a payment that asked for authentication (3-D Secure) and that the customer
+// then completed: it succeeded after all.
 func (s *Store) SettleTransaction(ctx context.Context, merchant, ref, status, failureCode string) error {
 	if status != domain.TxnSucceeded && status != domain.TxnFailed {
 		return fmt.Errorf("settle transaction %s: status %q", ref, status)
 	}
 	return s.InTx(ctx, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `UPDATE transactions SET status = $3, failure_code = $4
-			WHERE merchant_id = $1 AND id = $2 AND status = 'pending'`, merchant, ref, status, failureCode)
+		tag, err := tx.Exec(ctx, `UPDATE transactions SET status = $3, failure_code = $4,
+				failure_message = CASE WHEN $3 = 'succeeded' THEN '' ELSE failure_message END
+			WHERE merchant_id = $1 AND id = $2 AND (status = 'pending'
+				OR (status = 'failed' AND $3 = 'succeeded' AND failure_code = $5))`,
+			merchant, ref, status, failureCode, payments.CodeAuthenticationRequired)
 		if err != nil || tag.RowsAffected() == 0 {
 			return err
 		}

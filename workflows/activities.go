@@ -106,18 +106,24 @@ type ChargeFailure struct {
 	TxnRef  string
 	Code    string
 	Message string
+	// ProcessorRef is the declined payment's id at the processor: for authentication_required,
+	// the payment the customer completes on the hosted page.
+	ProcessorRef string `json:",omitempty"`
 }
 
 // Error types of non-retryable activity failures. activities maps processor and domain errors
 // to these in one place; the workflow reads them.
 const (
-	ErrTypeCardDeclined         = "CardDeclined"
-	ErrTypeInsufficientFunds    = "InsufficientFunds"
-	ErrTypePaymentDeclined      = "PaymentDeclined" // any other decline code
-	ErrTypeInvalidRequest       = "InvalidPaymentRequest"
-	ErrTypePaymentMethodMissing = "PaymentMethodMissing"
-	ErrTypeIdempotencyMismatch  = "IdempotencyKeyMismatch"
-	ErrTypeNotFound             = "NotFound"
+	ErrTypeCardDeclined      = "CardDeclined"
+	ErrTypeInsufficientFunds = "InsufficientFunds"
+	ErrTypePaymentDeclined   = "PaymentDeclined" // any other decline code
+	// ErrTypeAuthenticationRequired: the bank wants the customer to authenticate the payment
+	// (3-D Secure). Final for the charge; the payment stays open for the customer to complete.
+	ErrTypeAuthenticationRequired = "AuthenticationRequired"
+	ErrTypeInvalidRequest         = "InvalidPaymentRequest"
+	ErrTypePaymentMethodMissing   = "PaymentMethodMissing"
+	ErrTypeIdempotencyMismatch    = "IdempotencyKeyMismatch"
+	ErrTypeNotFound               = "NotFound"
 	// ErrTypeNotRecorded refuses a charge or refund the API never asked for (terms.go).
 	ErrTypeNotRecorded = "NotRecordedByAPI"
 	// ErrTypeRefundWindowClosed: the processor no longer refunds the payment (domain.RefundWindow).

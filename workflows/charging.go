@@ -49,11 +49,12 @@ type Charging struct {
 	LastError     string `json:",omitempty"` // why the last round did not settle
 }
 
-// finalTypes are the activity error types that end a charge: the customer's decline, or a
-// charge the API never asked for (which no retry will make one it did).
+// finalTypes are the activity error types that end a charge: the customer's decline (a bank
+// asking for authentication included: the customer completes that payment, processor_events.go),
+// or a charge the API never asked for (which no retry will make one it did).
 var finalTypes = map[string]bool{
 	ErrTypeCardDeclined: true, ErrTypeInsufficientFunds: true, ErrTypePaymentDeclined: true,
-	ErrTypePaymentMethodMissing: true, ErrTypeNotRecorded: true,
+	ErrTypePaymentMethodMissing: true, ErrTypeNotRecorded: true, ErrTypeAuthenticationRequired: true,
 }
 
 // settle charges in rounds until the charge succeeds or is declined. It is called holding the

@@ -8,6 +8,7 @@ import (
 
 	"github.com/tollgate-billing/tollgate/domain"
 	"github.com/tollgate-billing/tollgate/money"
+	"github.com/tollgate-billing/tollgate/payments"
 )
 
 // The steps below are the transitions of the DESIGN.md state table, one method each. They run
@@ -285,7 +286,16 @@ func (p *purchase) enterPastDue(ctx workflow.Context, amount int64, failedAt tim
 	}
 	p.state.Dunning = &Dunning{Period: p.state.Period, Amount: amount, FailedAt: failedAt,
 		RetryDays: policy.RetryDays, GraceDays: policy.GraceDays, LastError: failure.Code}
+	p.state.Dunning.awaitAuthentication(failure)
 	return p.transition(ctx, "payment_failed", domain.PurchasePastDue, failure.Code)
+}
+
+// awaitAuthentication keeps the payment a decline left open for the customer to authenticate
+// (3-D Secure); other declines leave the last one that asked.
+func (d *Dunning) awaitAuthentication(failure *ChargeFailure) {
+	if failure.Code == payments.CodeAuthenticationRequired && failure.ProcessorRef != "" {
+		d.Authentication = &Authentication{TxnRef: failure.TxnRef, ProcessorRef: failure.ProcessorRef}
+	}
 }
 
 // dunningStep plays the due dunning event: suspension at the grace period's end, a scheduled
@@ -323,6 +333,7 @@ func (p *purchase) retryCharge(ctx workflow.Context) (recovered bool, err error)
 	}
 	if failure != nil {
 		d.LastError = failure.Code
+		d.awaitAuthentication(failure)
 		if s.CancelledAt != nil { // cancelled while the retry was in flight
 			return false, p.end(ctx, "cancel", domain.PurchaseCancelled, "cancelled_while_"+string(s.Status))
 		}

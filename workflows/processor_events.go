@@ -65,8 +65,17 @@ func (p *purchase) onPaymentChanged(ctx workflow.Context, in PaymentChangedInput
 		p.log.Info("payment-changed signal ignored: history recorded before processor events", "event", in.EventID)
 		return
 	}
-	pay, ok := p.paymentByProcessorRef(in.PaymentRef)
-	if !ok {
+	var apply func(ctx workflow.Context, facts payments.PaymentFacts) error
+	if pay, ok := p.paymentByProcessorRef(in.PaymentRef); ok {
+		apply = func(ctx workflow.Context, facts payments.PaymentFacts) error {
+			return p.paymentChanged(ctx, pay.TxnRef, facts)
+		}
+	} else if p.awaitsAuthentication(in.PaymentRef) &&
+		workflow.GetVersion(ctx, changeAuthentication, workflow.DefaultVersion, 1) != workflow.DefaultVersion {
+		apply = func(ctx workflow.Context, facts payments.PaymentFacts) error {
+			return p.authenticated(ctx, in.PaymentRef, facts)
+		}
+	} else {
 		p.log.Info("payment-changed signal ignored: not a payment this purchase keeps", "event", in.EventID,
 			"payment", in.PaymentRef)
 		return
@@ -75,16 +84,52 @@ func (p *purchase) onPaymentChanged(ctx workflow.Context, in PaymentChangedInput
 	var facts payments.PaymentFacts
 	err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, lookupOptions), actLookupPayment,
 		LookupPaymentInput{MerchantRef: s.MerchantRef, PurchaseRef: s.PurchaseRef, CustomerRef: s.CustomerRef,
-			Terms: s.termsDigest(), PaymentRef: pay.ProcessorRef}).Get(ctx, &facts)
+			Terms: s.termsDigest(), PaymentRef: in.PaymentRef}).Get(ctx, &facts)
 	if err != nil {
 		p.log.Warn("payment-changed signal: the payment could not be refetched", "event", in.EventID, "error", err)
 		return
 	}
-	err = p.locked(ctx, func(ctx workflow.Context) error { return p.paymentChanged(ctx, pay.TxnRef, facts) })
-	if err != nil {
+	if err := p.locked(ctx, func(ctx workflow.Context) error { return apply(ctx, facts) }); err != nil {
 		p.log.Error("payment-changed signal", "event", in.EventID, "error", err)
 	}
 	p.nudge() // the status may have changed: the run loop recomputes its timer
+}
+
+// awaitsAuthentication reports whether ref is the payment the purchase waits for its customer
+// to authenticate.
+func (p *purchase) awaitsAuthentication(ref string) bool {
+	d := p.state.Dunning
+	return ref != "" && d != nil && d.Authentication != nil && d.Authentication.ProcessorRef == ref
+}
+
+// authenticated pays the unpaid period with the payment the customer authenticated, once it
+// succeeded: the same payment, never a second charge. A payment the customer failed to
+// authenticate leaves the purchase past due (its dunning runs on); one still waiting changes
+// nothing.
+func (p *purchase) authenticated(ctx workflow.Context, ref string, facts payments.PaymentFacts) error {
+	s := &p.state
+	if !p.awaitsAuthentication(ref) { // paid otherwise while the payment was refetched
+		return nil
+	}
+	d := s.Dunning
+	switch {
+	case facts.Status == payments.PaymentFailed && facts.FailureCode != payments.CodeAuthenticationRequired:
+		return p.write(ctx, "authentication_failed", s.DisplayStatus(), ref+": "+facts.FailureCode)
+	case facts.Status != payments.PaymentSucceeded:
+		return nil
+	}
+	txnRef := d.Authentication.TxnRef
+	err := workflow.ExecuteLocalActivity(local(ctx), actSettlePayment, SettlePaymentInput{MerchantRef: s.MerchantRef,
+		PurchaseRef: s.PurchaseRef, CustomerRef: s.CustomerRef, Terms: s.termsDigest(), TxnRef: txnRef,
+		Status: payments.PaymentSucceeded}).Get(ctx, nil)
+	if err != nil {
+		return err
+	}
+	s.Payments = append(s.Payments, Payment{TxnRef: txnRef, ProcessorRef: ref, Period: d.Period, Amount: d.Amount,
+		Key: facts.Key, PaidAt: p.stamp(ctx)})
+	s.PaidTotal += d.Amount
+	s.Dunning = nil
+	return p.transition(ctx, "recover", domain.PurchaseActive, "authenticated: "+ref)
 }
 
 // paymentChanged moves the purchase to what the processor knows of payment txnRef.

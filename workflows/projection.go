@@ -19,6 +19,9 @@ func (s State) Projection() domain.Purchase {
 		Period: s.Period, PaidTotal: s.PaidTotal, RefundedTotal: s.RefundedTotal, CarriedAmount: s.Carried, Sandbox: s.Sandbox, Seq: s.Seq,
 		NextBillingAt: s.NextBillingAt(), Disputed: s.openDispute() != nil, PaymentProcessing: s.processing(),
 	}
+	if s.Dunning != nil {
+		out.PastDueReason = s.Dunning.LastError
+	}
 	if s.DisputeHold && s.Status.HasAccess() { // no access while the dispute is open
 		out.Status = domain.PurchaseSuspended
 	}

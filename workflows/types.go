@@ -142,6 +142,17 @@ type Dunning struct {
 	NextRetry int // index into RetryDays of the next scheduled retry
 	Attempts  int // retries made (scheduled and asked for); names the next retry key
 	LastError string
+	// Authentication is the payment of Period the customer's bank wants authenticated (3-D
+	// Secure), kept until a newer one asks again: the customer completes it on the hosted page
+	// /pay/<token>, and a payment-changed signal that finds it succeeded pays the period with it
+	// (processor_events.go), never with a second charge.
+	Authentication *Authentication `json:",omitempty"`
+}
+
+// Authentication is a payment waiting for the customer to authenticate it.
+type Authentication struct {
+	TxnRef       string // its txn_, failed with authentication_required until it succeeds
+	ProcessorRef string // pi_… / ch_sb_…
 }
 
 // HasAccess reports whether the customer may use the product now (DESIGN.md state table).

@@ -43,4 +43,8 @@ const (
 	// refund window is refused first. Histories before it refused the first and never checked
 	// the second.
 	changeRefundsForLife = "refunds-for-life"
+	// changeAuthentication (2026-12): a payment-changed signal about the payment a past-due
+	// purchase waits for the customer to authenticate (3-D Secure) refetches it and, succeeded,
+	// pays the period with it. Histories before it ignored a signal about a declined payment.
+	changeAuthentication = "payment-authentication"
 )
