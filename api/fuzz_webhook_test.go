@@ -32,7 +32,7 @@ func FuzzStripeWebhook(f *testing.F) {
 	f.Fuzz(func(t *testing.T, payload []byte, header string) {
 		signed := webhook.GenerateTestSignedPayload(&webhook.UnsignedPayload{Payload: payload, Secret: secret, Timestamp: time.Now()})
 		for _, h := range []string{header, signed.Header} {
-			in, ignored, err := decodeStripeWebhook(payload, h, secret)
+			in, ignored, err := decodeStripeWebhook(payload, h, webhookSecret{"stripe", secret})
 			switch {
 			case err != nil:
 				e := domain.AsError(err)

@@ -36,6 +36,9 @@ type Config struct {
 	StripePublishableKey string
 	// StripeWebhookSecret (whsec_…) verifies POST /v1/webhooks/stripe; empty answers 503.
 	StripeWebhookSecret string
+	// SandboxWebhookSecret verifies the events the sandbox processor sends to the same route
+	// (payments/sandbox.Webhooks): an event it signs is the sandbox's. Empty: none are accepted.
+	SandboxWebhookSecret string
 	// Extra mounts other handlers (MCP at /mcp, pages at /checkout/ and /portal/) on the same mux.
 	Extra map[string]http.Handler
 }

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strings"
 
+	stripego "github.com/stripe/stripe-go/v76"
 	"github.com/stripe/stripe-go/v76/webhook"
 
 	"github.com/tollgate-billing/tollgate/domain"
@@ -42,9 +43,30 @@ type webhookAnswer struct {
 	Ignored   string `json:"ignored,omitempty"`
 }
 
+// webhookSecret is a signing secret and the processor whose events it signs.
+type webhookSecret struct{ processor, secret string }
+
+// webhookSecrets are Stripe's endpoint secret and the sandbox's, those configured.
+func (s *Server) webhookSecrets() []webhookSecret {
+	var out []webhookSecret
+	for _, k := range []webhookSecret{{"stripe", s.cfg.StripeWebhookSecret}, {"sandbox", s.cfg.SandboxWebhookSecret}} {
+		if k.secret != "" {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// errWebhooksUnconfigured answers an event no configured secret verifies on a server without
+// Stripe's secret: the operator's to fix, not the sender's.
+func errWebhooksUnconfigured() error {
+	return domain.Errorf(domain.CodeUnavailable, "", "Stripe webhooks are not configured on this server: set STRIPE_WEBHOOK_SECRET")
+}
+
 func (s *Server) stripeWebhook(w http.ResponseWriter, r *http.Request) error {
-	if s.cfg.StripeWebhookSecret == "" {
-		return domain.Errorf(domain.CodeUnavailable, "", "Stripe webhooks are not configured on this server: set STRIPE_WEBHOOK_SECRET")
+	secrets := s.webhookSecrets()
+	if len(secrets) == 0 {
+		return errWebhooksUnconfigured()
 	}
 	payload, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxWebhookBody))
 	var tooBig *http.MaxBytesError
@@ -53,7 +75,11 @@ func (s *Server) stripeWebhook(w http.ResponseWriter, r *http.Request) error {
 	} else if err != nil {
 		return domain.Errorf(domain.CodeInvalidField, "body", "the body could not be read")
 	}
-	in, ignored, err := decodeStripeWebhook(payload, r.Header.Get("Stripe-Signature"), s.cfg.StripeWebhookSecret)
+	in, ignored, err := decodeStripeWebhook(payload, r.Header.Get("Stripe-Signature"), secrets...)
+	if domain.ErrorCode(err) == domain.CodeInvalidField && s.cfg.StripeWebhookSecret == "" &&
+		domain.AsError(err).Field == "Stripe-Signature" {
+		return errWebhooksUnconfigured()
+	}
 	if err != nil {
 		return err
 	}
@@ -85,13 +111,23 @@ func (s *Server) stripeWebhook(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// decodeStripeWebhook verifies a Stripe webhook and reduces it to what routes it. err is a
-// 4xx *domain.Error; ignored says why an authentic event needs no processing.
-func decodeStripeWebhook(payload []byte, signature, secret string) (in workflows.ProcessorEventInput, ignored string, err error) {
+// decodeStripeWebhook verifies a Stripe webhook with the first of secrets whose signature it
+// carries, and reduces it to what routes it; the secret names the processor (Stripe's, or the
+// sandbox's events in Stripe's shape). err is a 4xx *domain.Error; ignored says why an authentic
+// event needs no processing.
+func decodeStripeWebhook(payload []byte, signature string, secrets ...webhookSecret) (in workflows.ProcessorEventInput, ignored string, err error) {
 	if signature == "" {
 		return in, "", domain.Errorf(domain.CodeMissingField, "Stripe-Signature", "the Stripe-Signature header is missing")
 	}
-	ev, err := stripe.VerifyWebhook(payload, signature, secret)
+	var ev stripego.Event
+	processor := ""
+	err = webhook.ErrNoValidSignature
+	for _, k := range secrets {
+		if ev, err = stripe.VerifyWebhook(payload, signature, k.secret); !errors.Is(err, webhook.ErrNoValidSignature) {
+			processor = k.processor
+			break
+		}
+	}
 	switch {
 	case errors.Is(err, webhook.ErrTooOld):
 		return in, "", domain.Errorf(domain.CodeInvalidField, "Stripe-Signature", "the signature is more than five minutes old")
@@ -113,7 +149,7 @@ func decodeStripeWebhook(payload []byte, signature, secret string) (in workflows
 	if err := json.Unmarshal(ev.Data.Raw, &obj); err != nil || obj.ID == "" || len(obj.ID) > 255 {
 		return in, "", domain.Errorf(domain.CodeInvalidField, "data.object", "the event's object has no id")
 	}
-	in = workflows.ProcessorEventInput{EventID: ev.ID, Processor: "stripe", Type: string(ev.Type),
+	in = workflows.ProcessorEventInput{EventID: ev.ID, Processor: processor, Type: string(ev.Type),
 		Ours: obj.Metadata["tollgate_idempotency_key"] != ""}
 	switch obj.Object {
 	case "payment_method":

@@ -158,6 +158,8 @@ const (
 	PaymentSucceeded  = "succeeded"
 	PaymentProcessing = "processing" // accepted, not settled: not paid until it succeeds
 	PaymentFailed     = "failed"
+	// AuthenticationPending: the payment waits for the customer to authenticate it (3-D Secure).
+	AuthenticationPending = "requires_action"
 )
 
 // RefundFacts is one refund of a payment, made by Tollgate or elsewhere (the dashboard).
@@ -185,4 +187,21 @@ func (d DisputeFacts) Closed() bool {
 // *DeclineError with code resource_missing.
 type PaymentLookup interface {
 	LookupPayment(ctx context.Context, ref string) (PaymentFacts, error)
+}
+
+// Authenticator tells a hosted page how to complete, on session, a payment that asked for
+// authentication (3-D Secure) off session: the same payment, so completing it never charges
+// twice.
+type Authenticator interface {
+	// PaymentAuthentication answers payment ref's status (AuthenticationPending,
+	// PaymentSucceeded, PaymentProcessing or PaymentFailed) and, at Stripe, the PaymentIntent's
+	// client secret and card, with which Stripe.js confirms it in the customer's browser.
+	PaymentAuthentication(ctx context.Context, ref string) (AuthenticationFacts, error)
+}
+
+// AuthenticationFacts is what a page needs to complete a payment that asked for authentication.
+type AuthenticationFacts struct {
+	Status        string
+	ClientSecret  string `json:"-"` // Stripe's pi_…_secret_…: for the customer's browser only
+	PaymentMethod string
 }

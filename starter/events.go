@@ -32,3 +32,15 @@ func (c *Client) ProcessEvent(ctx context.Context, in workflows.ProcessorEventIn
 	}
 	return nil
 }
+
+// PaymentChanged tells a purchase that one of its payments changed at the processor, as a
+// webhook event does: the hosted payment page sends it once Stripe.js completed a payment that
+// asked for authentication, so the purchase need not wait for Stripe's event. The purchase
+// refetches the payment, so a repeat or a late webhook changes nothing more.
+func (c *Client) PaymentChanged(ctx context.Context, merchantRef, purchaseRef, paymentRef string) error {
+	if _, err := c.Store.GetPurchase(ctx, merchantRef, purchaseRef); err != nil {
+		return err
+	}
+	return c.Temporal.SignalWorkflow(ctx, workflows.WorkflowID(purchaseRef), "", workflows.SignalPaymentChanged,
+		workflows.PaymentChangedInput{EventID: "pay/" + paymentRef, Type: "payment_intent.confirmed", PaymentRef: paymentRef})
+}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/tollgate-billing/tollgate/domain"
+	"github.com/tollgate-billing/tollgate/payments"
 	"github.com/tollgate-billing/tollgate/store"
 )
 
@@ -47,6 +48,8 @@ type purchaseView struct {
 	CanChange     bool
 	// Scheduled is the plan change waiting for the period end, in words.
 	Scheduled string
+	// PayURL is the page that completes the overdue payment the bank wants authenticated.
+	PayURL string
 }
 
 type txnView struct {
@@ -104,6 +107,12 @@ func (h *handler) renderPortal(w http.ResponseWriter, r *http.Request, ps store.
 		byRef[p.Ref] = p
 		pv := purchaseViewOf(p, productName(p.ProductRef), loc)
 		pv.CanChange = canChange(p) && len(h.changeablePlans(r, p)) > 0
+		if pv.PastDue && p.PastDueReason == payments.CodeAuthenticationRequired {
+			if a, err := h.st.OpenPaymentAuthentication(ctx, p.MerchantRef, p.Ref); err == nil {
+				pv.PayURL = "/pay/" + a.Token
+				pv.Note = "Your bank asks you to confirm your last payment. Confirm it to keep your access; you won't be charged twice."
+			}
+		}
 		if p.Status.Ended() {
 			v.Past = append(v.Past, pv)
 		} else {

@@ -10,7 +10,7 @@ import (
 )
 
 // pageNames are the templates in templates/, each rendered inside layout.html.
-var pageNames = []string{"checkout", "success", "processing", "portal", "confirm_cancel", "change_plan", "card", "message"}
+var pageNames = []string{"checkout", "success", "processing", "portal", "confirm_cancel", "change_plan", "card", "message", "pay"}
 
 type pages map[string]*template.Template
 

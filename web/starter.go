@@ -77,3 +77,7 @@ func fromState(s workflows.State) PurchaseState {
 	}
 	return out
 }
+
+func (s starterLifecycle) PaymentChanged(ctx context.Context, merchantRef, purchaseRef, paymentRef string) error {
+	return s.c.PaymentChanged(ctx, merchantRef, purchaseRef, paymentRef)
+}

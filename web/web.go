@@ -15,6 +15,7 @@ import (
 
 	"github.com/tollgate-billing/tollgate/payments"
 	"github.com/tollgate-billing/tollgate/payments/processors"
+	"github.com/tollgate-billing/tollgate/payments/sandbox"
 	"github.com/tollgate-billing/tollgate/store"
 )
 
@@ -46,6 +47,9 @@ type Config struct {
 	// ActivationWait bounds how long Pay waits for the first payment's outcome before showing
 	// a "processing" page that refreshes itself (default 20 s).
 	ActivationWait time.Duration
+	// SandboxWebhooks sends the sandbox's outcomes (an authentication on /pay/<token>) through
+	// the API's webhook handler, signed as Stripe signs; nil tells the purchase directly.
+	SandboxWebhooks *sandbox.Webhooks
 	// CardLimits bound card attempts per session, customer and client address (card testing).
 	CardLimits CardLimits
 	// ClientIPHeader names the header in which the operator's reverse proxy passes the client's
@@ -112,10 +116,13 @@ func (h *handler) routes() {
 	h.mux.HandleFunc("POST /portal/{id}/keep-plan", h.portalKeepPlan)
 	h.mux.HandleFunc("GET /portal/{id}/card", h.portalCardPage)
 	h.mux.HandleFunc("POST /portal/{id}/card", h.portalCard)
+	h.mux.HandleFunc("GET /pay/{token}", h.payPage)
+	h.mux.HandleFunc("POST /pay/{token}", h.payAnswer)
 	assets, _ := fs.Sub(assetFS, "assets")
 	h.mux.Handle("GET /assets/", http.StripPrefix("/assets/", cacheAssets(http.FileServerFS(assets))))
 	h.mux.HandleFunc("/checkout/", h.notFound)
 	h.mux.HandleFunc("/portal/", h.notFound)
+	h.mux.HandleFunc("/pay/", h.notFound)
 }
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {

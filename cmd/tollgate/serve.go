@@ -13,9 +13,11 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/tollgate-billing/tollgate/api"
+	"github.com/tollgate-billing/tollgate/domain"
 	"github.com/tollgate-billing/tollgate/internal/httpserver"
 	"github.com/tollgate-billing/tollgate/payments"
 	"github.com/tollgate-billing/tollgate/payments/processors"
+	"github.com/tollgate-billing/tollgate/payments/sandbox"
 	"github.com/tollgate-billing/tollgate/starter"
 	"github.com/tollgate-billing/tollgate/store"
 	"github.com/tollgate-billing/tollgate/web"
@@ -152,14 +154,20 @@ func parseServerFlags(name, summary string, args []string, e env, extra ...func(
 // the hosted pages and the MCP endpoint.
 func newHandler(d *deps) http.Handler {
 	st := starter.New(d.temporal, d.store)
+	// the sandbox's outcomes reach the webhook handler in this process, signed with a secret of
+	// this process's own
+	hooks := &sandbox.Webhooks{Secret: domain.NewSecretRef("whsec_sb")}
 	pages := web.New(web.Config{Store: d.store, Payments: d.payments, Lifecycle: web.FromStarter(st),
 		PublicURL: d.cfg.publicURL(), StripePublishableKey: d.cfg.StripePublishable,
 		CheckoutTTL: d.cfg.CheckoutTTL, PortalTTL: d.cfg.PortalTTL, Secret: []byte(d.cfg.WebSecret), Logger: d.log,
-		ClientIPHeader: d.cfg.ClientIPHeader})
+		ClientIPHeader: d.cfg.ClientIPHeader, SandboxWebhooks: hooks})
 	cfg := api.Config{Store: d.store, Temporal: d.temporal, PublicURL: d.cfg.publicURL(), Logger: d.log,
 		Payments: d.payments, Starter: st, StripePublishableKey: d.cfg.StripePublishable, StripeWebhookSecret: d.cfg.StripeWebhookSecret,
-		Extra: map[string]http.Handler{"/checkout/": pages, "/portal/": pages, "/assets/": pages}}
-	return mountMCP(d, cfg)
+		SandboxWebhookSecret: hooks.Secret,
+		Extra:                map[string]http.Handler{"/checkout/": pages, "/portal/": pages, "/assets/": pages, "/pay/": pages}}
+	h := mountMCP(d, cfg)
+	hooks.Handler = h
+	return h
 }
 
 func runWorker(ctx context.Context, args []string, e env) error {

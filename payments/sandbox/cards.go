@@ -18,12 +18,20 @@ const (
 	// BehaviourServerErrorAfterCharge is a fault, not a card: every charge is made, then
 	// answered 500 (and replayed as 500 while its key is remembered). Set with SetCardBehaviour.
 	BehaviourServerErrorAfterCharge Behaviour = "server_error_after_charge"
+	// BehaviourAuthenticationRequired (4000 0027 6000 3184): the bank asks the customer to
+	// authenticate every payment (3-D Secure). An off-session charge is left open, declined with
+	// authentication_required, until the customer approves it on the sandbox's authentication
+	// page (Authenticate).
+	BehaviourAuthenticationRequired Behaviour = "authentication_required"
+	// BehaviourAuthenticationAtSetup (4000 0025 0000 3155): the bank asks once, when the card is
+	// set up; off-session charges of the card set up then succeed.
+	BehaviourAuthenticationAtSetup Behaviour = "authentication_at_setup"
 )
 
 func (b Behaviour) valid() bool {
 	switch b {
 	case BehaviourSucceeds, BehaviourDeclines, BehaviourInsufficientFunds, BehaviourFailsAfterAttach,
-		BehaviourServerErrorAfterCharge:
+		BehaviourServerErrorAfterCharge, BehaviourAuthenticationRequired, BehaviourAuthenticationAtSetup:
 		return true
 	}
 	return false
@@ -45,6 +53,9 @@ func (b Behaviour) chargeDecline() *payments.DeclineError {
 		return &payments.DeclineError{Code: "card_declined", Message: "Your card was declined."}
 	case BehaviourInsufficientFunds:
 		return &payments.DeclineError{Code: "insufficient_funds", Message: "Your card has insufficient funds."}
+	case BehaviourAuthenticationRequired:
+		return &payments.DeclineError{Code: payments.CodeAuthenticationRequired,
+			Message: "Your bank asks you to authenticate this payment."}
 	}
 	return nil
 }
@@ -71,6 +82,8 @@ var (
 	declined         = testCard{"4000000000000002", "visa", BehaviourDeclines}
 	insufficient     = testCard{"4000000000009995", "visa", BehaviourInsufficientFunds}
 	failsAfterAttach = testCard{"4000000000000341", "visa", BehaviourFailsAfterAttach}
+	authAlways       = testCard{"4000002760003184", "visa", BehaviourAuthenticationRequired}
+	authAtSetup      = testCard{"4000002500003155", "visa", BehaviourAuthenticationAtSetup}
 )
 
 // cardsByNumber are the card numbers a checkout page may type in.
@@ -87,10 +100,12 @@ var cardsByPM = map[string]testCard{
 	"pm_card_chargeDeclinedInsufficientFunds":      insufficient,
 	"pm_card_visa_chargeDeclinedInsufficientFunds": insufficient,
 	"pm_card_chargeCustomerFail":                   failsAfterAttach,
+	"pm_card_authenticationRequired":               authAlways,
+	"pm_card_authenticationRequiredOnSetup":        authAtSetup,
 }
 
 func init() {
-	for _, c := range []testCard{visa, mastercard, amex, declined, insufficient, failsAfterAttach} {
+	for _, c := range []testCard{visa, mastercard, amex, declined, insufficient, failsAfterAttach, authAlways, authAtSetup} {
 		cardsByNumber[c.number] = c
 	}
 }

@@ -150,3 +150,38 @@ func (p *Processor) Refund(ctx context.Context, in payments.RefundInput) (paymen
 	}
 	return res, nil
 }
+
+var _ payments.Authenticator = (*Processor)(nil)
+
+// PaymentAuthentication reads a PaymentIntent for the page that completes it on session: one
+// that still asks (requires_action, or back in requires_payment_method after an off-session
+// authentication_required) is pending, with the client secret and card Stripe.js confirms it with.
+func (p *Processor) PaymentAuthentication(ctx context.Context, ref string) (payments.AuthenticationFacts, error) {
+	if !strings.HasPrefix(ref, "pi_") {
+		return payments.AuthenticationFacts{}, invalid("not a PaymentIntent: %q", ref)
+	}
+	params := &stripego.PaymentIntentParams{}
+	params.Context = ctx
+	pi, err := p.api.PaymentIntents.Get(ref, params)
+	if err != nil {
+		return payments.AuthenticationFacts{}, mapError("read payment", err)
+	}
+	facts := payments.AuthenticationFacts{ClientSecret: pi.ClientSecret}
+	switch {
+	case pi.PaymentMethod != nil:
+		facts.PaymentMethod = pi.PaymentMethod.ID
+	case pi.LastPaymentError != nil && pi.LastPaymentError.PaymentMethod != nil:
+		facts.PaymentMethod = pi.LastPaymentError.PaymentMethod.ID
+	}
+	switch pi.Status {
+	case stripego.PaymentIntentStatusSucceeded:
+		facts.Status = payments.PaymentSucceeded
+	case stripego.PaymentIntentStatusProcessing:
+		facts.Status = payments.PaymentProcessing
+	case stripego.PaymentIntentStatusCanceled:
+		facts.Status = payments.PaymentFailed
+	default: // requires_action, requires_confirmation, requires_payment_method: the customer can complete it
+		facts.Status = payments.AuthenticationPending
+	}
+	return facts, nil
+}

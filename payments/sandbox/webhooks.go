@@ -1,0 +1,79 @@
+package sandbox
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/stripe/stripe-go/v76/webhook"
+
+	"github.com/tollgate-billing/tollgate/domain"
+)
+
+// Event is an outcome the sandbox reports, shaped like Stripe's event of the same type.
+type Event struct {
+	Type   string         // payment_intent.succeeded, charge.dispute.created, …
+	Object map[string]any // the event's data.object
+}
+
+// WebhookPath is the route Stripe's events and the sandbox's reach (the same handler).
+const WebhookPath = "/v1/webhooks/stripe"
+
+// Webhooks sends the sandbox's outcomes — an authentication approved or refused, a processing
+// payment settled, a dispute opened or closed — as Stripe sends its own: an event signed in a
+// Stripe-Signature header, posted to the webhook handler. The secret is the sandbox's, not
+// Stripe's, so the handler knows the event as the sandbox's; everything after the signature is
+// the path Stripe's events take, which dev mode and the tests therefore run end to end.
+type Webhooks struct {
+	Secret string
+	// Handler serves the webhook route (the API's whole handler): events are delivered in process.
+	Handler http.Handler
+}
+
+// Send signs ev and delivers it; an answer other than 2xx is an error.
+func (w *Webhooks) Send(ctx context.Context, ev Event) error {
+	if w == nil || w.Handler == nil || w.Secret == "" {
+		return fmt.Errorf("sandbox: no webhook handler to send %s to", ev.Type)
+	}
+	body, err := json.Marshal(map[string]any{"id": domain.NewRef("evt_sb"), "object": "event", "type": ev.Type,
+		"api_version": "2023-10-16", "created": time.Now().Unix(), "livemode": false,
+		"data": map[string]any{"object": ev.Object}})
+	if err != nil {
+		return fmt.Errorf("sandbox: encode %s: %w", ev.Type, err)
+	}
+	signed := webhook.GenerateTestSignedPayload(&webhook.UnsignedPayload{Payload: body, Secret: w.Secret,
+		Timestamp: time.Now()})
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, WebhookPath, strings.NewReader(string(body)))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Stripe-Signature", signed.Header)
+	rec := &answer{header: http.Header{}}
+	w.Handler.ServeHTTP(rec, req)
+	if rec.status/100 != 2 {
+		return fmt.Errorf("sandbox: webhook %s answered %d: %s", ev.Type, rec.status, rec.body.String())
+	}
+	return nil
+}
+
+// answer records the handler's answer to a delivery.
+type answer struct {
+	header http.Header
+	status int
+	body   strings.Builder
+}
+
+func (a *answer) Header() http.Header { return a.header }
+func (a *answer) WriteHeader(s int) {
+	if a.status == 0 {
+		a.status = s
+	}
+}
+func (a *answer) Write(b []byte) (int, error) {
+	a.WriteHeader(http.StatusOK)
+	return a.body.Write(b)
+}
