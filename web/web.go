@@ -1,5 +1,5 @@
-// Package web serves Tollgate's hosted pages: the checkout at /checkout/<cs_…> and the customer
-// portal at /portal/<ps_…>. Pages are server-rendered html/template with embedded CSS and one
+// Package web serves Tollgate's hosted pages: the checkout at /checkout/<cs_…>, the customer
+// portal at /portal/<ps_…>, and /pay/<pay_…> for a renewal the bank wants authenticated. Pages are server-rendered html/template with embedded CSS and one
 // small script, so they work without JavaScript (except Stripe's card field) and need no
 // front-end build. The session id in the URL is the bearer secret of a page; no API key ever
 // reaches a browser.
