@@ -44,30 +44,33 @@ const RefundWindow = 180 * 24 * time.Hour
 
 // Purchase is the Postgres projection of one purchase workflow.
 type Purchase struct {
-	Ref                string         `json:"reference"`
-	MerchantRef        string         `json:"-"`
-	CustomerRef        string         `json:"customerRef"`
-	ProductRef         string         `json:"productRef"`
-	PlanRef            string         `json:"planRef"`
-	Status             PurchaseStatus `json:"status"`
-	PlanName           string         `json:"planName,omitempty"`
-	PlanType           PlanType       `json:"planType,omitempty"`
-	Amount             int64          `json:"amount"`
-	Currency           string         `json:"currency"`
-	BillingCycle       BillingCycle   `json:"billingCycle,omitempty"`
-	CancelledAt        *time.Time     `json:"cancelledAt,omitempty"`
-	CancelReason       string         `json:"cancelReason,omitempty"`
-	StartedAt          *time.Time     `json:"startedAt,omitempty"`
-	CurrentPeriodStart *time.Time     `json:"currentPeriodStart,omitempty"`
-	CurrentPeriodEnd   *time.Time     `json:"currentPeriodEnd,omitempty"`
-	NextBillingAt      *time.Time     `json:"nextBillingAt,omitempty"`
-	TrialEnd           *time.Time     `json:"trialEnd,omitempty"`
-	EndedAt            *time.Time     `json:"endedAt,omitempty"`
-	Period             int            `json:"period"`
-	PaidTotal          int64          `json:"paidTotal"`
-	RefundedTotal      int64          `json:"refundedTotal"`
-	CarriedAmount      int64          `json:"carriedAmount"` // below the processor's minimum: waits for the next charge
-	Sandbox            bool           `json:"sandbox"`
+	Ref          string         `json:"reference"`
+	MerchantRef  string         `json:"-"`
+	CustomerRef  string         `json:"customerRef"`
+	ProductRef   string         `json:"productRef"`
+	PlanRef      string         `json:"planRef"`
+	Status       PurchaseStatus `json:"status"`
+	PlanName     string         `json:"planName,omitempty"`
+	PlanType     PlanType       `json:"planType,omitempty"`
+	Amount       int64          `json:"amount"`
+	Currency     string         `json:"currency"`
+	BillingCycle BillingCycle   `json:"billingCycle,omitempty"`
+	// Quantity is the purchase's seats (1 unless its plan is per seat); a per-seat plan charges
+	// Amount × Quantity each period.
+	Quantity           int64      `json:"quantity"`
+	CancelledAt        *time.Time `json:"cancelledAt,omitempty"`
+	CancelReason       string     `json:"cancelReason,omitempty"`
+	StartedAt          *time.Time `json:"startedAt,omitempty"`
+	CurrentPeriodStart *time.Time `json:"currentPeriodStart,omitempty"`
+	CurrentPeriodEnd   *time.Time `json:"currentPeriodEnd,omitempty"`
+	NextBillingAt      *time.Time `json:"nextBillingAt,omitempty"`
+	TrialEnd           *time.Time `json:"trialEnd,omitempty"`
+	EndedAt            *time.Time `json:"endedAt,omitempty"`
+	Period             int        `json:"period"`
+	PaidTotal          int64      `json:"paidTotal"`
+	RefundedTotal      int64      `json:"refundedTotal"`
+	CarriedAmount      int64      `json:"carriedAmount"` // below the processor's minimum: waits for the next charge
+	Sandbox            bool       `json:"sandbox"`
 	// ScheduledChange is a plan change waiting for the period end (a downgrade), cancellable
 	// until then.
 	ScheduledChange *ScheduledChange `json:"scheduledChange,omitempty"`
@@ -95,7 +98,9 @@ type ScheduledChange struct {
 	Amount       int64        `json:"amount"`
 	Currency     string       `json:"currency"`
 	BillingCycle BillingCycle `json:"billingCycle,omitempty"`
-	EffectiveAt  time.Time    `json:"effectiveAt"`
+	// Quantity is the seats the purchase has from EffectiveAt on.
+	Quantity    int64     `json:"quantity,omitempty"`
+	EffectiveAt time.Time `json:"effectiveAt"`
 }
 
 // DisplayStatus folds cancelledAt into the status the way seed 003 names it.

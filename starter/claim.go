@@ -21,7 +21,8 @@ import (
 func claimOf(in workflows.PurchaseInput) domain.Purchase {
 	return domain.Purchase{Ref: in.PurchaseRef, MerchantRef: in.MerchantRef, CustomerRef: in.CustomerRef,
 		ProductRef: in.Plan.ProductRef, PlanRef: in.Plan.Ref, PlanName: in.Plan.Name, PlanType: in.Plan.Type,
-		Amount: in.Plan.Price, Currency: in.Plan.Currency, BillingCycle: in.Plan.BillingCycle, Sandbox: in.Sandbox}
+		Amount: in.Plan.Price, Currency: in.Plan.Currency, BillingCycle: in.Plan.BillingCycle, Sandbox: in.Sandbox,
+		Quantity: domain.Quantity(in.Quantity)}
 }
 
 // liveConflict is the refusal of a start for a customer who already has live, a purchase of
@@ -60,12 +61,12 @@ func (c *Client) awaitActivation(ctx context.Context, live domain.Purchase) (wor
 	}
 }
 
-// startClaimed starts the workflow of a claimed purchase on the plan it was claimed for.
+// startClaimed starts the workflow of a claimed purchase on the plan and quantity it was claimed for.
 func (c *Client) startClaimed(ctx context.Context, live domain.Purchase) (workflows.State, error) {
 	plan, err := c.Store.GetPlan(ctx, live.MerchantRef, live.PlanRef)
 	if err != nil {
 		return workflows.State{}, err
 	}
 	return c.run(ctx, workflows.PurchaseInput{PurchaseRef: live.Ref, MerchantRef: live.MerchantRef,
-		CustomerRef: live.CustomerRef, Plan: plan, Sandbox: live.Sandbox})
+		CustomerRef: live.CustomerRef, Plan: plan, Sandbox: live.Sandbox, Quantity: live.Quantity})
 }

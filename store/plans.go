@@ -13,14 +13,15 @@ import (
 )
 
 const planCols = `id, merchant_id, product_id, name, type, price, currency, billing_cycle, cycle_days, trial_days,
-	free_units, usage_limit, unit_price, meter_name, setup_fee, access_days, features, is_default, status, created_at, updated_at`
+	free_units, usage_limit, unit_price, meter_name, setup_fee, access_days, features, is_default, status, created_at, updated_at,
+	per_seat, limits_per_seat`
 
 func scanPlan(row pgx.Row) (domain.Plan, error) {
 	var p domain.Plan
 	var typ, cycle string
 	err := row.Scan(&p.Ref, &p.MerchantRef, &p.ProductRef, &p.Name, &typ, &p.Price, &p.Currency, &cycle, &p.CycleDays,
 		&p.TrialDays, &p.FreeUnits, &p.Limit, &p.UnitPrice, &p.Meter, &p.SetupFee, &p.AccessDays, &p.Features,
-		&p.IsDefault, &p.Status, &p.CreatedAt, &p.UpdatedAt)
+		&p.IsDefault, &p.Status, &p.CreatedAt, &p.UpdatedAt, &p.PerSeat, &p.LimitsPerSeat)
 	p.Type, p.BillingCycle = domain.PlanType(typ), domain.BillingCycle(cycle)
 	return p, err
 }
@@ -105,6 +106,12 @@ func ValidatePlan(p *domain.Plan) error {
 	if !validCatalogStatus(p.Status) {
 		return domain.Errorf(domain.CodeInvalidField, "status", "status must be active, inactive or archived, not %q", p.Status)
 	}
+	if p.LimitsPerSeat && !p.PerSeat {
+		return domain.Errorf(domain.CodeInvalidField, "limitsPerSeat", "limitsPerSeat needs a plan priced per seat (perSeat)")
+	}
+	if p.PerSeat && (p.Type == domain.PlanUsageBased || p.Type == domain.PlanFree) {
+		return domain.Errorf(domain.CodeInvalidField, "perSeat", "a %s plan has no price to charge per seat", p.Type)
+	}
 	if p.IsDefault && p.Status != domain.StatusActive {
 		return domain.Errorf(domain.CodeInvalidField, "isDefault", "only an active plan can be the default")
 	}
@@ -139,10 +146,11 @@ func (s *Store) CreatePlan(ctx context.Context, p domain.Plan) (domain.Plan, err
 		var err error
 		out, err = scanPlan(tx.QueryRow(ctx, `INSERT INTO plans (id, merchant_id, product_id, name, type, price, currency,
 			billing_cycle, cycle_days, trial_days, free_units, usage_limit, unit_price, meter_name, setup_fee, access_days,
-			features, is_default, status) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19)
+			features, is_default, status, per_seat, limits_per_seat)
+			VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21)
 			RETURNING `+planCols, p.Ref, p.MerchantRef, p.ProductRef, p.Name, string(p.Type), p.Price, p.Currency,
 			string(p.BillingCycle), p.CycleDays, p.TrialDays, p.FreeUnits, p.Limit, p.UnitPrice, p.Meter, p.SetupFee,
-			p.AccessDays, p.Features, p.IsDefault, p.Status))
+			p.AccessDays, p.Features, p.IsDefault, p.Status, p.PerSeat, p.LimitsPerSeat))
 		return err
 	})
 	if err != nil {
@@ -241,6 +249,10 @@ type PlanPatch struct {
 	Features     []string
 	IsDefault    *bool
 	Status       *string
+	// PerSeat and LimitsPerSeat apply to purchases made after the change; running ones keep the
+	// plan they were bought with.
+	PerSeat       *bool
+	LimitsPerSeat *bool
 }
 
 // Apply returns pl with the patch's fields set: what UpdatePlan stores, so callers can check
@@ -269,6 +281,8 @@ func (p PlanPatch) Apply(pl domain.Plan) domain.Plan {
 	}
 	setIf(&pl.IsDefault, p.IsDefault)
 	setIf(&pl.Status, p.Status)
+	setIf(&pl.PerSeat, p.PerSeat)
+	setIf(&pl.LimitsPerSeat, p.LimitsPerSeat)
 	return pl
 }
 
@@ -302,11 +316,11 @@ func (s *Store) UpdatePlan(ctx context.Context, merchant, ref string, patch Plan
 		var err error
 		out, err = scanPlan(tx.QueryRow(ctx, `UPDATE plans SET name=$3, type=$4, price=$5, currency=$6, billing_cycle=$7,
 			cycle_days=$8, trial_days=$9, free_units=$10, usage_limit=$11, unit_price=$12, meter_name=$13, setup_fee=$14,
-			access_days=$15, features=$16, is_default=$17, status=$18, updated_at=now()
+			access_days=$15, features=$16, is_default=$17, status=$18, per_seat=$19, limits_per_seat=$20, updated_at=now()
 			WHERE merchant_id = $1 AND id = $2 AND deleted_at IS NULL RETURNING `+planCols,
 			merchant, cur.Ref, cur.Name, string(cur.Type), cur.Price, cur.Currency, string(cur.BillingCycle), cur.CycleDays,
 			cur.TrialDays, cur.FreeUnits, cur.Limit, cur.UnitPrice, cur.Meter, cur.SetupFee, cur.AccessDays, cur.Features,
-			cur.IsDefault, cur.Status))
+			cur.IsDefault, cur.Status, cur.PerSeat, cur.LimitsPerSeat))
 		return notFoundIfNoRows(err, "plan", ref)
 	})
 	return out, err

@@ -13,7 +13,7 @@ import (
 const purchaseCols = `id, merchant_id, customer_id, product_id, plan_id, status, plan_name, plan_type, amount, currency,
 	billing_cycle, cancelled_at, cancel_reason, started_at, current_period_start, current_period_end, next_billing_at,
 	trial_end, ended_at, period, paid_total, refunded_total, carried_amount, sandbox, seq, created_at, updated_at, scheduled_change,
-	disputed, payment_processing, clock_offset_ms, past_due_reason`
+	disputed, payment_processing, clock_offset_ms, past_due_reason, quantity`
 
 func scanPurchase(row pgx.Row) (domain.Purchase, error) {
 	var p domain.Purchase
@@ -23,7 +23,7 @@ func scanPurchase(row pgx.Row) (domain.Purchase, error) {
 		&p.Amount, &p.Currency, &cycle, &p.CancelledAt, &p.CancelReason, &p.StartedAt, &p.CurrentPeriodStart,
 		&p.CurrentPeriodEnd, &p.NextBillingAt, &p.TrialEnd, &p.EndedAt, &p.Period, &p.PaidTotal, &p.RefundedTotal,
 		&p.CarriedAmount, &p.Sandbox, &p.Seq, &p.CreatedAt, &p.UpdatedAt, &p.ScheduledChange, &p.Disputed, &p.PaymentProcessing, &clockMS,
-		&p.PastDueReason)
+		&p.PastDueReason, &p.Quantity)
 	p.Status, p.PlanType, p.BillingCycle = domain.PurchaseStatus(status), domain.PlanType(typ), domain.BillingCycle(cycle)
 	p.ClockOffset = time.Duration(clockMS) * time.Millisecond
 	return p, err
@@ -66,9 +66,9 @@ func upsertPurchase(ctx context.Context, db DBTX, p domain.Purchase) (applied bo
 		plan_name, plan_type, amount, currency, billing_cycle, cancelled_at, cancel_reason, started_at,
 		current_period_start, current_period_end, next_billing_at, trial_end, ended_at, period, paid_total,
 		refunded_total, carried_amount, sandbox, seq, step_at, scheduled_change, disputed, payment_processing,
-		past_due_reason)
+		past_due_reason, quantity)
 		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24,$25,
-			coalesce($26, '-infinity'::timestamptz), $27, $28, $29, $30)
+			coalesce($26, '-infinity'::timestamptz), $27, $28, $29, $30, $31)
 		ON CONFLICT (id) DO UPDATE SET status = EXCLUDED.status, plan_id = EXCLUDED.plan_id,
 			plan_name = EXCLUDED.plan_name, plan_type = EXCLUDED.plan_type, amount = EXCLUDED.amount,
 			currency = EXCLUDED.currency, billing_cycle = EXCLUDED.billing_cycle, cancelled_at = EXCLUDED.cancelled_at,
@@ -80,13 +80,13 @@ func upsertPurchase(ctx context.Context, db DBTX, p domain.Purchase) (applied bo
 			sandbox = EXCLUDED.sandbox, seq = EXCLUDED.seq, step_at = EXCLUDED.step_at,
 			scheduled_change = EXCLUDED.scheduled_change, disputed = EXCLUDED.disputed,
 			payment_processing = EXCLUDED.payment_processing, past_due_reason = EXCLUDED.past_due_reason,
-			updated_at = now()
+			quantity = EXCLUDED.quantity, updated_at = now()
 		WHERE purchases.merchant_id = EXCLUDED.merchant_id
 			AND (purchases.step_at, purchases.seq) < (EXCLUDED.step_at, EXCLUDED.seq)`,
 		p.Ref, p.MerchantRef, p.CustomerRef, p.ProductRef, p.PlanRef, string(p.Status), p.PlanName, string(p.PlanType),
 		p.Amount, p.Currency, string(p.BillingCycle), p.CancelledAt, p.CancelReason, p.StartedAt, p.CurrentPeriodStart,
 		p.CurrentPeriodEnd, p.NextBillingAt, p.TrialEnd, p.EndedAt, p.Period, p.PaidTotal, p.RefundedTotal, p.CarriedAmount, p.Sandbox,
-		p.Seq, stepAt(p.StepAt), p.ScheduledChange, p.Disputed, p.PaymentProcessing, p.PastDueReason)
+		p.Seq, stepAt(p.StepAt), p.ScheduledChange, p.Disputed, p.PaymentProcessing, p.PastDueReason, domain.Quantity(p.Quantity))
 	if err != nil {
 		return false, fmt.Errorf("upsert purchase %s: %w", p.Ref, err)
 	}
@@ -179,10 +179,10 @@ func stepAt(t time.Time) *time.Time {
 func (s *Store) ClaimPurchase(ctx context.Context, p domain.Purchase) (domain.Purchase, error) {
 	for range 5 {
 		tag, err := s.Pool.Exec(ctx, `INSERT INTO purchases (id, merchant_id, customer_id, product_id, plan_id, status,
-			plan_name, plan_type, amount, currency, billing_cycle, sandbox, seq)
-			VALUES ($1,$2,$3,$4,$5,'pending',$6,$7,$8,$9,$10,$11,0) ON CONFLICT DO NOTHING`,
+			plan_name, plan_type, amount, currency, billing_cycle, sandbox, seq, quantity)
+			VALUES ($1,$2,$3,$4,$5,'pending',$6,$7,$8,$9,$10,$11,0,$12) ON CONFLICT DO NOTHING`,
 			p.Ref, p.MerchantRef, p.CustomerRef, p.ProductRef, p.PlanRef, p.PlanName, string(p.PlanType), p.Amount,
-			p.Currency, string(p.BillingCycle), p.Sandbox)
+			p.Currency, string(p.BillingCycle), p.Sandbox, domain.Quantity(p.Quantity))
 		if err != nil {
 			return domain.Purchase{}, fmt.Errorf("claim purchase %s: %w", p.Ref, err)
 		}

@@ -46,6 +46,7 @@ type pairFacts struct {
 	PlanMeter      string // as stored: empty means DefaultPlanMeter
 	FreeUnits      int64
 	Limit          *int64
+	Seats          int64 // LimitState.Seats
 	DefaultPlanRef string
 	// the versions the facts were read at
 	CustomerVersion, MerchantVersion int64
@@ -203,6 +204,7 @@ SELECT pr.customer_ref, pr.product_ref, coalesce(c.id, ''), coalesce(c.usage_ver
                                   AND p.deleted_at IS NULL)),
   coalesce(pu.id, ''), coalesce(pu.status, ''), pu.current_period_start, pu.current_period_end,
   coalesce(pl.id, ''), coalesce(pl.type, ''), coalesce(pl.free_units, 0), pl.usage_limit, coalesce(pl.meter_name, ''),
+  CASE WHEN pl.limits_per_seat AND pu.id IS NOT NULL THEN pu.quantity ELSE 1 END,
   coalesce(d.id, '')
 FROM pairs pr
 CROSS JOIN (SELECT usage_version FROM merchants WHERE id = $1) mv
@@ -211,7 +213,7 @@ CROSS JOIN LATERAL (SELECT coalesce(
     (SELECT cu.id FROM customers cu WHERE cu.merchant_id = $1 AND cu.external_ref = pr.customer_ref
      AND cu.deleted_at IS NULL)) AS id) ci
 LEFT JOIN customers c ON c.id = ci.id
-LEFT JOIN LATERAL (SELECT p.id, p.status, p.plan_id, p.current_period_start, p.current_period_end FROM purchases p
+LEFT JOIN LATERAL (SELECT p.id, p.status, p.plan_id, p.current_period_start, p.current_period_end, p.quantity FROM purchases p
     WHERE p.customer_id = c.id AND p.product_id = pr.product_ref AND p.merchant_id = $1
     AND p.status IN ('pending','trialing','active','past_due','suspended')
     ORDER BY p.created_at DESC, p.id DESC LIMIT 1) pu ON true
@@ -249,7 +251,7 @@ func (s *Store) pairFacts(ctx context.Context, merchant string, keys []pairKey, 
 		var status, typ string
 		if err := rows.Scan(&k.customer, &k.product, &f.CustomerID, &f.CustomerVersion, &f.MerchantVersion, &productOK,
 			&f.PurchaseRef, &status, &f.PurchaseStart, &f.PurchaseEnd, &f.PlanRef, &typ, &f.FreeUnits, &f.Limit,
-			&f.PlanMeter, &f.DefaultPlanRef); err != nil {
+			&f.PlanMeter, &f.Seats, &f.DefaultPlanRef); err != nil {
 			return nil, fmt.Errorf("resolve usage pairs: %w", err)
 		}
 		f.PurchaseStatus, f.PlanType = domain.PurchaseStatus(status), domain.PlanType(typ)

@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/tollgate-billing/tollgate/domain"
+	"github.com/tollgate-billing/tollgate/money"
 )
 
 // LimitState is everything check_limits needs, read in one round trip: the customer, the
@@ -30,10 +31,13 @@ type LimitState struct {
 	PlanMeter      string
 	FreeUnits      int64
 	Limit          *int64
-	Meter          string
-	PeriodStart    time.Time
-	PeriodEnd      *time.Time
-	Used           int64
+	// Seats multiplies the plan's limit for the purchase (its quantity on a plan with
+	// limitsPerSeat, else 1).
+	Seats       int64
+	Meter       string
+	PeriodStart time.Time
+	PeriodEnd   *time.Time
+	Used        int64
 }
 
 // Verdict is the answer of a limit check.
@@ -55,12 +59,12 @@ WITH c AS (
     (SELECT cu.id FROM customers cu WHERE cu.id = $2 AND cu.merchant_id = $1 AND cu.deleted_at IS NULL),
     (SELECT cu.id FROM customers cu WHERE cu.merchant_id = $1 AND cu.external_ref = $2 AND cu.deleted_at IS NULL)) AS id
 ), pu AS (
-  SELECT p.id, p.status, p.plan_id, p.current_period_start, p.current_period_end FROM purchases p, c
+  SELECT p.id, p.status, p.plan_id, p.current_period_start, p.current_period_end, p.quantity FROM purchases p, c
   WHERE p.customer_id = c.id AND p.product_id = $3 AND p.merchant_id = $1
   AND p.status IN ('pending','trialing','active','past_due','suspended')
   ORDER BY p.created_at DESC, p.id DESC LIMIT 1
 ), pl AS (
-  SELECT pl.id, pl.type, pl.free_units, pl.usage_limit, pl.meter_name FROM plans pl
+  SELECT pl.id, pl.type, pl.free_units, pl.usage_limit, pl.meter_name, pl.limits_per_seat FROM plans pl
   WHERE pl.merchant_id = $1 AND pl.id = coalesce((SELECT plan_id FROM pu),
     (SELECT d.id FROM plans d WHERE d.merchant_id = $1 AND d.product_id = $3 AND d.is_default AND d.deleted_at IS NULL))
 ), k AS (
@@ -74,6 +78,7 @@ SELECT coalesce(c.id, ''),
   EXISTS (SELECT 1 FROM products p WHERE p.merchant_id = $1 AND p.id = $3 AND p.deleted_at IS NULL),
   coalesce(pu.id, ''), coalesce(pu.status, ''), pu.current_period_end,
   coalesce(pl.id, ''), coalesce(pl.type, ''), coalesce(pl.free_units, 0), pl.usage_limit, coalesce(pl.meter_name, ''),
+  CASE WHEN pl.limits_per_seat AND pu.id IS NOT NULL THEN pu.quantity ELSE 1 END,
   k.meter, k.period_start,
   ($4 = '' OR $4 = ANY($7::text[]) OR $4 LIKE 'tool:_%' OR EXISTS (SELECT 1 FROM meters m WHERE m.merchant_id = $1 AND m.name = $4)),
   coalesce((SELECT d.id FROM plans d WHERE d.merchant_id = $1 AND d.product_id = $3 AND d.is_default AND d.deleted_at IS NULL), ''),
@@ -99,7 +104,7 @@ func (s *Store) LimitState(ctx context.Context, merchant, customerRef, productRe
 	err := s.Pool.QueryRow(ctx, limitStateSQL, merchant, customerRef, productRef, meter, DefaultPlanMeter, actionType,
 		domain.DefaultMeters).Scan(
 		&st.CustomerRef, &productOK, &st.PurchaseRef, &status, &st.PeriodEnd, &st.PlanRef, &typ, &st.FreeUnits,
-		&st.Limit, &st.PlanMeter, &st.Meter, &st.PeriodStart, &meterOK, &st.DefaultPlanRef, &st.Used)
+		&st.Limit, &st.PlanMeter, &st.Seats, &st.Meter, &st.PeriodStart, &meterOK, &st.DefaultPlanRef, &st.Used)
 	if err != nil {
 		return st, fmt.Errorf("limit state: %w", err)
 	}
@@ -153,13 +158,23 @@ func (st LimitState) EffectiveLimit() *int64 {
 	}
 	switch {
 	case st.Limit != nil:
-		return st.Limit
+		return st.perSeat(*st.Limit)
 	case st.PlanType == domain.PlanUsageBased || st.PlanType == domain.PlanHybrid:
 		return nil
 	case st.FreeUnits > 0:
-		return int64p(st.FreeUnits)
+		return st.perSeat(st.FreeUnits)
 	}
 	return nil
+}
+
+// perSeat is a purchase's limit of n units per seat (plan limitsPerSeat); a product beyond an
+// int64 is no limit at all.
+func (st LimitState) perSeat(n int64) *int64 {
+	total, err := money.Mul(n, domain.Quantity(st.Seats))
+	if err != nil {
+		return nil
+	}
+	return &total
 }
 
 // Evaluate decides whether units more may be used now.

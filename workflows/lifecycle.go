@@ -31,7 +31,7 @@ func (p *purchase) activate(ctx workflow.Context) error {
 	amount := s.Plan.SetupFee
 	switch s.Plan.Type {
 	case domain.PlanRecurring, domain.PlanHybrid, domain.PlanOneTime:
-		amount += s.Plan.Price
+		amount += periodPrice(s.Plan, s.Quantity)
 	}
 	_, note, failure, err := p.chargeOrCarry(ctx, 1, amount, "charge")
 	if err != nil {
@@ -160,7 +160,7 @@ func (p *purchase) endTrial(ctx workflow.Context) error {
 	s := &p.state
 	amount := s.Plan.SetupFee
 	if s.Plan.Type != domain.PlanUsageBased {
-		amount += s.Plan.Price
+		amount += periodPrice(s.Plan, s.Quantity)
 	}
 	return p.startPeriod(ctx, "end_trial", p.useCredit(amount))
 }
@@ -170,11 +170,11 @@ func (p *purchase) endTrial(ctx workflow.Context) error {
 // of the period that ends, at the prices of the plan it was used on.
 func (p *purchase) renew(ctx workflow.Context) error {
 	s := &p.state
-	next := s.Plan
+	next, seats := s.Plan, s.Quantity
 	if sc := s.ScheduledChange; sc != nil {
-		next = sc.Plan
+		next, seats = sc.Plan, sc.Quantity
 	}
-	amount := basePrice(next)
+	amount := money.Price{Amount: basePrice(next), Quantity: seatsOn(next, seats)}.Total()
 	if s.Plan.Metered() {
 		var err error
 		if amount, err = p.withOverage(ctx, amount); err != nil {
@@ -182,7 +182,7 @@ func (p *purchase) renew(ctx workflow.Context) error {
 		}
 	}
 	if s.ScheduledChange != nil {
-		to := s.ScheduledChange.Plan.Ref
+		to := seatRef(s.ScheduledChange.Plan.Ref, s.ScheduledChange.Quantity)
 		p.applyScheduledChange(s.PeriodEnd)
 		if err := p.write(ctx, "change_plan", s.DisplayStatus(), "scheduled change to "+to+" at the period end"); err != nil {
 			return err

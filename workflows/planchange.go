@@ -18,6 +18,11 @@ import (
 // <purchase>/change-<n>/charge; a decline leaves the purchase on its old plan, unchanged. A
 // downgrade waits for the period end (ScheduledChange) and is applied there, before the renewal
 // charges the new price. QuoteChange is the one computation of both the change and its preview.
+//
+// Seats are the same change (as Stripe's subscription item quantity is an update of the same
+// subscription): a per-seat plan's price is Price × Quantity, so more seats is an upgrade (now,
+// prorated) and fewer a downgrade (at the period end), with the same lines and keys; a change
+// may move the plan and the seats at once.
 
 // Options of a plan change.
 const (
@@ -37,10 +42,13 @@ const (
 
 // PlanChange is the latest change made, or attempted and declined.
 type PlanChange struct {
-	Seq               int
-	Key               string
-	FromPlanRef       string
-	ToPlanRef         string
+	Seq         int
+	Key         string
+	FromPlanRef string
+	ToPlanRef   string
+	// FromQuantity and ToQuantity are the seats before and after (0 in changes before seats: 1).
+	FromQuantity      int64 `json:",omitempty"`
+	ToQuantity        int64 `json:",omitempty"`
 	At                time.Time
 	Effective         string
 	ProrationBehavior string
@@ -60,9 +68,15 @@ type PlanChange struct {
 type ScheduledChange struct {
 	Key               string
 	Plan              domain.Plan
+	Quantity          int64     `json:",omitempty"` // the seats from At on (0: 1)
 	At                time.Time // the period end it takes effect at
 	RequestedAt       time.Time
 	ProrationBehavior string `json:",omitempty"`
+}
+
+// names says what the scheduled change moves the purchase s from and to.
+func (sc *ScheduledChange) names(s *State) string {
+	return changeNames(s.Plan.Ref, s.Quantity, sc.Plan.Ref, sc.Quantity)
 }
 
 // CancelScheduledChangeInput cancels the scheduled change.
@@ -74,6 +88,8 @@ type ChangeQuote struct {
 	PurchaseRef       string
 	FromPlanRef       string
 	ToPlanRef         string
+	FromQuantity      int64
+	ToQuantity        int64
 	Direction         string
 	Effective         string
 	ProrationBehavior string
@@ -103,10 +119,13 @@ func QuoteChange(s State, in ChangePlanInput, now time.Time) (ChangeQuote, error
 	if err := s.changeRefusal(in, now); err != nil {
 		return ChangeQuote{}, err
 	}
-	np, loc := in.NewPlan, s.Location()
+	np, seats := s.target(in)
+	loc := s.Location()
 	trial := s.Status == domain.PurchaseTrialing
 	q := ChangeQuote{PurchaseRef: s.PurchaseRef, FromPlanRef: s.Plan.Ref, ToPlanRef: np.Ref, Currency: s.Plan.Currency,
-		Direction: direction(s.Plan, np), Effective: in.Effective, ProrationBehavior: in.ProrationBehavior}
+		FromQuantity: s.seats(), ToQuantity: seats,
+		Direction: direction(planPrice(s.Plan, s.Quantity), s.Plan, planPrice(np, seats), np), Effective: in.Effective,
+		ProrationBehavior: in.ProrationBehavior}
 	if q.ProrationBehavior == "" {
 		q.ProrationBehavior = ProrateCreate
 	}
@@ -131,9 +150,9 @@ func QuoteChange(s State, in ChangePlanInput, now time.Time) (ChangeQuote, error
 			q.newPeriod = money.Period{Start: at, End: np.PeriodBoundary(at, 1, loc)}
 		}
 		lines := money.Prorations(money.Change{At: at, Trial: trial,
-			Old: money.Period{Start: s.PeriodStart, End: s.PeriodEnd}, OldPrice: money.Price{Amount: basePrice(s.Plan)},
-			New: q.newPeriod, NewPrice: money.Price{Amount: basePrice(np)},
-			OldName: s.Plan.Name, NewName: np.Name, Currency: q.Currency})
+			Old: money.Period{Start: s.PeriodStart, End: s.PeriodEnd}, OldPrice: planPrice(s.Plan, s.Quantity),
+			New: q.newPeriod, NewPrice: planPrice(np, seats),
+			OldName: seatsName(s.Plan, s.Quantity), NewName: seatsName(np, seats), Currency: q.Currency})
 		for _, l := range lines {
 			if q.ProrationBehavior == ProrateNone && (l.Kind == money.LineCredit || !cycleChange) {
 				continue
@@ -156,7 +175,7 @@ func QuoteChange(s State, in ChangePlanInput, now time.Time) (ChangeQuote, error
 		q.NextRenewalAt = q.newPeriod.End
 	}
 	q.CreditAfter = credit // an always_invoice credit is refunded; what no payment can take is kept (refundCredit)
-	q.NextRenewal = renewalLines(np, credit, trial)
+	q.NextRenewal = renewalLines(np, seats, credit, trial)
 	q.NextRenewalTotal = money.Sum(q.NextRenewal)
 	return q, nil
 }
@@ -180,15 +199,16 @@ func (s State) usageLine(at time.Time) (money.Line, bool) {
 
 // renewalLines are the lines of the first renewal on plan: its price (and setup fee after a
 // trial), less the credit kept.
-func renewalLines(plan domain.Plan, credit int64, trial bool) []money.Line {
-	price := basePrice(plan)
+func renewalLines(plan domain.Plan, seats, credit int64, trial bool) []money.Line {
+	pp := planPrice(plan, seats)
+	price := pp.Total()
 	if trial {
 		price += plan.SetupFee
 	}
 	var lines []money.Line
 	if price > 0 {
-		lines = append(lines, money.Line{Kind: money.LineCharge, Amount: price, Quantity: 1,
-			Description: fmt.Sprintf("%s, next period", plan.Name)})
+		lines = append(lines, money.Line{Kind: money.LineCharge, Amount: price, Quantity: max(pp.Quantity, 1),
+			Description: fmt.Sprintf("%s, next period", seatsName(plan, seats))})
 	}
 	if use := min(price, credit); use > 0 {
 		lines = append(lines, money.Line{Kind: money.LineBalance, Amount: -use, Description: "Credit from plan changes"})
@@ -201,8 +221,22 @@ func (s State) changeRefusal(in ChangePlanInput, now time.Time) error {
 	if err := s.notLive("change plan"); err != nil {
 		return err
 	}
-	np := in.NewPlan
+	np, seats := s.target(in)
 	planErr := s.newPlanRefusal(np)
+	if np.Ref == s.Plan.Ref { // a change of seats alone
+		planErr = nil
+		switch {
+		case seats == s.seats() && in.Quantity != 0:
+			planErr = refuse(domain.CodeConflict, "quantity", "the purchase is already on plan %s with quantity %d", np.Ref, seats)
+		case seats == s.seats():
+			planErr = refuse(domain.CodeConflict, "planRef", "the purchase is already on plan %s", np.Ref)
+		}
+	}
+	if planErr == nil && (in.Quantity != 0 || np.PerSeat) {
+		if e := domain.AsError(np.CheckQuantity(seats)); e != nil {
+			planErr = refuseWith(e)
+		}
+	}
 	switch {
 	case s.Status == domain.PurchasePastDue || s.Status == domain.PurchaseSuspended:
 		return refuse(domain.CodeConflict, "", "cannot change plan: the purchase is %s; the unpaid period must be paid first (retry-payment)", s.Status)
@@ -258,6 +292,46 @@ func (s State) newPlanRefusal(np domain.Plan) error {
 	return nil
 }
 
+// target is the plan and seats a change moves the purchase to: the purchase's own plan as bought
+// when in names no other (a change of seats alone); the seats asked for, else the purchase's on
+// a per-seat plan, else 1.
+func (s State) target(in ChangePlanInput) (domain.Plan, int64) {
+	np := in.NewPlan
+	if np.Ref == "" || np.Ref == s.Plan.Ref {
+		np = s.Plan
+	}
+	switch {
+	case in.Quantity != 0:
+		return np, in.Quantity
+	case np.PerSeat && s.Plan.PerSeat:
+		return np, s.seats()
+	}
+	return np, 1
+}
+
+// seats is the purchase's quantity (1 for purchases bought before seats).
+func (s State) seats() int64 { return domain.Quantity(s.Quantity) }
+
+// planPrice is what plan charges per period before usage for seats: its price per seat and the
+// seats it counts (none, priced once, on a plan not per seat).
+func planPrice(p domain.Plan, seats int64) money.Price {
+	return money.Price{Amount: basePrice(p), Quantity: seatsOn(p, seats)}
+}
+
+// periodPrice is Price × seats on a per-seat plan, Price on any other: the entry points refused
+// seats whose product does not fit (domain.Plan.CheckQuantity).
+func periodPrice(p domain.Plan, seats int64) int64 {
+	return money.Price{Amount: p.Price, Quantity: seatsOn(p, seats)}.Total()
+}
+
+// seatsName names a plan in a line: with its seats when per seat ("Team × 5 seats").
+func seatsName(p domain.Plan, seats int64) string {
+	if !p.PerSeat {
+		return p.Name
+	}
+	return fmt.Sprintf("%s × %d seats", p.Name, domain.Quantity(seats))
+}
+
 // basePrice is what a plan charges per period before usage.
 func basePrice(p domain.Plan) int64 {
 	if p.Type == domain.PlanRecurring || p.Type == domain.PlanHybrid {
@@ -285,9 +359,9 @@ func nominalDays(p domain.Plan) int64 {
 
 func sameCycle(a, b domain.Plan) bool { return nominalDays(a) == nominalDays(b) }
 
-// direction compares what the plans cost per day.
-func direction(from, to domain.Plan) string {
-	switch money.RateCmp(money.Price{Amount: basePrice(to)}, nominalDays(to), money.Price{Amount: basePrice(from)}, nominalDays(from)) {
+// direction compares what the plans cost per day, seats counted.
+func direction(fromPrice money.Price, from domain.Plan, toPrice money.Price, to domain.Plan) string {
+	switch money.RateCmp(toPrice, nominalDays(to), fromPrice, nominalDays(from)) {
 	case 1:
 		return ChangeUpgrade
 	case -1:
@@ -366,10 +440,12 @@ func (p *purchase) updateChangePlan(ctx workflow.Context, in ChangePlanInput) (S
 // the worker's check; a decline refuses the update and leaves the plan as it was.
 func (p *purchase) changeNow(ctx workflow.Context, in ChangePlanInput, q ChangeQuote) error {
 	s := &p.state
+	np, seats := s.target(in)
 	s.ChangeSeq++
-	c := &PlanChange{Seq: s.ChangeSeq, Key: in.RequestKey, FromPlanRef: s.Plan.Ref, ToPlanRef: in.NewPlan.Ref, At: q.At,
+	c := &PlanChange{Seq: s.ChangeSeq, Key: in.RequestKey, FromPlanRef: s.Plan.Ref, ToPlanRef: np.Ref, At: q.At,
+		FromQuantity: s.Quantity, ToQuantity: seatsOn(np, seats),
 		Effective: q.Effective, ProrationBehavior: q.ProrationBehavior, Lines: q.Lines, Total: q.Total}
-	newTerms := s.termsWith(in.NewPlan)
+	newTerms := s.termsWith(np, seats)
 	if q.Total > 0 && p.carrySmall(ctx, q.Total) { // below the processor's minimum: with the next charge
 		c.Carried = true
 	} else if q.Total > 0 {
@@ -377,14 +453,14 @@ func (p *purchase) changeNow(ctx workflow.Context, in ChangePlanInput, q ChangeQ
 		res, failure, err := p.settle(ctx, ChargeInput{MerchantRef: s.MerchantRef, PurchaseRef: s.PurchaseRef,
 			CustomerRef: s.CustomerRef, ProductRef: s.Plan.ProductRef, Period: s.Period, Amount: q.Total,
 			Currency: s.Plan.Currency, IdempotencyKey: key, Terms: newTerms,
-			Description: fmt.Sprintf("Change to %s — period %d", in.NewPlan.Name, s.Period)})
+			Description: fmt.Sprintf("Change to %s — period %d", seatsName(np, seats), s.Period)})
 		if err != nil {
 			return err
 		}
 		if failure != nil {
 			c.Declined = failure.Code
 			s.LastChange = c
-			if err := p.write(ctx, "change_plan_declined", s.DisplayStatus(), fmt.Sprintf("%s → %s: %s", c.FromPlanRef, c.ToPlanRef, failure.Code)); err != nil {
+			if err := p.write(ctx, "change_plan_declined", s.DisplayStatus(), fmt.Sprintf("%s: %s", c.names(), failure.Code)); err != nil {
 				return err
 			}
 			return declined(c)
@@ -412,7 +488,7 @@ func (p *purchase) changeNow(ctx workflow.Context, in ChangePlanInput, q ChangeQ
 		s.PeriodStart, s.PeriodEnd = q.newPeriod.Start, q.newPeriod.End
 		s.UnitsBilled = 0
 	}
-	s.Plan, s.LastChange, s.ScheduledChange = in.NewPlan, c, nil
+	s.Plan, s.Quantity, s.LastChange, s.ScheduledChange = np, c.ToQuantity, c, nil
 	return p.write(ctx, "change_plan", s.DisplayStatus(), changeDetail(c, s.Plan.Currency))
 }
 
@@ -425,14 +501,31 @@ func declined(c *PlanChange) error {
 func changeDetail(c *PlanChange, currency string) string {
 	switch {
 	case c.Total > 0 && c.Carried:
-		return fmt.Sprintf("%s → %s: %s carried to the next charge (below the minimum charge)", c.FromPlanRef, c.ToPlanRef,
-			money.Format(c.Total, currency))
+		return fmt.Sprintf("%s: %s carried to the next charge (below the minimum charge)", c.names(), money.Format(c.Total, currency))
 	case c.Total > 0:
-		return fmt.Sprintf("%s → %s: charged %s", c.FromPlanRef, c.ToPlanRef, money.Format(c.Total, currency))
+		return fmt.Sprintf("%s: charged %s", c.names(), money.Format(c.Total, currency))
 	case c.Total < 0:
-		return fmt.Sprintf("%s → %s: credited %s", c.FromPlanRef, c.ToPlanRef, money.Format(-c.Total, currency))
+		return fmt.Sprintf("%s: credited %s", c.names(), money.Format(-c.Total, currency))
 	}
-	return fmt.Sprintf("%s → %s", c.FromPlanRef, c.ToPlanRef)
+	return c.names()
+}
+
+// names says what a change moved: "pln_a → pln_b", with the seats when either side has some
+// ("pln_a × 3 → pln_a × 5").
+func (c *PlanChange) names() string {
+	return changeNames(c.FromPlanRef, c.FromQuantity, c.ToPlanRef, c.ToQuantity)
+}
+
+func changeNames(from string, fromSeats int64, to string, toSeats int64) string {
+	return seatRef(from, fromSeats) + " → " + seatRef(to, toSeats)
+}
+
+// seatRef is a plan reference with its seats, when it has some.
+func seatRef(ref string, seats int64) string {
+	if seats == 0 {
+		return ref
+	}
+	return fmt.Sprintf("%s × %d", ref, seats)
 }
 
 // refundCredit returns an always_invoice credit to the purchase's latest payments, newest
@@ -470,18 +563,21 @@ func (p *purchase) refundCredit(ctx workflow.Context, c *PlanChange, amount int6
 // ChangeRefundKey is the refund request the starter records for an always_invoice change.
 func ChangeRefundKey(requestKey string) string { return "change/" + requestKey }
 
-// termsWith is the digest of the purchase's terms on plan (the starter records them first).
-func (s *State) termsWith(plan domain.Plan) string {
+// termsWith is the digest of the purchase's terms on plan with seats (the starter records them
+// first).
+func (s *State) termsWith(plan domain.Plan, seats int64) string {
 	return NewTerms(PurchaseInput{PurchaseRef: s.PurchaseRef, MerchantRef: s.MerchantRef, CustomerRef: s.CustomerRef,
-		Plan: plan, Sandbox: s.Sandbox}).Digest()
+		Plan: plan, Sandbox: s.Sandbox, Quantity: seats}).Digest()
 }
 
 // scheduleChange keeps the change for the period end, where applyScheduledChange makes it.
 func (p *purchase) scheduleChange(ctx workflow.Context, in ChangePlanInput, q ChangeQuote) error {
 	s := &p.state
-	s.ScheduledChange = &ScheduledChange{Key: in.RequestKey, Plan: in.NewPlan, At: q.At, RequestedAt: p.stamp(ctx),
+	np, seats := s.target(in)
+	sc := &ScheduledChange{Key: in.RequestKey, Plan: np, Quantity: seatsOn(np, seats), At: q.At, RequestedAt: p.stamp(ctx),
 		ProrationBehavior: q.ProrationBehavior}
-	return p.write(ctx, "schedule_change", s.DisplayStatus(), fmt.Sprintf("%s → %s on %s", s.Plan.Ref, in.NewPlan.Ref, day(q.At)))
+	s.ScheduledChange = sc
+	return p.write(ctx, "schedule_change", s.DisplayStatus(), fmt.Sprintf("%s on %s", sc.names(s), day(q.At)))
 }
 
 // applyScheduledChange moves the purchase to the scheduled plan at the period boundary, before
@@ -497,8 +593,8 @@ func (p *purchase) applyScheduledChange(boundary time.Time) {
 		s.Anchor, s.AnchorPeriod = boundary, s.Period
 	}
 	s.LastChange = &PlanChange{Seq: s.ChangeSeq, Key: sc.Key, FromPlanRef: s.Plan.Ref, ToPlanRef: sc.Plan.Ref, At: boundary,
-		Effective: EffectivePeriodEnd, ProrationBehavior: sc.ProrationBehavior}
-	s.Plan, s.ScheduledChange = sc.Plan, nil
+		FromQuantity: s.Quantity, ToQuantity: sc.Quantity, Effective: EffectivePeriodEnd, ProrationBehavior: sc.ProrationBehavior}
+	s.Plan, s.Quantity, s.ScheduledChange = sc.Plan, sc.Quantity, nil
 }
 
 // ---- cancel a scheduled change ----
@@ -517,7 +613,7 @@ func (p *purchase) updateCancelScheduledChange(ctx workflow.Context, in CancelSc
 		}
 		sc := p.state.ScheduledChange
 		p.state.ScheduledChange = nil
-		return p.write(ctx, "cancel_scheduled_change", p.state.DisplayStatus(), "kept plan "+p.state.Plan.Ref+", not "+sc.Plan.Ref)
+		return p.write(ctx, "cancel_scheduled_change", p.state.DisplayStatus(), "kept plan "+seatRef(p.state.Plan.Ref, p.state.Quantity)+", not "+seatRef(sc.Plan.Ref, sc.Quantity))
 	})
 	p.nudge()
 	return p.state, err

@@ -18,6 +18,7 @@ func (s State) Projection() domain.Purchase {
 		CancelReason: s.CancelReason, StartedAt: timePtr(s.StartedAt), TrialEnd: s.TrialEnd, EndedAt: s.EndedAt,
 		Period: s.Period, PaidTotal: s.PaidTotal, RefundedTotal: s.RefundedTotal, CarriedAmount: s.Carried, Sandbox: s.Sandbox, Seq: s.Seq,
 		NextBillingAt: s.NextBillingAt(), Disputed: s.openDispute() != nil, PaymentProcessing: s.processing(),
+		Quantity: s.seats(),
 	}
 	if s.Dunning != nil {
 		out.PastDueReason = s.Dunning.LastError
@@ -27,7 +28,7 @@ func (s State) Projection() domain.Purchase {
 	}
 	if sc := s.ScheduledChange; sc != nil {
 		out.ScheduledChange = &domain.ScheduledChange{PlanRef: sc.Plan.Ref, PlanName: sc.Plan.Name, Amount: sc.Plan.Price,
-			Currency: sc.Plan.Currency, BillingCycle: sc.Plan.BillingCycle, EffectiveAt: sc.At}
+			Currency: sc.Plan.Currency, BillingCycle: sc.Plan.BillingCycle, EffectiveAt: sc.At, Quantity: domain.Quantity(sc.Quantity)}
 	}
 	if s.Status != domain.PurchasePending && !(s.Status.Ended() && s.Period == 0 && s.TrialEnd == nil) {
 		out.CurrentPeriodStart, out.CurrentPeriodEnd = timePtr(s.PeriodStart), timePtr(s.PeriodEnd)

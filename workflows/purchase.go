@@ -66,7 +66,7 @@ func newPurchase(ctx workflow.Context, in PurchaseInput) (*purchase, error) {
 		p.state = State{
 			PurchaseRef: in.PurchaseRef, MerchantRef: in.MerchantRef, CustomerRef: in.CustomerRef,
 			Plan: in.Plan, Sandbox: in.Sandbox, PreviousPurchaseRef: in.PreviousPurchaseRef, TimeZone: in.TimeZone,
-			Status: domain.PurchasePending, StartedAt: p.now(ctx),
+			Quantity: in.Quantity, Status: domain.PurchasePending, StartedAt: p.now(ctx),
 		}
 	}
 	p.state.Runs++

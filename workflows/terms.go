@@ -34,6 +34,10 @@ type Terms struct {
 	Meter        string
 	SetupFee     int64
 	AccessDays   int
+	// PerSeat and Quantity: a per-seat plan charges Price × Quantity. Both are left out of the
+	// digest when the plan is not per seat, so terms recorded before seats keep their digest.
+	PerSeat  bool  `json:",omitempty"`
+	Quantity int64 `json:",omitempty"`
 }
 
 // NewTerms are the terms of buying plan as the purchase's input carries them.
@@ -42,7 +46,17 @@ func NewTerms(in PurchaseInput) Terms {
 	return Terms{PurchaseRef: in.PurchaseRef, MerchantRef: in.MerchantRef, CustomerRef: in.CustomerRef, Sandbox: in.Sandbox,
 		PlanRef: p.Ref, ProductRef: p.ProductRef, PlanType: p.Type, Price: p.Price, Currency: p.Currency,
 		BillingCycle: p.BillingCycle, CycleDays: p.CycleDays, TrialDays: p.TrialDays, FreeUnits: p.FreeUnits,
-		UnitPrice: p.UnitPrice, Meter: p.Meter, SetupFee: p.SetupFee, AccessDays: p.AccessDays}
+		UnitPrice: p.UnitPrice, Meter: p.Meter, SetupFee: p.SetupFee, AccessDays: p.AccessDays, PerSeat: p.PerSeat,
+		Quantity: seatsOn(p, in.Quantity)}
+}
+
+// seatsOn is the quantity a plan is charged for: q (0 is 1) on a per-seat plan; 0, meaning
+// none, on any other.
+func seatsOn(p domain.Plan, q int64) int64 {
+	if !p.PerSeat {
+		return 0
+	}
+	return domain.Quantity(q)
 }
 
 // Digest is a fingerprint of the terms (hex SHA-256 of their JSON).
@@ -55,7 +69,7 @@ func (t Terms) Digest() string {
 // termsDigest is the digest of the terms the purchase charges under now.
 func (s *State) termsDigest() string {
 	return NewTerms(PurchaseInput{PurchaseRef: s.PurchaseRef, MerchantRef: s.MerchantRef, CustomerRef: s.CustomerRef,
-		Plan: s.Plan, Sandbox: s.Sandbox}).Digest()
+		Plan: s.Plan, Sandbox: s.Sandbox, Quantity: s.Quantity}).Digest()
 }
 
 // RefundGrantKey names a refund request as the starter records it: the caller's key, the

@@ -20,6 +20,8 @@ type PurchaseInput struct {
 	PreviousPurchaseRef string
 	// TimeZone is the customer's IANA time zone; billing dates fall on its calendar (UTC when empty).
 	TimeZone string `json:",omitempty"`
+	// Quantity is the seats bought (a per-seat plan charges Price × Quantity); 0 is 1.
+	Quantity int64 `json:",omitempty"`
 	// State is set by continue-as-new: the run resumes from it.
 	State *State `json:",omitempty"`
 }
@@ -36,6 +38,9 @@ type State struct {
 	PreviousPurchaseRef string `json:",omitempty"`
 	SuccessorRef        string `json:",omitempty"` // the purchase a plan switch started
 	TimeZone            string `json:",omitempty"` // the customer's, as bought; empty is UTC
+	// Quantity is the purchase's seats: a per-seat plan charges Plan.Price × Quantity each
+	// period. 0 (purchases bought before seats) is 1; seats() reads it.
+	Quantity int64 `json:",omitempty"`
 
 	Status       domain.PurchaseStatus
 	CancelledAt  *time.Time `json:",omitempty"`
@@ -236,9 +241,15 @@ type RefundResult struct {
 	State State
 }
 
-// ChangePlanInput asks for a plan change of the purchase (planchange.go).
+// ChangePlanInput asks for a plan change of the purchase (planchange.go), a change of its seats
+// (Quantity), or both.
 type ChangePlanInput struct {
-	NewPlan domain.Plan // loaded by the starter from the catalog
+	// NewPlan is loaded by the starter from the catalog; the purchase's own plan as bought for a
+	// change of seats alone.
+	NewPlan domain.Plan
+	// Quantity is the seats after the change; 0 keeps the purchase's on a per-seat plan (1 on
+	// any other).
+	Quantity int64 `json:",omitempty"`
 	// NewPurchaseRef is set only in histories recorded before changes were made in place: the
 	// purchase ended and the starter started NewPurchaseRef on the new plan.
 	NewPurchaseRef string `json:",omitempty"`
