@@ -68,6 +68,21 @@ func positiveAmount(field string, v int64) error {
 	return nil
 }
 
+// quantityOf reads an optional quantity (seats): absent is 0 (the default: 1, or the seats a
+// purchase has); present, it must lie in 1..domain.MaxQuantity. Whether the plan takes seats at
+// all is the plan's to say (domain.Plan.CheckQuantity).
+func quantityOf(q *int64) (int64, error) {
+	switch {
+	case q == nil:
+		return 0, nil
+	case *q < 1:
+		return 0, domain.Errorf(domain.CodeInvalidField, "quantity", "quantity must be at least 1, not %d", *q)
+	case *q > domain.MaxQuantity:
+		return 0, domain.Errorf(domain.CodeInvalidField, "quantity", "quantity must be at most %d, not %d", domain.MaxQuantity, *q)
+	}
+	return *q, nil
+}
+
 // amountRange checks an amount that may be zero.
 func amountRange(field string, v int64) error {
 	if v < 0 {

@@ -37,13 +37,18 @@ type planInput struct {
 	Features     []string `json:"features"`
 	IsDefault    bool     `json:"isDefault"`
 	Status       string   `json:"status"`
+	// PerSeat prices the plan per seat (a purchase pays price × quantity); LimitsPerSeat scales
+	// its usage limit with the seats.
+	PerSeat       bool `json:"perSeat"`
+	LimitsPerSeat bool `json:"limitsPerSeat"`
 }
 
 func (in planInput) plan() domain.Plan {
 	return domain.Plan{Name: in.Name, Type: domain.PlanType(in.Type), Price: in.Price, Currency: in.Currency,
 		BillingCycle: domain.BillingCycle(in.BillingCycle), CycleDays: in.CycleDays, TrialDays: in.TrialDays,
 		FreeUnits: in.FreeUnits, Limit: in.Limit, UnitPrice: in.UnitPrice, Meter: in.MeterName, SetupFee: in.SetupFee,
-		AccessDays: in.AccessDays, Features: in.Features, IsDefault: in.IsDefault, Status: in.Status}
+		AccessDays: in.AccessDays, Features: in.Features, IsDefault: in.IsDefault, Status: in.Status,
+		PerSeat: in.PerSeat, LimitsPerSeat: in.LimitsPerSeat}
 }
 
 // validatePlan checks what the store's rules do not: amounts have a ceiling, a paid plan has a
@@ -239,12 +244,16 @@ type planPatch struct {
 	Features     []string        `json:"features"`
 	IsDefault    *bool           `json:"isDefault"`
 	Status       *string         `json:"status"`
+	// PerSeat and LimitsPerSeat apply to purchases made after the change.
+	PerSeat       *bool `json:"perSeat"`
+	LimitsPerSeat *bool `json:"limitsPerSeat"`
 }
 
 func (in planPatch) toStore() (store.PlanPatch, error) {
 	out := store.PlanPatch{Name: in.Name, Price: in.Price, Currency: in.Currency, CycleDays: in.CycleDays,
 		TrialDays: in.TrialDays, FreeUnits: in.FreeUnits, UnitPrice: in.UnitPrice, Meter: in.MeterName,
-		SetupFee: in.SetupFee, AccessDays: in.AccessDays, Features: in.Features, IsDefault: in.IsDefault, Status: in.Status}
+		SetupFee: in.SetupFee, AccessDays: in.AccessDays, Features: in.Features, IsDefault: in.IsDefault, Status: in.Status,
+		PerSeat: in.PerSeat, LimitsPerSeat: in.LimitsPerSeat}
 	if in.Type != nil {
 		t := domain.PlanType(*in.Type)
 		out.Type = &t
@@ -267,7 +276,7 @@ func (in planPatch) toStore() (store.PlanPatch, error) {
 	if out.Name == nil && out.Type == nil && out.Price == nil && out.Currency == nil && out.BillingCycle == nil &&
 		out.CycleDays == nil && out.TrialDays == nil && out.FreeUnits == nil && out.Limit == nil && !out.ClearLimit &&
 		out.UnitPrice == nil && out.Meter == nil && out.SetupFee == nil && out.AccessDays == nil && out.Features == nil &&
-		out.IsDefault == nil && out.Status == nil {
+		out.IsDefault == nil && out.Status == nil && out.PerSeat == nil && out.LimitsPerSeat == nil {
 		return out, domain.Errorf(domain.CodeMissingField, "body", "send at least one plan field to change")
 	}
 	return out, nil

@@ -187,6 +187,8 @@ type activatePlanInput struct {
 	ProductRef       string `json:"productRef"`
 	ProductReference string `json:"productReference"`
 	PlanRef          string `json:"planRef"`
+	// Quantity is the seats to buy on a per-seat plan (default 1, or the live purchase's seats).
+	Quantity *int64 `json:"quantity"`
 }
 
 // activatePlanAnswer is seed 003's activatePlan result, with the checkout link where payment
@@ -218,6 +220,10 @@ func (s *Server) activatePlan(w http.ResponseWriter, r *http.Request) error {
 	if productRef == "" && in.PlanRef == "" {
 		return domain.Errorf(domain.CodeMissingField, "productRef", "productRef (or planRef) is required")
 	}
+	quantity, err := quantityOf(in.Quantity)
+	if err != nil {
+		return err
+	}
 	ctx, merchant := r.Context(), merchantOf(r)
 	cus, err := s.customerIn(ctx, merchant, customerRef, "customerRef")
 	if err != nil {
@@ -238,6 +244,9 @@ func (s *Server) activatePlan(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if err := plan.CheckQuantity(domain.Quantity(quantity)); err != nil {
+		return err
+	}
 	if _, err := s.processor(r); err != nil { // a live key without a live processor
 		return err
 	}
@@ -245,7 +254,7 @@ func (s *Server) activatePlan(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	res, err := c.ActivatePlan(ctx, merchant, cus.Ref, prd.Ref, plan.Ref)
+	res, err := c.ActivatePlan(ctx, merchant, cus.Ref, prd.Ref, plan.Ref, quantity)
 	if err != nil {
 		return err
 	}

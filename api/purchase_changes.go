@@ -16,7 +16,10 @@ import (
 // function as the change.
 
 type changePlanInput struct {
+	// PlanRef is the plan to move to; without it (a change of seats) the purchase keeps its plan.
 	PlanRef string `json:"planRef"`
+	// Quantity is the seats after the change (a per-seat plan); absent keeps the purchase's.
+	Quantity *int64 `json:"quantity"`
 	// ProrationBehavior: create_prorations (default), none, always_invoice.
 	ProrationBehavior string `json:"prorationBehavior,omitempty"`
 	// Effective: now or period_end; empty picks now for an upgrade, period_end for a downgrade.
@@ -29,6 +32,8 @@ type changePlanInput struct {
 type changeView struct {
 	FromPlanRef       string       `json:"fromPlanRef"`
 	ToPlanRef         string       `json:"toPlanRef"`
+	FromQuantity      int64        `json:"fromQuantity"`
+	ToQuantity        int64        `json:"toQuantity"`
 	Effective         string       `json:"effective"`
 	EffectiveAt       time.Time    `json:"effectiveAt"`
 	ProrationBehavior string       `json:"prorationBehavior"`
@@ -53,6 +58,8 @@ type previewView struct {
 	PurchaseRef       string       `json:"purchaseRef"`
 	FromPlanRef       string       `json:"fromPlanRef"`
 	ToPlanRef         string       `json:"toPlanRef"`
+	FromQuantity      int64        `json:"fromQuantity"`
+	ToQuantity        int64        `json:"toQuantity"`
 	Direction         string       `json:"direction"` // upgrade, downgrade, same_price
 	Effective         string       `json:"effective"`
 	EffectiveAt       time.Time    `json:"effectiveAt"`
@@ -76,8 +83,14 @@ func (s *Server) changeRequest(w http.ResponseWriter, r *http.Request) (starter.
 	if err := decode(w, r, &in, false); err != nil {
 		return starter.ChangePlanRequest{}, "", err
 	}
-	if err := required("planRef", in.PlanRef); err != nil {
+	quantity, err := quantityOf(in.Quantity)
+	if err != nil {
 		return starter.ChangePlanRequest{}, "", err
+	}
+	if in.Quantity == nil { // a change of seats alone names no plan
+		if err := required("planRef", in.PlanRef); err != nil {
+			return starter.ChangePlanRequest{}, "", err
+		}
 	}
 	if err := oneOf("prorationBehavior", in.ProrationBehavior, workflows.ProrateCreate, workflows.ProrateNone, workflows.ProrateAlwaysInvoice); err != nil {
 		return starter.ChangePlanRequest{}, "", err
@@ -85,7 +98,7 @@ func (s *Server) changeRequest(w http.ResponseWriter, r *http.Request) (starter.
 	if err := oneOf("effective", in.Effective, workflows.EffectiveNow, workflows.EffectivePeriodEnd); err != nil {
 		return starter.ChangePlanRequest{}, "", err
 	}
-	req := starter.ChangePlanRequest{ProrationBehavior: in.ProrationBehavior, Effective: in.Effective,
+	req := starter.ChangePlanRequest{ProrationBehavior: in.ProrationBehavior, Effective: in.Effective, Quantity: quantity,
 		RequestKey: r.Header.Get("Idempotency-Key")}
 	if in.ProrationDate != "" {
 		t, err := time.Parse(time.RFC3339, in.ProrationDate)
@@ -99,12 +112,15 @@ func (s *Server) changeRequest(w http.ResponseWriter, r *http.Request) (starter.
 	if err != nil {
 		return req, "", err
 	}
+	if in.PlanRef == p.PlanRef && in.Quantity == nil && req.RequestKey == "" { // with a key, a retry of a change made answers it
+		return req, "", domain.Errorf(domain.CodeInvalidField, "planRef", "purchase %s is already on plan %s", p.Ref, p.PlanRef)
+	}
+	if in.PlanRef == "" || in.PlanRef == p.PlanRef { // the purchase's own plan, as it bought it (the workflow has it)
+		return req, p.Ref, nil
+	}
 	plan, err := s.planIn(ctx, merchant, p.ProductRef, in.PlanRef)
 	if err != nil {
 		return req, "", err
-	}
-	if plan.Ref == p.PlanRef && req.RequestKey == "" { // with a key, a retry of a change made answers it
-		return req, "", domain.Errorf(domain.CodeInvalidField, "planRef", "purchase %s is already on plan %s", p.Ref, plan.Ref)
 	}
 	req.PlanRef = plan.Ref
 	return req, p.Ref, nil
@@ -127,7 +143,8 @@ func (s *Server) changePlan(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	out := changePlanAnswer{Previous: s.stateView(ctx, res.Previous), Purchase: s.stateView(ctx, res.Purchase)}
-	out.Change = changeView{FromPlanRef: res.Previous.Plan.Ref, ToPlanRef: req.PlanRef, Currency: res.Previous.Plan.Currency,
+	out.Change = changeView{FromPlanRef: res.Previous.Plan.Ref, ToPlanRef: res.Purchase.Plan.Ref, Currency: res.Previous.Plan.Currency,
+		FromQuantity: domain.Quantity(res.Previous.Quantity), ToQuantity: domain.Quantity(res.Purchase.Quantity),
 		Credit: res.Purchase.Credit, Lines: []money.Line{}}
 	switch {
 	case res.Change != nil:
@@ -138,6 +155,7 @@ func (s *Server) changePlan(w http.ResponseWriter, r *http.Request) error {
 			out.Change.Lines = ch.Lines
 		}
 	case res.Scheduled != nil:
+		out.Change.ToPlanRef, out.Change.ToQuantity = res.Scheduled.Plan.Ref, domain.Quantity(res.Scheduled.Quantity)
 		out.Change.Effective, out.Change.EffectiveAt = workflows.EffectivePeriodEnd, res.Scheduled.At
 		out.Change.ProrationBehavior = res.Scheduled.ProrationBehavior
 	}
@@ -164,7 +182,8 @@ func (s *Server) previewChangePlan(w http.ResponseWriter, r *http.Request) error
 }
 
 func toPreview(q workflows.ChangeQuote) previewView {
-	v := previewView{PurchaseRef: q.PurchaseRef, FromPlanRef: q.FromPlanRef, ToPlanRef: q.ToPlanRef, Direction: q.Direction,
+	v := previewView{PurchaseRef: q.PurchaseRef, FromPlanRef: q.FromPlanRef, ToPlanRef: q.ToPlanRef,
+		FromQuantity: q.FromQuantity, ToQuantity: q.ToQuantity, Direction: q.Direction,
 		Effective: q.Effective, EffectiveAt: q.At, ProrationBehavior: q.ProrationBehavior, Currency: q.Currency,
 		Lines: nonNil(q.Lines), Total: q.Total, Credit: q.CreditAfter,
 		NextRenewal: renewalView{Lines: nonNil(q.NextRenewal), Total: q.NextRenewalTotal}}

@@ -12,7 +12,9 @@ import (
 
 var changeParams = []param{
 	purchaseRef(true),
-	planRef(true, "The plan to change to (pln_…), another plan of the purchase's product."),
+	planRef(false, "The plan to change to (pln_…), another plan of the purchase's product; omit it to change only the seats."),
+	quantityParam("The seats after the change, on a plan priced per seat: more seats are charged now, prorated like an " +
+		"upgrade; fewer take effect at the period end by default. Omit it to keep the purchase's seats."),
 	{name: "prorationBehavior", typ: tString, enum: []string{"create_prorations", "none", "always_invoice"},
 		desc: "create_prorations (default): credit the unused time of the current plan, charge the rest of the period " +
 			"at the new price, keep a net credit for the next charges; none: no proration; always_invoice: settle " +
@@ -51,6 +53,8 @@ type changeLine struct {
 type changePreview struct {
 	FromPlanRef   string       `json:"fromPlanRef"`
 	ToPlanRef     string       `json:"toPlanRef"`
+	FromQuantity  int64        `json:"fromQuantity"`
+	ToQuantity    int64        `json:"toQuantity"`
 	Direction     string       `json:"direction"`
 	Effective     string       `json:"effective"`
 	EffectiveAt   *time.Time   `json:"effectiveAt"`
@@ -72,12 +76,13 @@ func previewPlanChange(ctx context.Context, c *call, a args) (string, any, error
 		return "", nil, err
 	}
 	var q changePreview
-	out, err := c.post(ctx, path("purchases", ref, "change-plan", "preview"), a.body("planRef", "prorationBehavior", "effective"), &q)
+	out, err := c.post(ctx, path("purchases", ref, "change-plan", "preview"), a.body("planRef", "quantity", "prorationBehavior", "effective"), &q)
 	if err != nil {
 		return "", nil, err
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "Changing from %s to %s (%s) ", q.FromPlanRef, q.ToPlanRef, strings.ReplaceAll(q.Direction, "_", " "))
+	fmt.Fprintf(&b, "Changing from %s to %s (%s) ", seatsOf(q.FromPlanRef, q.FromQuantity), seatsOf(q.ToPlanRef, q.ToQuantity),
+		strings.ReplaceAll(q.Direction, "_", " "))
 	if q.Effective == "period_end" {
 		fmt.Fprintf(&b, "would take effect at the period end (%s); nothing is charged now.", day(q.EffectiveAt))
 	} else {
@@ -95,6 +100,19 @@ func previewPlanChange(ctx context.Context, c *call, a args) (string, any, error
 		fmt.Fprintf(&b, "\nTo make exactly this change, call change_plan with prorationDate %s.", q.ProrationDate)
 	}
 	return b.String(), out, nil
+}
+
+// quantityParam is the seats of a purchase on a plan priced per seat.
+func quantityParam(desc string) param {
+	return param{name: "quantity", typ: tInteger, desc: desc}
+}
+
+// seatsOf names a plan with its seats when there is more than one ("pln_… × 5 seats").
+func seatsOf(planRef string, quantity int64) string {
+	if quantity <= 1 {
+		return planRef
+	}
+	return fmt.Sprintf("%s × %d seats", planRef, quantity)
 }
 
 func settleWords(total int64, currency string) string {
@@ -121,28 +139,31 @@ func changePlan(ctx context.Context, c *call, a args) (string, any, error) {
 	var res struct {
 		Purchase purchaseView `json:"purchase"`
 		Change   struct {
-			FromPlanRef string       `json:"fromPlanRef"`
-			ToPlanRef   string       `json:"toPlanRef"`
-			Effective   string       `json:"effective"`
-			EffectiveAt *time.Time   `json:"effectiveAt"`
-			Lines       []changeLine `json:"lines"`
-			Total       int64        `json:"total"`
-			Currency    string       `json:"currency"`
-			Credit      int64        `json:"credit"`
+			FromPlanRef  string       `json:"fromPlanRef"`
+			ToPlanRef    string       `json:"toPlanRef"`
+			FromQuantity int64        `json:"fromQuantity"`
+			ToQuantity   int64        `json:"toQuantity"`
+			Effective    string       `json:"effective"`
+			EffectiveAt  *time.Time   `json:"effectiveAt"`
+			Lines        []changeLine `json:"lines"`
+			Total        int64        `json:"total"`
+			Currency     string       `json:"currency"`
+			Credit       int64        `json:"credit"`
 		} `json:"change"`
 	}
 	out, err := c.post(ctx, path("purchases", ref, "change-plan"),
-		a.body("planRef", "prorationBehavior", "effective", "prorationDate"), &res)
+		a.body("planRef", "quantity", "prorationBehavior", "effective", "prorationDate"), &res)
 	if err != nil {
 		return "", nil, err
 	}
 	ch := res.Change
+	from, to := seatsOf(ch.FromPlanRef, ch.FromQuantity), seatsOf(ch.ToPlanRef, ch.ToQuantity)
 	var b strings.Builder
 	if ch.Effective == "period_end" {
 		fmt.Fprintf(&b, "The change from %s to %s is scheduled for the period end (%s); nothing was charged. "+
-			"It can be cancelled until then with cancel_scheduled_change.", ch.FromPlanRef, ch.ToPlanRef, day(ch.EffectiveAt))
+			"It can be cancelled until then with cancel_scheduled_change.", from, to, day(ch.EffectiveAt))
 	} else {
-		fmt.Fprintf(&b, "The plan has been changed from %s to %s", ch.FromPlanRef, ch.ToPlanRef)
+		fmt.Fprintf(&b, "The purchase has been changed from %s to %s", from, to)
 		switch {
 		case ch.Total > 0:
 			fmt.Fprintf(&b, "; %s was charged.", money(ch.Total, ch.Currency))

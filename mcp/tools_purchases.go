@@ -20,6 +20,7 @@ type purchaseView struct {
 	PlanName         string     `json:"planName"`
 	PlanType         string     `json:"planType"`
 	Amount           int64      `json:"amount"`
+	Quantity         int64      `json:"quantity"`
 	Currency         string     `json:"currency"`
 	BillingCycle     string     `json:"billingCycle"`
 	CancelledAt      *time.Time `json:"cancelledAt"`
@@ -31,6 +32,7 @@ type purchaseView struct {
 	ScheduledChange  *struct {
 		PlanRef     string     `json:"planRef"`
 		PlanName    string     `json:"planName"`
+		Quantity    int64      `json:"quantity"`
 		EffectiveAt *time.Time `json:"effectiveAt"`
 	} `json:"scheduledChange"`
 }
@@ -51,6 +53,9 @@ func (p purchaseView) block() string {
 	}
 	fmt.Fprintf(&b, "- Plan: %s (%s)\n- Status: %s", plan, planPrice(p.PlanType, p.Amount, 0, p.Currency, p.BillingCycle, 0),
 		titleStatus(p.status()))
+	if p.Quantity > 1 {
+		fmt.Fprintf(&b, "\n- Seats: %d (%s each period)", p.Quantity, money(p.Amount*p.Quantity, p.Currency))
+	}
 	if d := day(p.StartedAt); d != "" {
 		fmt.Fprintf(&b, "\n- Started: %s", d)
 	}
@@ -63,7 +68,7 @@ func (p purchaseView) block() string {
 		fmt.Fprintf(&b, "\n- Ended: %s", day(p.EndedAt))
 	}
 	if sc := p.ScheduledChange; sc != nil {
-		fmt.Fprintf(&b, "\n- Scheduled change: to %s on %s", cmp.Or(sc.PlanName, sc.PlanRef), day(sc.EffectiveAt))
+		fmt.Fprintf(&b, "\n- Scheduled change: to %s on %s", seatsOf(cmp.Or(sc.PlanName, sc.PlanRef), sc.Quantity), day(sc.EffectiveAt))
 	}
 	fmt.Fprintf(&b, "\n- Reference: %s", p.Reference)
 	return b.String()
@@ -79,8 +84,9 @@ func purchaseTools() []tool {
 				"activate at once, recurring and hybrid plans charge the customer's card on file. A purchase on another plan of " +
 				"the same product is switched. Answers activated, already_active, topup_required, payment_required (with a " +
 				"checkoutUrl to send the customer) or invalid.",
-			params: []param{customerRef(true), productRef(true), planRef(false, "The plan's reference (pln_…); the product's default plan when omitted.")},
-			run:    activatePlan},
+			params: []param{customerRef(true), productRef(true), planRef(false, "The plan's reference (pln_…); the product's default plan when omitted."),
+				quantityParam("The seats to buy on a plan priced per seat (price × quantity each period); 1 when omitted.")},
+			run: activatePlan},
 		{name: "list_purchases", title: "List purchases",
 			desc: "List purchases, newest first, filtered by status, customer, product or plan. pending_cancellation means the " +
 				"renewal was cancelled and access runs to the period end.",
@@ -240,7 +246,7 @@ func activatePlan(ctx context.Context, c *call, a args) (string, any, error) {
 		CheckoutURL string       `json:"checkoutUrl"`
 		Purchase    purchaseView `json:"purchase"`
 	}
-	out, err := c.post(ctx, path("activate-plan"), a.body("customerRef", "productRef", "planRef"), &res)
+	out, err := c.post(ctx, path("activate-plan"), a.body("customerRef", "productRef", "planRef", "quantity"), &res)
 	if err != nil {
 		return "", nil, err
 	}

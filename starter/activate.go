@@ -41,7 +41,11 @@ type ActivateResult struct {
 // Concurrent calls for one customer and product make one purchase and one charge: the call
 // that claims the purchase starts it, the others wait for its activation and answer it
 // (already_active, or payment_required when its first payment failed).
-func (c *Client) ActivatePlan(ctx context.Context, merchant, customerRef, productRef, planRef string) (ActivateResult, error) {
+//
+// quantity is the seats to buy on a per-seat plan (0: 1, or the live purchase's seats when it
+// stays on a per-seat plan); a live purchase of the plan with other seats has its seats
+// changed now, prorated. A quantity the plan cannot have is an INVALID_FIELD error.
+func (c *Client) ActivatePlan(ctx context.Context, merchant, customerRef, productRef, planRef string, quantity int64) (ActivateResult, error) {
 	cus, err := c.Store.GetCustomer(ctx, merchant, customerRef)
 	if err != nil {
 		return ActivateResult{}, err
@@ -50,8 +54,11 @@ func (c *Client) ActivatePlan(ctx context.Context, merchant, customerRef, produc
 	if err != nil || msg != "" {
 		return ActivateResult{Status: Invalid, Message: msg}, err
 	}
+	if err := plan.CheckQuantity(domain.Quantity(quantity)); err != nil {
+		return ActivateResult{}, err
+	}
 	for attempt := 0; ; attempt++ {
-		res, err := c.activateOnce(ctx, cus, plan)
+		res, err := c.activateOnce(ctx, cus, plan, quantity)
 		if domain.ErrorCode(err) != domain.CodeConflict || attempt == 3 {
 			return res, err
 		}
@@ -61,7 +68,7 @@ func (c *Client) ActivatePlan(ctx context.Context, merchant, customerRef, produc
 
 // activateOnce activates plan against the customer's live purchase of the product as it is
 // now; a CONFLICT means a concurrent call changed it meanwhile.
-func (c *Client) activateOnce(ctx context.Context, cus domain.Customer, plan domain.Plan) (ActivateResult, error) {
+func (c *Client) activateOnce(ctx context.Context, cus domain.Customer, plan domain.Plan, quantity int64) (ActivateResult, error) {
 	live, err := c.Store.LivePurchase(ctx, cus.MerchantRef, cus.Ref, plan.ProductRef)
 	hasLive := err == nil
 	if err != nil && domain.ErrorCode(err) != domain.CodeNotFound {
@@ -77,15 +84,16 @@ func (c *Client) activateOnce(ctx context.Context, cus domain.Customer, plan dom
 		}
 		return activated(plan, s, AlreadyActive, "")
 	}
-	if hasLive && live.PlanRef == plan.Ref {
+	if hasLive && live.PlanRef == plan.Ref && (quantity == 0 || quantity == domain.Quantity(live.Quantity)) {
 		return ActivateResult{Status: AlreadyActive, Message: fmt.Sprintf("already on plan %s (%s)", plan.Name, live.DisplayStatus()),
 			Purchase: &live}, nil
 	}
-	if status, msg := paymentNeeded(plan, cus); status != "" {
+	if status, msg := paymentNeeded(plan, quantity, cus); status != "" {
 		return ActivateResult{Status: status, Message: msg}, nil
 	}
 	if hasLive { // a change of the live purchase, now (seed 003: the old plan ends at once)
-		sw, err := c.ChangePlan(ctx, cus.MerchantRef, live.Ref, ChangePlanRequest{PlanRef: plan.Ref, Effective: workflows.EffectiveNow})
+		sw, err := c.ChangePlan(ctx, cus.MerchantRef, live.Ref, ChangePlanRequest{PlanRef: plan.Ref, Quantity: quantity,
+			Effective: workflows.EffectiveNow})
 		if e := domain.AsError(err); e != nil && e.Code == domain.CodePaymentRequired {
 			return ActivateResult{Status: PaymentRequired, Message: e.Message, Purchase: &live}, nil
 		} else if err != nil {
@@ -94,7 +102,7 @@ func (c *Client) activateOnce(ctx context.Context, cus domain.Customer, plan dom
 		return activated(plan, sw.Purchase, Activated, live.Ref)
 	}
 	s, err := c.start(ctx, workflows.PurchaseInput{PurchaseRef: domain.NewRef(domain.PrefixPurchase), MerchantRef: cus.MerchantRef,
-		CustomerRef: cus.Ref, Plan: plan, Sandbox: c.sandbox()})
+		CustomerRef: cus.Ref, Plan: plan, Sandbox: c.sandbox(), Quantity: domain.Quantity(quantity)})
 	if err != nil {
 		return ActivateResult{}, err
 	}
@@ -161,7 +169,7 @@ func (c *Client) activationPlan(ctx context.Context, merchant, productRef, planR
 }
 
 // paymentNeeded applies seed 003's activation policy by plan type.
-func paymentNeeded(plan domain.Plan, cus domain.Customer) (status, msg string) {
+func paymentNeeded(plan domain.Plan, quantity int64, cus domain.Customer) (status, msg string) {
 	if cus.Card != nil {
 		return "", ""
 	}
@@ -174,11 +182,12 @@ func paymentNeeded(plan domain.Plan, cus domain.Customer) (status, msg string) {
 		}
 		return "", ""
 	}
-	if plan.Price+plan.SetupFee == 0 {
+	price, _ := plan.SeatPrice(quantity) // checked by ActivatePlan
+	if price+plan.SetupFee == 0 {
 		return "", ""
 	}
 	return PaymentRequired, fmt.Sprintf("plan %s costs %d %s: the customer has no card on file; send them to checkout",
-		plan.Name, plan.Price+plan.SetupFee, plan.Currency)
+		plan.Name, price+plan.SetupFee, plan.Currency)
 }
 
 // PaymentMethodUpdated retries the unpaid renewals of a customer whose card just changed:

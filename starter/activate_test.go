@@ -22,7 +22,7 @@ func TestActivatePlanPolicies(t *testing.T) {
 
 	activate := func(cus domain.Customer, planRef string) starter.ActivateResult {
 		t.Helper()
-		res, err := s.c.ActivatePlan(s.ctx, s.merchant, cus.Ref, s.product.Ref, planRef)
+		res, err := s.c.ActivatePlan(s.ctx, s.merchant, cus.Ref, s.product.Ref, planRef, 0)
 		if err != nil {
 			t.Fatalf("activate %s: %v", planRef, err)
 		}
@@ -63,7 +63,7 @@ func TestActivatePlanPolicies(t *testing.T) {
 	if r := activate(failing, pro.Ref); r.Status != starter.PaymentRequired || r.Purchase == nil || r.Purchase.Status != domain.PurchaseExpired {
 		t.Fatalf("declined first payment: %+v", r)
 	}
-	if _, err := s.c.ActivatePlan(s.ctx, "mer_other", withCard.Ref, s.product.Ref, pro.Ref); domain.ErrorCode(err) != domain.CodeNotFound {
+	if _, err := s.c.ActivatePlan(s.ctx, "mer_other", withCard.Ref, s.product.Ref, pro.Ref, 0); domain.ErrorCode(err) != domain.CodeNotFound {
 		t.Fatalf("another merchant: %v", err)
 	}
 }

@@ -11,9 +11,13 @@ import (
 	"github.com/tollgate-billing/tollgate/workflows"
 )
 
-// ChangePlanRequest asks for a plan change of a purchase (workflows/planchange.go).
+// ChangePlanRequest asks for a plan change of a purchase (workflows/planchange.go), a change of
+// its seats, or both.
 type ChangePlanRequest struct {
+	// PlanRef is the plan to move to; empty (or the purchase's own) keeps the plan as bought.
 	PlanRef string
+	// Quantity is the seats after the change; 0 keeps the purchase's (1 on a plan not per seat).
+	Quantity int64
 	// ProrationBehavior: create_prorations (default), none, always_invoice.
 	ProrationBehavior string
 	// Effective: now or period_end; empty: now for an upgrade, period_end for a downgrade.
@@ -44,8 +48,9 @@ func (c *Client) ChangePlan(ctx context.Context, merchant, purchaseRef string, r
 	if err != nil {
 		return res, err
 	}
+	plan, seats := cur.ChangeTarget(in)
 	if err := c.recordTerms(ctx, workflows.PurchaseInput{PurchaseRef: purchaseRef, MerchantRef: merchant,
-		CustomerRef: cur.CustomerRef, Plan: in.NewPlan, Sandbox: cur.Sandbox}); err != nil {
+		CustomerRef: cur.CustomerRef, Plan: plan, Sandbox: cur.Sandbox, Quantity: seats}); err != nil {
 		return res, err
 	}
 	if in.ProrationBehavior == workflows.ProrateAlwaysInvoice { // a net credit is refunded at once
@@ -99,22 +104,36 @@ func (c *Client) CancelScheduledChange(ctx context.Context, merchant, purchaseRe
 	return c.updateState(ctx, merchant, purchaseRef, workflows.UpdateCancelScheduledChange, workflows.CancelScheduledChangeInput{})
 }
 
-// changeInput loads the plan and the purchase's state and names the request.
+// changeInput loads the plan and the purchase's state and names the request. A change of seats
+// alone (no plan, or the purchase's own) keeps the plan as the purchase bought it, not as the
+// catalog has it now.
 func (c *Client) changeInput(ctx context.Context, merchant, purchaseRef string, req ChangePlanRequest) (workflows.ChangePlanInput, workflows.State, error) {
-	plan, err := c.Store.GetPlan(ctx, merchant, req.PlanRef)
-	if err != nil {
-		return workflows.ChangePlanInput{}, workflows.State{}, inPlanRef(err)
-	}
 	cur, err := c.State(ctx, merchant, purchaseRef)
 	if err != nil {
 		return workflows.ChangePlanInput{}, cur, err
 	}
+	plan := cur.Plan
+	if req.PlanRef != "" && req.PlanRef != cur.Plan.Ref {
+		if plan, err = c.Store.GetPlan(ctx, merchant, req.PlanRef); err != nil {
+			return workflows.ChangePlanInput{}, cur, inPlanRef(err)
+		}
+	}
+	in := workflows.ChangePlanInput{NewPlan: plan, Quantity: req.Quantity}
+	if target, seats := cur.ChangeTarget(in); req.Quantity != 0 || target.PerSeat { // refused before anything is recorded
+		if err := target.CheckQuantity(seats); err != nil {
+			return in, cur, err
+		}
+	}
 	key := req.RequestKey
-	if key == "" {
+	switch {
+	case key != "":
+	case req.Quantity != 0:
+		key = fmt.Sprintf("%s>%s×%d#%d", cur.Plan.Ref, plan.Ref, req.Quantity, cur.ChangeSeq)
+	default:
 		key = fmt.Sprintf("%s>%s#%d", cur.Plan.Ref, plan.Ref, cur.ChangeSeq)
 	}
-	return workflows.ChangePlanInput{NewPlan: plan, RequestKey: key, ProrationBehavior: req.ProrationBehavior,
-		Effective: req.Effective, ProrationDate: req.ProrationDate}, cur, nil
+	in.RequestKey, in.ProrationBehavior, in.Effective, in.ProrationDate = key, req.ProrationBehavior, req.Effective, req.ProrationDate
+	return in, cur, nil
 }
 
 func inPlanRef(err error) error {

@@ -71,6 +71,8 @@ type StartInput struct {
 	// PurchaseRef is generated when empty; pass one to make a retried start find the same purchase.
 	PurchaseRef         string
 	PreviousPurchaseRef string
+	// Quantity is the seats bought (a per-seat plan charges price × quantity); 0 is 1.
+	Quantity int64
 }
 
 // Start starts the purchase workflow and waits until it is activated (first payment taken,
@@ -88,12 +90,15 @@ func (c *Client) Start(ctx context.Context, in StartInput) (workflows.State, err
 	if plan.Status != domain.StatusActive {
 		return workflows.State{}, domain.Errorf(domain.CodeInvalidField, "planRef", "plan %s is %s and cannot be bought", plan.Ref, plan.Status)
 	}
+	if err := plan.CheckQuantity(domain.Quantity(in.Quantity)); err != nil {
+		return workflows.State{}, err
+	}
 	if in.PurchaseRef == "" {
 		in.PurchaseRef = domain.NewRef(domain.PrefixPurchase)
 	}
 	return c.start(ctx, workflows.PurchaseInput{PurchaseRef: in.PurchaseRef, MerchantRef: in.MerchantRef,
 		CustomerRef: cus.Ref, Plan: plan, Sandbox: c.sandbox(), PreviousPurchaseRef: in.PreviousPurchaseRef,
-		TimeZone: cus.Timezone})
+		TimeZone: cus.Timezone, Quantity: domain.Quantity(in.Quantity)})
 }
 
 // StartOptions are the options every purchase workflow starts with: one workflow ID per

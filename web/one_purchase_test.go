@@ -120,7 +120,7 @@ func TestCheckoutSwitchesPlanAndNeverReplacesAWorkingCard(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pro, err := sc.ActivatePlan(ctx, e.merchant, e.customer.Ref, e.product.Ref, e.plan.Ref)
+	pro, err := sc.ActivatePlan(ctx, e.merchant, e.customer.Ref, e.product.Ref, e.plan.Ref, 0)
 	if err != nil || pro.Status != starter.Activated {
 		t.Fatalf("activate Pro: %+v %v", pro, err)
 	}

@@ -38,6 +38,8 @@ type purchaseView struct {
 	Status        string
 	StatusClass   string
 	Amount        string
+	// Seats is the purchase's quantity in words ("5 seats × 10.00 USD"), empty for one seat.
+	Seats         string
 	DateLabel     string
 	Date          string
 	Note          string
@@ -149,6 +151,11 @@ func (h *handler) portalGone(w http.ResponseWriter, ps store.CustomerSession, m 
 func purchaseViewOf(p domain.Purchase, product string, loc *time.Location) purchaseView {
 	v := purchaseView{Ref: p.Ref, ProductName: product, PlanName: p.PlanName}
 	v.Amount = planAmount(domain.Plan{Type: p.PlanType, Price: p.Amount, Currency: p.Currency, BillingCycle: p.BillingCycle})
+	if p.Quantity > 1 { // a per-seat plan: the amount is per seat
+		v.Seats = fmt.Sprintf("%d seats × %s", p.Quantity, formatMoney(p.Amount, p.Currency))
+		v.Amount = planAmount(domain.Plan{Type: p.PlanType, Price: p.Amount * p.Quantity, Currency: p.Currency,
+			BillingCycle: p.BillingCycle})
+	}
 	date := func(t *time.Time) string {
 		if t == nil {
 			return ""
@@ -194,6 +201,10 @@ func purchaseViewOf(p domain.Purchase, product string, loc *time.Location) purch
 	if sc := p.ScheduledChange; sc != nil && !p.Status.Ended() {
 		v.Scheduled = fmt.Sprintf("Changes to %s (%s %s) on %s.", sc.PlanName, formatMoney(sc.Amount, sc.Currency),
 			cadence(domain.Plan{BillingCycle: sc.BillingCycle}), formatDate(sc.EffectiveAt, loc))
+		if sc.Quantity > 1 {
+			v.Scheduled = fmt.Sprintf("Changes to %s, %d seats × %s %s, on %s.", sc.PlanName, sc.Quantity,
+				formatMoney(sc.Amount, sc.Currency), cadence(domain.Plan{BillingCycle: sc.BillingCycle}), formatDate(sc.EffectiveAt, loc))
+		}
 	}
 	return v
 }

@@ -27,7 +27,7 @@ func TestBrowserPortalChangesPlan(t *testing.T) {
 	if _, err := testenv.AttachCard(ctx, e.st, e.pay, e.merchant, e.customer.Ref, "4242424242424242"); err != nil {
 		t.Fatal(err)
 	}
-	pro, err := sc.ActivatePlan(ctx, e.merchant, e.customer.Ref, e.product.Ref, e.plan.Ref)
+	pro, err := sc.ActivatePlan(ctx, e.merchant, e.customer.Ref, e.product.Ref, e.plan.Ref, 0)
 	if err != nil || pro.Status != starter.Activated {
 		t.Fatalf("activate Pro: %+v %v", pro, err)
 	}

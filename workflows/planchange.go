@@ -119,7 +119,7 @@ func QuoteChange(s State, in ChangePlanInput, now time.Time) (ChangeQuote, error
 	if err := s.changeRefusal(in, now); err != nil {
 		return ChangeQuote{}, err
 	}
-	np, seats := s.target(in)
+	np, seats := s.ChangeTarget(in)
 	loc := s.Location()
 	trial := s.Status == domain.PurchaseTrialing
 	q := ChangeQuote{PurchaseRef: s.PurchaseRef, FromPlanRef: s.Plan.Ref, ToPlanRef: np.Ref, Currency: s.Plan.Currency,
@@ -221,7 +221,7 @@ func (s State) changeRefusal(in ChangePlanInput, now time.Time) error {
 	if err := s.notLive("change plan"); err != nil {
 		return err
 	}
-	np, seats := s.target(in)
+	np, seats := s.ChangeTarget(in)
 	planErr := s.newPlanRefusal(np)
 	if np.Ref == s.Plan.Ref { // a change of seats alone
 		planErr = nil
@@ -292,10 +292,10 @@ func (s State) newPlanRefusal(np domain.Plan) error {
 	return nil
 }
 
-// target is the plan and seats a change moves the purchase to: the purchase's own plan as bought
-// when in names no other (a change of seats alone); the seats asked for, else the purchase's on
-// a per-seat plan, else 1.
-func (s State) target(in ChangePlanInput) (domain.Plan, int64) {
+// ChangeTarget is the plan and seats a change moves the purchase to: the purchase's own plan as
+// bought when in names no other (a change of seats alone); the seats asked for, else the
+// purchase's on a per-seat plan, else 1. The starter records the terms of both before it asks.
+func (s State) ChangeTarget(in ChangePlanInput) (domain.Plan, int64) {
 	np := in.NewPlan
 	if np.Ref == "" || np.Ref == s.Plan.Ref {
 		np = s.Plan
@@ -440,7 +440,7 @@ func (p *purchase) updateChangePlan(ctx workflow.Context, in ChangePlanInput) (S
 // the worker's check; a decline refuses the update and leaves the plan as it was.
 func (p *purchase) changeNow(ctx workflow.Context, in ChangePlanInput, q ChangeQuote) error {
 	s := &p.state
-	np, seats := s.target(in)
+	np, seats := s.ChangeTarget(in)
 	s.ChangeSeq++
 	c := &PlanChange{Seq: s.ChangeSeq, Key: in.RequestKey, FromPlanRef: s.Plan.Ref, ToPlanRef: np.Ref, At: q.At,
 		FromQuantity: s.Quantity, ToQuantity: seatsOn(np, seats),
@@ -573,7 +573,7 @@ func (s *State) termsWith(plan domain.Plan, seats int64) string {
 // scheduleChange keeps the change for the period end, where applyScheduledChange makes it.
 func (p *purchase) scheduleChange(ctx workflow.Context, in ChangePlanInput, q ChangeQuote) error {
 	s := &p.state
-	np, seats := s.target(in)
+	np, seats := s.ChangeTarget(in)
 	sc := &ScheduledChange{Key: in.RequestKey, Plan: np, Quantity: seatsOn(np, seats), At: q.At, RequestedAt: p.stamp(ctx),
 		ProrationBehavior: q.ProrationBehavior}
 	s.ScheduledChange = sc
