@@ -167,6 +167,8 @@ func TestBadInputChangesNothing(t *testing.T) {
 	add("PATCH", PL, 400, "price", `{"price":-5}`, `{"price":0}`, `{"type":"free"}`, `{"price":`+over+`}`)
 	add("PATCH", PL, 400, "limit", `{"limit":"x"}`, `{"limit":-1}`)
 	add("PATCH", PL, 400, "isDefault", `{"isDefault":false}`)
+	add("PATCH", PL, 400, "limitsPerSeat", `{"limitsPerSeat":true}`)
+	add("POST", pp, 400, "perSeat", `{"name":"x","type":"free","perSeat":true}`, `{"name":"x","type":"usage-based","unitPrice":1,"perSeat":true}`)
 	add("PATCH", "/v1/products/"+a.product+"/plans/"+bf.plan, 404, "", `{"price":1}`)
 	add("PATCH", "/v1/products/"+a.product+"/plans/"+otherPlan, 404, "", `{"price":1}`)
 	// purchases
@@ -178,6 +180,13 @@ func TestBadInputChangesNothing(t *testing.T) {
 	add("POST", PU+"/change-plan", 400, "prorationDate", `{"planRef":"`+a.plan+`","prorationDate":"yesterday"}`)
 	add("POST", PU+"/change-plan/preview", 400, "planRef", `{}`, `{"planRef":"`+otherPlan+`"}`)
 	add("POST", PU+"/change-plan/preview", 404, "planRef", `{"planRef":"pln_nope"}`)
+	for _, p := range []string{PU + "/change-plan", PU + "/change-plan/preview"} { // seats of a plan not per seat: the workflow's (seats_test.go)
+		add("POST", p, 400, "quantity", `{"quantity":0}`, `{"quantity":-1}`, `{"quantity":1.5}`, `{"quantity":"2"}`,
+			`{"quantity":`+big+`}`, `{"quantity":`+over+`}`, `{"planRef":"`+a.plan+`","quantity":0}`)
+	}
+	act := `"customerRef":"` + a.customer + `","productRef":"` + a.product + `"`
+	add("POST", "/v1/activate-plan", 400, "quantity", `{`+act+`,"quantity":0}`, `{`+act+`,"quantity":-1}`, `{`+act+`,"quantity":`+big+`}`,
+		`{`+act+`,"quantity":`+over+`}`, `{`+act+`,"quantity":2}`)
 	add("POST", PU+"/advance-clock", 400, "days", `{}`, `{"days":-1}`, `{"days":99999}`, `{"days":"1"}`, `{"days":`+over+`}`)
 	add("POST", PU+"/advance-clock", 400, "to", `{"to":"tomorrow"}`)
 	add("POST", "/v1/purchases/"+bf.purchase+"/advance-clock", 404, "", `{"days":1}`)
