@@ -32,12 +32,12 @@ type portalView struct {
 }
 
 type purchaseView struct {
-	Ref           string
-	ProductName   string
-	PlanName      string
-	Status        string
-	StatusClass   string
-	Amount        string
+	Ref         string
+	ProductName string
+	PlanName    string
+	Status      string
+	StatusClass string
+	Amount      string
 	// Seats is the purchase's quantity in words ("5 seats × 10.00 USD"), empty for one seat.
 	Seats         string
 	DateLabel     string
