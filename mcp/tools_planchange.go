@@ -163,7 +163,11 @@ func changePlan(ctx context.Context, c *call, a args) (string, any, error) {
 		fmt.Fprintf(&b, "The change from %s to %s is scheduled for the period end (%s); nothing was charged. "+
 			"It can be cancelled until then with cancel_scheduled_change.", from, to, day(ch.EffectiveAt))
 	} else {
-		fmt.Fprintf(&b, "The purchase has been changed from %s to %s", from, to)
+		what := "plan"
+		if ch.FromPlanRef == ch.ToPlanRef {
+			what = "number of seats"
+		}
+		fmt.Fprintf(&b, "The %s has been changed from %s to %s", what, from, to)
 		switch {
 		case ch.Total > 0:
 			fmt.Fprintf(&b, "; %s was charged.", money(ch.Total, ch.Currency))
