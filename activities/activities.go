@@ -10,6 +10,7 @@ import (
 	"go.temporal.io/sdk/activity"
 
 	"github.com/tollgate-billing/tollgate/domain"
+	"github.com/tollgate-billing/tollgate/internal/metrics"
 	"github.com/tollgate-billing/tollgate/payments"
 	"github.com/tollgate-billing/tollgate/payments/processors"
 	"github.com/tollgate-billing/tollgate/store"
@@ -110,6 +111,7 @@ func (a *Activities) Charge(ctx context.Context, in workflows.ChargeInput) (work
 	if err != nil {
 		return workflows.ChargeResult{}, err // retried: the lookup finds the charge just made
 	}
+	metrics.Charges.WithLabelValues(map[bool]string{true: "processing", false: "succeeded"}[txn.Status == domain.TxnPending]).Inc()
 	return workflows.ChargeResult{TxnRef: out.Ref, ProcessorRef: out.ProcessorRef,
 		Processing: out.Status == domain.TxnPending}, nil
 }
@@ -135,6 +137,7 @@ func (a *Activities) chargeError(ctx context.Context, txn domain.Transaction, er
 	if kind == chargeDeclined {
 		return a.failCharge(ctx, txn, d)
 	}
+	metrics.Charges.WithLabelValues(kind.String()).Inc()
 	if activity.IsActivity(ctx) {
 		activity.GetLogger(ctx).Warn("charge not settled; retrying", "kind", kind.String(), "key", txn.IdempotencyKey,
 			"processor", txn.Processor, "error", err)
@@ -159,6 +162,7 @@ func (a *Activities) failCharge(ctx context.Context, txn domain.Transaction, d *
 			return err
 		}
 	}
+	metrics.Charges.WithLabelValues("declined").Inc()
 	return declineError(d, out.Ref, out.ProcessorRef)
 }
 
@@ -190,6 +194,7 @@ func (a *Activities) RefundPayment(ctx context.Context, in workflows.RefundPayme
 	res, err := pay.Refund(ctx, payments.RefundInput{IdempotencyKey: in.IdempotencyKey, ChargeRef: payment.ProcessorRef,
 		Amount: refund.Amount, Currency: payment.Currency, Reason: in.Reason, At: in.At})
 	if d, ok := payments.IsDecline(err); ok { // final: nothing was refunded
+		metrics.Refunds.WithLabelValues("refused").Inc()
 		if err := a.Store.ReleaseRefund(ctx, in.MerchantRef, refund.Ref); err != nil {
 			return out, err
 		}
@@ -199,6 +204,7 @@ func (a *Activities) RefundPayment(ctx context.Context, in workflows.RefundPayme
 		return out, temporalError(err)
 	}
 	if err != nil {
+		metrics.Refunds.WithLabelValues("error").Inc()
 		return out, temporalError(err)
 	}
 	var onPurchase *store.AuditEntry
@@ -210,6 +216,7 @@ func (a *Activities) RefundPayment(ctx context.Context, in workflows.RefundPayme
 		return out, err
 	}
 	out.ProcessorRef = settled.ProcessorRef
+	metrics.Refunds.WithLabelValues("succeeded").Inc()
 	return out, nil
 }
 

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/tollgate-billing/tollgate/domain"
+	"github.com/tollgate-billing/tollgate/internal/metrics"
 	"github.com/tollgate-billing/tollgate/store"
 )
 
@@ -74,7 +75,9 @@ func (s *Server) checkLimits(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	out, err := s.limitsAnswer(ctx, r, st, st.Evaluate(units))
+	v := st.Evaluate(units)
+	countLimitCheck(v.WithinLimits)
+	out, err := s.limitsAnswer(ctx, r, st, v)
 	if err != nil {
 		return err
 	}
@@ -124,6 +127,9 @@ func (s *Server) consumeUsage(ctx context.Context, w http.ResponseWriter, r *htt
 	}
 	limit := st.EffectiveLimit()
 	rec, used, err := s.store.ConsumeUsage(ctx, merchant, st, e, limit)
+	if err == nil || errors.Is(err, store.ErrLimitExceeded) {
+		countLimitCheck(err == nil)
+	}
 	if errors.Is(err, store.ErrLimitExceeded) {
 		if fresh, ferr := s.store.LimitState(ctx, merchant, e.CustomerRef, e.ProductRef, e.Meter, e.ActionType); ferr == nil {
 			st = fresh
@@ -158,4 +164,13 @@ type paywallBody struct {
 	Error       errorDetail  `json:"error"`
 	CheckoutURL string       `json:"checkoutUrl,omitempty"`
 	Limits      limitsAnswer `json:"limits"`
+}
+
+// countLimitCheck counts a limit check (check_limits, or a consume) by its verdict.
+func countLimitCheck(within bool) {
+	verdict := "blocked"
+	if within {
+		verdict = "within"
+	}
+	metrics.LimitChecks.WithLabelValues(verdict).Inc()
 }

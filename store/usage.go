@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/tollgate-billing/tollgate/domain"
+	"github.com/tollgate-billing/tollgate/internal/metrics"
 )
 
 // Usage events go straight to Postgres (never one workflow per event): the event row and the
@@ -178,12 +179,17 @@ func (s *Store) RecordUsage(ctx context.Context, merchant string, events []Usage
 		ids[i] = domain.NewTimedRef(domain.PrefixUsage, now)
 	}
 	if len(events) > 1 {
-		return s.recordMany(ctx, merchant, events, ids)
+		out, err := s.recordMany(ctx, merchant, events, ids)
+		if err == nil {
+			metrics.UsageEvents.Add(float64(len(out)))
+		}
+		return out, err
 	}
 	r, err := s.recordOne(ctx, merchant, events[0], ids[0])
 	if err != nil {
 		return nil, err
 	}
+	metrics.UsageEvents.Inc()
 	return []Recorded{r}, nil
 }
 

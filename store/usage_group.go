@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"time"
+
+	"github.com/tollgate-billing/tollgate/internal/metrics"
 )
 
 // Group commit for single events. Each record_usage call used to be its own statement and its
@@ -80,6 +82,7 @@ func (s *Store) recordOne(ctx context.Context, merchant string, e UsageEvent, id
 // or a version moved.
 func (s *Store) recordGroup(merchant string, group []*groupedEvent) {
 	answer := func(i int, a groupAnswer) { group[i].done <- a }
+	metrics.UsageGroupSize.Observe(float64(len(group)))
 	if len(group) == 1 {
 		answer(0, groupAnswer{alone: true})
 		return

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"regexp"
@@ -180,4 +181,51 @@ func TestComposeRunsTheTemporalOfTheBinary(t *testing.T) {
 			t.Errorf("%s health check is %q, want `tollgate %s`", svc, got, want)
 		}
 	}
+}
+
+// dashboardMetrics lists the metrics that deploy/grafana-dashboard.json queries, as their base
+// names (a histogram's _bucket, _sum and _count are its own name).
+func dashboardMetrics(t *testing.T) []string {
+	t.Helper()
+	raw, err := os.ReadFile("../../deploy/grafana-dashboard.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var d struct {
+		Panels []struct {
+			Title   string
+			Targets []struct{ Expr string }
+		}
+	}
+	if err := json.Unmarshal(raw, &d); err != nil {
+		t.Fatalf("deploy/grafana-dashboard.json: %v", err)
+	}
+	seen := map[string]bool{}
+	var names []string
+	for _, p := range d.Panels {
+		for _, target := range p.Targets {
+			for _, m := range regexp.MustCompile(`\b(?:tollgate|temporal)_[a-z_]+`).FindAllString(target.Expr, -1) {
+				m = strings.TrimSuffix(m, "_bucket")
+				if !seen[m] {
+					seen[m] = true
+					names = append(names, m)
+				}
+			}
+		}
+	}
+	if len(names) == 0 {
+		t.Fatal("the dashboard queries no metric")
+	}
+	return names
+}
+
+// missingMetrics is the names of want that the Prometheus text exposition does not hold.
+func missingMetrics(exposition string, want []string) []string {
+	var missing []string
+	for _, name := range want {
+		if !regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(name) + `(_bucket|_sum|_count)?[{ ]`).MatchString(exposition) {
+			missing = append(missing, name)
+		}
+	}
+	return missing
 }

@@ -32,6 +32,7 @@ type config struct {
 	CheckoutTTL         time.Duration
 	PortalTTL           time.Duration
 	ClientIPHeader      string
+	MetricsAddr         string
 }
 
 func strFlag(fs *flag.FlagSet, e env, p *string, name, envName, def, usage string) {

@@ -184,6 +184,21 @@ func TestDevMode(t *testing.T) {
 		t.Fatalf("no key: %d", s)
 	}
 
+	// GET /metrics serves every metric the Grafana dashboard queries once a purchase has run
+	devPurchase(t, base, key)
+	resp, err := http.Get(base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	exposition, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if missing := missingMetrics(string(exposition), dashboardMetrics(t)); resp.StatusCode != 200 || len(missing) > 0 {
+		t.Errorf("GET /metrics: %d; the dashboard queries metrics it does not serve: %v", resp.StatusCode, missing)
+	}
+	if !strings.Contains(string(exposition), `route="POST /v1/activate-plan"`) {
+		t.Errorf("no request count for activate-plan:\n%s", exposition)
+	}
+
 	// the Temporal UI serves its app and lists a workflow started through the Temporal client
 	if resp, err := http.Get(p.ui + "/"); err != nil || resp.StatusCode != 200 {
 		t.Fatalf("temporal UI: %v %v", err, resp)

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"github.com/tollgate-billing/tollgate/internal/metrics"
+
 	"context"
 	"errors"
 	"flag"
@@ -70,6 +72,7 @@ func openDeps(ctx context.Context, c config, log *slog.Logger) (*deps, error) {
 		return nil, err
 	}
 	st.CheckoutTTL, st.PortalTTL = c.CheckoutTTL, c.PortalTTL
+	metrics.WatchPostgres(st.Pool)
 	return &deps{cfg: c, log: log, store: st, temporal: tc, payments: newProcessor(c, st)}, nil
 }
 
@@ -164,14 +167,18 @@ func newHandler(d *deps) http.Handler {
 	cfg := api.Config{Store: d.store, Temporal: d.temporal, PublicURL: d.cfg.publicURL(), Logger: d.log,
 		Payments: d.payments, Starter: st, StripePublishableKey: d.cfg.StripePublishable, StripeWebhookSecret: d.cfg.StripeWebhookSecret,
 		SandboxWebhookSecret: hooks.Secret,
-		Extra:                map[string]http.Handler{"/checkout/": pages, "/portal/": pages, "/assets/": pages, "/pay/": pages}}
+		Extra: map[string]http.Handler{"/checkout/": pages, "/portal/": pages, "/assets/": pages, "/pay/": pages,
+			"GET /metrics": metrics.Handler()}}
 	h := mountMCP(d, cfg)
 	hooks.Handler = h
 	return h
 }
 
 func runWorker(ctx context.Context, args []string, e env) error {
-	d, err := openFromFlags(ctx, "worker", "Run the Temporal worker that executes purchase workflows and their activities.", args, e)
+	d, err := openFromFlags(ctx, "worker", "Run the Temporal worker that executes purchase workflows and their activities.", args, e,
+		func(c *config, fs *flag.FlagSet, e env) {
+			strFlag(fs, e, &c.MetricsAddr, "metrics-addr", "TOLLGATE_METRICS_ADDR", "", "address to serve GET /metrics on (Prometheus), e.g. 0.0.0.0:9464; empty: none")
+		})
 	if err != nil {
 		return err
 	}
@@ -180,8 +187,33 @@ func runWorker(ctx context.Context, args []string, e env) error {
 	if err != nil {
 		return err
 	}
+	if d.cfg.MetricsAddr != "" {
+		if err := serveMetrics(ctx, d); err != nil {
+			stop()
+			return err
+		}
+	}
 	d.log.Info("worker running", "temporal", d.cfg.TemporalAddress, "namespace", d.cfg.TemporalNamespace)
 	<-ctx.Done()
 	stop()
+	return nil
+}
+
+// serveMetrics serves GET /metrics on the worker's --metrics-addr until ctx ends; a port in use
+// stops the worker at start, not later.
+func serveMetrics(ctx context.Context, d *deps) error {
+	ln, err := net.Listen("tcp", d.cfg.MetricsAddr)
+	if err != nil {
+		return fmt.Errorf("metrics address %s (--metrics-addr, TOLLGATE_METRICS_ADDR): %w", d.cfg.MetricsAddr, err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", metrics.Handler())
+	srv := httpserver.New(mux, httpserver.Default)
+	go func() { _ = srv.Serve(ln) }()
+	go func() {
+		<-ctx.Done()
+		_ = srv.Close()
+	}()
+	d.log.Info("metrics served", "url", "http://"+ln.Addr().String()+"/metrics")
 	return nil
 }

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"github.com/tollgate-billing/tollgate/internal/metrics"
+
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -67,7 +69,7 @@ func dialTemporal(ctx context.Context, c config, log *slog.Logger) (client.Clien
 		return nil, err
 	}
 	tc, err := client.DialContext(ctx, client.Options{HostPort: c.TemporalAddress, Namespace: c.TemporalNamespace,
-		Logger: newTemporalLogger(log), ConnectionOptions: client.ConnectionOptions{TLS: tlsCfg}})
+		Logger: newTemporalLogger(log), ConnectionOptions: client.ConnectionOptions{TLS: tlsCfg}, MetricsHandler: metrics.Temporal()})
 	if err != nil {
 		return nil, fmt.Errorf("connect to Temporal at %s: %w", c.TemporalAddress, err)
 	}
