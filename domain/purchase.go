@@ -14,6 +14,9 @@ const (
 	PurchaseCancelled PurchaseStatus = "cancelled"
 	PurchaseExpired   PurchaseStatus = "expired"
 	PurchaseRefunded  PurchaseStatus = "refunded"
+	// PurchasePaused: the merchant paused collection; nothing renews until it resumes. Whether
+	// the customer keeps access is the pause's behaviour (Pause).
+	PurchasePaused PurchaseStatus = "paused"
 	// PurchasePendingCancellation is not a state of its own: it is active with CancelledAt set.
 	// It exists as a value for the PurchaseStatus search attribute and for filters.
 	PurchasePendingCancellation PurchaseStatus = "pending_cancellation"
@@ -26,6 +29,34 @@ func (s PurchaseStatus) HasAccess() bool {
 		return true
 	}
 	return false
+}
+
+// Access reports whether a purchase in state s grants access: a paused one as its pause says.
+func Access(s PurchaseStatus, pause *Pause) bool {
+	if s == PurchasePaused {
+		return pause != nil && pause.Behavior == PauseKeepAccess
+	}
+	return s.HasAccess()
+}
+
+// PauseBehavior is what a paused purchase grants while nothing is collected. The names follow
+// Stripe's pause_collection behaviours by what the customer gets: keep_access is Stripe's
+// mark_uncollectible (the service goes on, the periods are never billed), void is Stripe's void
+// (the service stops, the periods are never billed). Stripe's keep_as_draft (bill later) has
+// no counterpart: a paused period is never billed.
+type PauseBehavior string
+
+const (
+	PauseKeepAccess PauseBehavior = "keep_access"
+	PauseVoid       PauseBehavior = "void"
+)
+
+// Pause is the pause of a paused purchase.
+type Pause struct {
+	Behavior PauseBehavior `json:"behavior"`
+	PausedAt time.Time     `json:"pausedAt"`
+	// ResumesAt is when the purchase resumes on its own (anchor kept); nil until asked.
+	ResumesAt *time.Time `json:"resumesAt,omitempty"`
 }
 
 // Ended reports whether the state is terminal.
@@ -81,11 +112,13 @@ type Purchase struct {
 	// PastDueReason is why a past-due (or suspended) purchase's renewal failed: the failed
 	// payment's code, e.g. card_declined, or authentication_required when the bank asks the
 	// customer to authenticate it (the portal links to the page that does).
-	PastDueReason string    `json:"pastDueReason,omitempty"`
-	Seq           int64     `json:"-"`
-	StepAt        time.Time `json:"-"` // the workflow time of the write; orders writes before Seq
-	CreatedAt     time.Time `json:"createdAt"`
-	UpdatedAt     time.Time `json:"updatedAt"`
+	PastDueReason string `json:"pastDueReason,omitempty"`
+	// Pause is set while the purchase is paused (status paused).
+	Pause     *Pause    `json:"pause,omitempty"`
+	Seq       int64     `json:"-"`
+	StepAt    time.Time `json:"-"` // the workflow time of the write; orders writes before Seq
+	CreatedAt time.Time `json:"createdAt"`
+	UpdatedAt time.Time `json:"updatedAt"`
 	// ClockOffset is how far a sandbox purchase's test clock runs ahead of real time, as the last
 	// advance left it: the purchase's clock is now plus it, also once its workflow has closed.
 	ClockOffset time.Duration `json:"-"`
@@ -110,6 +143,9 @@ func (p Purchase) DisplayStatus() PurchaseStatus {
 	}
 	return p.Status
 }
+
+// HasAccess reports whether the purchase grants access now, as its status (and pause) say.
+func (p Purchase) HasAccess() bool { return Access(p.DisplayStatus(), p.Pause) }
 
 // Transaction is a payment or a refund (txn_).
 type Transaction struct {

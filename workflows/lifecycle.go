@@ -68,6 +68,11 @@ func (p *purchase) nextEventAt() time.Time {
 		return s.EndedAt.Add(EndedRetention)
 	case s.Status == domain.PurchaseTrialing, s.Status == domain.PurchaseActive:
 		return s.PeriodEnd
+	case s.Status == domain.PurchasePaused:
+		if r := s.Pause.ResumesAt; r != nil && r.Before(s.PeriodEnd) {
+			return *r
+		}
+		return s.PeriodEnd
 	case s.Status == domain.PurchasePastDue, s.Status == domain.PurchaseSuspended:
 		at, _ := p.nextDunningEvent()
 		return at
@@ -84,6 +89,11 @@ func (p *purchase) nextEventName() string {
 		return "trial end"
 	case s.Status == domain.PurchaseActive:
 		return fmt.Sprintf("end of period %d", s.Period)
+	case s.Status == domain.PurchasePaused:
+		if r := s.Pause.ResumesAt; r != nil && !r.After(s.PeriodEnd) {
+			return "automatic resume"
+		}
+		return fmt.Sprintf("end of period %d (paused)", s.Period)
 	}
 	switch _, ev := p.nextDunningEvent(); ev {
 	case dunningRetry:
@@ -131,6 +141,8 @@ func (p *purchase) step(ctx workflow.Context) error {
 		return p.periodEnd(ctx)
 	case domain.PurchasePastDue, domain.PurchaseSuspended:
 		return p.dunningStep(ctx)
+	case domain.PurchasePaused:
+		return p.pausedStep(ctx)
 	}
 	if s.Status.Ended() {
 		p.done = true
@@ -424,7 +436,7 @@ func (p *purchase) end(ctx workflow.Context, action string, to domain.PurchaseSt
 // endAt finishes the purchase at a given time (a period end that was due, not when it was noticed).
 func (p *purchase) endAt(ctx workflow.Context, action string, to domain.PurchaseStatus, reason string, at time.Time) error {
 	s := &p.state
-	s.EndedAt, s.EndReason, s.Dunning = &at, reason, nil
+	s.EndedAt, s.EndReason, s.Dunning, s.Pause = &at, reason, nil, nil
 	return p.transition(ctx, action, to, reason)
 }
 

@@ -25,6 +25,8 @@ func (p *purchase) registerUpdates(ctx workflow.Context) error {
 		{UpdateChangePlan, p.updateChangePlan, p.validateChangePlan},
 		{UpdateCancelScheduledChange, p.updateCancelScheduledChange, p.validateCancelScheduledChange},
 		{UpdateRetryPayment, p.updateRetryPayment, p.validateRetryPayment},
+		{UpdatePause, p.updatePause, p.validatePause},
+		{UpdateResume, p.updateResume, p.validateResume},
 		{UpdateAdvanceClock, p.updateAdvanceClock, p.validateAdvanceClock},
 		{UpdateActivation, p.awaitActivation, nil},
 	} {
@@ -124,7 +126,7 @@ func (p *purchase) validateReactivate(ctx workflow.Context, _ ReactivateInput) e
 	switch {
 	case s.Status == domain.PurchaseCancelled && s.EndedAt != nil:
 		return refuse(domain.CodeConflict, "", "cannot reactivate: the period ended on %s", day(*s.EndedAt))
-	case s.Status != domain.PurchaseActive && s.Status != domain.PurchaseTrialing:
+	case s.Status != domain.PurchaseActive && s.Status != domain.PurchaseTrialing && s.Status != domain.PurchasePaused:
 		if err := p.notLive("reactivate"); err != nil {
 			return err
 		}
@@ -299,7 +301,7 @@ func (p *purchase) applyRefund(ctx workflow.Context, idx int, r Refund, keepAcce
 	s.RefundedTotal += r.Amount
 	s.Refunds = append(s.Refunds, r)
 	pay := s.Payments[idx]
-	if pay.Refunded >= pay.Amount && pay.Period == s.Period && !keepAccess && s.Status.HasAccess() {
+	if pay.Refunded >= pay.Amount && pay.Period == s.Period && !keepAccess && (s.Status.HasAccess() || s.Status == domain.PurchasePaused) {
 		return p.end(ctx, action, domain.PurchaseRefunded, detail)
 	}
 	return p.write(ctx, action, s.DisplayStatus(), detail)

@@ -35,7 +35,10 @@ const (
 	// UpdateCancelScheduledChange drops the plan change scheduled for the period end.
 	UpdateCancelScheduledChange = "cancel-scheduled-change"
 	UpdateRetryPayment          = "retry-payment"
-	UpdateAdvanceClock          = "advance-clock"
+	// UpdatePause and UpdateResume pause and resume collection (pause.go).
+	UpdatePause        = "pause"
+	UpdateResume       = "resume"
+	UpdateAdvanceClock = "advance-clock"
 	// UpdateActivation waits for the activation to finish and answers the state: sent with the
 	// start (update-with-start), it makes activation synchronous for the caller.
 	UpdateActivation = "activation"

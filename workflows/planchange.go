@@ -240,6 +240,8 @@ func (s State) changeRefusal(in ChangePlanInput, now time.Time) error {
 	switch {
 	case s.Status == domain.PurchasePastDue || s.Status == domain.PurchaseSuspended:
 		return refuse(domain.CodeConflict, "", "cannot change plan: the purchase is %s; the unpaid period must be paid first (retry-payment)", s.Status)
+	case s.Status == domain.PurchasePaused:
+		return refuse(domain.CodeConflict, "", "cannot change plan: the purchase is paused; resume it first")
 	case s.CancelledAt != nil:
 		return refuse(domain.CodeConflict, "", "cannot change plan: renewal is cancelled (the purchase ends on %s); reactivate it first", day(s.PeriodEnd))
 	case s.Plan.Type == domain.PlanOneTime || np.Type == domain.PlanOneTime:

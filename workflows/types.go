@@ -78,6 +78,8 @@ type State struct {
 	// suspends (the default): the purchase shows as suspended, its lifecycle runs on.
 	DisputeHold bool     `json:",omitempty"`
 	Dunning     *Dunning `json:",omitempty"`
+	// Pause is the pause of a paused purchase (pause.go); nil otherwise.
+	Pause *domain.Pause `json:",omitempty"`
 	// Charging is the charge in flight, if any (nil between steps, so never carried over).
 	Charging *Charging `json:",omitempty"`
 
@@ -161,7 +163,7 @@ type Authentication struct {
 }
 
 // HasAccess reports whether the customer may use the product now (DESIGN.md state table).
-func (s State) HasAccess() bool { return s.DisplayStatus().HasAccess() }
+func (s State) HasAccess() bool { return domain.Access(s.DisplayStatus(), s.Pause) && !s.DisputeHold }
 
 // DisplayStatus folds CancelledAt into the status the way seed 003 names it; a purchase held
 // by a dispute shows as suspended.

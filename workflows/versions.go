@@ -47,4 +47,7 @@ const (
 	// purchase waits for the customer to authenticate (3-D Secure) refetches it and, succeeded,
 	// pays the period with it. Histories before it ignored a signal about a declined payment.
 	changeAuthentication = "payment-authentication"
+	// changePauseCollection (2026-12): a purchase can be paused and resumed (pause.go). It
+	// marks the histories that paused; histories before it never did, so nothing else branches.
+	changePauseCollection = "pause-collection"
 )
