@@ -46,6 +46,8 @@ func TestBadInputChangesNothing(t *testing.T) {
 		"POST /v1/purchases/{ref}/cancel-scheduled-change": PU + "/cancel-scheduled-change",
 		"POST /v1/purchases/{ref}/retry-payment":           PU + "/retry-payment",
 		"POST /v1/purchases/{ref}/advance-clock":           PU + "/advance-clock",
+		"POST /v1/purchases/{ref}/pause":                   PU + "/pause",
+		"POST /v1/purchases/{ref}/resume":                  PU + "/resume",
 		"POST /v1/activate-plan":                           "/v1/activate-plan",
 		"POST /v1/refunds":                                 "/v1/refunds",
 		"POST /v1/checkout-sessions":                       "/v1/checkout-sessions",
@@ -66,7 +68,8 @@ func TestBadInputChangesNothing(t *testing.T) {
 	// routes that accept an empty body (seed 002 sends POST …/activate with none)
 	emptyOK := map[string]bool{"POST /v1/customers/{ref}/activate": true, "POST /v1/purchases/{ref}/cancel-renewal": true,
 		"POST /v1/purchases/{ref}/reactivate": true, "POST /v1/purchases/{ref}/retry-payment": true,
-		"POST /v1/purchases/{ref}/cancel-scheduled-change": true, "POST /v1/webhook-endpoints/{ref}/rotate-secret": true}
+		"POST /v1/purchases/{ref}/cancel-scheduled-change": true, "POST /v1/webhook-endpoints/{ref}/rotate-secret": true,
+		"POST /v1/purchases/{ref}/resume": true}
 
 	const formType, noContentType = "application/x-www-form-urlencoded", "none"
 	type tc struct {
@@ -190,6 +193,12 @@ func TestBadInputChangesNothing(t *testing.T) {
 	add("POST", PU+"/advance-clock", 400, "days", `{}`, `{"days":-1}`, `{"days":99999}`, `{"days":"1"}`, `{"days":`+over+`}`)
 	add("POST", PU+"/advance-clock", 400, "to", `{"to":"tomorrow"}`)
 	add("POST", "/v1/purchases/"+bf.purchase+"/advance-clock", 404, "", `{"days":1}`)
+	add("POST", PU+"/pause", 400, "behavior", `{}`, `{"behavior":""}`, `{"behavior":"keep_as_draft"}`, `{"behavior":5}`)
+	add("POST", PU+"/pause", 400, "resumesAt", `{"behavior":"void","resumesAt":"2020-01-01T00:00:00Z"}`,
+		`{"behavior":"keep_access","resumesAt":"tomorrow"}`, `{"behavior":"void","resumesAt":7}`)
+	add("POST", "/v1/purchases/"+bf.purchase+"/pause", 404, "", `{"behavior":"void"}`)
+	add("POST", PU+"/resume", 400, "anchor", `{"anchor":"later"}`, `{"anchor":1}`)
+	add("POST", "/v1/purchases/"+bf.purchase+"/resume", 404, "", `{}`)
 	add("POST", "/v1/purchases/pur_nope/cancel-renewal", 404, "", `{}`)
 	add("POST", "/v1/activate-plan", 400, "customerRef", `{}`, `{"productRef":"`+a.product+`"}`,
 		`{"customerRef":"`+a.customer+`","customerId":"cus_other","productRef":"`+a.product+`"}`)

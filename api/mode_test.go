@@ -124,6 +124,8 @@ func TestKeyModeDecidesTheProcessor(t *testing.T) {
 		{w.env, "/v1/purchases/" + lp.Ref + "/retry-payment", ""},
 		{w.env, "/v1/purchases/" + lp.Ref + "/cancel-renewal", ""},
 		{w.live, "/v1/purchases/" + p.Ref + "/retry-payment", ""},
+		{w.live, "/v1/purchases/" + p.Ref + "/pause", `{"behavior":"void"}`},
+		{w.env, "/v1/purchases/" + lp.Ref + "/resume", ""},
 		{w.live, "/v1/purchases/" + p.Ref + "/change-plan", `{"planRef":"` + lp.PlanRef + `"}`},
 		{w.live, "/v1/refunds", `{"sourceTransactionRef":"` + pay + `","amount":100}`},
 		{w.live, "/v1/activate-plan", body}, // the sandbox purchase of that customer and product

@@ -61,7 +61,7 @@ var _ = document(
 	// purchases
 	op{Route: "GET /v1/purchases", Summary: "List purchases, newest first", Tag: "purchases", List: true, Out: purchaseView{},
 		Query: []param{
-			{Name: "status", Description: "pending, trialing, active, pending_cancellation, past_due, suspended, cancelled, expired or refunded"},
+			{Name: "status", Description: "pending, trialing, active, pending_cancellation, past_due, suspended, paused, cancelled, expired or refunded"},
 			{Name: "customerRef", Description: "cus_ reference or externalRef (or customerId)"},
 			{Name: "productRef", Description: "prd_ reference (or productReference)"},
 			{Name: "planRef", Description: "pln_ reference"}}},
@@ -75,6 +75,10 @@ var _ = document(
 		Body: changePlanInput{}, Out: previewView{}},
 	op{Route: "POST /v1/purchases/{ref}/cancel-scheduled-change", Summary: "Cancel the plan change scheduled for the period end (scheduledChange)", Tag: "purchases", Out: purchaseView{}},
 	op{Route: "POST /v1/purchases/{ref}/retry-payment", Summary: "Charge the unpaid period of a past-due or suspended purchase now", Tag: "purchases", Out: purchaseView{}},
+	op{Route: "POST /v1/purchases/{ref}/pause", Summary: "Pause collection: status paused, nothing renews until resumed; behavior keep_access (access goes on, like Stripe's mark_uncollectible) or void (no access, like Stripe's void); resumesAt resumes on its own, anchor kept. An active purchase only: past due, trialing, pending cancellation and ended purchases are 409", Tag: "purchases",
+		Body: pauseInput{}, Required: []string{"behavior"}, Out: purchaseView{}},
+	op{Route: "POST /v1/purchases/{ref}/resume", Summary: "Resume a paused purchase: anchor keep (default; the next charge at the old anchor, the rest of the current period unbilled) or now (a new period starts and is charged at once; a decline is past due)", Tag: "purchases",
+		Body: resumeInput{}, Out: purchaseView{}},
 	op{Route: "POST /v1/purchases/{ref}/advance-clock", Summary: "Sandbox only: move the purchase's test clock (days, or to a time), playing renewals and dunning", Tag: "purchases",
 		Body: advanceClockInput{}, Out: purchaseView{}},
 	op{Route: "POST /v1/activate-plan", Summary: "Activate a plan without checkout: activated, already_active, topup_required, payment_required (with checkoutUrl) or invalid. quantity buys seats of a per-seat plan (price × quantity each period; default 1); on a live purchase of the same plan with other seats, the seats change now, prorated", Tag: "purchases",

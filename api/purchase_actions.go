@@ -96,6 +96,63 @@ func (s *Server) retryPayment(w http.ResponseWriter, r *http.Request) error {
 	})
 }
 
+// pauseInput pauses collection: behavior keep_access | void, and an optional resumesAt.
+type pauseInput struct {
+	Behavior  string `json:"behavior"`
+	ResumesAt string `json:"resumesAt"`
+}
+
+var pauseBehaviors = []string{string(domain.PauseKeepAccess), string(domain.PauseVoid)}
+
+// pausePurchase pauses collection: nothing renews until the purchase resumes (on its own at
+// resumesAt, anchor kept). The workflow refuses a purchase that cannot pause (past due,
+// trialing, cancelled, ended) and a resumesAt not after the purchase's own clock.
+func (s *Server) pausePurchase(w http.ResponseWriter, r *http.Request) error {
+	var in pauseInput
+	if err := decode(w, r, &in, false); err != nil {
+		return err
+	}
+	if in.Behavior == "" {
+		return domain.Errorf(domain.CodeMissingField, "behavior", "behavior is required: keep_access (access goes on) or void (no access)")
+	}
+	if err := oneOf("behavior", in.Behavior, pauseBehaviors...); err != nil {
+		return err
+	}
+	pi := workflows.PauseInput{Behavior: domain.PauseBehavior(in.Behavior)}
+	if in.ResumesAt != "" {
+		at, err := time.Parse(time.RFC3339, in.ResumesAt)
+		if err != nil {
+			return domain.Errorf(domain.CodeInvalidField, "resumesAt", "resumesAt must be an RFC 3339 time like 2026-02-15T00:00:00Z")
+		}
+		if !at.After(time.Now()) { // a sandbox purchase's clock may be later still: the workflow checks against it
+			return domain.Errorf(domain.CodeInvalidField, "resumesAt", "resumesAt must be in the future, not %s", in.ResumesAt)
+		}
+		pi.ResumesAt = &at
+	}
+	return s.purchaseAction(w, r, func(ctx context.Context, c *starter.Client, merchant, ref string) (workflows.State, error) {
+		return c.Pause(ctx, merchant, ref, pi)
+	})
+}
+
+type resumeInput struct {
+	Anchor string `json:"anchor"`
+}
+
+// resumePurchase resumes collection: anchor keep (the default: the next charge at the old
+// anchor) or now (a new period starts and is charged at once).
+func (s *Server) resumePurchase(w http.ResponseWriter, r *http.Request) error {
+	var in resumeInput
+	if err := decode(w, r, &in, true); err != nil {
+		return err
+	}
+	if err := oneOf("anchor", in.Anchor, workflows.ResumeKeep, workflows.ResumeNow); err != nil {
+		return err
+	}
+	return s.purchaseAction(w, r, func(ctx context.Context, c *starter.Client, merchant, ref string) (workflows.State, error) {
+		return c.Resume(ctx, merchant, ref, in.Anchor)
+	})
+}
+
 // advanceClockInput moves a sandbox purchase's test clock: to an instant, or by days.
 type advanceClockInput struct {
 	To   string `json:"to"`

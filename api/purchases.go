@@ -14,7 +14,7 @@ func toPurchaseView(p domain.Purchase) purchaseView { return p.View() }
 
 var purchaseStatuses = []string{string(domain.PurchasePending), string(domain.PurchaseTrialing), string(domain.PurchaseActive),
 	string(domain.PurchasePendingCancellation), string(domain.PurchasePastDue), string(domain.PurchaseSuspended),
-	string(domain.PurchaseCancelled), string(domain.PurchaseExpired), string(domain.PurchaseRefunded)}
+	string(domain.PurchasePaused), string(domain.PurchaseCancelled), string(domain.PurchaseExpired), string(domain.PurchaseRefunded)}
 
 // listPurchases lists purchases, newest first, by ?status= (pending_cancellation too),
 // ?customerRef= / ?customerId=, ?productRef= / ?productReference= and ?planRef=. A customer or

@@ -47,6 +47,8 @@ func (s *Server) registerRoutes() {
 	s.handle("POST /v1/purchases/{ref}/change-plan/preview", s.previewChangePlan)
 	s.handle("POST /v1/purchases/{ref}/cancel-scheduled-change", s.cancelScheduledChange)
 	s.handle("POST /v1/purchases/{ref}/retry-payment", s.retryPayment)
+	s.handle("POST /v1/purchases/{ref}/pause", s.pausePurchase)
+	s.handle("POST /v1/purchases/{ref}/resume", s.resumePurchase)
 	s.handle("POST /v1/purchases/{ref}/advance-clock", s.advanceClock)
 	s.handle("POST /v1/activate-plan", s.activatePlan)
 

@@ -68,6 +68,8 @@ func TestTenantIsolation(t *testing.T) {
 		"POST /v1/purchases/{ref}/cancel-scheduled-change": {{PU + "/cancel-scheduled-change", "", notFound}},
 		"POST /v1/purchases/{ref}/retry-payment":           {{PU + "/retry-payment", "", notFound}},
 		"POST /v1/purchases/{ref}/advance-clock":           {{PU + "/advance-clock", `{"days":1}`, notFound}},
+		"POST /v1/purchases/{ref}/pause":                   {{PU + "/pause", `{"behavior":"void"}`, notFound}},
+		"POST /v1/purchases/{ref}/resume":                  {{PU + "/resume", "", notFound}},
 		"POST /v1/activate-plan":                           {{"/v1/activate-plan", `{` + refs + `}`, notFound}},
 		"GET /v1/transactions":                             {{"/v1/transactions", "", list}, {"/v1/transactions?purchaseRef=" + a.purchase, "", list}},
 		"GET /v1/transactions/stats":                       {{"/v1/transactions/stats", "", own}},

@@ -193,5 +193,5 @@ type PurchaseView struct {
 // View is p as the API shows it.
 func (p Purchase) View() PurchaseView {
 	ds := p.DisplayStatus()
-	return PurchaseView{Purchase: p, DisplayStatus: ds, HasAccess: ds.HasAccess()}
+	return PurchaseView{Purchase: p, DisplayStatus: ds, HasAccess: p.HasAccess()}
 }

@@ -280,6 +280,18 @@ func (c *Client) RetryPayment(ctx context.Context, merchant, purchaseRef string)
 	return c.updateState(ctx, merchant, purchaseRef, workflows.UpdateRetryPayment, workflows.RetryPaymentInput{})
 }
 
+// Pause pauses collection of a purchase: nothing renews until it resumes (on its own at
+// in.ResumesAt when set, anchor kept); in.Behavior says whether the customer keeps access.
+func (c *Client) Pause(ctx context.Context, merchant, purchaseRef string, in workflows.PauseInput) (workflows.State, error) {
+	return c.updateState(ctx, merchant, purchaseRef, workflows.UpdatePause, in)
+}
+
+// Resume resumes collection of a paused purchase: anchor keep (the next charge at the old
+// anchor) or now (a new period, charged at once).
+func (c *Client) Resume(ctx context.Context, merchant, purchaseRef, anchor string) (workflows.State, error) {
+	return c.updateState(ctx, merchant, purchaseRef, workflows.UpdateResume, workflows.ResumeInput{Anchor: anchor})
+}
+
 // AdvanceClock moves a sandbox purchase's clock to `to`, playing every renewal and dunning
 // event up to it, and answers the state after. The clock's offset is kept in Postgres too:
 // refunds count their window on it after the purchase's workflow has closed.

@@ -13,7 +13,7 @@ import (
 const purchaseCols = `id, merchant_id, customer_id, product_id, plan_id, status, plan_name, plan_type, amount, currency,
 	billing_cycle, cancelled_at, cancel_reason, started_at, current_period_start, current_period_end, next_billing_at,
 	trial_end, ended_at, period, paid_total, refunded_total, carried_amount, sandbox, seq, created_at, updated_at, scheduled_change,
-	disputed, payment_processing, clock_offset_ms, past_due_reason, quantity`
+	disputed, payment_processing, clock_offset_ms, past_due_reason, quantity, pause`
 
 func scanPurchase(row pgx.Row) (domain.Purchase, error) {
 	var p domain.Purchase
@@ -23,7 +23,7 @@ func scanPurchase(row pgx.Row) (domain.Purchase, error) {
 		&p.Amount, &p.Currency, &cycle, &p.CancelledAt, &p.CancelReason, &p.StartedAt, &p.CurrentPeriodStart,
 		&p.CurrentPeriodEnd, &p.NextBillingAt, &p.TrialEnd, &p.EndedAt, &p.Period, &p.PaidTotal, &p.RefundedTotal,
 		&p.CarriedAmount, &p.Sandbox, &p.Seq, &p.CreatedAt, &p.UpdatedAt, &p.ScheduledChange, &p.Disputed, &p.PaymentProcessing, &clockMS,
-		&p.PastDueReason, &p.Quantity)
+		&p.PastDueReason, &p.Quantity, &p.Pause)
 	p.Status, p.PlanType, p.BillingCycle = domain.PurchaseStatus(status), domain.PlanType(typ), domain.BillingCycle(cycle)
 	p.ClockOffset = time.Duration(clockMS) * time.Millisecond
 	return p, err
@@ -66,9 +66,9 @@ func upsertPurchase(ctx context.Context, db DBTX, p domain.Purchase) (applied bo
 		plan_name, plan_type, amount, currency, billing_cycle, cancelled_at, cancel_reason, started_at,
 		current_period_start, current_period_end, next_billing_at, trial_end, ended_at, period, paid_total,
 		refunded_total, carried_amount, sandbox, seq, step_at, scheduled_change, disputed, payment_processing,
-		past_due_reason, quantity)
+		past_due_reason, quantity, pause)
 		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24,$25,
-			coalesce($26, '-infinity'::timestamptz), $27, $28, $29, $30, $31)
+			coalesce($26, '-infinity'::timestamptz), $27, $28, $29, $30, $31, $32)
 		ON CONFLICT (id) DO UPDATE SET status = EXCLUDED.status, plan_id = EXCLUDED.plan_id,
 			plan_name = EXCLUDED.plan_name, plan_type = EXCLUDED.plan_type, amount = EXCLUDED.amount,
 			currency = EXCLUDED.currency, billing_cycle = EXCLUDED.billing_cycle, cancelled_at = EXCLUDED.cancelled_at,
@@ -80,13 +80,13 @@ func upsertPurchase(ctx context.Context, db DBTX, p domain.Purchase) (applied bo
 			sandbox = EXCLUDED.sandbox, seq = EXCLUDED.seq, step_at = EXCLUDED.step_at,
 			scheduled_change = EXCLUDED.scheduled_change, disputed = EXCLUDED.disputed,
 			payment_processing = EXCLUDED.payment_processing, past_due_reason = EXCLUDED.past_due_reason,
-			quantity = EXCLUDED.quantity, updated_at = now()
+			quantity = EXCLUDED.quantity, pause = EXCLUDED.pause, updated_at = now()
 		WHERE purchases.merchant_id = EXCLUDED.merchant_id
 			AND (purchases.step_at, purchases.seq) < (EXCLUDED.step_at, EXCLUDED.seq)`,
 		p.Ref, p.MerchantRef, p.CustomerRef, p.ProductRef, p.PlanRef, string(p.Status), p.PlanName, string(p.PlanType),
 		p.Amount, p.Currency, string(p.BillingCycle), p.CancelledAt, p.CancelReason, p.StartedAt, p.CurrentPeriodStart,
 		p.CurrentPeriodEnd, p.NextBillingAt, p.TrialEnd, p.EndedAt, p.Period, p.PaidTotal, p.RefundedTotal, p.CarriedAmount, p.Sandbox,
-		p.Seq, stepAt(p.StepAt), p.ScheduledChange, p.Disputed, p.PaymentProcessing, p.PastDueReason, domain.Quantity(p.Quantity))
+		p.Seq, stepAt(p.StepAt), p.ScheduledChange, p.Disputed, p.PaymentProcessing, p.PastDueReason, domain.Quantity(p.Quantity), p.Pause)
 	if err != nil {
 		return false, fmt.Errorf("upsert purchase %s: %w", p.Ref, err)
 	}
@@ -133,11 +133,11 @@ func (s *Store) ListPurchases(ctx context.Context, merchant string, f PurchaseFi
 }
 
 // LivePurchase returns the customer's newest purchase of product that has not ended (pending,
-// trialing, active, past due or suspended), or RESOURCE_NOT_FOUND.
+// trialing, active, past due, suspended or paused), or RESOURCE_NOT_FOUND.
 func (s *Store) LivePurchase(ctx context.Context, merchant, customerRef, productRef string) (domain.Purchase, error) {
 	p, err := scanPurchase(s.Pool.QueryRow(ctx, `SELECT `+purchaseCols+` FROM purchases
 		WHERE customer_id = $2 AND product_id = $3 AND merchant_id = $1
-		AND status IN ('pending','trialing','active','past_due','suspended')
+		AND status IN `+liveStatuses+`
 		ORDER BY created_at DESC, id DESC LIMIT 1`, merchant, customerRef, productRef))
 	return p, notFoundIfNoRows(err, "purchase", customerRef+"/"+productRef)
 }
@@ -201,3 +201,7 @@ func (s *Store) ClaimPurchase(ctx context.Context, p domain.Purchase) (domain.Pu
 	return domain.Purchase{}, domain.Errorf(domain.CodeConflict, "productRef",
 		"customer %s's purchases of product %s are changing; try again", p.CustomerRef, p.ProductRef)
 }
+
+// liveStatuses are the statuses of a purchase that has not ended, in SQL: the customer's one
+// live purchase of a product (the index purchases_one_live has the same predicate).
+const liveStatuses = `('pending','trialing','active','past_due','suspended','paused')`

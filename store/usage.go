@@ -145,7 +145,7 @@ func resolvePairJoins(customer, product string) string {
        AND cu.deleted_at IS NULL)) AS id) c
   LEFT JOIN LATERAL (SELECT p.plan_id, p.current_period_start FROM purchases p
       WHERE p.customer_id = c.id AND p.product_id = %[2]s AND p.merchant_id = $1
-      AND p.status IN ('pending','trialing','active','past_due','suspended')
+      AND p.status IN `+liveStatuses+`
       ORDER BY p.created_at DESC, p.id DESC LIMIT 1) pu ON true`, customer, product)
 }
 

@@ -32,7 +32,7 @@ WITH input AS (
   SELECT DISTINCT ON (p.customer_id, p.product_id) p.customer_id, p.product_id, p.plan_id, p.current_period_start
   FROM purchases p JOIN (SELECT DISTINCT customer_id, product_ref FROM cust WHERE customer_id IS NOT NULL) k
     ON p.customer_id = k.customer_id AND p.product_id = k.product_ref
-  WHERE p.merchant_id = $1 AND p.status IN ('pending','trialing','active','past_due','suspended')
+  WHERE p.merchant_id = $1 AND p.status IN ` + liveStatuses + `
   ORDER BY p.customer_id, p.product_id, p.created_at DESC, p.id DESC
 ), resolved AS MATERIALIZED (
   SELECT c.customer_ref, c.product_ref, c.customer_id, d.product_ok, pu.current_period_start AS purchase_start,

@@ -39,6 +39,7 @@ type pairFacts struct {
 	CustomerID     string
 	PurchaseRef    string
 	PurchaseStatus domain.PurchaseStatus
+	PauseBehavior  domain.PauseBehavior
 	PurchaseStart  *time.Time
 	PurchaseEnd    *time.Time
 	PlanRef        string
@@ -202,7 +203,7 @@ WITH pairs AS (
 SELECT pr.customer_ref, pr.product_ref, coalesce(c.id, ''), coalesce(c.usage_version, 0), mv.usage_version,
   (pr.product_ref = '' OR EXISTS (SELECT 1 FROM products p WHERE p.merchant_id = $1 AND p.id = pr.product_ref
                                   AND p.deleted_at IS NULL)),
-  coalesce(pu.id, ''), coalesce(pu.status, ''), pu.current_period_start, pu.current_period_end,
+  coalesce(pu.id, ''), coalesce(pu.status, ''), coalesce(pu.pause->>'behavior', ''), pu.current_period_start, pu.current_period_end,
   coalesce(pl.id, ''), coalesce(pl.type, ''), coalesce(pl.free_units, 0), pl.usage_limit, coalesce(pl.meter_name, ''),
   CASE WHEN pl.limits_per_seat AND pu.id IS NOT NULL THEN pu.quantity ELSE 1 END,
   coalesce(d.id, '')
@@ -213,9 +214,9 @@ CROSS JOIN LATERAL (SELECT coalesce(
     (SELECT cu.id FROM customers cu WHERE cu.merchant_id = $1 AND cu.external_ref = pr.customer_ref
      AND cu.deleted_at IS NULL)) AS id) ci
 LEFT JOIN customers c ON c.id = ci.id
-LEFT JOIN LATERAL (SELECT p.id, p.status, p.plan_id, p.current_period_start, p.current_period_end, p.quantity FROM purchases p
+LEFT JOIN LATERAL (SELECT p.id, p.status, p.pause, p.plan_id, p.current_period_start, p.current_period_end, p.quantity FROM purchases p
     WHERE p.customer_id = c.id AND p.product_id = pr.product_ref AND p.merchant_id = $1
-    AND p.status IN ('pending','trialing','active','past_due','suspended')
+    AND p.status IN ` + liveStatuses + `
     ORDER BY p.created_at DESC, p.id DESC LIMIT 1) pu ON true
 LEFT JOIN LATERAL (SELECT d.id FROM plans d WHERE d.merchant_id = $1 AND d.product_id = pr.product_ref AND d.is_default
     AND d.deleted_at IS NULL) d ON true
@@ -248,13 +249,13 @@ func (s *Store) pairFacts(ctx context.Context, merchant string, keys []pairKey, 
 	for rows.Next() {
 		k, f := pairKey{merchant: merchant}, &pairFacts{}
 		var productOK bool
-		var status, typ string
+		var status, typ, pause string
 		if err := rows.Scan(&k.customer, &k.product, &f.CustomerID, &f.CustomerVersion, &f.MerchantVersion, &productOK,
-			&f.PurchaseRef, &status, &f.PurchaseStart, &f.PurchaseEnd, &f.PlanRef, &typ, &f.FreeUnits, &f.Limit,
+			&f.PurchaseRef, &status, &pause, &f.PurchaseStart, &f.PurchaseEnd, &f.PlanRef, &typ, &f.FreeUnits, &f.Limit,
 			&f.PlanMeter, &f.Seats, &f.DefaultPlanRef); err != nil {
 			return nil, fmt.Errorf("resolve usage pairs: %w", err)
 		}
-		f.PurchaseStatus, f.PlanType = domain.PurchaseStatus(status), domain.PlanType(typ)
+		f.PurchaseStatus, f.PlanType, f.PauseBehavior = domain.PurchaseStatus(status), domain.PlanType(typ), domain.PauseBehavior(pause)
 		if productOK && f.CustomerID != "" {
 			keep[k], out[k] = f, f
 		}

@@ -240,7 +240,7 @@ func (s *Store) limitPlan(ctx context.Context, merchant, customerRef, productRef
 	}
 	f := res[0].facts
 	st := LimitState{CustomerRef: f.CustomerID, ProductRef: productRef, PurchaseRef: f.PurchaseRef,
-		PurchaseStatus: f.PurchaseStatus, PlanRef: f.PlanRef, DefaultPlanRef: f.DefaultPlanRef, PlanType: f.PlanType,
+		PurchaseStatus: f.PurchaseStatus, PauseBehavior: f.PauseBehavior, PlanRef: f.PlanRef, DefaultPlanRef: f.DefaultPlanRef, PlanType: f.PlanType,
 		PlanMeter: f.PlanMeter, FreeUnits: f.FreeUnits, Limit: f.Limit, Seats: f.Seats, Meter: res[0].meter}
 	if st.PlanMeter == "" {
 		st.PlanMeter = DefaultPlanMeter

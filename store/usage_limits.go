@@ -22,6 +22,8 @@ type LimitState struct {
 	// Purchase is the customer's newest live purchase of the product; empty when none.
 	PurchaseRef    string
 	PurchaseStatus domain.PurchaseStatus
+	// PauseBehavior is the pause of a paused purchase (keep_access grants access).
+	PauseBehavior domain.PauseBehavior
 	// Plan is the purchase's plan, or the product's default plan when there is no purchase;
 	// PlanRef is empty when the product has neither.
 	PlanRef string
@@ -59,9 +61,9 @@ WITH c AS (
     (SELECT cu.id FROM customers cu WHERE cu.id = $2 AND cu.merchant_id = $1 AND cu.deleted_at IS NULL),
     (SELECT cu.id FROM customers cu WHERE cu.merchant_id = $1 AND cu.external_ref = $2 AND cu.deleted_at IS NULL)) AS id
 ), pu AS (
-  SELECT p.id, p.status, p.plan_id, p.current_period_start, p.current_period_end, p.quantity FROM purchases p, c
+  SELECT p.id, p.status, p.plan_id, p.current_period_start, p.current_period_end, p.quantity, p.pause FROM purchases p, c
   WHERE p.customer_id = c.id AND p.product_id = $3 AND p.merchant_id = $1
-  AND p.status IN ('pending','trialing','active','past_due','suspended')
+  AND p.status IN ` + liveStatuses + `
   ORDER BY p.created_at DESC, p.id DESC LIMIT 1
 ), pl AS (
   SELECT pl.id, pl.type, pl.free_units, pl.usage_limit, pl.meter_name, pl.limits_per_seat FROM plans pl
@@ -76,7 +78,7 @@ WITH c AS (
 )
 SELECT coalesce(c.id, ''),
   EXISTS (SELECT 1 FROM products p WHERE p.merchant_id = $1 AND p.id = $3 AND p.deleted_at IS NULL),
-  coalesce(pu.id, ''), coalesce(pu.status, ''), pu.current_period_end,
+  coalesce(pu.id, ''), coalesce(pu.status, ''), coalesce(pu.pause->>'behavior', ''), pu.current_period_end,
   coalesce(pl.id, ''), coalesce(pl.type, ''), coalesce(pl.free_units, 0), pl.usage_limit, coalesce(pl.meter_name, ''),
   CASE WHEN pl.limits_per_seat AND pu.id IS NOT NULL THEN pu.quantity ELSE 1 END,
   k.meter, k.period_start,
@@ -100,15 +102,15 @@ func (s *Store) LimitState(ctx context.Context, merchant, customerRef, productRe
 	s.usage.count(false)
 	st := LimitState{ProductRef: productRef}
 	var productOK, meterOK bool
-	var status, typ string
+	var status, typ, pause string
 	err := s.Pool.QueryRow(ctx, limitStateSQL, merchant, customerRef, productRef, meter, DefaultPlanMeter, actionType,
 		domain.DefaultMeters).Scan(
-		&st.CustomerRef, &productOK, &st.PurchaseRef, &status, &st.PeriodEnd, &st.PlanRef, &typ, &st.FreeUnits,
+		&st.CustomerRef, &productOK, &st.PurchaseRef, &status, &pause, &st.PeriodEnd, &st.PlanRef, &typ, &st.FreeUnits,
 		&st.Limit, &st.PlanMeter, &st.Seats, &st.Meter, &st.PeriodStart, &meterOK, &st.DefaultPlanRef, &st.Used)
 	if err != nil {
 		return st, fmt.Errorf("limit state: %w", err)
 	}
-	st.PurchaseStatus, st.PlanType = domain.PurchaseStatus(status), domain.PlanType(typ)
+	st.PurchaseStatus, st.PlanType, st.PauseBehavior = domain.PurchaseStatus(status), domain.PlanType(typ), domain.PauseBehavior(pause)
 	if st.PlanMeter == "" {
 		st.PlanMeter = DefaultPlanMeter // what events without a meter count on
 	}
@@ -127,9 +129,10 @@ func (s *Store) LimitState(ctx context.Context, merchant, customerRef, productRe
 	return st, nil
 }
 
-// HasAccess reports whether the purchase grants access (trialing, active, past due in grace).
+// HasAccess reports whether the purchase grants access (trialing, active, past due in grace,
+// paused with keep_access).
 func (st LimitState) HasAccess() bool {
-	return st.PurchaseRef != "" && st.PurchaseStatus.HasAccess()
+	return st.PurchaseRef != "" && domain.Access(st.PurchaseStatus, &domain.Pause{Behavior: st.PauseBehavior})
 }
 
 // EffectiveLimit is the most units the period admits on st.Meter; nil means unlimited.

@@ -19,7 +19,7 @@ func (s State) Projection() domain.Purchase {
 		Period: s.Period, PaidTotal: s.PaidTotal, RefundedTotal: s.RefundedTotal, CarriedAmount: s.Carried, Sandbox: s.Sandbox, Seq: s.Seq,
 		NextBillingAt: s.NextBillingAt(), Disputed: s.openDispute() != nil, PaymentProcessing: s.processing(),
 		Quantity: s.seats(),
-		Pause: s.Pause,
+		Pause:    s.Pause,
 	}
 	if s.Dunning != nil {
 		out.PastDueReason = s.Dunning.LastError
