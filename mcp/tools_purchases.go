@@ -35,6 +35,23 @@ type purchaseView struct {
 		Quantity    int64      `json:"quantity"`
 		EffectiveAt *time.Time `json:"effectiveAt"`
 	} `json:"scheduledChange"`
+	Pause *struct {
+		Behavior  string     `json:"behavior"`
+		PausedAt  *time.Time `json:"pausedAt"`
+		ResumesAt *time.Time `json:"resumesAt"`
+	} `json:"pause"`
+}
+
+// pauseLine says what a paused purchase grants and until when.
+func (p purchaseView) pauseLine() string {
+	access := "access kept, nothing charged"
+	if p.Pause.Behavior == "void" {
+		access = "no access, nothing charged"
+	}
+	if d := day(p.Pause.ResumesAt); d != "" {
+		return fmt.Sprintf("%s; resumes on %s", access, d)
+	}
+	return access + "; until resumed"
 }
 
 func (p purchaseView) status() string {
@@ -67,6 +84,9 @@ func (p purchaseView) block() string {
 	case p.EndedAt != nil:
 		fmt.Fprintf(&b, "\n- Ended: %s", day(p.EndedAt))
 	}
+	if p.Pause != nil {
+		fmt.Fprintf(&b, "\n- Paused since %s: %s", day(p.Pause.PausedAt), p.pauseLine())
+	}
 	if sc := p.ScheduledChange; sc != nil {
 		fmt.Fprintf(&b, "\n- Scheduled change: to %s on %s", seatsOf(cmp.Or(sc.PlanName, sc.PlanRef), sc.Quantity), day(sc.EffectiveAt))
 	}
@@ -75,7 +95,7 @@ func (p purchaseView) block() string {
 }
 
 var purchaseStatuses = []string{"pending", "trialing", "active", "pending_cancellation", "past_due", "suspended",
-	"cancelled", "expired", "refunded"}
+	"paused", "cancelled", "expired", "refunded"}
 
 func purchaseTools() []tool {
 	return []tool{
@@ -112,7 +132,56 @@ func purchaseTools() []tool {
 			desc: "Undo a cancelled renewal while the current period is still running; the purchase renews as before. " +
 				"Refused once the period has ended.",
 			params: []param{purchaseRef(true)}, idempotent: true, run: reactivateRenewal},
+		{name: "pause_purchase", title: "Pause a purchase's collection",
+			desc: "Pause collection of an active purchase: nothing renews or is charged until it resumes. behavior keep_access " +
+				"lets the customer keep using the product meanwhile; void withholds access. With resumesAt the purchase resumes " +
+				"on its own then, keeping its billing anchor. Past-due, trialing, cancelled and ended purchases cannot pause.",
+			params: []param{purchaseRef(true),
+				{name: "behavior", typ: tString, required: true, enum: []string{"keep_access", "void"},
+					desc: "keep_access: access goes on, nothing is charged. void: no access, nothing is charged."},
+				{name: "resumesAt", typ: tString, desc: "When to resume on its own (RFC 3339, e.g. 2026-03-01T00:00:00Z); omit to pause until resumed."}},
+			run: pausePurchase},
+		{name: "resume_purchase", title: "Resume a paused purchase",
+			desc: "Resume collection of a paused purchase. anchor keep (default): the customer is charged next at the usual " +
+				"billing date; the rest of the current period is not charged. anchor now: a new billing period starts now and " +
+				"is charged at once.",
+			params: []param{purchaseRef(true),
+				{name: "anchor", typ: tString, enum: []string{"keep", "now"}, desc: "keep (default) or now."}},
+			run: resumePurchase},
 	}
+}
+
+func pausePurchase(ctx context.Context, c *call, a args) (string, any, error) {
+	ref, err := a.ref("purchaseRef")
+	if err != nil {
+		return "", nil, err
+	}
+	out, err := c.post(ctx, path("purchases", ref, "pause"), a.body("behavior", "resumesAt"), nil)
+	if err != nil {
+		return "", nil, err
+	}
+	p, out := purchaseAfter(ctx, c, ref, out)
+	if p.Pause == nil {
+		return "The purchase is " + titleStatusLower(p.status()) + ".", out, nil
+	}
+	return fmt.Sprintf("%s's purchase is paused: %s.", customerName(ctx, c, p.CustomerRef), p.pauseLine()), out, nil
+}
+
+func resumePurchase(ctx context.Context, c *call, a args) (string, any, error) {
+	ref, err := a.ref("purchaseRef")
+	if err != nil {
+		return "", nil, err
+	}
+	out, err := c.post(ctx, path("purchases", ref, "resume"), a.body("anchor"), nil)
+	if err != nil {
+		return "", nil, err
+	}
+	p, out := purchaseAfter(ctx, c, ref, out)
+	who := customerName(ctx, c, p.CustomerRef)
+	if d := day(p.NextBillingAt); d != "" {
+		return fmt.Sprintf("%s's purchase is resumed (%s); next billing on %s.", who, titleStatusLower(p.status()), d), out, nil
+	}
+	return fmt.Sprintf("%s's purchase is resumed (%s).", who, titleStatusLower(p.status())), out, nil
 }
 
 func listPurchases(ctx context.Context, c *call, a args) (string, any, error) {

@@ -21,7 +21,7 @@ var designTools = []string{"create_customer", "ensure_customer", "get_customer",
 	"delete_customer", "create_product", "get_product", "list_products", "update_product", "delete_product", "create_plan",
 	"get_plan", "list_plans", "update_plan", "delete_plan", "activate_plan", "list_purchases", "get_purchase",
 	"get_purchases_by_customer", "get_purchases_by_product", "cancel_renewal", "reactivate_renewal",
-	"preview_plan_change", "change_plan", "cancel_scheduled_change", "check_limits",
+	"preview_plan_change", "change_plan", "cancel_scheduled_change", "pause_purchase", "resume_purchase", "check_limits",
 	"record_usage", "record_bulk_usage", "create_checkout_session", "create_customer_session", "list_transactions",
 	"get_transaction", "get_transaction_stats", "get_product_balance", "create_refund"}
 
@@ -95,6 +95,7 @@ func TestToolList(t *testing.T) {
 		"cancel_renewal": {"purchaseRef"}, "create_checkout_session": {"customerRef", "productRef"},
 		"create_refund": {"sourceTransactionRef"}, "record_usage": {"customerRef"}, "check_limits": {"customerRef", "productRef"},
 		"record_bulk_usage": {"events"}, "create_customer_session": {"customerRef"},
+		"pause_purchase": {"purchaseRef", "behavior"}, "resume_purchase": {"purchaseRef"},
 	} {
 		if got := required(tool); !slices.Equal(got, want) {
 			t.Errorf("%s requires %v, want %v", tool, got, want)
