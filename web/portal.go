@@ -193,6 +193,18 @@ func purchaseViewOf(p domain.Purchase, product string, loc *time.Location) purch
 		if status == domain.PurchaseSuspended {
 			v.Note = "Your access is paused because a payment failed. Update your card or retry the payment to restore it."
 		}
+	case domain.PurchasePaused:
+		if pa := p.Pause; pa != nil && pa.ResumesAt != nil {
+			v.DateLabel, v.Date = "Resumes on", date(pa.ResumesAt)
+		}
+		v.Note = "Your plan is paused: you won't be charged while it is, and you keep your access."
+		if !p.HasAccess() {
+			v.Note = "Your plan is paused: you won't be charged while it is, and your access is paused too."
+		}
+		if p.CancelledAt != nil {
+			v.DateLabel, v.Date = "Ends on", date(p.CurrentPeriodEnd)
+			v.Note = "Your plan is paused and won't renew; you won't be charged again."
+		}
 	case domain.PurchasePending:
 		v.Note = "Your first payment is being processed."
 	default:
@@ -221,6 +233,8 @@ func statusLabel(s domain.PurchaseStatus) (string, string) {
 		return "Past due", "bad"
 	case domain.PurchaseSuspended:
 		return "Suspended", "bad"
+	case domain.PurchasePaused:
+		return "Paused", "info"
 	case domain.PurchasePending:
 		return "Processing", "info"
 	case domain.PurchaseCancelled:
