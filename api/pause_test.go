@@ -79,6 +79,7 @@ func TestPauseAndResumeThroughTheAPI(t *testing.T) {
 	if l := w.must(200, "GET", "/v1/purchases?status=paused&customerRef="+cus, ""); l["total"].(float64) != 1 {
 		t.Fatalf("status filter: %v", l)
 	}
+	w.eventTypes(ref, "purchase.paused")
 	if !access() || searchStatus() != "paused" {
 		t.Fatalf("keep_access: access %v, search attribute %q", access(), searchStatus())
 	}
@@ -92,6 +93,7 @@ func TestPauseAndResumeThroughTheAPI(t *testing.T) {
 	if r["status"] != "active" || r["pause"] != nil || r["paidTotal"].(float64) != 2000 || payments() != 2 || searchStatus() != "active" {
 		t.Fatalf("resume now: %v (%d payments)", r, payments())
 	}
+	w.eventTypes(ref, "purchase.resumed", "purchase.renewed")
 	if r["currentPeriodEnd"] == anchor {
 		t.Fatalf("resume now kept the anchor: %v", r)
 	}

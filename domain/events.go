@@ -26,6 +26,8 @@ const (
 	EventPurchaseExpired         = "purchase.expired"
 	EventPurchaseRefunded        = "purchase.refunded"
 	EventPurchasePlanChanged     = "purchase.plan_changed"
+	EventPurchasePaused          = "purchase.paused"
+	EventPurchaseResumed         = "purchase.resumed"
 
 	EventPaymentSucceeded = "payment.succeeded"
 	EventPaymentFailed    = "payment.failed"
@@ -45,6 +47,7 @@ var EventTypes = []string{EventCustomerCreated, EventCustomerUpdated, EventCusto
 	EventPurchaseActivated, EventPurchaseTrialStarted, EventPurchaseRenewed, EventPurchaseCancelScheduled,
 	EventPurchaseReactivated, EventPurchasePastDue, EventPurchaseSuspended, EventPurchaseRecovered,
 	EventPurchaseCancelled, EventPurchaseExpired, EventPurchaseRefunded, EventPurchasePlanChanged,
+	EventPurchasePaused, EventPurchaseResumed,
 	EventPaymentSucceeded, EventPaymentFailed, EventRefundSucceeded, EventRefundFailed,
 	EventCheckoutCompleted, EventUsageLimitReached, EventUsageThresholdReached, EventWebhookEndpointDisabled}
 
@@ -99,6 +102,10 @@ func PurchaseEventType(action string, from, to PurchaseStatus) string {
 		return EventPurchaseRecovered
 	case "change_plan":
 		return EventPurchasePlanChanged
+	case "pause":
+		return EventPurchasePaused
+	case "resume":
+		return EventPurchaseResumed
 	}
 	return ""
 }
