@@ -18,11 +18,14 @@ const txnCols = `t.id, t.merchant_id, t.kind, t.status, t.amount, t.currency, co
 	(SELECT coalesce(sum(r.amount), 0) FROM transactions r WHERE r.source_id = t.id AND r.status = 'succeeded'),
 	t.created_at, t.occurred_at`
 
-func scanTxn(row pgx.Row) (domain.Transaction, error) {
+func scanTxn(row pgx.Row) (domain.Transaction, error) { return scanTxnWith(row) }
+
+// scanTxnWith reads txnCols, then the extra columns selected after them into extra.
+func scanTxnWith(row pgx.Row, extra ...any) (domain.Transaction, error) {
 	var t domain.Transaction
-	err := row.Scan(&t.Ref, &t.MerchantRef, &t.Kind, &t.Status, &t.Amount, &t.Currency, &t.PurchaseRef, &t.CustomerRef,
-		&t.ProductRef, &t.SourceRef, &t.Period, &t.Reason, &t.FailureCode, &t.FailureMessage, &t.IdempotencyKey,
-		&t.Processor, &t.ProcessorRef, &t.RefundedAmount, &t.CreatedAt, &t.OccurredAt)
+	err := row.Scan(append([]any{&t.Ref, &t.MerchantRef, &t.Kind, &t.Status, &t.Amount, &t.Currency, &t.PurchaseRef,
+		&t.CustomerRef, &t.ProductRef, &t.SourceRef, &t.Period, &t.Reason, &t.FailureCode, &t.FailureMessage,
+		&t.IdempotencyKey, &t.Processor, &t.ProcessorRef, &t.RefundedAmount, &t.CreatedAt, &t.OccurredAt}, extra...)...)
 	return t, err
 }
 

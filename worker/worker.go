@@ -45,10 +45,12 @@ type Registry interface {
 	RegisterActivity(a any)
 }
 
-// Register registers the purchase and refund workflows and their activities.
+// Register registers the purchase, processor-event, refund and reconciliation workflows and
+// their activities.
 func Register(r Registry, acts *activities.Activities) {
 	r.RegisterWorkflowWithOptions(workflows.Purchase, workflow.RegisterOptions{Name: workflows.PurchaseWorkflow})
 	r.RegisterWorkflowWithOptions(workflows.ProcessorEvent, workflow.RegisterOptions{Name: workflows.ProcessorEventWorkflow})
 	r.RegisterWorkflowWithOptions(workflows.PaymentRefund, workflow.RegisterOptions{Name: workflows.PaymentRefundWorkflow})
+	r.RegisterWorkflowWithOptions(workflows.Reconcile, workflow.RegisterOptions{Name: workflows.ReconcileWorkflow})
 	r.RegisterActivity(acts)
 }

@@ -31,7 +31,8 @@ func TestRegistersTheWorkflowsAndEveryActivity(t *testing.T) {
 	var r registry
 	acts := &activities.Activities{}
 	worker.Register(&r, acts)
-	want := []string{workflows.PurchaseWorkflow, workflows.ProcessorEventWorkflow, workflows.PaymentRefundWorkflow}
+	want := []string{workflows.PurchaseWorkflow, workflows.ProcessorEventWorkflow, workflows.PaymentRefundWorkflow,
+		workflows.ReconcileWorkflow}
 	if !slices.Equal(r.workflows, want) || len(r.acts) != 1 || r.acts[0] != any(acts) {
 		t.Fatalf("registered %+v", r)
 	}
@@ -39,7 +40,8 @@ func TestRegistersTheWorkflowsAndEveryActivity(t *testing.T) {
 	env := suite.NewTestWorkflowEnvironment()
 	worker.Register(env, acts)
 	var names []string
-	for _, api := range []reflect.Type{reflect.TypeFor[workflows.Activities](), reflect.TypeFor[workflows.EventActivities]()} {
+	for _, api := range []reflect.Type{reflect.TypeFor[workflows.Activities](), reflect.TypeFor[workflows.EventActivities](),
+		reflect.TypeFor[workflows.ReconcileActivities]()} {
 		for i := range api.NumMethod() {
 			names = append(names, api.Method(i).Name)
 		}

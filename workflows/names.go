@@ -2,6 +2,7 @@ package workflows
 
 import (
 	"strings"
+	"time"
 
 	"go.temporal.io/sdk/temporal"
 )
@@ -81,3 +82,19 @@ func IsRefundWorkflowOf(id, purchaseRef string) bool {
 }
 
 func refundWorkflowPrefix(purchaseRef string) string { return "refund/" + purchaseRef + "/" }
+
+// ReconcileWorkflow is the registered name of a reconciliation run (reconcile.go).
+const ReconcileWorkflow = "reconcile"
+
+// ReconcileScheduleID is the Temporal schedule that starts a reconciliation run daily (or as
+// configured); the worker creates or updates it at start.
+const ReconcileScheduleID = "tollgate-reconcile"
+
+// QueryReconcileProgress answers a running reconciliation's ReconcileReport so far.
+const QueryReconcileProgress = "progress"
+
+// ReconcileWorkflowID is the workflow ID of an on-demand run started at a time; scheduled runs
+// are named by the schedule (ReconcileScheduleID plus the time).
+func ReconcileWorkflowID(at time.Time) string {
+	return "reconcile/" + at.UTC().Format("20060102T150405.000Z")
+}

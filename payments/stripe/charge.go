@@ -26,7 +26,7 @@ func (p *Processor) Charge(ctx context.Context, in payments.ChargeInput) (paymen
 	case in.ProcessorCustomerID == "" || in.PaymentMethod == "":
 		return payments.ChargeResult{}, invalid("an off-session charge needs a customer and a payment method")
 	}
-	metadata := map[string]string{"tollgate_idempotency_key": in.IdempotencyKey}
+	metadata := map[string]string{metadataKey: in.IdempotencyKey}
 	maps.Copy(metadata, in.Metadata)
 	params := &stripego.PaymentIntentParams{
 		Amount:        stripego.Int64(in.Amount),
@@ -96,7 +96,7 @@ func (p *Processor) FindCharge(ctx context.Context, in payments.FindChargeInput)
 	it := p.api.PaymentIntents.List(params)
 	for n := 0; n < findChargeScan && it.Next(); n++ {
 		pi := it.PaymentIntent()
-		if pi.Metadata["tollgate_idempotency_key"] != in.IdempotencyKey ||
+		if pi.Metadata[metadataKey] != in.IdempotencyKey ||
 			pi.Status == stripego.PaymentIntentStatusRequiresConfirmation {
 			continue
 		}
@@ -125,7 +125,7 @@ func (p *Processor) Refund(ctx context.Context, in payments.RefundInput) (paymen
 	}
 	params := &stripego.RefundParams{
 		Amount:   stripego.Int64(in.Amount),
-		Metadata: map[string]string{"tollgate_idempotency_key": in.IdempotencyKey},
+		Metadata: map[string]string{metadataKey: in.IdempotencyKey},
 	}
 	if strings.HasPrefix(in.ChargeRef, "ch_") {
 		params.Charge = stripego.String(in.ChargeRef)

@@ -40,31 +40,9 @@ func (p *Processor) LookupPayment(ctx context.Context, ref string) (payments.Pay
 	if err != nil {
 		return payments.PaymentFacts{}, lookupError("look up payment", err)
 	}
-	facts := payments.PaymentFacts{PaymentRef: pi.ID, Amount: pi.Amount, Currency: strings.ToUpper(string(pi.Currency)),
-		Key: pi.Metadata["tollgate_idempotency_key"]}
-	switch pi.Status {
-	case stripego.PaymentIntentStatusSucceeded:
-		facts.Status = payments.PaymentSucceeded
-	case stripego.PaymentIntentStatusProcessing:
-		facts.Status = payments.PaymentProcessing
-	case stripego.PaymentIntentStatusCanceled, stripego.PaymentIntentStatusRequiresPaymentMethod:
-		// after a confirmation, back to requires_payment_method is how Stripe says it failed
-		facts.Status, facts.FailureCode = payments.PaymentFailed, declineCode(pi.LastPaymentError)
-	default:
-		facts.Status = string(pi.Status)
-	}
-
-	rl := &stripego.RefundListParams{PaymentIntent: stripego.String(pi.ID)}
-	rl.Context = ctx
-	rl.Limit = stripego.Int64(lookupScan)
-	rit := p.api.Refunds.List(rl)
-	for n := 0; n < lookupScan && rit.Next(); n++ {
-		r := rit.Refund()
-		facts.Refunds = append(facts.Refunds, payments.RefundFacts{ID: r.ID, Amount: r.Amount, Status: string(r.Status),
-			Key: r.Metadata["tollgate_idempotency_key"]})
-	}
-	if err := rit.Err(); err != nil {
-		return payments.PaymentFacts{}, lookupError("list refunds", err)
+	facts := paymentFacts(pi)
+	if facts.Refunds, err = p.refundsOf(ctx, pi.ID); err != nil {
+		return payments.PaymentFacts{}, err
 	}
 
 	dl := &stripego.DisputeListParams{PaymentIntent: stripego.String(pi.ID)}
@@ -79,6 +57,42 @@ func (p *Processor) LookupPayment(ctx context.Context, ref string) (payments.Pay
 		return payments.PaymentFacts{}, lookupError("list disputes", err)
 	}
 	return facts, nil
+}
+
+// paymentFacts reads a PaymentIntent as PaymentFacts, without its refunds and disputes.
+func paymentFacts(pi *stripego.PaymentIntent) payments.PaymentFacts {
+	facts := payments.PaymentFacts{PaymentRef: pi.ID, Amount: pi.Amount, Currency: strings.ToUpper(string(pi.Currency)),
+		Key: pi.Metadata[metadataKey]}
+	switch pi.Status {
+	case stripego.PaymentIntentStatusSucceeded:
+		facts.Status = payments.PaymentSucceeded
+	case stripego.PaymentIntentStatusProcessing:
+		facts.Status = payments.PaymentProcessing
+	case stripego.PaymentIntentStatusCanceled, stripego.PaymentIntentStatusRequiresPaymentMethod:
+		// after a confirmation, back to requires_payment_method is how Stripe says it failed
+		facts.Status, facts.FailureCode = payments.PaymentFailed, declineCode(pi.LastPaymentError)
+	default:
+		facts.Status = string(pi.Status)
+	}
+	return facts
+}
+
+// refundsOf lists the refunds of a PaymentIntent (at most lookupScan).
+func (p *Processor) refundsOf(ctx context.Context, paymentIntent string) ([]payments.RefundFacts, error) {
+	rl := &stripego.RefundListParams{PaymentIntent: stripego.String(paymentIntent)}
+	rl.Context = ctx
+	rl.Limit = stripego.Int64(lookupScan)
+	rit := p.api.Refunds.List(rl)
+	var out []payments.RefundFacts
+	for n := 0; n < lookupScan && rit.Next(); n++ {
+		r := rit.Refund()
+		out = append(out, payments.RefundFacts{ID: r.ID, Amount: r.Amount, Status: string(r.Status),
+			Key: r.Metadata[metadataKey]})
+	}
+	if err := rit.Err(); err != nil {
+		return nil, lookupError("list refunds", err)
+	}
+	return out, nil
 }
 
 // lookupError is mapError, with an object Stripe does not have as resource_missing.
