@@ -45,8 +45,9 @@ func (s *Store) AdoptTransaction(ctx context.Context, t domain.Transaction, deta
 		}
 		data, _ := json.Marshal(map[string]any{"detail": detail, "transaction": out.Ref, "processorRef": out.ProcessorRef,
 			"amount": out.Amount, "currency": out.Currency})
-		return insertAudit(ctx, tx, AuditEntry{MerchantRef: out.MerchantRef, ObjectType: "purchase", ObjectRef: out.PurchaseRef,
+		_, err = insertAudit(ctx, tx, AuditEntry{MerchantRef: out.MerchantRef, ObjectType: "purchase", ObjectRef: out.PurchaseRef,
 			Action: "reconcile_adopted_" + out.Kind, Actor: "reconciliation", Data: data})
+		return err
 	})
 	return out, created, err
 }

@@ -33,6 +33,8 @@ type config struct {
 	PortalTTL           time.Duration
 	ClientIPHeader      string
 	MetricsAddr         string
+	ReconcileEvery      time.Duration
+	ReconcileWindow     time.Duration
 }
 
 func strFlag(fs *flag.FlagSet, e env, p *string, name, envName, def, usage string) {
@@ -102,6 +104,14 @@ func (c *config) bindPayments(fs *flag.FlagSet, e env) {
 	strFlag(fs, e, &c.StripePublishable, "stripe-publishable-key", "STRIPE_PUBLISHABLE_KEY", "", "Stripe publishable key for the checkout page's Payment Element")
 	strFlag(fs, e, &c.StripeAPIURL, "stripe-api-url", "STRIPE_API_URL", "", "override Stripe's API URL (e.g. stripe-mock at http://127.0.0.1:12111)")
 	secretFlag(fs, e, &c.StripeWebhookSecret, "stripe-webhook-secret", "STRIPE_WEBHOOK_SECRET", "signing `secret` (whsec_…) of the Stripe webhook endpoint POST /v1/webhooks/stripe; empty: the route answers 503")
+}
+
+// bindReconcile binds the reconciliation schedule the worker keeps (workflows/reconcile.go).
+func (c *config) bindReconcile(fs *flag.FlagSet, e env) {
+	durFlag(fs, e, &c.ReconcileEvery, "reconcile-every", "TOLLGATE_RECONCILE_EVERY", 24*time.Hour,
+		"how often the Temporal schedule reconciles the processors' payments and refunds with the ledger; 0 removes the schedule")
+	durFlag(fs, e, &c.ReconcileWindow, "reconcile-window", "TOLLGATE_RECONCILE_WINDOW", 72*time.Hour,
+		"how far back each scheduled reconciliation looks")
 }
 
 func (c *config) bindLog(fs *flag.FlagSet, e env) {

@@ -23,6 +23,7 @@ func runDev(ctx context.Context, args []string, e env) error {
 	intFlag(fs, e, &c.UIPort, "ui-port", "TOLLGATE_UI_PORT", devenv.DefaultTemporalUIPort, "Temporal UI port (127.0.0.1)")
 	c.bindServer(fs, e)
 	c.bindPayments(fs, e)
+	c.bindReconcile(fs, e)
 	c.bindLog(fs, e)
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -91,7 +92,7 @@ func runDev(ctx context.Context, args []string, e env) error {
 		return err
 	}
 	defer d.Close()
-	stopWorker, err := startWorker(d)
+	stopWorker, err := startWorker(ctx, d)
 	if err != nil {
 		return err
 	}

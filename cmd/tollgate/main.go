@@ -46,6 +46,7 @@ func commands() []command {
 		{"migrate", "apply database migrations", runMigrate},
 		{"mcp", "serve the MCP tools over stdio (for desktop assistants)", runMCP},
 		{"healthcheck", "exit 0 when the API (or, with --worker, the worker) is ready; for container health checks", runHealthcheck},
+		{"reconcile", "reconcile the payment processors' payments and refunds with the ledger now", runReconcile},
 		{"version", "print the version", runVersion},
 	}
 }

@@ -175,7 +175,8 @@ func newHandler(d *deps) http.Handler {
 }
 
 func runWorker(ctx context.Context, args []string, e env) error {
-	d, err := openFromFlags(ctx, "worker", "Run the Temporal worker that executes purchase workflows and their activities.", args, e,
+	d, err := openFromFlags(ctx, "worker", "Run the Temporal worker that executes purchase workflows and their activities,\n"+
+		"and keep the reconciliation schedule.", args, e, (*config).bindReconcile,
 		func(c *config, fs *flag.FlagSet, e env) {
 			strFlag(fs, e, &c.MetricsAddr, "metrics-addr", "TOLLGATE_METRICS_ADDR", "", "address to serve GET /metrics on (Prometheus), e.g. 0.0.0.0:9464; empty: none")
 		})
@@ -183,7 +184,7 @@ func runWorker(ctx context.Context, args []string, e env) error {
 		return err
 	}
 	defer d.Close()
-	stop, err := startWorker(d)
+	stop, err := startWorker(ctx, d)
 	if err != nil {
 		return err
 	}
