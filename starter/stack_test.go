@@ -37,6 +37,8 @@ type stack struct {
 	c        *starter.Client
 	merchant string
 	product  domain.Product
+	// lastReconcile is the workflow ID of the last reconciliation run (reconcile_test.go).
+	lastReconcile string
 }
 
 var testenvNamespace string
