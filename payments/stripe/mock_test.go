@@ -135,6 +135,9 @@ func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 		req.Body = io.NopCloser(bytes.NewReader(body))
 		rec.Form, _ = url.ParseQuery(string(body))
 	}
+	if req.URL.RawQuery != "" { // a GET's parameters
+		rec.Form, _ = url.ParseQuery(req.URL.RawQuery)
+	}
 	res, err := http.DefaultTransport.RoundTrip(req)
 	if res != nil {
 		rec.Status = res.StatusCode
