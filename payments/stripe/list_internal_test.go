@@ -14,7 +14,7 @@ import (
 func TestListedPaymentReadsTollgatesMetadata(t *testing.T) {
 	created := time.Date(2026, 11, 29, 8, 0, 0, 0, time.UTC)
 	pi := &stripego.PaymentIntent{ID: "pi_1", Amount: 2000, Currency: "eur", Created: created.Unix(),
-		Status: stripego.PaymentIntentStatusProcessing,
+		Status:   stripego.PaymentIntentStatusProcessing,
 		Metadata: map[string]string{metadataKey: "pur_a/period-3/charge", "purchaseRef": "pur_a", "period": "3"}}
 	got := listedPayment(pi)
 	if got.PaymentRef != "pi_1" || got.Key != "pur_a/period-3/charge" || got.PurchaseRef != "pur_a" || got.Period != 3 ||
