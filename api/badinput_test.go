@@ -225,6 +225,9 @@ func TestBadInputChangesNothing(t *testing.T) {
 	add("POST", "/v1/checkout-sessions", 404, "productRef", `{`+cref+`,"productRef":"`+bf.product+`"}`)
 	add("POST", "/v1/checkout-sessions", 404, "planRef", `{`+cref+`,"productRef":"`+a.product+`","planRef":"pln_nope"}`)
 	add("POST", "/v1/checkout-sessions", 400, "returnUrl", `{`+cref+`,"productRef":"`+a.product+`","returnUrl":"javascript:alert(1)"}`)
+	cprd := cref + `,"productRef":"` + a.product + `"`
+	add("POST", "/v1/checkout-sessions", 400, "quantity", `{`+cprd+`,"quantity":0}`, `{`+cprd+`,"quantity":-1}`,
+		`{`+cprd+`,"quantity":`+big+`}`, `{`+cprd+`,"quantity":2}`) // 2 seats of a plan not per seat
 	add("POST", "/v1/customer-sessions", 400, "customerRef", `{}`, `{"customerRef":7}`)
 	add("POST", "/v1/customer-sessions", 404, "customerRef", `{"customerRef":"`+bf.customer+`"}`)
 	add("POST", "/v1/customer-sessions", 400, "returnUrl", `{`+cref+`,"returnUrl":"/relative"}`)

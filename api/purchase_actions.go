@@ -324,7 +324,9 @@ func (s *Server) activatePlan(w http.ResponseWriter, r *http.Request) error {
 		out.Purchase = &v
 	}
 	if res.Status == starter.PaymentRequired || res.Status == starter.TopupRequired {
-		cs, err := s.store.CreateCheckoutSession(ctx, checkoutFor(r, cus.Ref, prd.Ref, plan.Ref), 0)
+		cs := checkoutFor(r, cus.Ref, prd.Ref, plan.Ref)
+		cs.Quantity = quantity
+		cs, err := s.store.CreateCheckoutSession(ctx, cs, 0)
 		if err != nil {
 			return err
 		}

@@ -15,6 +15,8 @@ type checkoutSessionInput struct {
 	ProductReference string `json:"productReference"`
 	PlanRef          string `json:"planRef"`
 	ReturnURL        string `json:"returnUrl"`
+	// Quantity is the seats to buy on a per-seat plan (default 1).
+	Quantity *int64 `json:"quantity"`
 }
 
 // checkoutSessionView is a session with the URL to send the customer to.
@@ -82,11 +84,18 @@ func (s *Server) createCheckoutSession(w http.ResponseWriter, r *http.Request) e
 	if plan.Status != domain.StatusActive {
 		return domain.Errorf(domain.CodeInvalidField, "planRef", "plan %s is %s, not active", plan.Ref, plan.Status)
 	}
+	quantity, err := quantityOf(in.Quantity)
+	if err == nil {
+		err = plan.CheckQuantity(domain.Quantity(quantity))
+	}
+	if err != nil {
+		return err
+	}
 	if _, err := s.processor(r); err != nil { // a live key without a live processor: no link that cannot pay
 		return err
 	}
 	cs := checkoutFor(r, c.Ref, prd.Ref, plan.Ref)
-	cs.ReturnURL = in.ReturnURL
+	cs.ReturnURL, cs.Quantity = in.ReturnURL, quantity
 	cs, err = s.store.CreateCheckoutSession(ctx, cs, 0)
 	if err != nil {
 		return err

@@ -24,6 +24,8 @@ type CheckoutSession struct {
 	CustomerRef string `json:"customerRef"`
 	ProductRef  string `json:"productRef"`
 	PlanRef     string `json:"planRef"`
+	// Quantity is the seats the session buys (a per-seat plan charges price × quantity).
+	Quantity int64 `json:"quantity"`
 	// Mode is the mode of the key that created the session (sandbox or live; empty is sandbox):
 	// its card and purchase go to that mode's processor.
 	Mode        string     `json:"mode"`
@@ -74,9 +76,10 @@ func (s *Store) CreateCheckoutSession(ctx context.Context, cs CheckoutSession, t
 	cs.Ref = domain.NewSecretRef(domain.PrefixCheckoutSession)
 	cs.Status = "open"
 	cs.Mode = domain.ModeOf(cs.Sandbox())
+	cs.Quantity = domain.Quantity(cs.Quantity)
 	err := s.Pool.QueryRow(ctx, `INSERT INTO checkout_sessions (id, merchant_id, customer_id, product_id, plan_id,
-		return_url, expires_at, mode) VALUES ($1,$2,$3,$4,$5,$6, now() + $7::interval, $8) RETURNING expires_at, created_at`,
-		cs.Ref, cs.MerchantRef, cs.CustomerRef, cs.ProductRef, cs.PlanRef, cs.ReturnURL, ttl.String(), cs.Mode).
+		return_url, expires_at, mode, quantity) VALUES ($1,$2,$3,$4,$5,$6, now() + $7::interval, $8, $9) RETURNING expires_at, created_at`,
+		cs.Ref, cs.MerchantRef, cs.CustomerRef, cs.ProductRef, cs.PlanRef, cs.ReturnURL, ttl.String(), cs.Mode, cs.Quantity).
 		Scan(&cs.ExpiresAt, &cs.CreatedAt)
 	if err != nil {
 		return cs, fmt.Errorf("create checkout session: %w", err)
@@ -93,9 +96,9 @@ func getCheckoutSession(ctx context.Context, db DBTX, ref string) (CheckoutSessi
 	var cs CheckoutSession
 	var purchase *string
 	err := db.QueryRow(ctx, `SELECT id, merchant_id, customer_id, product_id, plan_id, mode, status, return_url,
-		purchase_id, expires_at, completed_at, created_at, failed_card_attempts FROM checkout_sessions WHERE id = $1`, ref).
+		purchase_id, expires_at, completed_at, created_at, failed_card_attempts, quantity FROM checkout_sessions WHERE id = $1`, ref).
 		Scan(&cs.Ref, &cs.MerchantRef, &cs.CustomerRef, &cs.ProductRef, &cs.PlanRef, &cs.Mode, &cs.Status, &cs.ReturnURL,
-			&purchase, &cs.ExpiresAt, &cs.CompletedAt, &cs.CreatedAt, &cs.FailedCardAttempts)
+			&purchase, &cs.ExpiresAt, &cs.CompletedAt, &cs.CreatedAt, &cs.FailedCardAttempts, &cs.Quantity)
 	if purchase != nil {
 		cs.PurchaseRef = *purchase
 	}

@@ -150,6 +150,10 @@ func (h *handler) alreadyOwned(ctx context.Context, w http.ResponseWriter, cs st
 
 func (h *handler) checkoutView(w http.ResponseWriter, r *http.Request, cs store.CheckoutSession, m store.Merchant, d checkoutData) checkoutView {
 	p := d.plan
+	if p.PerSeat && cs.Quantity > 1 { // the page shows and charges what the seats cost
+		p.Price, _ = p.SeatPrice(cs.Quantity) // checked when the session was made
+		p.Name = fmt.Sprintf("%s × %d seats", p.Name, cs.Quantity)
+	}
 	due := dueToday(p)
 	v := checkoutView{
 		Action: "/checkout/" + cs.Ref, CSRF: h.csrfToken(w, r, cs.Ref),

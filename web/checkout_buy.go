@@ -34,7 +34,7 @@ func (h *handler) buy(ctx context.Context, cs store.CheckoutSession, plan domain
 		return st, ref, err
 	}
 	st, err := h.cfg.Lifecycle.Start(ctx, StartInput{PurchaseRef: ref, MerchantRef: cs.MerchantRef,
-		CustomerRef: cs.CustomerRef, ProductRef: cs.ProductRef, Plan: plan, Sandbox: cs.Sandbox()})
+		CustomerRef: cs.CustomerRef, ProductRef: cs.ProductRef, Plan: plan, Quantity: cs.Quantity, Sandbox: cs.Sandbox()})
 	return st, ref, err
 }
 

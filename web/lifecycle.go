@@ -59,6 +59,8 @@ type StartInput struct {
 	CustomerRef string
 	ProductRef  string
 	Plan        domain.Plan
+	// Quantity is the seats the session buys (a per-seat plan).
+	Quantity int64
 	// Sandbox is the mode of the checkout session (of the key that made it): a sandbox
 	// purchase's money moves only through the sandbox processor.
 	Sandbox bool

@@ -16,7 +16,7 @@ type starterLifecycle struct{ c *starter.Client }
 
 func (s starterLifecycle) Start(ctx context.Context, in StartInput) (PurchaseState, error) {
 	st, err := s.c.ForMode(domain.ModeOf(in.Sandbox)).Start(ctx, starter.StartInput{MerchantRef: in.MerchantRef,
-		CustomerRef: in.CustomerRef, PlanRef: in.Plan.Ref, PurchaseRef: in.PurchaseRef})
+		CustomerRef: in.CustomerRef, PlanRef: in.Plan.Ref, PurchaseRef: in.PurchaseRef, Quantity: in.Quantity})
 	return fromState(st), err
 }
 
