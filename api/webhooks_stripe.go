@@ -1,6 +1,7 @@
 package api
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -159,9 +160,9 @@ func decodeStripeWebhook(payload []byte, signature string, secrets ...webhookSec
 	case "payment_intent":
 		in.PaymentRef = obj.ID
 	case "charge":
-		in.PaymentRef = firstOf(idOf(obj.PaymentIntent), obj.ID)
+		in.PaymentRef = cmp.Or(idOf(obj.PaymentIntent), obj.ID)
 	case "refund", "dispute":
-		in.PaymentRef = firstOf(idOf(obj.PaymentIntent), idOf(obj.Charge))
+		in.PaymentRef = cmp.Or(idOf(obj.PaymentIntent), idOf(obj.Charge))
 	default:
 		return in, "", domain.Errorf(domain.CodeInvalidField, "data.object.object", "a %s event does not carry a %q", ev.Type, obj.Object)
 	}
@@ -191,14 +192,6 @@ func idOf(raw json.RawMessage) string {
 	}
 	_ = json.Unmarshal(raw, &obj)
 	return obj.ID
-}
-
-// firstOf is the first non-empty string.
-func firstOf(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 // stripeEventDoc is a Stripe event as the OpenAPI document shows it.
