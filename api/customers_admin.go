@@ -90,7 +90,7 @@ func (in adminCustomerInput) validate() error {
 	if in.Reference != nil && len(*in.Reference) > 255 {
 		return domain.Errorf(domain.CodeInvalidField, "reference", "reference must be at most 255 characters")
 	}
-	if in.Email != "" && !validEmail(in.Email) {
+	if in.Email != "" && !domain.ValidEmail(in.Email) {
 		return domain.Errorf(domain.CodeInvalidField, "email", "email %q is not a valid address", in.Email)
 	}
 	if in.Type == "ORGANIZATION" && (in.Organization == nil || in.Organization.LegalName == "") {
@@ -180,9 +180,4 @@ func (s *Server) activateCustomer(w http.ResponseWriter, r *http.Request) error 
 	}
 	writeJSON(w, http.StatusOK, toAdminCustomer(c))
 	return nil
-}
-
-func validEmail(s string) bool {
-	at := strings.LastIndexByte(s, '@')
-	return at > 0 && at < len(s)-3 && strings.Contains(s[at:], ".") && !strings.ContainsAny(s, " \t\r\n<>") && len(s) <= 254
 }

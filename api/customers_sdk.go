@@ -48,7 +48,7 @@ func (in *sdkCustomerInput) validate() error {
 	if err := required("email", in.Email); err != nil {
 		return err
 	}
-	if !validEmail(in.Email) {
+	if !domain.ValidEmail(in.Email) {
 		return domain.Errorf(domain.CodeInvalidField, "email", "email %q is not a valid address", in.Email)
 	}
 	if err := maxLen("name", in.Name, 255); err != nil {
@@ -153,7 +153,7 @@ func (in *sdkCustomerPatch) validate() error {
 	}
 	if in.Email != nil {
 		*in.Email = strings.TrimSpace(*in.Email)
-		if !validEmail(*in.Email) {
+		if !domain.ValidEmail(*in.Email) {
 			return domain.Errorf(domain.CodeInvalidField, "email", "email %q is not a valid address", *in.Email)
 		}
 	}

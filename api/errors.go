@@ -29,6 +29,8 @@ func statusOf(code domain.Code) int {
 		return http.StatusBadRequest
 	case domain.CodeUnauthorised:
 		return http.StatusUnauthorized
+	case domain.CodeForbidden:
+		return http.StatusForbidden
 	case domain.CodePaymentRequired:
 		return http.StatusPaymentRequired
 	case domain.CodeNotFound:
@@ -51,6 +53,8 @@ func typeOf(code domain.Code) string {
 		return "invalid_request_error"
 	case domain.CodeUnauthorised:
 		return "authentication_error"
+	case domain.CodeForbidden:
+		return "permission_error"
 	case domain.CodeNotFound:
 		return "not_found_error"
 	case domain.CodeAlreadyExists, domain.CodeConflict, domain.CodeRefundWindowClosed:

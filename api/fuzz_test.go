@@ -54,7 +54,7 @@ func FuzzSDKCustomerInput(f *testing.F) {
 		`{"email":"nope"}`, `{"email":5}`, `{"metadata":{"k":1}}`},
 		func(in *sdkCustomerInput) error { return in.validate() },
 		func(t *testing.T, in *sdkCustomerInput) {
-			if !validEmail(in.Email) {
+			if !domain.ValidEmail(in.Email) {
 				t.Fatalf("accepted email %q", in.Email)
 			}
 		})

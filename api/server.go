@@ -40,6 +40,13 @@ type Config struct {
 	// SandboxWebhookSecret verifies the events the sandbox processor sends to the same route
 	// (payments/sandbox.Webhooks): an event it signs is the sandbox's. Empty: none are accepted.
 	SandboxWebhookSecret string
+	// AdminToken turns on the operator's admin API under /admin/v1 (admin.go), which takes it as
+	// a Bearer token; empty: off, every /admin path is a 404.
+	AdminToken string
+	// KeyRate is each API key's rate limit on this server, in requests a second (0: the default,
+	// DefaultKeyRate; negative: none), KeyBurst its bucket's size (0: two seconds' worth).
+	KeyRate  float64
+	KeyBurst int
 	// Extra mounts other handlers (MCP at /mcp, pages at /checkout/ and /portal/) on the same mux.
 	Extra map[string]http.Handler
 }
@@ -51,8 +58,12 @@ type Server struct {
 	log    *slog.Logger
 	mux    *http.ServeMux
 	routes []string // every registered pattern, for the OpenAPI check
-	keys   keyCache // API keys recently found valid (auth_cache.go)
-	modes  processors.ByMode
+	// adminRoutes are the admin API's patterns (admin.go), apart: they take the admin token, not
+	// an API key, and are not in the merchants' OpenAPI document.
+	adminRoutes []string
+	keys        keyCache     // API keys recently found valid (auth_cache.go)
+	rateLimit   keyRateLimit // each key's token bucket (auth.go)
+	modes       processors.ByMode
 }
 
 // New builds the server and its routes.
@@ -60,11 +71,12 @@ func New(cfg Config) *Server {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{cfg: cfg, store: cfg.Store, log: cfg.Logger, mux: http.NewServeMux()}
+	s := &Server{cfg: cfg, store: cfg.Store, log: cfg.Logger, mux: http.NewServeMux(), rateLimit: newKeyRateLimit(cfg.KeyRate, cfg.KeyBurst)}
 	if cfg.Store != nil {
 		s.modes = processors.Split(cfg.Payments, cfg.Store.Pool)
 	}
 	s.registerRoutes()
+	s.registerAdminRoutes()
 	for pattern, h := range cfg.Extra {
 		s.mux.Handle(pattern, h)
 	}
@@ -80,6 +92,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.log.Debug("request", "method", r.Method, "path", r.URL.Path, "status", rec.status, "duration", time.Since(start))
 	}
 }
+
+// logFor is the logger of a request's lines.
+func (s *Server) logFor(r *http.Request) *slog.Logger { return s.log }
 
 // Routes lists the registered patterns ("GET /v1/customers").
 func (s *Server) Routes() []string { return append([]string(nil), s.routes...) }

@@ -17,6 +17,7 @@ const (
 	CodeNotFound        Code = "RESOURCE_NOT_FOUND"
 	CodeAlreadyExists   Code = "RESOURCE_ALREADY_EXISTS"
 	CodeUnauthorised    Code = "UNAUTHORISED"
+	CodeForbidden       Code = "FORBIDDEN" // the key is valid but may not do this (a read-only key's write)
 	CodePaymentRequired Code = "PAYMENT_REQUIRED"
 	CodeConflict        Code = "CONFLICT"
 	CodeRateLimited     Code = "RATE_LIMITED"

@@ -20,6 +20,7 @@ const (
 	PrefixPortalSession   = "ps"
 	PrefixEvent           = "evt"
 	PrefixWebhookEndpoint = "we"
+	PrefixAPIKey          = "key"
 )
 
 // refAlphabet is URL-safe and unambiguous in logs.

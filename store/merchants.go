@@ -2,9 +2,9 @@ package store
 
 import (
 	"context"
-	"crypto/sha256"
-	"errors"
 	"fmt"
+	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -25,7 +25,8 @@ type Merchant struct {
 	DunningRetryDays []int32 `json:"dunningRetryDays"`
 	GracePeriodDays  int32   `json:"gracePeriodDays"`
 	// DisputeAccess is what an open dispute does to a purchase's access: DisputeSuspend or DisputeKeep.
-	DisputeAccess string `json:"-"`
+	DisputeAccess string    `json:"-"`
+	CreatedAt     time.Time `json:"createdAt"`
 }
 
 // What an open dispute does to the access of the purchase it is about (merchant setting).
@@ -33,21 +34,6 @@ const (
 	DisputeSuspend = "suspend" // the default: no access until the dispute is won
 	DisputeKeep    = "keep"
 )
-
-// APIKey is the merchant and mode a presented key authenticates.
-type APIKey struct {
-	MerchantRef string
-	Mode        string // sandbox or live
-}
-
-// Sandbox reports whether the key is a sandbox key (domain.IsSandbox).
-func (k APIKey) Sandbox() bool { return domain.IsSandbox(k.Mode) }
-
-// HashAPIKey is how keys are stored: sha256 (keys are 190 random bits, so no slow hash is needed).
-func HashAPIKey(key string) []byte {
-	h := sha256.Sum256([]byte(key))
-	return h[:]
-}
 
 // CreateMerchant inserts a merchant and returns it with a new sandbox API key (shown once).
 func (s *Store) CreateMerchant(ctx context.Context, name string) (Merchant, string, error) {
@@ -57,7 +43,8 @@ func (s *Store) CreateMerchant(ctx context.Context, name string) (Merchant, stri
 		if _, err := tx.Exec(ctx, `INSERT INTO merchants (id, name, legal_name) VALUES ($1, $2, $2)`, m.Ref, name); err != nil {
 			return err
 		}
-		return insertAPIKey(ctx, tx, m.Ref, key, domain.ModeSandbox)
+		_, err := insertAPIKey(ctx, tx, m.Ref, key, KeySpec{Mode: domain.ModeSandbox})
+		return err
 	})
 	if err != nil {
 		return Merchant{}, "", fmt.Errorf("create merchant: %w", err)
@@ -66,35 +53,148 @@ func (s *Store) CreateMerchant(ctx context.Context, name string) (Merchant, stri
 	return m, key, err
 }
 
-// AddAPIKey stores a given key for a merchant (used by dev mode to keep its printed key stable).
-func (s *Store) AddAPIKey(ctx context.Context, merchantRef, key, mode string) error {
-	return insertAPIKey(ctx, s.Pool, merchantRef, key, mode)
+const merchantColumns = `id, name, legal_name, support_contact, terms_url, privacy_url, icon_url,
+		logo_url, default_currency, dunning_retry_days, grace_period_days, dispute_access, created_at`
+
+func merchantFields(m *Merchant) []any {
+	return []any{&m.Ref, &m.Name, &m.LegalName, &m.SupportContact, &m.TermsURL, &m.PrivacyURL, &m.IconURL,
+		&m.LogoURL, &m.DefaultCurrency, &m.DunningRetryDays, &m.GracePeriodDays, &m.DisputeAccess, &m.CreatedAt}
 }
 
-func insertAPIKey(ctx context.Context, db DBTX, merchantRef, key, mode string) error {
-	_, err := db.Exec(ctx, `INSERT INTO api_keys (key_hash, merchant_id, mode, prefix) VALUES ($1, $2, $3, $4)
-		ON CONFLICT (key_hash) DO NOTHING`, HashAPIKey(key), merchantRef, mode, key[:min(len(key), 14)])
-	return err
+// MerchantPatch is what an operator sets of a merchant: at onboarding (Name required) or later
+// (nil fields keep their value). Field names in errors are the admin API's.
+type MerchantPatch struct {
+	Name         *string `json:"name"`
+	LegalName    *string `json:"legalName"`
+	SupportEmail *string `json:"supportEmail"`
+	LogoURL      *string `json:"logoUrl"`
+	Currency     *string `json:"currency"`
 }
 
-// Authenticate resolves an API key; an unknown or revoked key is UNAUTHORISED.
-func (s *Store) Authenticate(ctx context.Context, key string) (APIKey, error) {
-	var k APIKey
-	err := s.Pool.QueryRow(ctx, `SELECT merchant_id, mode FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL`,
-		HashAPIKey(key)).Scan(&k.MerchantRef, &k.Mode)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return APIKey{}, domain.Errorf(domain.CodeUnauthorised, "", "invalid API key")
+// Validate checks and normalises the fields present (trims them, upper-cases the currency).
+func (p *MerchantPatch) Validate() error {
+	for _, f := range []struct {
+		name string
+		v    *string
+	}{{"name", p.Name}, {"legalName", p.LegalName}, {"supportEmail", p.SupportEmail}, {"logoUrl", p.LogoURL}, {"currency", p.Currency}} {
+		if f.v == nil {
+			continue
+		}
+		*f.v = strings.TrimSpace(*f.v)
+		if len(*f.v) > 200 && f.name != "logoUrl" {
+			return domain.Errorf(domain.CodeInvalidField, f.name, "%s must be at most 200 characters", f.name)
+		}
 	}
-	return k, err
+	if p.Name != nil && *p.Name == "" {
+		return domain.Errorf(domain.CodeMissingField, "name", "name is required")
+	}
+	if p.SupportEmail != nil && *p.SupportEmail != "" && !domain.ValidEmail(*p.SupportEmail) {
+		return domain.Errorf(domain.CodeInvalidField, "supportEmail", "supportEmail %q is not a valid address", *p.SupportEmail)
+	}
+	if p.LogoURL != nil && *p.LogoURL != "" && !domain.ValidHTTPURL(*p.LogoURL) && !validAssetPath(*p.LogoURL) {
+		return domain.Errorf(domain.CodeInvalidField, "logoUrl", "logoUrl must be an absolute http(s) URL or a path on this server such as /assets/logo.png")
+	}
+	if p.Currency != nil {
+		*p.Currency = strings.ToUpper(*p.Currency)
+		if !currencyRe.MatchString(*p.Currency) {
+			return domain.Errorf(domain.CodeInvalidField, "currency", "currency must be an ISO 4217 code such as USD, not %q", *p.Currency)
+		}
+	}
+	return nil
+}
+
+// OnboardMerchant creates a merchant with its first keys, one sandbox and one live (their
+// secrets are shown once, in the answer). Name is required; the legal name defaults to it and
+// the currency to USD.
+func (s *Store) OnboardMerchant(ctx context.Context, p MerchantPatch) (Merchant, []NewKey, error) {
+	if p.Name == nil {
+		p.Name = new(string)
+	}
+	if err := p.Validate(); err != nil {
+		return Merchant{}, nil, err
+	}
+	m := Merchant{Ref: domain.NewRef(domain.PrefixMerchant), Name: *p.Name, LegalName: deref(p.LegalName), SupportContact: deref(p.SupportEmail),
+		LogoURL: deref(p.LogoURL), DefaultCurrency: deref(p.Currency)}
+	if m.LegalName == "" {
+		m.LegalName = m.Name
+	}
+	if m.DefaultCurrency == "" {
+		m.DefaultCurrency = "USD"
+	}
+	var keys []NewKey
+	err := s.InTx(ctx, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `INSERT INTO merchants (id, name, legal_name, support_contact, logo_url, default_currency)
+			VALUES ($1, $2, $3, $4, $5, $6)`, m.Ref, m.Name, m.LegalName, m.SupportContact, m.LogoURL, m.DefaultCurrency); err != nil {
+			return err
+		}
+		for _, mode := range []string{domain.ModeSandbox, domain.ModeLive} {
+			secret := newKeySecret(mode)
+			k, err := insertAPIKey(ctx, tx, m.Ref, secret, KeySpec{Mode: mode, Name: "first " + mode + " key"})
+			if err != nil {
+				return err
+			}
+			keys = append(keys, NewKey{KeyInfo: k, Secret: secret})
+		}
+		return nil
+	})
+	if err != nil {
+		return Merchant{}, nil, fmt.Errorf("create merchant: %w", err)
+	}
+	m, err = s.GetMerchant(ctx, m.Ref)
+	return m, keys, err
+}
+
+// validAssetPath accepts a path served by this deployment (resolved against its public URL).
+func validAssetPath(s string) bool {
+	return strings.HasPrefix(s, "/") && !strings.HasPrefix(s, "//") && len(s) <= 2000 && !strings.ContainsAny(s, " \t\r\n<>\"\\")
+}
+
+func deref(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
+}
+
+// ListMerchants lists every merchant, oldest first (an operator's view: a few, not millions).
+func (s *Store) ListMerchants(ctx context.Context) ([]Merchant, error) {
+	rows, err := s.Pool.Query(ctx, `SELECT `+merchantColumns+` FROM merchants ORDER BY created_at, id`)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (Merchant, error) {
+		var m Merchant
+		return m, r.Scan(merchantFields(&m)...)
+	})
+}
+
+// UpdateMerchant applies the fields present; an invalid one changes nothing.
+func (s *Store) UpdateMerchant(ctx context.Context, ref string, p MerchantPatch) (Merchant, error) {
+	if p.Name == nil && p.LegalName == nil && p.SupportEmail == nil && p.LogoURL == nil && p.Currency == nil {
+		return Merchant{}, domain.Errorf(domain.CodeMissingField, "body", "send at least one of name, legalName, supportEmail, logoUrl, currency")
+	}
+	if err := p.Validate(); err != nil {
+		return Merchant{}, err
+	}
+	if p.LegalName != nil && *p.LegalName == "" {
+		return Merchant{}, domain.Errorf(domain.CodeInvalidField, "legalName", "legalName must not be empty")
+	}
+	tag, err := s.Pool.Exec(ctx, `UPDATE merchants SET name = coalesce($2, name), legal_name = coalesce($3, legal_name),
+		support_contact = coalesce($4, support_contact), logo_url = coalesce($5, logo_url), default_currency = coalesce($6, default_currency)
+		WHERE id = $1`, ref, p.Name, p.LegalName, p.SupportEmail, p.LogoURL, p.Currency)
+	if err != nil {
+		return Merchant{}, err
+	}
+	if tag.RowsAffected() == 0 {
+		return Merchant{}, domain.NotFound("merchant", ref)
+	}
+	return s.GetMerchant(ctx, ref)
 }
 
 // GetMerchant loads a merchant by reference.
 func (s *Store) GetMerchant(ctx context.Context, ref string) (Merchant, error) {
 	var m Merchant
-	err := s.Pool.QueryRow(ctx, `SELECT id, name, legal_name, support_contact, terms_url, privacy_url, icon_url,
-		logo_url, default_currency, dunning_retry_days, grace_period_days, dispute_access FROM merchants WHERE id = $1`, ref).
-		Scan(&m.Ref, &m.Name, &m.LegalName, &m.SupportContact, &m.TermsURL, &m.PrivacyURL, &m.IconURL,
-			&m.LogoURL, &m.DefaultCurrency, &m.DunningRetryDays, &m.GracePeriodDays, &m.DisputeAccess)
+	err := s.Pool.QueryRow(ctx, `SELECT `+merchantColumns+` FROM merchants WHERE id = $1`, ref).Scan(merchantFields(&m)...)
 	return m, notFoundIfNoRows(err, "merchant", ref)
 }
 

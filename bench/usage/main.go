@@ -219,9 +219,14 @@ func start(ctx context.Context, c config) (*world, func(), error) {
 		stop()
 		return nil, nil, err
 	}
-	srv := httpserver.New(api.New(api.Config{Store: st}), httpserver.Default)
+	// as `tollgate api` runs it: keys remembered while it listens for their changes, and each
+	// key's rate limit checked (set above what the load sends, so that it is measured, not met)
+	a := api.New(api.Config{Store: st, KeyRate: 1e7})
+	watchCtx, stopWatch := context.WithCancel(ctx)
+	go a.WatchKeys(watchCtx)
+	srv := httpserver.New(a, httpserver.Default)
 	go srv.Serve(ln)
-	cleanups = append(cleanups, func() { srv.Close() })
+	cleanups = append(cleanups, func() { srv.Close(); stopWatch() })
 	w.addr = ln.Addr().String()
 	return w, stop, nil
 }
@@ -512,13 +517,14 @@ func pgbench(ctx context.Context, w *world, c config) (result, error) {
 		return result{}, err
 	}
 	bin := filepath.Join(pg.BinDir(), "pgbench")
-	conn := []string{"-h", "127.0.0.1", "-p", strconv.Itoa(pg.Port()), "-U", "postgres"}
-	if outp, err := exec.CommandContext(ctx, bin, append(append([]string{"-i", "-q", "-s", "10"}, conn...), "pgbench")...).CombinedOutput(); err != nil {
+	// the cluster asks for the superuser's password: pass a connection URL that carries it
+	db := pg.URLFor("pgbench")
+	if outp, err := exec.CommandContext(ctx, bin, "-i", "-q", "-s", "10", db).CombinedOutput(); err != nil {
 		return result{}, fmt.Errorf("pgbench -i: %w\n%s", err, outp)
 	}
-	args := append([]string{"-S", "-n", "-M", "prepared", "-c", strconv.Itoa(c.workers), "-j", strconv.Itoa(runtime.NumCPU()),
-		"-T", strconv.Itoa(c.pgbenchSeconds)}, conn...)
-	cmd := exec.CommandContext(ctx, bin, append(args, "pgbench")...)
+	args := []string{"-S", "-n", "-M", "prepared", "-c", strconv.Itoa(c.workers), "-j", strconv.Itoa(runtime.NumCPU()),
+		"-T", strconv.Itoa(c.pgbenchSeconds), db}
+	cmd := exec.CommandContext(ctx, bin, args...)
 	pg0 := w.cpu.postgres()
 	outp, err := cmd.CombinedOutput()
 	if err != nil {

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/tollgate-billing/tollgate/api"
 )
 
 // config is every setting of every subcommand; each has a flag and an environment variable.
@@ -35,6 +37,9 @@ type config struct {
 	MetricsAddr         string
 	ReconcileEvery      time.Duration
 	ReconcileWindow     time.Duration
+	AdminToken          string
+	KeyRate             float64
+	KeyBurst            int
 }
 
 func strFlag(fs *flag.FlagSet, e env, p *string, name, envName, def, usage string) {
@@ -89,7 +94,25 @@ func (c *config) bindServer(fs *flag.FlagSet, e env) {
 	secretFlag(fs, e, &c.WebSecret, "web-secret", "TOLLGATE_WEB_SECRET", "`secret` keying the hosted pages' CSRF tokens; the same on every API replica (empty: random per process)")
 	durFlag(fs, e, &c.CheckoutTTL, "checkout-ttl", "TOLLGATE_CHECKOUT_TTL", 24*time.Hour, "how long a checkout link works")
 	durFlag(fs, e, &c.PortalTTL, "portal-ttl", "TOLLGATE_PORTAL_TTL", 15*time.Minute, "how long a customer-portal link works")
+	secretFlag(fs, e, &c.AdminToken, "admin-token", "TOLLGATE_ADMIN_TOKEN", "bearer `token` of the operator's admin API under /admin/v1 (merchants and keys); at least 32 characters; empty: the admin API is off (404)")
+	floatFlag(fs, e, &c.KeyRate, "key-rate-limit", "TOLLGATE_KEY_RATE_LIMIT", api.DefaultKeyRate, "requests a second each API key may make on each API server (token bucket; over it: 429 RATE_LIMITED with Retry-After); 0: no limit")
+	intFlag(fs, e, &c.KeyBurst, "key-rate-burst", "TOLLGATE_KEY_RATE_BURST", 0, "the bucket's size: requests a key may make at once (0: two seconds' worth of --key-rate-limit)")
 	strFlag(fs, e, &c.ClientIPHeader, "client-ip-header", "TOLLGATE_CLIENT_IP_HEADER", "", "header in which your reverse proxy passes the client's address (its last entry is used; e.g. X-Forwarded-For) for the card attempt limits; empty: the connection's peer")
+}
+
+func floatFlag(fs *flag.FlagSet, e env, p *float64, name, envName string, def float64, usage string) {
+	if v, err := strconv.ParseFloat(e.getenv(envName), 64); err == nil {
+		def = v
+	}
+	fs.Float64Var(p, name, def, fmt.Sprintf("%s (env %s)", usage, envName))
+}
+
+// keyRate is api.Config.KeyRate: the flag's 0 (no limit) is the API's negative.
+func (c config) keyRate() float64 {
+	if c.KeyRate <= 0 {
+		return -1
+	}
+	return c.KeyRate
 }
 
 func durFlag(fs *flag.FlagSet, e env, p *time.Duration, name, envName string, def time.Duration, usage string) {
@@ -124,6 +147,14 @@ func (c config) logger(e env) *slog.Logger {
 		level = slog.LevelInfo
 	}
 	return slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: level}))
+}
+
+// checkAdminToken refuses a guessable admin token: whoever has it makes and revokes every key.
+func (c config) checkAdminToken() error {
+	if c.AdminToken != "" && len(c.AdminToken) < 32 {
+		return fmt.Errorf("TOLLGATE_ADMIN_TOKEN is shorter than 32 characters: use a long random value, e.g. `openssl rand -hex 32`, or leave it unset to keep the admin API off")
+	}
+	return nil
 }
 
 func (c config) requireDatabase() error {

@@ -31,6 +31,9 @@ func runDev(ctx context.Context, args []string, e env) error {
 	if err := c.checkCardEntry(); err != nil {
 		return err
 	}
+	if err := c.checkAdminToken(); err != nil {
+		return err
+	}
 	log := c.logger(e)
 	started := time.Now()
 
@@ -107,7 +110,7 @@ func runDev(ctx context.Context, args []string, e env) error {
 		return err
 	}
 	errc := make(chan error, 1)
-	go func() { errc <- serveHTTP(ctx, c.Addr, newHandler(d), httpserver.Default) }()
+	go func() { errc <- serveHTTP(ctx, c.Addr, newHandler(ctx, d), httpserver.Default) }()
 	if err := waitHTTP(ctx, "http://"+c.Addr+"/healthz", 10*time.Second); err != nil {
 		return err
 	}

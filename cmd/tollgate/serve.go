@@ -42,10 +42,7 @@ func runMigrate(ctx context.Context, args []string, e env) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if err := c.requireDatabase(); err != nil {
-		return err
-	}
-	st, err := store.Open(ctx, c.DatabaseURL)
+	st, err := c.openStore(ctx)
 	if err != nil {
 		return err
 	}
@@ -57,12 +54,17 @@ func runMigrate(ctx context.Context, args []string, e env) error {
 	return nil
 }
 
-// openDeps connects to Postgres and Temporal and picks the payment processor.
-func openDeps(ctx context.Context, c config, log *slog.Logger) (*deps, error) {
+// openStore connects to DATABASE_URL.
+func (c config) openStore(ctx context.Context) (*store.Store, error) {
 	if err := c.requireDatabase(); err != nil {
 		return nil, err
 	}
-	st, err := store.Open(ctx, c.DatabaseURL)
+	return store.Open(ctx, c.DatabaseURL)
+}
+
+// openDeps connects to Postgres and Temporal and picks the payment processor.
+func openDeps(ctx context.Context, c config, log *slog.Logger) (*deps, error) {
+	st, err := c.openStore(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -118,13 +120,16 @@ func runAPI(ctx context.Context, args []string, e env) error {
 	if err := c.checkCardEntry(); err != nil {
 		return err
 	}
+	if err := c.checkAdminToken(); err != nil {
+		return err
+	}
 	d, err := openDeps(ctx, c, c.logger(e))
 	if err != nil {
 		return err
 	}
 	defer d.Close()
 	d.log.Info("API listening", "addr", "http://"+d.cfg.Addr)
-	return serveHTTP(ctx, d.cfg.Addr, newHandler(d), httpserver.Default)
+	return serveHTTP(ctx, d.cfg.Addr, newHandler(ctx, d), httpserver.Default)
 }
 
 // openFromFlags parses a server subcommand's flags (database, Temporal, payments, log, plus
@@ -154,8 +159,9 @@ func parseServerFlags(name, summary string, args []string, e env, extra ...func(
 }
 
 // newHandler is the whole HTTP surface of one API process: the REST API, and on the same mux
-// the hosted pages and the MCP endpoint.
-func newHandler(d *deps) http.Handler {
+// the hosted pages and the MCP endpoint. It listens to Postgres for API key changes until ctx
+// ends.
+func newHandler(ctx context.Context, d *deps) http.Handler {
 	st := starter.New(d.temporal, d.store)
 	// the sandbox's outcomes reach the webhook handler in this process, signed with a secret of
 	// this process's own
@@ -167,10 +173,12 @@ func newHandler(d *deps) http.Handler {
 	cfg := api.Config{Store: d.store, Temporal: d.temporal, PublicURL: d.cfg.publicURL(), Logger: d.log,
 		Payments: d.payments, Starter: st, StripePublishableKey: d.cfg.StripePublishable, StripeWebhookSecret: d.cfg.StripeWebhookSecret,
 		SandboxWebhookSecret: hooks.Secret,
+		AdminToken:           d.cfg.AdminToken, KeyRate: d.cfg.keyRate(), KeyBurst: d.cfg.KeyBurst,
 		Extra: map[string]http.Handler{"/checkout/": pages, "/portal/": pages, "/assets/": pages, "/pay/": pages,
 			"GET /metrics": metrics.Handler()}}
 	h := mountMCP(d, cfg)
 	hooks.Handler = h
+	go h.WatchKeys(ctx)
 	return h
 }
 
