@@ -85,8 +85,15 @@ func (s *Server) WatchKeys(ctx context.Context) {
 	defer s.keys.forget(nil, false)
 	for wait := 100 * time.Millisecond; ; wait = min(2*wait, 5*time.Second) {
 		err := s.store.WatchAPIKeys(ctx,
-			func() { s.keys.forget(nil, true); wait = 100 * time.Millisecond },
-			func(hash []byte) { s.keys.forget(hash, true) })
+			func() {
+				s.keys.forget(nil, true)
+				wait = 100 * time.Millisecond
+				s.log.Debug("API key changes: listening")
+			},
+			func(hash []byte) {
+				s.keys.forget(hash, true)
+				s.log.Debug("API key changes: a key changed; this server asks Postgres for it again")
+			})
 		s.keys.forget(nil, false)
 		if ctx.Err() != nil {
 			return
