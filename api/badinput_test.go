@@ -29,38 +29,41 @@ func TestBadInputChangesNothing(t *testing.T) {
 	C, P, PL, PU := "/v1/customers/"+a.customer, "/v1/products/"+a.product, "/v1/products/"+a.product+"/plans/"+a.plan, "/v1/purchases/"+a.purchase
 	// paths to send bodies to, one per body-taking route
 	bodyRoutes := map[string]string{
-		"POST /v1/customers":                               "/v1/customers",
-		"POST /v1/customers/{ref}/activate":                C + "/activate",
-		"POST /v1/customers/{ref}/payment-method":          C + "/payment-method",
-		"POST /v1/sdk/customers":                           "/v1/sdk/customers",
-		"POST /v1/sdk/customers/ensure":                    "/v1/sdk/customers/ensure",
-		"PATCH /v1/sdk/customers/{ref}":                    "/v1/sdk/customers/" + a.customer,
-		"POST /v1/products":                                "/v1/products",
-		"PATCH /v1/products/{ref}":                         P,
-		"POST /v1/products/{ref}/plans":                    P + "/plans",
-		"PATCH /v1/products/{ref}/plans/{planRef}":         PL,
-		"POST /v1/purchases/{ref}/cancel-renewal":          PU + "/cancel-renewal",
-		"POST /v1/purchases/{ref}/reactivate":              PU + "/reactivate",
-		"POST /v1/purchases/{ref}/change-plan":             PU + "/change-plan",
-		"POST /v1/purchases/{ref}/change-plan/preview":     PU + "/change-plan/preview",
-		"POST /v1/purchases/{ref}/cancel-scheduled-change": PU + "/cancel-scheduled-change",
-		"POST /v1/purchases/{ref}/retry-payment":           PU + "/retry-payment",
-		"POST /v1/purchases/{ref}/advance-clock":           PU + "/advance-clock",
-		"POST /v1/purchases/{ref}/pause":                   PU + "/pause",
-		"POST /v1/purchases/{ref}/resume":                  PU + "/resume",
-		"POST /v1/activate-plan":                           "/v1/activate-plan",
-		"POST /v1/refunds":                                 "/v1/refunds",
-		"POST /v1/checkout-sessions":                       "/v1/checkout-sessions",
-		"POST /v1/customer-sessions":                       "/v1/customer-sessions",
-		"POST /v1/usages":                                  "/v1/usages",
-		"POST /v1/usages/bulk":                             "/v1/usages/bulk",
-		"POST /v1/limits":                                  "/v1/limits",
-		"POST /v1/meters":                                  "/v1/meters",
-		"PATCH /v1/settings/dunning":                       "/v1/settings/dunning",
-		"PATCH /v1/settings/disputes":                      "/v1/settings/disputes",
-		"POST /v1/webhook-endpoints":                       "/v1/webhook-endpoints",
-		"PATCH /v1/webhook-endpoints/{ref}":                "/v1/webhook-endpoints/" + hook,
-		"POST /v1/webhook-endpoints/{ref}/rotate-secret":   "/v1/webhook-endpoints/" + hook + "/rotate-secret",
+		"POST /v1/customers":                                "/v1/customers",
+		"POST /v1/customers/{ref}/activate":                 C + "/activate",
+		"POST /v1/customers/{ref}/payment-method":           C + "/payment-method",
+		"POST /v1/sdk/customers":                            "/v1/sdk/customers",
+		"POST /v1/sdk/customers/ensure":                     "/v1/sdk/customers/ensure",
+		"PATCH /v1/sdk/customers/{ref}":                     "/v1/sdk/customers/" + a.customer,
+		"POST /v1/products":                                 "/v1/products",
+		"PATCH /v1/products/{ref}":                          P,
+		"POST /v1/products/{ref}/plans":                     P + "/plans",
+		"PATCH /v1/products/{ref}/plans/{planRef}":          PL,
+		"POST /v1/purchases/{ref}/cancel-renewal":           PU + "/cancel-renewal",
+		"POST /v1/purchases/{ref}/reactivate":               PU + "/reactivate",
+		"POST /v1/purchases/{ref}/change-plan":              PU + "/change-plan",
+		"POST /v1/purchases/{ref}/change-plan/preview":      PU + "/change-plan/preview",
+		"POST /v1/purchases/{ref}/cancel-scheduled-change":  PU + "/cancel-scheduled-change",
+		"POST /v1/purchases/{ref}/retry-payment":            PU + "/retry-payment",
+		"POST /v1/purchases/{ref}/advance-clock":            PU + "/advance-clock",
+		"POST /v1/purchases/{ref}/pause":                    PU + "/pause",
+		"POST /v1/purchases/{ref}/resume":                   PU + "/resume",
+		"POST /v1/activate-plan":                            "/v1/activate-plan",
+		"POST /v1/refunds":                                  "/v1/refunds",
+		"POST /v1/sandbox/transactions/{ref}/settle":        "/v1/sandbox/transactions/" + a.payment + "/settle",
+		"POST /v1/sandbox/transactions/{ref}/dispute":       "/v1/sandbox/transactions/" + a.payment + "/dispute",
+		"POST /v1/sandbox/transactions/{ref}/dispute/close": "/v1/sandbox/transactions/" + a.payment + "/dispute/close",
+		"POST /v1/checkout-sessions":                        "/v1/checkout-sessions",
+		"POST /v1/customer-sessions":                        "/v1/customer-sessions",
+		"POST /v1/usages":                                   "/v1/usages",
+		"POST /v1/usages/bulk":                              "/v1/usages/bulk",
+		"POST /v1/limits":                                   "/v1/limits",
+		"POST /v1/meters":                                   "/v1/meters",
+		"PATCH /v1/settings/dunning":                        "/v1/settings/dunning",
+		"PATCH /v1/settings/disputes":                       "/v1/settings/disputes",
+		"POST /v1/webhook-endpoints":                        "/v1/webhook-endpoints",
+		"PATCH /v1/webhook-endpoints/{ref}":                 "/v1/webhook-endpoints/" + hook,
+		"POST /v1/webhook-endpoints/{ref}/rotate-secret":    "/v1/webhook-endpoints/" + hook + "/rotate-secret",
 	}
 	// Stripe's webhook route takes no API key and answers by its signature first:
 	// TestStripeWebhookRefusesBadInput and FuzzStripeWebhook hold it.
@@ -69,7 +72,7 @@ func TestBadInputChangesNothing(t *testing.T) {
 	emptyOK := map[string]bool{"POST /v1/customers/{ref}/activate": true, "POST /v1/purchases/{ref}/cancel-renewal": true,
 		"POST /v1/purchases/{ref}/reactivate": true, "POST /v1/purchases/{ref}/retry-payment": true,
 		"POST /v1/purchases/{ref}/cancel-scheduled-change": true, "POST /v1/webhook-endpoints/{ref}/rotate-secret": true,
-		"POST /v1/purchases/{ref}/resume": true}
+		"POST /v1/purchases/{ref}/resume": true, "POST /v1/sandbox/transactions/{ref}/dispute": true}
 
 	const formType, noContentType = "application/x-www-form-urlencoded", "none"
 	type tc struct {
@@ -217,6 +220,21 @@ func TestBadInputChangesNothing(t *testing.T) {
 	add("POST", "/v1/refunds", 400, "amount", `{`+src+`,"amount":0}`, `{`+src+`,"amount":-100}`, `{`+src+`,"amount":`+over+`}`,
 		`{`+src+`,"amount":`+big+`}`, `{`+src+`,"amount":"12"}`, `{`+src+`,"amount":12.5}`, `{`+src+`,"amount":2401}`)
 	add("POST", "/v1/refunds", 400, "reason", `{`+src+`,"reason":["x"]}`)
+	// the sandbox's later outcomes: a bad outcome, another merchant's or no payment, a refund,
+	// a payment not processing (settle) or not disputed (close)
+	SB := "/v1/sandbox/transactions/"
+	add("POST", SB+a.payment+"/settle", 400, "outcome", `{}`, `{"outcome":"maybe"}`, `{"outcome":5}`, `{"outcome":"won"}`)
+	add("POST", SB+a.payment+"/settle", 400, "failureCode", `{"outcome":"succeeded","failureCode":"card_declined"}`,
+		`{"outcome":"failed","failureCode":"`+strings.Repeat("c", 65)+`"}`)
+	add("POST", SB+a.payment+"/settle", 409, "", `{"outcome":"succeeded"}`, `{"outcome":"failed"}`)
+	add("POST", SB+a.payment+"/dispute/close", 400, "outcome", `{}`, `{"outcome":"draw"}`, `{"outcome":"succeeded"}`)
+	add("POST", SB+a.payment+"/dispute/close", 409, "", `{"outcome":"won"}`)
+	for _, route := range []string{"/settle", "/dispute", "/dispute/close"} {
+		body := map[string]string{"/settle": `{"outcome":"succeeded"}`, "/dispute": `{}`, "/dispute/close": `{"outcome":"lost"}`}[route]
+		add("POST", SB+bf.payment+route, 404, "", body)
+		add("POST", SB+"txn_nope"+route, 404, "", body)
+		add("POST", SB+a.refund+route, 400, "ref", body)
+	}
 	// sessions
 	cref := `"customerRef":"` + a.customer + `"`
 	add("POST", "/v1/checkout-sessions", 400, "customerRef", `{}`, `{"productRef":"`+a.product+`"}`)

@@ -14,6 +14,7 @@ import (
 	"github.com/tollgate-billing/tollgate/api"
 	"github.com/tollgate-billing/tollgate/domain"
 	"github.com/tollgate-billing/tollgate/internal/testenv"
+	"github.com/tollgate-billing/tollgate/payments"
 	"github.com/tollgate-billing/tollgate/payments/sandbox"
 	"github.com/tollgate-billing/tollgate/store"
 )
@@ -80,9 +81,16 @@ func (w *world) fixture(e *env, merchant, email string) fixture {
 		CurrentPeriodEnd: &end, NextBillingAt: &end, Period: 1, PaidTotal: 4900, Sandbox: true, Seq: 1}); err != nil {
 		w.t.Fatal(err)
 	}
+	// the payment as the sandbox made it, so the sandbox-only routes find it in its ledger
+	charge, err := sandbox.New(w.st.Pool).Charge(ctx, payments.ChargeInput{IdempotencyKey: f.purchase + "/period-1/charge",
+		ProcessorCustomerID: "cus_sb_" + f.customer, PaymentMethod: "pm_card_visa", Amount: 4900, Currency: "USD"})
+	if err != nil {
+		w.t.Fatal(err)
+	}
 	pay, _, err := w.st.InsertTransaction(ctx, domain.Transaction{MerchantRef: merchant, Kind: domain.TxnPayment,
 		Status: domain.TxnSucceeded, Amount: 4900, Currency: "USD", PurchaseRef: f.purchase, CustomerRef: f.customer,
-		ProductRef: f.product, Period: 1, IdempotencyKey: f.purchase + "/period-1/charge", Processor: "sandbox"})
+		ProductRef: f.product, Period: 1, IdempotencyKey: f.purchase + "/period-1/charge", Processor: "sandbox",
+		ProcessorRef: charge.ProcessorRef})
 	if err != nil {
 		w.t.Fatal(err)
 	}

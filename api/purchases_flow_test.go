@@ -13,13 +13,13 @@ import (
 
 // newLifecycleWorld is a world with purchase workflows: the embedded Temporal server and a
 // worker on a task queue of the test's own.
-func newLifecycleWorld(t *testing.T) *world {
+func newLifecycleWorld(t *testing.T, configure ...func(*api.Config)) *world {
 	t.Helper()
 	tc := testenv.Temporal(t)
-	w := newWorld(t, func(c *api.Config) {
+	w := newWorld(t, append(configure, func(c *api.Config) {
 		c.Temporal = tc
 		c.Starter = testenv.Lifecycle(t, tc, &activities.Activities{Store: c.Store, Payments: c.Payments})
-	})
+	})...)
 	w.tc = tc
 	return w
 }

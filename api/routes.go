@@ -58,6 +58,11 @@ func (s *Server) registerRoutes() {
 	s.handle("GET /v1/transactions/{ref}", s.getTransaction)
 	s.handle("POST /v1/refunds", s.createRefund)
 
+	// The sandbox's later outcomes, sent through the webhook handler (sandbox keys only)
+	s.handle("POST /v1/sandbox/transactions/{ref}/settle", s.settleSandboxPayment)
+	s.handle("POST /v1/sandbox/transactions/{ref}/dispute", s.openSandboxDispute)
+	s.handle("POST /v1/sandbox/transactions/{ref}/dispute/close", s.closeSandboxDispute)
+
 	// The merchant's settings
 	s.handle("GET /v1/settings/dunning", s.getDunning)
 	s.handle("PATCH /v1/settings/dunning", s.updateDunning)

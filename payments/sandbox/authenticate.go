@@ -2,11 +2,8 @@ package sandbox
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
-
-	"github.com/jackc/pgx/v5"
 
 	"github.com/tollgate-billing/tollgate/payments"
 )
@@ -32,10 +29,8 @@ func (p *Processor) Authenticate(ctx context.Context, chargeID string, approve b
 	if err != nil {
 		return Event{}, fmt.Errorf("sandbox: authenticate: %w", err)
 	}
-	c, err := p.scanCharge(ctx, `WHERE id = $1`, chargeID)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return Event{}, &payments.DeclineError{Code: "resource_missing", Message: "no such charge: " + chargeID}
-	} else if err != nil {
+	c, err := p.chargeOf(ctx, chargeID)
+	if err != nil {
 		return Event{}, err
 	}
 	if c.status != payments.PaymentSucceeded && c.failureCode != codeAuthenticationFailed && c.failureCode != payments.CodeAuthenticationRequired {
@@ -49,10 +44,8 @@ var _ payments.Authenticator = (*Processor)(nil)
 // PaymentAuthentication answers whether a charge waits for authentication, succeeded, or failed
 // otherwise; the sandbox's page completes it with Authenticate.
 func (p *Processor) PaymentAuthentication(ctx context.Context, chargeID string) (payments.AuthenticationFacts, error) {
-	c, err := p.scanCharge(ctx, `WHERE id = $1`, chargeID)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return payments.AuthenticationFacts{}, &payments.DeclineError{Code: "resource_missing", Message: "no such charge: " + chargeID}
-	} else if err != nil {
+	c, err := p.chargeOf(ctx, chargeID)
+	if err != nil {
 		return payments.AuthenticationFacts{}, err
 	}
 	facts := payments.AuthenticationFacts{Status: payments.PaymentFailed, PaymentMethod: c.paymentMethod}

@@ -26,12 +26,17 @@ const (
 	// BehaviourAuthenticationAtSetup (4000 0025 0000 3155): the bank asks once, when the card is
 	// set up; off-session charges of the card set up then succeed.
 	BehaviourAuthenticationAtSetup Behaviour = "authentication_at_setup"
+	// BehaviourProcessing (4000 0000 0000 7726, the sandbox's own: Stripe's cards settle at
+	// once): every charge is accepted but not settled, processing, until it is settled
+	// succeeded or failed (Settle), as a bank debit is at Stripe.
+	BehaviourProcessing Behaviour = "processing"
 )
 
 func (b Behaviour) valid() bool {
 	switch b {
 	case BehaviourSucceeds, BehaviourDeclines, BehaviourInsufficientFunds, BehaviourFailsAfterAttach,
-		BehaviourServerErrorAfterCharge, BehaviourAuthenticationRequired, BehaviourAuthenticationAtSetup:
+		BehaviourServerErrorAfterCharge, BehaviourAuthenticationRequired, BehaviourAuthenticationAtSetup,
+		BehaviourProcessing:
 		return true
 	}
 	return false
@@ -84,6 +89,7 @@ var (
 	failsAfterAttach = testCard{"4000000000000341", "visa", BehaviourFailsAfterAttach}
 	authAlways       = testCard{"4000002760003184", "visa", BehaviourAuthenticationRequired}
 	authAtSetup      = testCard{"4000002500003155", "visa", BehaviourAuthenticationAtSetup}
+	processing       = testCard{"4000000000007726", "visa", BehaviourProcessing}
 )
 
 // cardsByNumber are the card numbers a checkout page may type in.
@@ -102,10 +108,11 @@ var cardsByPM = map[string]testCard{
 	"pm_card_chargeCustomerFail":                   failsAfterAttach,
 	"pm_card_authenticationRequired":               authAlways,
 	"pm_card_authenticationRequiredOnSetup":        authAtSetup,
+	"pm_card_sandbox_processing":                   processing,
 }
 
 func init() {
-	for _, c := range []testCard{visa, mastercard, amex, declined, insufficient, failsAfterAttach, authAlways, authAtSetup} {
+	for _, c := range []testCard{visa, mastercard, amex, declined, insufficient, failsAfterAttach, authAlways, authAtSetup, processing} {
 		cardsByNumber[c.number] = c
 	}
 }

@@ -46,6 +46,8 @@ func (p *Processor) Charge(ctx context.Context, in payments.ChargeInput) (paymen
 	}
 	if d := behaviour.chargeDecline(); d != nil {
 		c.status, c.failureCode, c.failureMessage = "failed", d.Code, d.Message
+	} else if behaviour == BehaviourProcessing {
+		c.status = payments.PaymentProcessing
 	}
 	c.serverError = behaviour == BehaviourServerErrorAfterCharge
 	metadata := in.Metadata
@@ -205,7 +207,7 @@ func (c chargeRow) result() (payments.ChargeResult, error) {
 		return payments.ChargeResult{}, &payments.ProcessorError{Status: 500, Message: "sandbox: internal server error after charging"}
 	}
 	res := payments.ChargeResult{ProcessorRef: c.id, Status: c.status}
-	if c.status != "succeeded" {
+	if c.status != payments.PaymentSucceeded && c.status != payments.PaymentProcessing {
 		return res, &payments.DeclineError{Code: c.failureCode, Message: c.failureMessage}
 	}
 	return res, nil

@@ -18,7 +18,7 @@ type LedgerCharge struct {
 	Currency       string
 	Description    string
 	Metadata       map[string]string
-	Status         string // succeeded or failed
+	Status         string // succeeded, failed, or processing (not settled yet)
 	FailureCode    string // card_declined, insufficient_funds when failed
 	Refunded       int64  // sum of its refunds
 	CreatedAt      time.Time

@@ -36,7 +36,7 @@ func (p *Processor) ListPayments(ctx context.Context, in payments.ListPaymentsIn
 		var l payments.ListedPayment
 		var metadata map[string]string
 		err := row.Scan(&l.PaymentRef, &l.Key, &l.Amount, &l.Currency, &l.Status, &l.FailureCode, &metadata, &l.Created)
-		if l.Status != payments.PaymentSucceeded {
+		if l.Status != payments.PaymentSucceeded && l.Status != payments.PaymentProcessing {
 			l.Status = payments.PaymentFailed
 		}
 		l.PurchaseRef = metadata["purchaseRef"]

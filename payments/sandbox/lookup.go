@@ -12,17 +12,14 @@ import (
 
 var _ payments.PaymentLookup = (*Processor)(nil)
 
-// LookupPayment reads a charge (ch_sb_…) and its refunds from the ledger.
+// LookupPayment reads a charge (ch_sb_…), its refunds and its dispute from the ledger.
 func (p *Processor) LookupPayment(ctx context.Context, ref string) (payments.PaymentFacts, error) {
-	c, err := p.scanCharge(ctx, `WHERE id = $1`, ref)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return payments.PaymentFacts{}, &payments.DeclineError{Code: "resource_missing", Message: "no such charge: " + ref}
-	}
+	c, err := p.chargeOf(ctx, ref)
 	if err != nil {
 		return payments.PaymentFacts{}, err
 	}
 	facts := payments.PaymentFacts{PaymentRef: c.id, Status: c.status, Amount: c.amount, Currency: c.currency, Key: c.key}
-	if c.status != payments.PaymentSucceeded {
+	if c.status != payments.PaymentSucceeded && c.status != payments.PaymentProcessing {
 		facts.Status, facts.FailureCode = payments.PaymentFailed, c.failureCode
 	}
 	refunds, err := p.pool.Query(ctx, `SELECT id, amount, status, idempotency_key FROM sandbox_refunds
@@ -37,6 +34,13 @@ func (p *Processor) LookupPayment(ctx context.Context, ref string) (payments.Pay
 	})
 	if err != nil {
 		return facts, fmt.Errorf("sandbox: read refunds: %w", err)
+	}
+	d, err := p.dispute(ctx, c.id)
+	switch {
+	case err == nil:
+		facts.Disputes = []payments.DisputeFacts{{ID: d.id, Amount: d.amount, Status: d.status}}
+	case !errors.Is(err, pgx.ErrNoRows):
+		return facts, err
 	}
 	return facts, nil
 }
