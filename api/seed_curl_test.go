@@ -3,7 +3,6 @@
 package api_test
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"net/http"
@@ -76,34 +75,6 @@ func curlWorld(t *testing.T) (*recorder, *httptest.Server, string) {
 	return rc, srv, key
 }
 
-// transcriptCommands turns a printed shell transcript into commands: a line starting with "$"
-// starts one, a line starting with ">" continues it. Seed 002 prints the last option of step 5
-// on a "$" line of its own ("$ -d '{}'"); a line that starts with an option cannot be a command,
-// so it continues the one before, as the reader (and the issue that found it) takes it.
-func transcriptCommands(t *testing.T, text string) []string {
-	t.Helper()
-	var cmds []string
-	sc := bufio.NewScanner(strings.NewReader(text))
-	for sc.Scan() {
-		line := sc.Text()
-		switch {
-		case strings.HasPrefix(line, "$") && strings.HasPrefix(strings.TrimSpace(line[1:]), "-") && len(cmds) > 0:
-			last := &cmds[len(cmds)-1]
-			if !strings.HasSuffix(*last, `\`) {
-				*last += ` \`
-			}
-			*last += "\n" + strings.TrimSpace(line[1:])
-		case strings.HasPrefix(line, "$"):
-			cmds = append(cmds, strings.TrimPrefix(line, "$"))
-		case strings.HasPrefix(line, ">") && len(cmds) > 0:
-			cmds[len(cmds)-1] += "\n" + strings.TrimPrefix(strings.TrimPrefix(line, ">"), " ")
-		case strings.TrimSpace(line) != "":
-			t.Fatalf("transcript line is neither a command nor a continuation: %q", line)
-		}
-	}
-	return cmds
-}
-
 // runShell runs script with bash in dir (the user's shell and curl) and answers its stdout.
 func runShell(t *testing.T, dir, script string) string {
 	t.Helper()
@@ -131,7 +102,7 @@ func TestSeed002TutorialWithCurl(t *testing.T) {
 		}
 	}
 	rc, srv, key := curlWorld(t)
-	cmds := transcriptCommands(t, string(raw))
+	cmds := testenv.TranscriptCommands(t, string(raw))
 	if len(cmds) != 4 {
 		t.Fatalf("seed 002 prints 4 commands (steps 2-5), parsed %d: %q", len(cmds), cmds)
 	}
