@@ -40,6 +40,11 @@ const (
 	EventUsageThresholdReached = "usage.threshold_reached"
 
 	EventWebhookEndpointDisabled = "webhook_endpoint.disabled"
+
+	EventInvoiceCreated    = "invoice.created"
+	EventInvoicePaid       = "invoice.paid"
+	EventInvoiceVoided     = "invoice.voided"
+	EventCreditNoteCreated = "credit_note.created"
 )
 
 // EventTypes lists every event type, for validation of an endpoint's enabledEvents.
@@ -49,7 +54,8 @@ var EventTypes = []string{EventCustomerCreated, EventCustomerUpdated, EventCusto
 	EventPurchaseCancelled, EventPurchaseExpired, EventPurchaseRefunded, EventPurchasePlanChanged,
 	EventPurchasePaused, EventPurchaseResumed,
 	EventPaymentSucceeded, EventPaymentFailed, EventRefundSucceeded, EventRefundFailed,
-	EventCheckoutCompleted, EventUsageLimitReached, EventUsageThresholdReached, EventWebhookEndpointDisabled}
+	EventCheckoutCompleted, EventUsageLimitReached, EventUsageThresholdReached, EventWebhookEndpointDisabled,
+	EventInvoiceCreated, EventInvoicePaid, EventInvoiceVoided, EventCreditNoteCreated}
 
 // IsEventType reports whether t is a type Tollgate emits.
 func IsEventType(t string) bool { return slices.Contains(EventTypes, t) }
@@ -60,7 +66,7 @@ type Event struct {
 	MerchantRef string          `json:"-"`
 	Type        string          `json:"type"`
 	Mode        string          `json:"mode"`
-	ObjectType  string          `json:"objectType"` // customer, purchase, transaction, checkout_session, usage, webhook_endpoint
+	ObjectType  string          `json:"objectType"` // customer, purchase, transaction, checkout_session, usage, webhook_endpoint, invoice, credit_note
 	ObjectRef   string          `json:"objectRef"`
 	Object      json.RawMessage `json:"object"`
 	CreatedAt   time.Time       `json:"createdAt"`

@@ -61,7 +61,8 @@ func purchaseEvent(typ string, p domain.Purchase, dedupe string) newEvent {
 }
 
 // transactionEvent writes the event of a payment or refund that reached succeeded or failed
-// (a pending one has nothing to report yet). Its mode is its purchase's, or its processor's.
+// (a pending one has nothing to report yet), and the document of a succeeded one
+// (invoices_issue.go). Its mode is its purchase's, or its processor's.
 func transactionEvent(ctx context.Context, db DBTX, t domain.Transaction) error {
 	var typ string
 	switch t.Kind + "." + t.Status {
@@ -76,15 +77,28 @@ func transactionEvent(ctx context.Context, db DBTX, t domain.Transaction) error 
 	default:
 		return nil
 	}
+	mode, err := transactionMode(ctx, db, t)
+	if err != nil {
+		return err
+	}
+	if err := insertEvent(ctx, db, newEvent{merchant: t.MerchantRef, mode: mode, typ: typ,
+		objectType: "transaction", objectRef: t.Ref, object: t}); err != nil {
+		return err
+	}
+	// the money's document (invoice or credit note) is issued in the same transaction
+	return issueDocument(ctx, db, t, mode)
+}
+
+// transactionMode is the mode of a transaction: its purchase's, or its processor's.
+func transactionMode(ctx context.Context, db DBTX, t domain.Transaction) (string, error) {
 	sandbox := t.Processor == "sandbox"
 	if t.PurchaseRef != "" {
 		if err := db.QueryRow(ctx, `SELECT sandbox FROM purchases WHERE id = $1`, t.PurchaseRef).Scan(&sandbox); err != nil &&
 			err != pgx.ErrNoRows {
-			return fmt.Errorf("mode of %s: %w", t.Ref, err)
+			return "", fmt.Errorf("mode of %s: %w", t.Ref, err)
 		}
 	}
-	return insertEvent(ctx, db, newEvent{merchant: t.MerchantRef, mode: domain.ModeOf(sandbox), typ: typ,
-		objectType: "transaction", objectRef: t.Ref, object: t})
+	return domain.ModeOf(sandbox), nil
 }
 
 // EventFilter narrows ListEvents. Zero fields do not filter; From is inclusive, To exclusive.

@@ -47,7 +47,14 @@ func (s *Store) AdoptTransaction(ctx context.Context, t domain.Transaction, deta
 			"amount": out.Amount, "currency": out.Currency})
 		_, err = insertAudit(ctx, tx, AuditEntry{MerchantRef: out.MerchantRef, ObjectType: "purchase", ObjectRef: out.PurchaseRef,
 			Action: "reconcile_adopted_" + out.Kind, Actor: "reconciliation", Data: data})
-		return err
+		if err != nil {
+			return err
+		}
+		mode, err := transactionMode(ctx, tx, out)
+		if err != nil {
+			return err
+		}
+		return issueDocument(ctx, tx, out, mode) // adopted money has its document like any other
 	})
 	return out, created, err
 }
