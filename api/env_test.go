@@ -62,6 +62,7 @@ func (e *env) must(want int, method, path, body string, headers ...string) map[s
 // partly (purchases, transactions) straight into the projection, as the workflows would.
 type fixture struct {
 	customer, product, plan, purchase, payment, refund string
+	invoice, creditNote                                string // the payment's and the refund's documents
 }
 
 func (w *world) fixture(e *env, merchant, email string) fixture {
@@ -108,6 +109,16 @@ func (w *world) fixture(e *env, merchant, email string) fixture {
 		ProductRef: f.product, Period: 2, FailureCode: "card_declined", IdempotencyKey: f.purchase + "/period-2/charge"}); err != nil {
 		w.t.Fatal(err)
 	}
+	docs := store.InvoiceFilter{Mode: domain.ModeSandbox, PurchaseRef: f.purchase}
+	invoices, _, err := w.st.ListInvoices(ctx, merchant, docs, store.Page{Page: 1, Limit: 10})
+	if err != nil || len(invoices) != 1 {
+		w.t.Fatalf("invoices of %s: %v %+v", f.purchase, err, invoices)
+	}
+	notes, _, err := w.st.ListCreditNotes(ctx, merchant, docs, store.Page{Page: 1, Limit: 10})
+	if err != nil || len(notes) != 1 {
+		w.t.Fatalf("credit notes of %s: %v %+v", f.purchase, err, notes)
+	}
+	f.invoice, f.creditNote = invoices[0].Ref, notes[0].Ref
 	return f
 }
 

@@ -63,6 +63,12 @@ func (s *Server) registerRoutes() {
 	s.handle("POST /v1/sandbox/transactions/{ref}/dispute", s.openSandboxDispute)
 	s.handle("POST /v1/sandbox/transactions/{ref}/dispute/close", s.closeSandboxDispute)
 
+	// Invoices and credit notes: the documents of the money (issued with it, never by a request)
+	s.handle("GET /v1/invoices", s.listInvoices)
+	s.handle("GET /v1/invoices/{ref}", s.getInvoice)
+	s.handle("GET /v1/credit-notes", s.listCreditNotes)
+	s.handle("GET /v1/credit-notes/{ref}", s.getCreditNote)
+
 	// The merchant's settings
 	s.handle("GET /v1/settings/dunning", s.getDunning)
 	s.handle("PATCH /v1/settings/dunning", s.updateDunning)

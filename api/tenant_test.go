@@ -21,7 +21,7 @@ func TestTenantIsolation(t *testing.T) {
 
 	event := w.must(200, "GET", "/v1/events?objectRef="+a.payment, "")["data"].([]any)[0].(map[string]any)["reference"].(string)
 	hook := w.must(201, "POST", "/v1/webhook-endpoints", `{"url":"http://127.0.0.1:9/a-hook"}`)["reference"].(string)
-	secrets := []string{hook, "a-hook", a.customer, a.product, a.plan, a.purchase, a.payment, a.refund, meter, event, w.merchant, "jane@acme.com", "a-meter", "support-bot"}
+	secrets := []string{hook, "a-hook", a.customer, a.product, a.plan, a.purchase, a.payment, a.refund, a.invoice, a.creditNote, meter, event, w.merchant, "jane@acme.com", "a-meter", "support-bot"}
 	refs := `"customerRef":"` + a.customer + `","productRef":"` + a.product + `"`
 	const (
 		notFound = iota // B gets 404
@@ -101,6 +101,74 @@ func TestTenantIsolation(t *testing.T) {
 		"POST /v1/webhook-endpoints/{ref}/rotate-secret":    {{"/v1/webhook-endpoints/" + hook + "/rotate-secret", "", notFound}},
 		"POST /v1/webhooks/stripe":                          nil,                                               // signed by Stripe, no API key: webhooks_stripe_test.go
 		"GET /healthz":                                      nil, "GET /readyz": nil, "GET /openapi.json": nil, // public, no tenant data
+		"GET /v1/customers":                                {{"/v1/customers", "", list}, {"/v1/customers?reference=shared-ref-1", "", list}},
+		"POST /v1/customers":                               {{"/v1/customers", `{"reference":"shared-ref-1","email":"jane@acme.com"}`, own}},
+		"GET /v1/customers/{ref}":                          {{C, "", notFound}, {"/v1/customers/shared-ref-1-nope", "", notFound}},
+		"POST /v1/customers/{ref}/activate":                {{C + "/activate", "", notFound}},
+		"POST /v1/customers/{ref}/payment-method":          {{C + "/payment-method", `{"paymentMethod":"pm_card_visa"}`, notFound}},
+		"GET /v1/sdk/customers":                            {{"/v1/sdk/customers?search=jane", "", list}},
+		"POST /v1/sdk/customers":                           {{"/v1/sdk/customers", `{"email":"jane@acme.com","externalRef":"shared-ref-1"}`, own}},
+		"POST /v1/sdk/customers/ensure":                    {{"/v1/sdk/customers/ensure", `{"email":"jane@acme.com"}`, own}},
+		"GET /v1/sdk/customers/{ref}":                      {{"/v1/sdk/customers/" + a.customer, "", notFound}},
+		"PATCH /v1/sdk/customers/{ref}":                    {{"/v1/sdk/customers/" + a.customer, `{"name":"Mallory"}`, notFound}},
+		"DELETE /v1/sdk/customers/{ref}":                   {{"/v1/sdk/customers/" + a.customer, "", notFound}},
+		"GET /v1/sdk/merchant":                             {{"/v1/sdk/merchant", "", own}},
+		"GET /v1/sdk/platform-config":                      {{"/v1/sdk/platform-config", "", own}},
+		"GET /v1/sdk/payment-method":                       {{"/v1/sdk/payment-method?customerRef=" + a.customer, "", notFound}},
+		"GET /v1/products":                                 {{"/v1/products?search=support", "", list}},
+		"POST /v1/products":                                {{"/v1/products", `{"name":"b-two"}`, own}},
+		"GET /v1/products/{ref}":                           {{P, "", notFound}},
+		"PATCH /v1/products/{ref}":                         {{P, `{"name":"stolen"}`, notFound}},
+		"DELETE /v1/products/{ref}":                        {{P, "", notFound}},
+		"GET /v1/products/{ref}/balance":                   {{P + "/balance", "", notFound}},
+		"GET /v1/products/{ref}/plans":                     {{P + "/plans", "", notFound}},
+		"POST /v1/products/{ref}/plans":                    {{P + "/plans", `{"name":"x","type":"free"}`, notFound}},
+		"GET /v1/products/{ref}/plans/{planRef}":           {{P + L, "", notFound}, {"/v1/products/" + bProduct + L, "", notFound}},
+		"PATCH /v1/products/{ref}/plans/{planRef}":         {{P + L, `{"price":1}`, notFound}, {"/v1/products/" + bProduct + L, `{"price":1}`, notFound}},
+		"DELETE /v1/products/{ref}/plans/{planRef}":        {{P + L, "", notFound}, {"/v1/products/" + bProduct + L, "", notFound}},
+		"GET /v1/purchases":                                {{"/v1/purchases", "", list}, {"/v1/purchases?customerRef=" + a.customer, "", notFound}, {"/v1/purchases?productRef=" + a.product, "", notFound}},
+		"GET /v1/purchases/{ref}":                          {{PU, "", notFound}},
+		"POST /v1/purchases/{ref}/cancel-renewal":          {{PU + "/cancel-renewal", `{"reason":"x"}`, notFound}},
+		"POST /v1/purchases/{ref}/reactivate":              {{PU + "/reactivate", "", notFound}},
+		"POST /v1/purchases/{ref}/change-plan":             {{PU + "/change-plan", `{"planRef":"` + a.plan + `"}`, notFound}},
+		"POST /v1/purchases/{ref}/change-plan/preview":     {{PU + "/change-plan/preview", `{"planRef":"` + a.plan + `"}`, notFound}},
+		"POST /v1/purchases/{ref}/cancel-scheduled-change": {{PU + "/cancel-scheduled-change", "", notFound}},
+		"POST /v1/purchases/{ref}/retry-payment":           {{PU + "/retry-payment", "", notFound}},
+		"POST /v1/purchases/{ref}/advance-clock":           {{PU + "/advance-clock", `{"days":1}`, notFound}},
+		"POST /v1/purchases/{ref}/pause":                   {{PU + "/pause", `{"behavior":"void"}`, notFound}},
+		"POST /v1/purchases/{ref}/resume":                  {{PU + "/resume", "", notFound}},
+		"POST /v1/activate-plan":                           {{"/v1/activate-plan", `{` + refs + `}`, notFound}},
+		"GET /v1/transactions":                             {{"/v1/transactions", "", list}, {"/v1/transactions?purchaseRef=" + a.purchase, "", list}},
+		"GET /v1/transactions/stats":                       {{"/v1/transactions/stats", "", own}},
+		"GET /v1/transactions/{ref}":                       {{T, "", notFound}, {"/v1/transactions/" + a.refund, "", notFound}},
+		"POST /v1/refunds":                                 {{"/v1/refunds", `{"sourceTransactionRef":"` + a.payment + `"}`, notFound}},
+		"GET /v1/invoices":                                 {{"/v1/invoices", "", list}, {"/v1/invoices?purchaseRef=" + a.purchase, "", list}},
+		"GET /v1/invoices/{ref}":                           {{"/v1/invoices/" + a.invoice, "", notFound}},
+		"GET /v1/credit-notes":                             {{"/v1/credit-notes", "", list}, {"/v1/credit-notes?customerRef=" + a.customer, "", list}},
+		"GET /v1/credit-notes/{ref}":                       {{"/v1/credit-notes/" + a.creditNote, "", notFound}},
+		"POST /v1/checkout-sessions":                       {{"/v1/checkout-sessions", `{` + refs + `}`, notFound}},
+		"POST /v1/customer-sessions":                       {{"/v1/customer-sessions", `{"customerRef":"` + a.customer + `"}`, notFound}},
+		"POST /v1/usages":                                  {{"/v1/usages", `{` + refs + `,"units":1}`, notFound}},
+		"POST /v1/usages/bulk":                             {{"/v1/usages/bulk", `{"events":[{` + refs + `,"units":1}]}`, notFound}},
+		"POST /v1/limits":                                  {{"/v1/limits", `{` + refs + `}`, notFound}},
+		"GET /v1/meters":                                   {{"/v1/meters", "", own}},
+		"POST /v1/meters":                                  {{"/v1/meters", `{"name":"a-meter"}`, own}},
+		"GET /v1/meters/{ref}":                             {{"/v1/meters/" + meter, "", notFound}},
+		"DELETE /v1/meters/{ref}":                          {{"/v1/meters/" + meter, "", notFound}},
+		"GET /v1/settings/dunning":                         {{"/v1/settings/dunning", "", own}},
+		"PATCH /v1/settings/dunning":                       {{"/v1/settings/dunning", `{"gracePeriodDays":2}`, own}},
+		"GET /v1/settings/disputes":                        {{"/v1/settings/disputes", "", own}},
+		"PATCH /v1/settings/disputes":                      {{"/v1/settings/disputes", `{"access":"keep"}`, own}},
+		"GET /v1/events":                                   {{"/v1/events", "", list}, {"/v1/events?objectRef=" + a.purchase, "", list}},
+		"GET /v1/events/{ref}":                             {{"/v1/events/" + event, "", notFound}},
+		"GET /v1/webhook-endpoints":                        {{"/v1/webhook-endpoints", "", list}},
+		"POST /v1/webhook-endpoints":                       {{"/v1/webhook-endpoints", `{"url":"http://127.0.0.1:9/b"}`, own}},
+		"GET /v1/webhook-endpoints/{ref}":                  {{"/v1/webhook-endpoints/" + hook, "", notFound}},
+		"PATCH /v1/webhook-endpoints/{ref}":                {{"/v1/webhook-endpoints/" + hook, `{"enabled":false}`, notFound}},
+		"DELETE /v1/webhook-endpoints/{ref}":               {{"/v1/webhook-endpoints/" + hook, "", notFound}},
+		"POST /v1/webhook-endpoints/{ref}/rotate-secret":   {{"/v1/webhook-endpoints/" + hook + "/rotate-secret", "", notFound}},
+		"POST /v1/webhooks/stripe":                         nil,                                               // signed by Stripe, no API key: webhooks_stripe_test.go
+		"GET /healthz":                                     nil, "GET /readyz": nil, "GET /openapi.json": nil, // public, no tenant data
 	}
 	walk := func(method string, c call) {
 		t.Helper()
