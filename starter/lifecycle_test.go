@@ -54,6 +54,7 @@ func TestThirteenMonthlyPeriods(t *testing.T) {
 	if p := s.projection(ref); p.PaidTotal != 13*1999 || p.CurrentPeriodEnd == nil || !p.CurrentPeriodEnd.Equal(st.PeriodEnd) {
 		t.Fatalf("projection: %+v", p)
 	}
+	s.invoicesMatchLedger(ref)
 	recordHistory(s, ref, "thirteen-periods")
 }
 
@@ -105,6 +106,7 @@ func TestFailingCardPastDueSuspendedExpired(t *testing.T) {
 	if p := s.projection(ref); p.EndedAt == nil || !p.EndedAt.Equal(renewal.AddDate(0, 0, 5)) {
 		t.Fatalf("ended: %+v", p.EndedAt)
 	}
+	s.invoicesMatchLedger(ref)
 	recordHistory(s, ref, "dunning-expired")
 }
 
@@ -137,6 +139,7 @@ func TestRecoveryWhenTheCardIsUpdated(t *testing.T) {
 	if st = s.advance(ref, renewal.AddDate(0, 1, 0).Add(time.Minute)); st.Status != domain.PurchaseActive || st.Period != 3 {
 		t.Fatalf("next renewal: %s period %d", st.Status, st.Period)
 	}
+	s.invoicesMatchLedger(ref) // three invoices (activation, the recovered retry, period 3), no number for the 3 declines
 	recordHistory(s, ref, "dunning-recovered")
 }
 

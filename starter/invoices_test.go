@@ -1,0 +1,66 @@
+package starter_test
+
+import (
+	"fmt"
+
+	"github.com/tollgate-billing/tollgate/domain"
+	"github.com/tollgate-billing/tollgate/store"
+)
+
+// invoicesMatchLedger checks that every succeeded payment of a purchase has exactly one paid
+// invoice whose total is what the ledger charged, that nothing else has one, and that the
+// merchant's numbers run 1…n (the stack's merchant has this purchase only).
+func (s *stack) invoicesMatchLedger(ref string) {
+	s.t.Helper()
+	txns, _, err := s.st.ListTransactions(s.ctx, s.merchant, store.TransactionFilter{PurchaseRef: ref, Kind: domain.TxnPayment},
+		store.Page{Page: 1, Limit: 100})
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	invoices, _, err := s.st.ListInvoices(s.ctx, s.merchant, store.InvoiceFilter{Mode: domain.ModeSandbox, PurchaseRef: ref},
+		store.Page{Page: 1, Limit: 100})
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	byTxn := map[string]domain.Invoice{}
+	numbers := map[string]bool{}
+	for _, inv := range invoices {
+		if _, twice := byTxn[inv.TransactionRef]; twice {
+			s.t.Fatalf("two invoices of %s", inv.TransactionRef)
+		}
+		byTxn[inv.TransactionRef], numbers[inv.Number] = inv, true
+	}
+	paid := 0
+	for _, t := range txns {
+		inv, ok := byTxn[t.Ref]
+		switch {
+		case t.Status != domain.TxnSucceeded && ok:
+			s.t.Fatalf("a %s payment %s has invoice %s", t.Status, t.Ref, inv.Number)
+		case t.Status != domain.TxnSucceeded:
+		case !ok:
+			s.t.Fatalf("payment %s (%d %s) has no invoice", t.Ref, t.Amount, t.Currency)
+		case inv.Total != t.Amount || inv.Currency != t.Currency || inv.Status != domain.InvoicePaid:
+			s.t.Fatalf("invoice %s: total %d %s %s, the ledger charged %d %s", inv.Number, inv.Total, inv.Currency, inv.Status,
+				t.Amount, t.Currency)
+		default:
+			paid++
+		}
+	}
+	for n := 1; n <= paid; n++ {
+		if want := fmt.Sprintf("-%06d", n); !hasSuffix(numbers, want) {
+			s.t.Fatalf("no invoice numbered …%s among %v", want, numbers)
+		}
+	}
+	if paid != len(invoices) {
+		s.t.Fatalf("%d invoices for %d paid charges", len(invoices), paid)
+	}
+}
+
+func hasSuffix(numbers map[string]bool, suffix string) bool {
+	for n := range numbers {
+		if len(n) >= len(suffix) && n[len(n)-len(suffix):] == suffix {
+			return true
+		}
+	}
+	return false
+}
