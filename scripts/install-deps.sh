@@ -37,5 +37,10 @@ if [ "${TOLLGATE_SKIP_BROWSER:-}" = "" ] && ! command -v chromium >/dev/null 2>&
   apt_install chromium
 fi
 
+# the invoice tests read the rendered PDFs' text with pdftotext
+if ! command -v pdftotext >/dev/null 2>&1; then
+  apt_install poppler-utils
+fi
+
 scripts/install-stripe-mock.sh
 scripts/install-inspector.sh
