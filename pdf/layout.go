@@ -25,7 +25,9 @@ func (p page) width() float64 {
 
 func (p page) font(style string, size float64) { p.f.SetFont("Helvetica", style, size) }
 
-func (p page) text(w float64, s, align string) { p.f.CellFormat(w, lineH, p.tr(s), "", 0, align, false, 0, "") }
+func (p page) text(w float64, s, align string) {
+	p.f.CellFormat(w, lineH, p.tr(s), "", 0, align, false, 0, "")
+}
 
 func (p page) header(d document, logo *Logo) {
 	f := p.f
