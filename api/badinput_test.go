@@ -61,6 +61,7 @@ func TestBadInputChangesNothing(t *testing.T) {
 		"POST /v1/meters":                                   "/v1/meters",
 		"PATCH /v1/settings/dunning":                        "/v1/settings/dunning",
 		"PATCH /v1/settings/disputes":                       "/v1/settings/disputes",
+		"PATCH /v1/settings/invoices":                       "/v1/settings/invoices",
 		"POST /v1/webhook-endpoints":                        "/v1/webhook-endpoints",
 		"PATCH /v1/webhook-endpoints/{ref}":                 "/v1/webhook-endpoints/" + hook,
 		"POST /v1/webhook-endpoints/{ref}/rotate-secret":    "/v1/webhook-endpoints/" + hook + "/rotate-secret",
@@ -266,6 +267,15 @@ func TestBadInputChangesNothing(t *testing.T) {
 	add("PATCH", "/v1/settings/dunning", 400, "gracePeriodDays", `{"gracePeriodDays":7}`, `{"gracePeriodDays":0}`, `{"gracePeriodDays":"2"}`, `{"retryDays":[1,2]}`)
 	add("PATCH", "/v1/settings/disputes", 400, "access", `{}`, `{"access":""}`, `{"access":"refund"}`, `{"access":5}`)
 	add("PATCH", "/v1/settings/dunning", 400, "retryDays", `{"retryDays":[]}`, `{"retryDays":[3,1]}`, `{"retryDays":[-1,5]}`, `{"retryDays":"1,3"}`)
+	// invoice settings: a pattern without one counter, a paper size, a country that is not ISO 3166, a logo that is no image
+	inv := "/v1/settings/invoices"
+	add("PATCH", inv, 400, "body", `{}`)
+	add("PATCH", inv, 400, "pattern", `{"pattern":"<PREFIX>-<YYYY>"}`, `{"pattern":"<01>-<01>"}`, `{"pattern":""}`)
+	add("PATCH", inv, 400, "prefix", `{"prefix":""}`, `{"prefix":"a b"}`, `{"prefix":"`+strings.Repeat("P", 21)+`"}`)
+	add("PATCH", inv, 400, "paperSize", `{"paperSize":"A5"}`, `{"paperSize":"letter"}`)
+	add("PATCH", inv, 400, "country", `{"country":"XX"}`, `{"country":"DEU"}`, `{"country":"de"}`)
+	add("PATCH", inv, 400, "logo", `{"logo":"not base64!"}`, `{"logo":"aGVsbG8="}`)
+	add("PATCH", inv, 400, "taxId", `{"taxId":"`+strings.Repeat("T", 65)+`"}`)
 	// webhook endpoints: a bad URL, an unknown event type, a description of 10,000 characters
 	hooks, long := "/v1/webhook-endpoints", strings.Repeat("d", 10000)
 	add("POST", hooks, 400, "url", `{}`, `{"url":""}`, `{"url":"not a url"}`, `{"url":"ftp://hooks.example.com"}`, `{"url":"/hooks"}`,
@@ -286,6 +296,7 @@ func TestBadInputChangesNothing(t *testing.T) {
 		"/v1/transactions?fromDate=2026-1-1": "fromDate", "/v1/transactions?status=x": "status", "/v1/transactions?type=x": "type",
 		"/v1/transactions/stats?toDate=x": "toDate", "/v1/sdk/payment-method": "customerRef",
 		"/v1/events?type=purchase.nope": "type", "/v1/events?fromDate=yesterday": "fromDate", "/v1/events?limit=0": "limit",
+		"/v1/invoices?status=late": "status", "/v1/invoices?toDate=2026-13-01": "toDate", "/v1/credit-notes?status=paid": "status",
 	} {
 		cases = append(cases, tc{"GET", path, "", "", 400, field})
 	}

@@ -1,9 +1,14 @@
 package api
 
 import (
+	"context"
 	"net/http"
+	"strconv"
+	"strings"
+	"unicode"
 
 	"github.com/tollgate-billing/tollgate/domain"
+	"github.com/tollgate-billing/tollgate/pdf"
 	"github.com/tollgate-billing/tollgate/store"
 )
 
@@ -89,4 +94,77 @@ func (s *Server) getCreditNote(w http.ResponseWriter, r *http.Request) error {
 	}
 	writeJSON(w, http.StatusOK, cn)
 	return nil
+}
+
+// getInvoicePDF answers the invoice as a PDF, rendered in-process: the same invoice gives the
+// same bytes (pdf package).
+func (s *Server) getInvoicePDF(w http.ResponseWriter, r *http.Request) error {
+	inv, err := s.store.GetInvoice(r.Context(), merchantOf(r), keyOf(r).Mode, r.PathValue("ref"))
+	if err != nil {
+		return err
+	}
+	doc, err := InvoicePDF(r.Context(), s.store, inv)
+	if err != nil {
+		return err
+	}
+	writePDF(w, inv.Number, doc)
+	return nil
+}
+
+func (s *Server) getCreditNotePDF(w http.ResponseWriter, r *http.Request) error {
+	ctx, merchant, mode := r.Context(), merchantOf(r), keyOf(r).Mode
+	cn, err := s.store.GetCreditNote(ctx, merchant, mode, r.PathValue("ref"))
+	if err != nil {
+		return err
+	}
+	inv, err := s.store.GetInvoice(ctx, merchant, mode, cn.InvoiceRef)
+	if err != nil {
+		return err
+	}
+	logo, err := merchantLogo(ctx, s.store, merchant)
+	if err != nil {
+		return err
+	}
+	doc, err := pdf.CreditNote(cn, inv, logo)
+	if err != nil {
+		return err
+	}
+	writePDF(w, cn.Number, doc)
+	return nil
+}
+
+// InvoicePDF renders an invoice with its merchant's stored logo (the hosted page uses it too).
+func InvoicePDF(ctx context.Context, st *store.Store, inv domain.Invoice) ([]byte, error) {
+	logo, err := merchantLogo(ctx, st, inv.MerchantRef)
+	if err != nil {
+		return nil, err
+	}
+	return pdf.Invoice(inv, logo)
+}
+
+func merchantLogo(ctx context.Context, st *store.Store, merchant string) (*pdf.Logo, error) {
+	b, typ, err := st.InvoiceLogo(ctx, merchant)
+	if err != nil || b == nil {
+		return nil, err
+	}
+	return &pdf.Logo{Bytes: b, Type: typ}, nil
+}
+
+// writePDF answers a document inline, named after its number.
+func writePDF(w http.ResponseWriter, number string, doc []byte) {
+	w.Header().Set("Content-Type", "application/pdf")
+	w.Header().Set("Content-Disposition", `inline; filename="`+safeFileName(number)+`.pdf"`)
+	w.Header().Set("Content-Length", strconv.Itoa(len(doc)))
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(doc)
+}
+
+// safeFileName keeps the characters a file name and a header can hold.
+func safeFileName(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r < 0x80 && (r == '-' || r == '_' || r == '.' || unicode.IsLetter(r) || unicode.IsDigit(r)) {
+			return r
+		}
+		return '_'
+	}, s)
 }

@@ -3,7 +3,15 @@
 package api_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/base64"
+	"image"
+	"image/color"
+	"image/png"
+	"io"
+	"net/http"
+	"os/exec"
 	"strings"
 	"testing"
 
@@ -66,4 +74,92 @@ func (w *world) liveKey() *env {
 		w.t.Fatal(err)
 	}
 	return &env{t: w.t, srv: w.env.srv, key: key}
+}
+
+// The invoice's PDF is the same bytes each time, reads back its number and totals, and follows
+// the merchant's settings; settings change the numbers of invoices issued after, not before.
+func TestInvoicePDFAndSettings(t *testing.T) {
+	w := newWorld(t)
+	a := w.fixture(w.env, w.merchant, "jane@acme.com")
+	first := pdfOf(t, w.env, "/v1/invoices/"+a.invoice+"/pdf")
+	if again := pdfOf(t, w.env, "/v1/invoices/"+a.invoice+"/pdf"); !bytes.Equal(first, again) {
+		t.Fatal("two downloads of one invoice differ")
+	}
+	inv := w.must(200, "GET", "/v1/invoices/"+a.invoice, "")
+	if text := pdfText(t, first); !strings.Contains(text, inv["number"].(string)) || !strings.Contains(text, "$49.00") ||
+		!strings.Contains(text, "jane@acme.com") {
+		t.Errorf("the PDF's text:\n%s", text)
+	}
+	if text := pdfText(t, pdfOf(t, w.env, "/v1/credit-notes/"+a.creditNote+"/pdf")); !strings.Contains(text, "CREDIT NOTE") ||
+		!strings.Contains(text, "$25.00") || !strings.Contains(text, inv["number"].(string)) {
+		t.Errorf("the credit note's text:\n%s", text)
+	}
+
+	if set := w.must(200, "GET", "/v1/settings/invoices", ""); set["prefix"] != "INV" || set["pattern"] != "<PREFIX>-<YYYY>-<000001>" ||
+		set["paperSize"] != "A4" {
+		t.Fatalf("default settings: %v", set)
+	}
+	set := w.must(200, "PATCH", "/v1/settings/invoices", `{"prefix":"ACME","pattern":"<PREFIX>/<0001>","paperSize":"Letter",
+		"address":"1 Main St\nSpringfield","country":"US","taxId":"US-12-3456789","logo":"`+pngBase64(t)+`"}`)
+	if set["prefix"] != "ACME" || set["hasLogo"] != true || set["country"] != "US" {
+		t.Fatalf("settings: %v", set)
+	}
+	if again := pdfOf(t, w.env, "/v1/invoices/"+a.invoice+"/pdf"); bytes.Equal(first, again) || !strings.Contains(pdfText(t, again), inv["number"].(string)) {
+		t.Error("the stored logo is not drawn, or the number changed")
+	}
+	later := w.fixture(w.env, w.merchant, "joe@acme.com")
+	got := w.must(200, "GET", "/v1/invoices/"+later.invoice, "")
+	if got["number"] != "ACME/0002" || got["paperSize"] != "Letter" || got["seller"].(map[string]any)["taxIds"] == nil {
+		t.Fatalf("an invoice after the settings: %v", got)
+	}
+	if text := pdfText(t, pdfOf(t, w.env, "/v1/invoices/"+later.invoice+"/pdf")); !strings.Contains(text, "US-12-3456789") ||
+		!strings.Contains(text, "Springfield") {
+		t.Errorf("the seller's details:\n%s", text)
+	}
+	if set := w.must(200, "PATCH", "/v1/settings/invoices", `{"removeLogo":true}`); set["hasLogo"] != false {
+		t.Fatalf("logo removed: %v", set)
+	}
+}
+
+func pdfOf(t *testing.T, e *env, path string) []byte {
+	t.Helper()
+	req, _ := http.NewRequest("GET", e.srv.URL+path, nil)
+	req.Header.Set("X-API-KEY", e.key)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	body, _ := io.ReadAll(res.Body)
+	if res.StatusCode != 200 || res.Header.Get("Content-Type") != "application/pdf" || !bytes.HasPrefix(body, []byte("%PDF-")) {
+		t.Fatalf("GET %s: %d %s %.200s", path, res.StatusCode, res.Header.Get("Content-Type"), body)
+	}
+	return body
+}
+
+func pdfText(t *testing.T, doc []byte) string {
+	t.Helper()
+	if _, err := exec.LookPath("pdftotext"); err != nil {
+		t.Skip("pdftotext is not installed (apt-get install poppler-utils, or scripts/install-deps.sh)")
+	}
+	cmd := exec.Command("pdftotext", "-layout", "-", "-")
+	cmd.Stdin = bytes.NewReader(doc)
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("pdftotext: %v", err)
+	}
+	return string(out)
+}
+
+func pngBase64(t *testing.T) string {
+	t.Helper()
+	img := image.NewRGBA(image.Rect(0, 0, 8, 4))
+	for x := range 8 {
+		img.Set(x, 1, color.RGBA{R: 200, A: 255})
+	}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
+		t.Fatal(err)
+	}
+	return base64.StdEncoding.EncodeToString(buf.Bytes())
 }

@@ -29,6 +29,7 @@ type op struct {
 	List     bool     // the answer is the list shape
 	Status   int      // success status; 200 when zero
 	Public   bool     // no API key needed
+	Produces string   // a media type other than JSON (application/pdf): the answer is its bytes
 }
 
 // param is a query parameter.
@@ -183,7 +184,10 @@ func (g *schemaGen) operation(o op, method, path string) map[string]any {
 	errRef := map[string]any{"description": "the one error shape",
 		"content": map[string]any{"application/json": map[string]any{"schema": map[string]any{"$ref": "#/components/schemas/Error"}}}}
 	ok := map[string]any{"description": http.StatusText(status)}
-	if status != http.StatusNoContent {
+	switch {
+	case o.Produces != "":
+		ok["content"] = map[string]any{o.Produces: map[string]any{"schema": map[string]any{"type": "string", "format": "binary"}}}
+	case status != http.StatusNoContent:
 		ok["content"] = map[string]any{"application/json": map[string]any{"schema": schema}}
 	}
 	out["responses"] = map[string]any{strconv.Itoa(status): ok, "4XX": errRef, "default": errRef}

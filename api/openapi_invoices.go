@@ -1,6 +1,9 @@
 package api
 
-import "github.com/tollgate-billing/tollgate/domain"
+import (
+	"github.com/tollgate-billing/tollgate/domain"
+	"github.com/tollgate-billing/tollgate/store"
+)
 
 // OpenAPI operations of invoices and credit notes (invoices.go).
 
@@ -18,4 +21,10 @@ var _ = document(
 	op{Route: "GET /v1/credit-notes", Summary: "List the key's mode's credit notes, newest first: one for every succeeded refund, linked to its payment's invoice", Tag: "invoices",
 		List: true, Out: domain.CreditNote{}, Query: invoiceFilters},
 	op{Route: "GET /v1/credit-notes/{ref}", Summary: "Get a credit note", Tag: "invoices", Out: domain.CreditNote{}},
+	op{Route: "GET /v1/invoices/{ref}/pdf", Summary: "The invoice as a PDF (A4 or Letter by the merchant's setting), rendered in-process: the same invoice gives the same bytes", Tag: "invoices", Produces: "application/pdf"},
+	op{Route: "GET /v1/credit-notes/{ref}/pdf", Summary: "The credit note as a PDF", Tag: "invoices", Produces: "application/pdf"},
+
+	op{Route: "GET /v1/settings/invoices", Summary: "The invoice settings: number prefix and pattern, paper size, the seller's address, country, tax ID and whether a logo is stored", Tag: "settings", Out: store.InvoiceSettings{}},
+	op{Route: "PATCH /v1/settings/invoices", Summary: "Change only the fields supplied: prefix (1-20 letters, digits, - or _), pattern (exactly one counter such as <000001>; <PREFIX> and <YYYY> are replaced), paperSize A4 or Letter, address (newline-separated lines), country (ISO 3166-1 alpha-2), taxId, logo (base64 PNG or JPEG, at most 256 KiB, stored: nothing is fetched when rendering) or removeLogo. Documents issued before keep their details", Tag: "settings",
+		Body: invoiceSettingsPatch{}, Out: store.InvoiceSettings{}},
 )

@@ -66,14 +66,18 @@ func (s *Server) registerRoutes() {
 	// Invoices and credit notes: the documents of the money (issued with it, never by a request)
 	s.handle("GET /v1/invoices", s.listInvoices)
 	s.handle("GET /v1/invoices/{ref}", s.getInvoice)
+	s.handle("GET /v1/invoices/{ref}/pdf", s.getInvoicePDF)
 	s.handle("GET /v1/credit-notes", s.listCreditNotes)
 	s.handle("GET /v1/credit-notes/{ref}", s.getCreditNote)
+	s.handle("GET /v1/credit-notes/{ref}/pdf", s.getCreditNotePDF)
 
 	// The merchant's settings
 	s.handle("GET /v1/settings/dunning", s.getDunning)
 	s.handle("PATCH /v1/settings/dunning", s.updateDunning)
 	s.handle("GET /v1/settings/disputes", s.getDisputes)
 	s.handle("PATCH /v1/settings/disputes", s.updateDisputes)
+	s.handle("GET /v1/settings/invoices", s.getInvoiceSettings)
+	s.handle("PATCH /v1/settings/invoices", s.updateInvoiceSettings)
 
 	// Events (an outbox written with each change) and the merchant's webhook endpoints
 	s.handle("GET /v1/events", s.listEvents)
