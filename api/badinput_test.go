@@ -26,6 +26,7 @@ func TestBadInputChangesNothing(t *testing.T) {
 	b.must(200, "GET", "/v1/meters", "")
 
 	hook := w.must(201, "POST", "/v1/webhook-endpoints", `{"url":"http://127.0.0.1:9/hooks"}`)["reference"].(string)
+	event := w.must(200, "GET", "/v1/events?objectRef="+a.payment, "")["data"].([]any)[0].(map[string]any)["reference"].(string)
 	C, P, PL, PU := "/v1/customers/"+a.customer, "/v1/products/"+a.product, "/v1/products/"+a.product+"/plans/"+a.plan, "/v1/purchases/"+a.purchase
 	// paths to send bodies to, one per body-taking route
 	bodyRoutes := map[string]string{
@@ -65,6 +66,7 @@ func TestBadInputChangesNothing(t *testing.T) {
 		"POST /v1/webhook-endpoints":                        "/v1/webhook-endpoints",
 		"PATCH /v1/webhook-endpoints/{ref}":                 "/v1/webhook-endpoints/" + hook,
 		"POST /v1/webhook-endpoints/{ref}/rotate-secret":    "/v1/webhook-endpoints/" + hook + "/rotate-secret",
+		"POST /v1/events/{ref}/redeliver":                   "/v1/events/" + event + "/redeliver",
 	}
 	// Stripe's webhook route takes no API key and answers by its signature first:
 	// TestStripeWebhookRefusesBadInput and FuzzStripeWebhook hold it.
@@ -73,7 +75,8 @@ func TestBadInputChangesNothing(t *testing.T) {
 	emptyOK := map[string]bool{"POST /v1/customers/{ref}/activate": true, "POST /v1/purchases/{ref}/cancel-renewal": true,
 		"POST /v1/purchases/{ref}/reactivate": true, "POST /v1/purchases/{ref}/retry-payment": true,
 		"POST /v1/purchases/{ref}/cancel-scheduled-change": true, "POST /v1/webhook-endpoints/{ref}/rotate-secret": true,
-		"POST /v1/purchases/{ref}/resume": true, "POST /v1/sandbox/transactions/{ref}/dispute": true}
+		"POST /v1/purchases/{ref}/resume": true, "POST /v1/sandbox/transactions/{ref}/dispute": true,
+		"POST /v1/events/{ref}/redeliver": true}
 
 	const formType, noContentType = "application/x-www-form-urlencoded", "none"
 	type tc struct {

@@ -1,6 +1,9 @@
 package api
 
-import "github.com/tollgate-billing/tollgate/domain"
+import (
+	"github.com/tollgate-billing/tollgate/domain"
+	"github.com/tollgate-billing/tollgate/store"
+)
 
 // OpenAPI operations of events and webhook endpoints (events.go, webhook_endpoints.go).
 var _ = document(
@@ -21,4 +24,8 @@ var _ = document(
 	op{Route: "DELETE /v1/webhook-endpoints/{ref}", Summary: "Delete a webhook endpoint: nothing more is delivered to it", Tag: "webhooks", Out: deleted{}},
 	op{Route: "POST /v1/webhook-endpoints/{ref}/rotate-secret", Summary: "Make a new signing secret, shown only here; the old one keeps signing beside it for 24 hours", Tag: "webhooks",
 		Out: domain.WebhookEndpoint{}},
+	op{Route: "GET /v1/webhook-endpoints/{ref}/deliveries", Summary: "Every attempt to deliver to the endpoint, newest first: time, status code, latency, the first 1 KB of the answer", Tag: "webhooks",
+		List: true, Out: store.WebhookAttempt{}},
+	op{Route: "POST /v1/events/{ref}/redeliver", Summary: "Send an event again, to one endpoint (endpointRef) or every endpoint that wants it", Tag: "events",
+		Body: redeliverInput{}, Out: redeliverAnswer{}},
 )

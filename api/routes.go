@@ -88,6 +88,8 @@ func (s *Server) registerRoutes() {
 	s.handle("PATCH /v1/webhook-endpoints/{ref}", s.updateWebhookEndpoint)
 	s.handle("DELETE /v1/webhook-endpoints/{ref}", s.deleteWebhookEndpoint)
 	s.handle("POST /v1/webhook-endpoints/{ref}/rotate-secret", s.rotateWebhookSecret)
+	s.handle("GET /v1/webhook-endpoints/{ref}/deliveries", s.listWebhookDeliveries)
+	s.handle("POST /v1/events/{ref}/redeliver", s.redeliverEvent)
 
 	// Inbound processor events: signed by the processor, not sent with an API key
 	s.handlePublic("POST /v1/webhooks/stripe", s.stripeWebhook)

@@ -107,6 +107,8 @@ func TestTenantIsolation(t *testing.T) {
 		"PATCH /v1/webhook-endpoints/{ref}":                 {{"/v1/webhook-endpoints/" + hook, `{"enabled":false}`, notFound}},
 		"DELETE /v1/webhook-endpoints/{ref}":                {{"/v1/webhook-endpoints/" + hook, "", notFound}},
 		"POST /v1/webhook-endpoints/{ref}/rotate-secret":    {{"/v1/webhook-endpoints/" + hook + "/rotate-secret", "", notFound}},
+		"GET /v1/webhook-endpoints/{ref}/deliveries":        {{"/v1/webhook-endpoints/" + hook + "/deliveries", "", notFound}},
+		"POST /v1/events/{ref}/redeliver":                   {{"/v1/events/" + event + "/redeliver", "", notFound}},
 		"POST /v1/webhooks/stripe":                          nil,                                               // signed by Stripe, no API key: webhooks_stripe_test.go
 		"GET /healthz":                                      nil, "GET /readyz": nil, "GET /openapi.json": nil, // public, no tenant data
 	}

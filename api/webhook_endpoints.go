@@ -155,3 +155,68 @@ func (s *Server) rotateWebhookSecret(w http.ResponseWriter, r *http.Request) err
 	writeJSON(w, http.StatusOK, e)
 	return nil
 }
+
+// listWebhookDeliveries is GET /v1/webhook-endpoints/{ref}/deliveries: every attempt to deliver
+// to the endpoint, newest first (time, status code, latency, the first 1 KB of the answer).
+func (s *Server) listWebhookDeliveries(w http.ResponseWriter, r *http.Request) error {
+	p, err := pageOf(r)
+	if err != nil {
+		return err
+	}
+	list, total, err := s.store.ListWebhookAttempts(r.Context(), merchantOf(r), keyOf(r).Mode, r.PathValue("ref"), p)
+	if err != nil {
+		return err
+	}
+	s.writeList(w, r, list, p, total)
+	return nil
+}
+
+// redeliverInput names one endpoint; without it every endpoint that wants the event gets it.
+type redeliverInput struct {
+	EndpointRef string `json:"endpointRef"`
+}
+
+type redeliverAnswer struct {
+	EventRef  string   `json:"eventRef"`
+	Endpoints []string `json:"endpoints"`
+}
+
+// redeliverEvent is POST /v1/events/{ref}/redeliver: the event is sent again, on the usual
+// schedule, to one endpoint or to every endpoint that wants it.
+func (s *Server) redeliverEvent(w http.ResponseWriter, r *http.Request) error {
+	var in redeliverInput
+	if err := decode(w, r, &in, true); err != nil {
+		return err
+	}
+	ctx, merchant, mode, ref := r.Context(), merchantOf(r), keyOf(r).Mode, r.PathValue("ref")
+	if _, err := s.store.GetEvent(ctx, merchant, mode, ref); err != nil {
+		return err
+	}
+	if in.EndpointRef != "" {
+		e, err := s.store.GetWebhookEndpoint(ctx, merchant, mode, in.EndpointRef)
+		if err != nil {
+			return inField(err, "endpointRef")
+		}
+		if !e.Enabled || e.DisabledAt != nil {
+			return domain.Errorf(domain.CodeConflict, "endpointRef", "webhook endpoint %s is disabled: enable it first (PATCH {\"enabled\":true})", e.Ref)
+		}
+	}
+	c, err := s.lifecycle()
+	if err != nil {
+		return err
+	}
+	deliveries, err := s.store.Redeliveries(ctx, merchant, mode, ref, in.EndpointRef)
+	if err != nil {
+		return err
+	}
+	relay := webhooks.Relay{Store: s.store, Temporal: c.Temporal, TaskQueue: c.TaskQueue}
+	if err := relay.Redeliver(ctx, deliveries); err != nil {
+		return err
+	}
+	out := redeliverAnswer{EventRef: ref, Endpoints: []string{}}
+	for _, d := range deliveries {
+		out.Endpoints = append(out.Endpoints, d.EndpointRef)
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}

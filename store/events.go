@@ -149,11 +149,21 @@ func (s *Store) GetEvent(ctx context.Context, merchant, mode, ref string) (domai
 // PruneEvents deletes the events older than the retention (with their deliveries' records), and
 // answers how many.
 func (s *Store) PruneEvents(ctx context.Context, now time.Time) (int64, error) {
-	tag, err := s.Pool.Exec(ctx, `DELETE FROM events WHERE created_at < $1`, now.Add(-EventRetention))
+	var n int64
+	err := s.InTx(ctx, func(tx pgx.Tx) error {
+		// attempts go with their deliveries (ON DELETE CASCADE)
+		if _, err := tx.Exec(ctx, `DELETE FROM webhook_deliveries WHERE event_id IN (SELECT id FROM events WHERE created_at < $1)`,
+			now.Add(-EventRetention)); err != nil {
+			return err
+		}
+		tag, err := tx.Exec(ctx, `DELETE FROM events WHERE created_at < $1`, now.Add(-EventRetention))
+		n = tag.RowsAffected()
+		return err
+	})
 	if err != nil {
 		return 0, fmt.Errorf("prune events: %w", err)
 	}
-	return tag.RowsAffected(), nil
+	return n, nil
 }
 
 // settledEvent writes the event of a transaction that has just settled.

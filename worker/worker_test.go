@@ -32,7 +32,7 @@ func TestRegistersTheWorkflowsAndEveryActivity(t *testing.T) {
 	acts := &activities.Activities{}
 	worker.Register(&r, acts)
 	want := []string{workflows.PurchaseWorkflow, workflows.ProcessorEventWorkflow, workflows.PaymentRefundWorkflow,
-		workflows.ReconcileWorkflow}
+		workflows.ReconcileWorkflow, workflows.WebhookDeliveryWorkflow}
 	if !slices.Equal(r.workflows, want) || len(r.acts) != 1 || r.acts[0] != any(acts) {
 		t.Fatalf("registered %+v", r)
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/tollgate-billing/tollgate/api"
+	"github.com/tollgate-billing/tollgate/workflows"
 )
 
 // config is every setting of every subcommand; each has a flag and an environment variable.
@@ -40,6 +41,7 @@ type config struct {
 	AdminToken          string
 	KeyRate             float64
 	KeyBurst            int
+	WebhookRetries      []time.Duration
 }
 
 func strFlag(fs *flag.FlagSet, e env, p *string, name, envName, def, usage string) {
@@ -135,6 +137,41 @@ func (c *config) bindReconcile(fs *flag.FlagSet, e env) {
 		"how often the Temporal schedule reconciles the processors' payments and refunds with the ledger; 0 removes the schedule")
 	durFlag(fs, e, &c.ReconcileWindow, "reconcile-window", "TOLLGATE_RECONCILE_WINDOW", 72*time.Hour,
 		"how far back each scheduled reconciliation looks")
+}
+
+// bindWebhooks binds the retry schedule of outbound webhook deliveries (workflows/webhook.go).
+func (c *config) bindWebhooks(fs *flag.FlagSet, e env) {
+	def := e.getenv("TOLLGATE_WEBHOOK_RETRIES")
+	if def == "" {
+		def = formatDurations(workflows.DefaultWebhookBackoff)
+	}
+	c.WebhookRetries, _ = parseDurations(def)
+	fs.Func("webhook-retries", "comma-separated `waits` before each retry of a webhook delivery (env TOLLGATE_WEBHOOK_RETRIES; default "+
+		formatDurations(workflows.DefaultWebhookBackoff)+")", func(v string) error {
+		d, err := parseDurations(v)
+		c.WebhookRetries = d
+		return err
+	})
+}
+
+func formatDurations(ds []time.Duration) string {
+	s := make([]string, len(ds))
+	for i, d := range ds {
+		s[i] = d.String()
+	}
+	return strings.Join(s, ",")
+}
+
+func parseDurations(v string) ([]time.Duration, error) {
+	var out []time.Duration
+	for f := range strings.SplitSeq(v, ",") {
+		d, err := time.ParseDuration(strings.TrimSpace(f))
+		if err != nil || d <= 0 {
+			return nil, fmt.Errorf("%q is not a positive duration", f)
+		}
+		out = append(out, d)
+	}
+	return out, nil
 }
 
 func (c *config) bindLog(fs *flag.FlagSet, e env) {

@@ -24,6 +24,7 @@ func runDev(ctx context.Context, args []string, e env) error {
 	c.bindServer(fs, e)
 	c.bindPayments(fs, e)
 	c.bindReconcile(fs, e)
+	c.bindWebhooks(fs, e)
 	c.bindLog(fs, e)
 	if err := fs.Parse(args); err != nil {
 		return err

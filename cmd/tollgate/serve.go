@@ -184,7 +184,7 @@ func newHandler(ctx context.Context, d *deps) http.Handler {
 
 func runWorker(ctx context.Context, args []string, e env) error {
 	d, err := openFromFlags(ctx, "worker", "Run the Temporal worker that executes purchase workflows and their activities,\n"+
-		"and keep the reconciliation schedule.", args, e, (*config).bindReconcile,
+		"keep the reconciliation schedule, and relay events to webhook endpoints.", args, e, (*config).bindReconcile, (*config).bindWebhooks,
 		func(c *config, fs *flag.FlagSet, e env) {
 			strFlag(fs, e, &c.MetricsAddr, "metrics-addr", "TOLLGATE_METRICS_ADDR", "", "address to serve GET /metrics on (Prometheus), e.g. 0.0.0.0:9464; empty: none")
 		})

@@ -1,0 +1,125 @@
+package webhooks
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/tollgate-billing/tollgate/domain"
+	"github.com/tollgate-billing/tollgate/store"
+	"github.com/tollgate-billing/tollgate/workflows"
+)
+
+// Relay moves events from the outbox (the events table) to delivery workflows. Each pass claims
+// events not yet dispatched, makes a delivery per endpoint that wants each, starts one workflow
+// per delivery under workflows.WebhookDeliveryID (so a second start after a crash, or by a
+// second worker replica, is refused and nothing is sent twice by the relay), and only then
+// marks the events dispatched. A relay that dies between those steps leaves the events
+// undispatched in Postgres, and the next pass, in this worker or another, does them again:
+// the outbox is what makes relaying durable, the workflows what make delivery durable.
+type Relay struct {
+	Store     *store.Store
+	Temporal  client.Client
+	TaskQueue string          // workflows.TaskQueue when empty
+	Backoff   []time.Duration // the deliveries' retry schedule; workflows.DefaultWebhookBackoff when nil
+	Every     time.Duration   // the pause between passes when the outbox is empty; 200 ms when zero
+	Log       *slog.Logger
+}
+
+const (
+	relayBatch = 500
+	// relayStarts is how many workflow starts a pass has in flight: a start is a round trip to
+	// Temporal, and one at a time would make the relay the bottleneck of a burst of events.
+	relayStarts = 16
+	pruneEvery  = time.Hour
+)
+
+// Run relays until ctx ends, and once an hour deletes the events past their retention.
+func (r *Relay) Run(ctx context.Context) {
+	every := r.Every
+	if every == 0 {
+		every = 200 * time.Millisecond
+	}
+	log := r.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	var pruned time.Time
+	for ctx.Err() == nil {
+		n, err := r.Pass(ctx)
+		if err != nil && ctx.Err() == nil {
+			log.Warn("webhook relay", "error", err)
+		}
+		if time.Since(pruned) > pruneEvery {
+			if n, err := r.Store.PruneEvents(ctx, time.Now()); err != nil {
+				log.Warn("prune events", "error", err)
+			} else {
+				pruned = time.Now()
+				if n > 0 {
+					log.Info("pruned events past their retention", "events", n)
+				}
+			}
+		}
+		if n == relayBatch && err == nil {
+			continue
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(every):
+		}
+	}
+}
+
+// Pass relays one batch and answers how many events it took.
+func (r *Relay) Pass(ctx context.Context) (int, error) {
+	deliveries, events, err := r.Store.ClaimEvents(ctx, relayBatch)
+	if err != nil || len(events) == 0 {
+		return 0, err
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(relayStarts)
+	for _, d := range deliveries {
+		g.Go(func() error { return r.Start(gctx, d, workflows.WebhookDeliveryID(d.EventRef, d.EndpointRef)) })
+	}
+	if err := g.Wait(); err != nil {
+		return 0, err
+	}
+	return len(events), r.Store.MarkDispatched(ctx, events)
+}
+
+// Redeliver starts a new delivery workflow for each of deliveries (reopened by
+// store.Redeliveries), beside any earlier one of the same event and endpoint.
+func (r *Relay) Redeliver(ctx context.Context, deliveries []store.PendingDelivery) error {
+	for _, d := range deliveries {
+		id := workflows.WebhookDeliveryID(d.EventRef, d.EndpointRef) + "-r" + domain.RandomString(8)
+		if err := r.Start(ctx, d, id); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Start starts the delivery workflow of d under id; a workflow already started under id (open
+// or closed) is left as it is.
+func (r *Relay) Start(ctx context.Context, d store.PendingDelivery, id string) error {
+	tq := r.TaskQueue
+	if tq == "" {
+		tq = workflows.TaskQueue
+	}
+	_, err := r.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: tq,
+		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE},
+		workflows.WebhookDeliveryWorkflow, workflows.WebhookDeliveryInput{DeliveryID: d.ID, EndpointRef: d.EndpointRef,
+			EventRef: d.EventRef, Backoff: r.Backoff})
+	var started *serviceerror.WorkflowExecutionAlreadyStarted
+	if err != nil && !errors.As(err, &started) {
+		return fmt.Errorf("start delivery %s: %w", id, err)
+	}
+	return nil
+}
