@@ -23,7 +23,8 @@ var designTools = []string{"create_customer", "ensure_customer", "get_customer",
 	"get_purchases_by_customer", "get_purchases_by_product", "cancel_renewal", "reactivate_renewal",
 	"preview_plan_change", "change_plan", "cancel_scheduled_change", "pause_purchase", "resume_purchase", "check_limits",
 	"record_usage", "record_bulk_usage", "create_checkout_session", "create_customer_session", "list_transactions",
-	"get_transaction", "get_transaction_stats", "get_product_balance", "create_refund"}
+	"get_transaction", "get_transaction_stats", "get_product_balance", "create_refund", "list_events",
+	"list_webhook_endpoints", "create_webhook_endpoint"}
 
 // Every tool of the list, each with an object schema, required fields marked, descriptions, and
 // seed 001's spellings accepted beside seed 000's.
@@ -96,6 +97,7 @@ func TestToolList(t *testing.T) {
 		"create_refund": {"sourceTransactionRef"}, "record_usage": {"customerRef"}, "check_limits": {"customerRef", "productRef"},
 		"record_bulk_usage": {"events"}, "create_customer_session": {"customerRef"},
 		"pause_purchase": {"purchaseRef", "behavior"}, "resume_purchase": {"purchaseRef"},
+		"create_webhook_endpoint": {"url"},
 	} {
 		if got := required(tool); !slices.Equal(got, want) {
 			t.Errorf("%s requires %v, want %v", tool, got, want)
