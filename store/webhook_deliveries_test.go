@@ -2,12 +2,16 @@ package store_test
 
 import (
 	"context"
+	"net/http"
 	"testing"
 	"time"
+
+	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 
 	"github.com/tollgate-billing/tollgate/domain"
 	"github.com/tollgate-billing/tollgate/internal/testenv"
 	"github.com/tollgate-billing/tollgate/store"
+	"github.com/tollgate-billing/tollgate/webhooks"
 )
 
 // An event is claimed once per endpoint that wants it; an endpoint failing every attempt for
@@ -122,5 +126,47 @@ func TestPruneEventsDeletesOnlyThoseOfMoreThanThirtyDays(t *testing.T) {
 	}
 	if events != 1 || deliveries != 1 || attempts != 1 {
 		t.Fatalf("left %d events, %d deliveries, %d attempts", events, deliveries, attempts)
+	}
+}
+
+// After a rotation both secrets sign for 24 hours, so a receiver knowing either verifies (with
+// the Standard Webhooks library); after the overlap only the new one signs.
+func TestARotatedSecretSignsOnlyDuringTheOverlap(t *testing.T) {
+	ctx := context.Background()
+	st := testenv.Postgres(t)
+	m, _ := testenv.Merchant(t, st, "M")
+	old := webhooks.NewSecret()
+	e, err := st.CreateWebhookEndpoint(ctx, domain.WebhookEndpoint{MerchantRef: m, Mode: domain.ModeSandbox,
+		URL: "http://127.0.0.1:9/h", EnabledEvents: []string{"*"}, Enabled: true}, old)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rotated, err := st.RotateWebhookSecret(ctx, m, domain.ModeSandbox, e.Ref, webhooks.NewSecret())
+	if err != nil {
+		t.Fatal(err)
+	}
+	verifies := func(at time.Time, secret string) bool {
+		t.Helper()
+		secrets, err := st.WebhookSecrets(ctx, e.Ref, at)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body := []byte(`{"reference":"evt_1"}`)
+		h := http.Header{}
+		if err := webhooks.Headers(h, secrets, "evt_1", at, body); err != nil {
+			t.Fatal(err)
+		}
+		wh, err := standardwebhooks.NewWebhook(secret)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return wh.VerifyIgnoringTimestamp(body, h) == nil
+	}
+	now := time.Now()
+	if !verifies(now, old) || !verifies(now, rotated.Secret) || !verifies(now.Add(23*time.Hour), old) {
+		t.Fatal("during the overlap both secrets must verify")
+	}
+	if after := now.Add(25 * time.Hour); verifies(after, old) || !verifies(after, rotated.Secret) {
+		t.Fatal("after the overlap only the new secret must verify")
 	}
 }
