@@ -15,6 +15,7 @@ import (
 	"github.com/pressly/goose/v3"
 
 	"github.com/tollgate-billing/tollgate/domain"
+	"github.com/tollgate-billing/tollgate/internal/telemetry"
 )
 
 //go:embed migrations/*.sql
@@ -38,6 +39,9 @@ func Open(ctx context.Context, url string) (*Store, error) {
 	}
 	if cfg.MaxConns < 16 {
 		cfg.MaxConns = 16
+	}
+	if t := telemetry.PgxTracer(); t != nil { // a span per query inside a trace, when tracing is on
+		cfg.ConnConfig.Tracer = t
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"github.com/tollgate-billing/tollgate/internal/metrics"
-
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -12,6 +10,9 @@ import (
 	"os"
 
 	"go.temporal.io/sdk/client"
+
+	"github.com/tollgate-billing/tollgate/internal/metrics"
+	"github.com/tollgate-billing/tollgate/internal/telemetry"
 )
 
 // temporalTLS is the client side of mutual TLS to Temporal: PEM files and the server name to
@@ -68,8 +69,14 @@ func dialTemporal(ctx context.Context, c config, log *slog.Logger) (client.Clien
 	if err != nil {
 		return nil, err
 	}
+	// with tracing on, the interceptor carries the caller's trace into workflows and activities
+	interceptors, err := telemetry.TemporalInterceptors()
+	if err != nil {
+		return nil, err
+	}
 	tc, err := client.DialContext(ctx, client.Options{HostPort: c.TemporalAddress, Namespace: c.TemporalNamespace,
-		Logger: newTemporalLogger(log), ConnectionOptions: client.ConnectionOptions{TLS: tlsCfg}, MetricsHandler: metrics.Temporal()})
+		Logger: newTemporalLogger(log), ConnectionOptions: client.ConnectionOptions{TLS: tlsCfg}, MetricsHandler: metrics.Temporal(),
+		Interceptors: interceptors})
 	if err != nil {
 		return nil, fmt.Errorf("connect to Temporal at %s: %w", c.TemporalAddress, err)
 	}

@@ -11,6 +11,7 @@ import (
 	stripego "github.com/stripe/stripe-go/v76"
 	"github.com/stripe/stripe-go/v76/client"
 
+	"github.com/tollgate-billing/tollgate/internal/telemetry"
 	"github.com/tollgate-billing/tollgate/payments"
 )
 
@@ -38,7 +39,7 @@ var _ payments.Processor = (*Processor)(nil)
 func New(cfg Config) *Processor {
 	backend := func(kind stripego.SupportedBackend) stripego.Backend {
 		bc := &stripego.BackendConfig{
-			HTTPClient:        cfg.HTTPClient,
+			HTTPClient:        telemetry.Client(cfg.HTTPClient), // a client span per call when tracing is on
 			MaxNetworkRetries: cfg.MaxNetworkRetries,
 			// Errors are returned to the caller, who logs them with the purchase in context.
 			LeveledLogger: &stripego.LeveledLogger{Level: stripego.LevelNull},
