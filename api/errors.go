@@ -8,9 +8,11 @@ import (
 	"strconv"
 
 	"github.com/tollgate-billing/tollgate/domain"
+	"github.com/tollgate-billing/tollgate/internal/telemetry"
 )
 
-// errorBody is the one JSON error shape of DESIGN.md: {"error":{"type","code","message","field"}}.
+// errorBody is the one JSON error shape of DESIGN.md: {"error":{"type","code","message","field"}},
+// with the request's id (the X-Request-Id answered) as requestId.
 type errorBody struct {
 	Error errorDetail `json:"error"`
 }
@@ -20,6 +22,15 @@ type errorDetail struct {
 	Code    string `json:"code"`
 	Message string `json:"message"`
 	Field   string `json:"field,omitempty"`
+	// RequestID is the request's id, as in the X-Request-Id response header and the request's
+	// log lines: what to quote to an operator.
+	RequestID string `json:"requestId,omitempty"`
+}
+
+// errorDetailOf is e in the error shape, for request r.
+func errorDetailOf(r *http.Request, e *domain.Error) errorDetail {
+	return errorDetail{Type: typeOf(e.Code), Code: string(e.Code), Message: e.Message, Field: e.Field,
+		RequestID: telemetry.RequestID(r.Context())}
 }
 
 // statusOf is the one mapping from domain error codes to HTTP status.
@@ -76,14 +87,14 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 		if isUnavailable(err) {
 			e = domain.Errorf(domain.CodeUnavailable, "", "the service is briefly unavailable; retry shortly")
 		} else {
-			log.Error("internal error", "method", r.Method, "path", r.URL.Path, "err", err)
+			log.With(telemetry.LogAttrs(r.Context())...).Error("internal error", "method", r.Method, "path", r.URL.Path, "err", err)
 			e = domain.Errorf(domain.CodeInternal, "", "internal error")
 		}
 	}
 	if e.Code == domain.CodeUnavailable && w.Header().Get("Retry-After") == "" {
 		retryAfter(w, 1)
 	}
-	writeJSON(w, statusOf(e.Code), errorBody{Error: errorDetail{Type: typeOf(e.Code), Code: string(e.Code), Message: e.Message, Field: e.Field}})
+	writeJSON(w, statusOf(e.Code), errorBody{Error: errorDetailOf(r, e)})
 }
 
 // StatusOf is exposed for other faces (MCP) that need the same mapping.

@@ -55,7 +55,7 @@ func (s *Server) idempotent(next http.Handler) http.Handler {
 			return
 		}
 		if err := s.store.FinishIdempotent(ctx, merchant, key, rec.status, rec.buf.Bytes()); err != nil {
-			s.log.Error("store idempotent response", "err", err)
+			s.logFor(r).Error("store idempotent response", "err", err)
 		}
 	})
 }

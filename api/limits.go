@@ -139,7 +139,7 @@ func (s *Server) consumeUsage(ctx context.Context, w http.ResponseWriter, r *htt
 			return aerr
 		}
 		writeJSON(w, http.StatusPaymentRequired, paywallBody{
-			Error:       errorDetail{Type: typeOf(domain.CodePaymentRequired), Code: string(domain.CodePaymentRequired), Message: "usage limit reached for this period: purchase required", Field: "units"},
+			Error:       errorDetailOf(r, domain.Errorf(domain.CodePaymentRequired, "units", "usage limit reached for this period: purchase required")),
 			CheckoutURL: out.CheckoutURL, Limits: out})
 		return nil
 	}

@@ -152,6 +152,9 @@ func (g *schemaGen) operation(o op, method, path string) map[string]any {
 	if o.List {
 		params = append(params, pageParamsAsAny()...)
 	}
+	params = append(params, map[string]any{"name": RequestIDHeader, "in": "header", "required": false,
+		"description": "your id for this request (1–128 letters, digits and . _ : -), answered back and logged; otherwise the server makes one (req_…)",
+		"schema":      map[string]any{"type": "string", "maxLength": maxRequestIDLen, "pattern": "^[A-Za-z0-9._:-]+$"}})
 	if method == http.MethodPost && !o.Public {
 		params = append(params, map[string]any{"name": "Idempotency-Key", "in": "header", "required": false,
 			"description": "same key and body within 24 h replays the first answer; same key, other body is 409",
@@ -181,9 +184,12 @@ func (g *schemaGen) operation(o op, method, path string) map[string]any {
 	default:
 		schema = map[string]any{}
 	}
-	errRef := map[string]any{"description": "the one error shape",
+	// every answer carries the request's id; an error body repeats it as error.requestId
+	headers := map[string]any{RequestIDHeader: map[string]any{"description": "the request's id, as in its log lines",
+		"schema": map[string]any{"type": "string"}}}
+	errRef := map[string]any{"description": "the one error shape", "headers": headers,
 		"content": map[string]any{"application/json": map[string]any{"schema": map[string]any{"$ref": "#/components/schemas/Error"}}}}
-	ok := map[string]any{"description": http.StatusText(status)}
+	ok := map[string]any{"description": http.StatusText(status), "headers": headers}
 	switch {
 	case o.Produces != "":
 		ok["content"] = map[string]any{o.Produces: map[string]any{"schema": map[string]any{"type": "string", "format": "binary"}}}

@@ -12,6 +12,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/tollgate-billing/tollgate/internal/metrics"
+	"github.com/tollgate-billing/tollgate/internal/telemetry"
 	"github.com/tollgate-billing/tollgate/payments"
 	"github.com/tollgate-billing/tollgate/payments/processors"
 	"github.com/tollgate-billing/tollgate/starter"
@@ -61,9 +62,11 @@ type Server struct {
 	// adminRoutes are the admin API's patterns (admin.go), apart: they take the admin token, not
 	// an API key, and are not in the merchants' OpenAPI document.
 	adminRoutes []string
-	keys        keyCache     // API keys recently found valid (auth_cache.go)
-	rateLimit   keyRateLimit // each key's token bucket (auth.go)
-	modes       processors.ByMode
+	// traced is serve, in a server span per request when tracing is on (telemetry.Handler)
+	traced    http.Handler
+	keys      keyCache     // API keys recently found valid (auth_cache.go)
+	rateLimit keyRateLimit // each key's token bucket (auth.go)
+	modes     processors.ByMode
 }
 
 // New builds the server and its routes.
@@ -80,21 +83,31 @@ func New(cfg Config) *Server {
 	for pattern, h := range cfg.Extra {
 		s.mux.Handle(pattern, h)
 	}
+	s.traced = telemetry.Handler(http.HandlerFunc(s.serve))
 	return s
 }
 
+// ServeHTTP gives the request its id (X-Request-Id) and serves it, traced when tracing is on.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.traced.ServeHTTP(w, withRequestID(w, r))
+}
+
+func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	rec := &statusRecorder{ResponseWriter: w, status: 200}
 	s.mux.ServeHTTP(rec, r)
 	metrics.ObserveRequest(r.Pattern, rec.status, time.Since(start)) // the mux set r.Pattern
+	telemetry.Route(r)
 	if !strings.HasPrefix(r.URL.Path, "/healthz") {
-		s.log.Debug("request", "method", r.Method, "path", r.URL.Path, "status", rec.status, "duration", time.Since(start))
+		s.logFor(r).Debug("request", "method", r.Method, "path", r.URL.Path, "status", rec.status, "duration", time.Since(start))
 	}
 }
 
-// logFor is the logger of a request's lines.
-func (s *Server) logFor(r *http.Request) *slog.Logger { return s.log }
+// logFor is the logger of a request's lines: each carries the request's id (and its trace when
+// tracing is on).
+func (s *Server) logFor(r *http.Request) *slog.Logger {
+	return s.log.With(telemetry.LogAttrs(r.Context())...)
+}
 
 // Routes lists the registered patterns ("GET /v1/customers").
 func (s *Server) Routes() []string { return append([]string(nil), s.routes...) }
@@ -132,11 +145,11 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) error {
 func (s *Server) paymentsCheck(ctx context.Context) string {
 	faults, err := s.store.RecentPaymentFaults(ctx)
 	if err != nil {
-		s.log.Warn("readiness check failed", "dependency", "payments", "err", err)
+		s.log.WarnContext(ctx, "readiness check failed", "dependency", "payments", "err", err)
 		return "down"
 	}
 	for _, f := range faults {
-		s.log.Warn("charges not settling", "dependency", "payments", "processor", f.Processor, "kind", f.Kind,
+		s.log.WarnContext(ctx, "charges not settling", "dependency", "payments", "processor", f.Processor, "kind", f.Kind,
 			"since", f.FirstAt.UTC().Format(time.RFC3339), "attempts", f.Failures, "err", f.Message)
 	}
 	if len(faults) > 0 {
@@ -154,7 +167,7 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) error {
 	checks := map[string]string{"postgres": "up", "temporal": "up"}
 	status := http.StatusOK
 	down := func(name string, err error) {
-		s.log.Warn("readiness check failed", "dependency", name, "err", err)
+		s.logFor(r).Warn("readiness check failed", "dependency", name, "err", err)
 		checks[name], status = "down", http.StatusServiceUnavailable
 	}
 	if err := s.store.Ping(ctx); err != nil {

@@ -102,7 +102,7 @@ func (s *Server) stripeWebhook(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if err := st.ProcessEvent(r.Context(), in); err != nil {
-		s.log.Warn("webhook: processing not started; the processor will deliver the event again", "event", in.EventID, "err", err)
+		s.logFor(r).Warn("webhook: processing not started; the processor will deliver the event again", "event", in.EventID, "err", err)
 		return domain.Errorf(domain.CodeUnavailable, "", "the event was recorded but could not be queued; deliver it again")
 	}
 	if err := s.store.MarkProcessorEventDispatched(r.Context(), in.EventID); err != nil {

@@ -113,6 +113,9 @@ func writeErrorBody(w http.ResponseWriter, status int, typ string, e *domain.Err
 	if e.Field != "" {
 		body["field"] = e.Field
 	}
+	if id := w.Header().Get(api.RequestIDHeader); id != "" { // set by the API this endpoint is mounted in
+		body["requestId"] = id
+	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(map[string]any{"error": body})

@@ -138,7 +138,7 @@ const cardsSpent = http.StatusGone
 func (h *handler) submitCard(ctx context.Context, w http.ResponseWriter, r *http.Request, a cardAttempt, e *cardEntry) (int, error) {
 	e.Form = cardForm{Name: strings.TrimSpace(r.PostFormValue("name")), Exp: strings.TrimSpace(r.PostFormValue("exp"))}
 	if !h.cardEntryAvailable(a.sandbox) {
-		h.log.Error("card entry refused: a live session needs Stripe with its publishable key", "session", a.session)
+		h.log.ErrorContext(ctx, "card entry refused: a live session needs Stripe with its publishable key", "session", a.session)
 		e.Error = "Card payments are not available right now. Nothing was charged."
 		return http.StatusServiceUnavailable, nil
 	}
@@ -152,7 +152,7 @@ func (h *handler) submitCard(ctx context.Context, w http.ResponseWriter, r *http
 	}
 	err := h.saveCard(ctx, a, pm)
 	if d, ok := payments.IsDecline(err); ok {
-		h.cardRefused(a, d.Code)
+		h.cardRefused(ctx, a, d.Code)
 		e.Error = declineWords(d.Code, d.Message)
 		return http.StatusPaymentRequired, nil
 	}
@@ -168,7 +168,7 @@ func (h *handler) submitCard(ctx context.Context, w http.ResponseWriter, r *http
 // refused until the card is accepted (see store.ClaimCardAttempt).
 func (h *handler) admitCard(ctx context.Context, w http.ResponseWriter, a cardAttempt, e *cardEntry) (int, error) {
 	if ok, wait := h.ips.take(a.ip, time.Now()); !ok {
-		h.log.Warn("card attempts limited", "by", "client_ip", "client_ip", a.ip, "session", a.session, "merchant", a.merchant)
+		h.log.WarnContext(ctx, "card attempts limited", "by", "client_ip", "client_ip", a.ip, "session", a.session, "merchant", a.merchant)
 		e.Error = "Too many card attempts from your network. For your security, try again in " + retryAfter(w, wait) + ". Nothing was charged."
 		return http.StatusTooManyRequests, nil
 	}
@@ -177,7 +177,7 @@ func (h *handler) admitCard(ctx context.Context, w http.ResponseWriter, a cardAt
 		return 0, err
 	}
 	if n >= h.limits.PerCustomer {
-		h.log.Warn("card attempts limited", "by", "customer", "customer", a.customer.Ref, "merchant", a.merchant,
+		h.log.WarnContext(ctx, "card attempts limited", "by", "customer", "customer", a.customer.Ref, "merchant", a.merchant,
 			"session", a.session, "client_ip", a.ip, "refused", n)
 		e.Error = "Too many cards were declined for this account. For your security, try again in " +
 			retryAfter(w, time.Until(latest.Add(h.limits.CustomerWindow))) + ". Nothing was charged."
@@ -188,15 +188,15 @@ func (h *handler) admitCard(ctx context.Context, w http.ResponseWriter, a cardAt
 		return 0, err
 	}
 	if !claimed {
-		h.log.Warn("card attempts limited", "by", "session", "session", a.session, "merchant", a.merchant, "client_ip", a.ip)
+		h.log.WarnContext(ctx, "card attempts limited", "by", "session", "session", a.session, "merchant", a.merchant, "client_ip", a.ip)
 		return cardsSpent, nil
 	}
 	return 0, nil
 }
 
 // cardRefused logs a card the processor refused (the decline code only: never the card).
-func (h *handler) cardRefused(a cardAttempt, code string) {
-	h.log.Warn("card declined", "session", a.session, "merchant", a.merchant, "customer", a.customer.Ref,
+func (h *handler) cardRefused(ctx context.Context, a cardAttempt, code string) {
+	h.log.WarnContext(ctx, "card declined", "session", a.session, "merchant", a.merchant, "customer", a.customer.Ref,
 		"client_ip", a.ip, "code", code)
 }
 

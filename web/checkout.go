@@ -283,10 +283,10 @@ func (h *handler) checkoutPay(w http.ResponseWriter, r *http.Request) {
 func (h *handler) firstPaymentFailed(ctx context.Context, r *http.Request, cs store.CheckoutSession, ref string, out outcome) bool {
 	released, err := h.st.FailCheckoutPurchase(ctx, cs.Ref, ref)
 	if err != nil {
-		h.log.Error("release checkout purchase", "session", cs.Ref, "purchase", ref, "err", err)
+		h.log.ErrorContext(ctx, "release checkout purchase", "session", cs.Ref, "purchase", ref, "err", err)
 	}
 	if released {
-		h.cardRefused(cardAttempt{session: cs.Ref, sandbox: cs.Sandbox(), merchant: cs.MerchantRef,
+		h.cardRefused(ctx, cardAttempt{session: cs.Ref, sandbox: cs.Sandbox(), merchant: cs.MerchantRef,
 			customer: domain.Customer{Ref: cs.CustomerRef}, ip: h.clientIP(r)}, out.code)
 	}
 	return released
@@ -348,7 +348,7 @@ func (h *handler) saveCard(ctx context.Context, a cardAttempt, pm string) error 
 // completeCheckout marks the session paid (once; a second caller finds it done) and shows success.
 func (h *handler) completeCheckout(w http.ResponseWriter, r *http.Request, cs store.CheckoutSession, ref string) {
 	if _, err := h.st.CompleteCheckoutSession(r.Context(), cs.Ref, ref); err != nil {
-		h.log.Error("complete checkout session", "session", cs.Ref, "purchase", ref, "err", err)
+		h.log.ErrorContext(r.Context(), "complete checkout session", "session", cs.Ref, "purchase", ref, "err", err)
 	}
 	http.Redirect(w, r, "/checkout/"+cs.Ref+"/success", http.StatusSeeOther)
 }

@@ -70,6 +70,6 @@ func (h *handler) restoreCard(ctx context.Context, cs store.CheckoutSession, wor
 		return
 	}
 	if err := h.st.ReplacePaymentMethod(ctx, cs.MerchantRef, cs.CustomerRef, now.Card.PaymentMethod, *working); err != nil {
-		h.log.Error("restore the working card", "session", cs.Ref, "err", err)
+		h.log.ErrorContext(ctx, "restore the working card", "session", cs.Ref, "err", err)
 	}
 }

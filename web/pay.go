@@ -165,7 +165,7 @@ func (h *handler) payAnswer(w http.ResponseWriter, r *http.Request) {
 		}
 	} else if n, ok := h.cfg.Lifecycle.(paymentNotifier); ok { // Stripe.js confirmed it in the browser
 		if err := n.PaymentChanged(ctx, pm.auth.MerchantRef, pm.auth.PurchaseRef, pm.auth.PaymentRef); err != nil {
-			h.log.Warn("pay: the purchase was not told; the processor's webhook will tell it", "purchase", pm.auth.PurchaseRef, "err", err)
+			h.log.WarnContext(r.Context(), "pay: the purchase was not told; the processor's webhook will tell it", "purchase", pm.auth.PurchaseRef, "err", err)
 		}
 	}
 	pm.purchase = h.waitRestored(ctx, pm)

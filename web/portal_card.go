@@ -113,9 +113,9 @@ func (h *handler) portalCard(w http.ResponseWriter, r *http.Request) {
 	for _, p := range overdue {
 		st, err := h.cfg.Lifecycle.RetryPayment(ctx, ps.MerchantRef, p.Ref)
 		if err == nil && isOverdue(st.Status) {
-			h.cardRefused(a, st.LastError)
+			h.cardRefused(ctx, a, st.LastError)
 			if ferr := h.st.RecordCardFailure(ctx, ps.Ref); ferr != nil {
-				h.log.Error("record card failure", "session", ps.Ref, "err", ferr)
+				h.log.ErrorContext(r.Context(), "record card failure", "session", ps.Ref, "err", ferr)
 			}
 			err = domain.Errorf(domain.CodePaymentRequired, "", "%s", declineWords(st.LastError, ""))
 		}

@@ -3,6 +3,7 @@ package web
 import (
 	"bytes"
 	"html/template"
+	"log/slog"
 	"net/http"
 	"strings"
 
@@ -50,13 +51,22 @@ type page struct {
 func (h *handler) render(w http.ResponseWriter, status int, name string, l layout, data any) {
 	var buf bytes.Buffer
 	if err := h.pages[name].ExecuteTemplate(&buf, "layout", page{layout: l, Data: data}); err != nil {
-		h.log.Error("render page", "page", name, "err", err)
+		h.logTo(w).Error("render page", "page", name, "err", err)
 		http.Error(w, "Something went wrong on our side. Please try again in a moment.", http.StatusInternalServerError)
 		return
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)
 	_, _ = w.Write(buf.Bytes())
+}
+
+// logTo is the logger of the lines of the request answered on w: each carries the request's id,
+// which the API set on the answer (X-Request-Id) before it reached the pages.
+func (h *handler) logTo(w http.ResponseWriter) *slog.Logger {
+	if id := w.Header().Get("X-Request-Id"); id != "" {
+		return h.log.With("requestId", id)
+	}
+	return h.log
 }
 
 // message is a page of words only: an unknown or expired link, a refused request.
@@ -82,7 +92,7 @@ func (h *handler) notFound(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *handler) internalError(w http.ResponseWriter, m store.Merchant, what string, err error) {
-	h.log.Error(what, "err", err)
+	h.logTo(w).Error(what, "err", err)
 	h.renderMessage(w, http.StatusInternalServerError, m, message{
 		Heading: "Something went wrong",
 		Body:    "We couldn't complete this on our side. Nothing was charged twice; please try again in a moment.",

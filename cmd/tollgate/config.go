@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"flag"
 	"fmt"
 	"log/slog"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/tollgate-billing/tollgate/api"
+	"github.com/tollgate-billing/tollgate/internal/telemetry"
 	"github.com/tollgate-billing/tollgate/workflows"
 )
 
@@ -25,6 +27,7 @@ type config struct {
 	StripeAPIURL        string
 	StripeWebhookSecret string
 	LogLevel            string
+	LogFormat           string
 	DataDir             string
 	PGPort              int
 	TemporalPort        int
@@ -174,16 +177,33 @@ func parseDurations(v string) ([]time.Duration, error) {
 	return out, nil
 }
 
-func (c *config) bindLog(fs *flag.FlagSet, e env) {
+// bindLog binds the log level and format; format is the command's default: json for the
+// servers (one object a line, for a log pipeline), text where a person reads the lines.
+func (c *config) bindLog(fs *flag.FlagSet, e env, format string) {
 	strFlag(fs, e, &c.LogLevel, "log-level", "LOG_LEVEL", "info", "debug, info, warn or error")
+	strFlag(fs, e, &c.LogFormat, "log-format", "TOLLGATE_LOG_FORMAT", format, "log format: json or text")
 }
 
+// checkLog refuses a log format the logger does not know.
+func (c config) checkLog() error {
+	if c.LogFormat != telemetry.LogJSON && c.LogFormat != telemetry.LogText {
+		return fmt.Errorf("--log-format (TOLLGATE_LOG_FORMAT) %q: want json or text", c.LogFormat)
+	}
+	return nil
+}
+
+// logger writes to stderr in the format checkLog accepted (text when unset); each line of a
+// request carries its request id.
 func (c config) logger(e env) *slog.Logger {
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(strings.ToUpper(c.LogLevel))); err != nil {
 		level = slog.LevelInfo
 	}
-	return slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: level}))
+	l, err := telemetry.NewLogger(e.stderr, cmp.Or(c.LogFormat, telemetry.LogText), level)
+	if err != nil {
+		l, _ = telemetry.NewLogger(e.stderr, telemetry.LogText, level)
+	}
+	return l
 }
 
 // checkAdminToken refuses a guessable admin token: whoever has it makes and revokes every key.

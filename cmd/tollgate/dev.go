@@ -10,6 +10,7 @@ import (
 
 	"github.com/tollgate-billing/tollgate/devenv"
 	"github.com/tollgate-billing/tollgate/internal/httpserver"
+	"github.com/tollgate-billing/tollgate/internal/telemetry"
 	"github.com/tollgate-billing/tollgate/store"
 )
 
@@ -25,8 +26,11 @@ func runDev(ctx context.Context, args []string, e env) error {
 	c.bindPayments(fs, e)
 	c.bindReconcile(fs, e)
 	c.bindWebhooks(fs, e)
-	c.bindLog(fs, e)
+	c.bindLog(fs, e, telemetry.LogText)
 	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := c.checkLog(); err != nil {
 		return err
 	}
 	if err := c.checkCardEntry(); err != nil {
@@ -91,7 +95,7 @@ func runDev(ctx context.Context, args []string, e env) error {
 	}()
 	c.TemporalAddress, c.TemporalNamespace = tmp.FrontendAddress(), tmp.Namespace()
 
-	d, err := openDeps(ctx, c, log)
+	d, err := openTraced(ctx, c, e, "tollgate-dev", log)
 	if err != nil {
 		return err
 	}

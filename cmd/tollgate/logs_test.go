@@ -86,7 +86,7 @@ func TestFullRunLogsCarryNoKeys(t *testing.T) {
 	wg.Wait()
 
 	text := logs.String()
-	if !strings.Contains(text, "level=DEBUG") || !strings.Contains(text, "API listening") {
+	if !strings.Contains(text, `"level":"DEBUG"`) || !strings.Contains(text, "API listening") { // JSON lines: the servers' default
 		t.Fatalf("the run logged too little to judge:\n%s", text)
 	}
 	for name, secret := range map[string]string{"API key": key, "live API key": liveKey, "wrong API key": wrongKey, "Stripe key": stripeKey,

@@ -12,6 +12,7 @@ import (
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/tollgate-billing/tollgate/internal/hostguard"
+	"github.com/tollgate-billing/tollgate/internal/telemetry"
 	"github.com/tollgate-billing/tollgate/mcp"
 )
 
@@ -24,8 +25,11 @@ func runMCP(ctx context.Context, args []string, e env) error {
 		"Tool calls go to the Tollgate API at --api-url with the merchant's API key.", e)
 	strFlag(fs, e, &c.APIURL, "api-url", "TOLLGATE_API_URL", "http://127.0.0.1:8080", "URL of the Tollgate API")
 	secretFlag(fs, e, &c.APIKey, "api-key", "TOLLGATE_API_KEY", "the merchant's API `key` (sk_sandbox_… or sk_live_…)")
-	c.bindLog(fs, e)
+	c.bindLog(fs, e, telemetry.LogText)
 	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := c.checkLog(); err != nil {
 		return err
 	}
 	if c.APIKey == "" {

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tollgate-billing/tollgate/internal/telemetry"
 	"github.com/tollgate-billing/tollgate/starter"
 	"github.com/tollgate-billing/tollgate/workflows"
 )
@@ -24,8 +25,11 @@ func runReconcile(ctx context.Context, args []string, e env) error {
 		"look at the processors' payments created this long ago or later")
 	c.bindTemporal(fs, e)
 	c.bindTemporalTLS(fs, e)
-	c.bindLog(fs, e)
+	c.bindLog(fs, e, telemetry.LogText)
 	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := c.checkLog(); err != nil {
 		return err
 	}
 	if since <= 0 {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"github.com/tollgate-billing/tollgate/internal/metrics"
 
 	"context"
@@ -17,6 +18,7 @@ import (
 	"github.com/tollgate-billing/tollgate/api"
 	"github.com/tollgate-billing/tollgate/domain"
 	"github.com/tollgate-billing/tollgate/internal/httpserver"
+	"github.com/tollgate-billing/tollgate/internal/telemetry"
 	"github.com/tollgate-billing/tollgate/payments"
 	"github.com/tollgate-billing/tollgate/payments/processors"
 	"github.com/tollgate-billing/tollgate/payments/sandbox"
@@ -32,14 +34,19 @@ type deps struct {
 	store    *store.Store
 	temporal client.Client
 	payments payments.Processor
+	// stopTracing flushes and stops the trace exporter (a no-op when tracing is off)
+	stopTracing func()
 }
 
 func runMigrate(ctx context.Context, args []string, e env) error {
 	var c config
 	fs := newFlagSet("migrate", "Apply the embedded database migrations (safe to run repeatedly).", e)
 	c.bindDatabase(fs, e)
-	c.bindLog(fs, e)
+	c.bindLog(fs, e, telemetry.LogJSON)
 	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := c.checkLog(); err != nil {
 		return err
 	}
 	st, err := c.openStore(ctx)
@@ -81,6 +88,35 @@ func openDeps(ctx context.Context, c config, log *slog.Logger) (*deps, error) {
 func (d *deps) Close() {
 	d.temporal.Close()
 	d.store.Close()
+	if d.stopTracing != nil {
+		d.stopTracing()
+	}
+}
+
+// openTraced turns tracing on when the OTEL_* environment asks for it (telemetry.Setup), as
+// process service, then opens the clients — which take their instrumentation as they are built.
+func openTraced(ctx context.Context, c config, e env, service string, log *slog.Logger) (*deps, error) {
+	shutdown, err := telemetry.Setup(ctx, e.getenv, service, version)
+	if err != nil {
+		return nil, err
+	}
+	stop := func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := shutdown(sctx); err != nil {
+			log.Warn("traces not flushed", "err", err)
+		}
+	}
+	if endpoint := cmp.Or(e.getenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"), e.getenv("OTEL_EXPORTER_OTLP_ENDPOINT")); telemetry.Enabled() && endpoint != "" {
+		log.Info("tracing on", "service", service, "endpoint", endpoint)
+	}
+	d, err := openDeps(ctx, c, log)
+	if err != nil {
+		stop()
+		return nil, err
+	}
+	d.stopTracing = stop
+	return d, nil
 }
 
 // newProcessor is Stripe when a secret key is configured, else the sandbox.
@@ -123,7 +159,7 @@ func runAPI(ctx context.Context, args []string, e env) error {
 	if err := c.checkAdminToken(); err != nil {
 		return err
 	}
-	d, err := openDeps(ctx, c, c.logger(e))
+	d, err := openTraced(ctx, c, e, "tollgate-api", c.logger(e))
 	if err != nil {
 		return err
 	}
@@ -139,7 +175,7 @@ func openFromFlags(ctx context.Context, name, summary string, args []string, e e
 	if err != nil {
 		return nil, err
 	}
-	return openDeps(ctx, c, c.logger(e))
+	return openTraced(ctx, c, e, "tollgate-"+name, c.logger(e))
 }
 
 // parseServerFlags parses a server subcommand's flags: database, Temporal, payments, log, plus
@@ -154,8 +190,11 @@ func parseServerFlags(name, summary string, args []string, e env, extra ...func(
 		bind(&c, fs, e)
 	}
 	c.bindPayments(fs, e)
-	c.bindLog(fs, e)
-	return c, fs.Parse(args)
+	c.bindLog(fs, e, telemetry.LogJSON)
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	return c, c.checkLog()
 }
 
 // newHandler is the whole HTTP surface of one API process: the REST API, and on the same mux

@@ -21,13 +21,14 @@ import (
 	"github.com/tollgate-billing/tollgate/internal/telemetry"
 	"github.com/tollgate-billing/tollgate/internal/testenv"
 	"github.com/tollgate-billing/tollgate/store"
+	"github.com/tollgate-billing/tollgate/workflows"
 )
 
 // TestTraceFromRequestToCharge runs `tollgate api` and `tollgate worker` with tracing on (an
 // in-memory span recorder in place of the OTLP exporter), activates a plan with a live key
 // (Stripe is stripe-mock) and follows the request's trace: the HTTP server span named by its
-// route, the Temporal client and workflow spans, the Charge activity, and under the activity a
-// Postgres query and the call to Stripe. Then it runs a reconciliation and reads the worker's
+// route, the starter's update-with-start, the purchase workflow and, under the activation update,
+// the Charge activity with a Postgres query and the call to Stripe beneath it. Then it runs a reconciliation and reads the worker's
 // JSON log for a workflow line carrying its WorkflowID.
 func TestTraceFromRequestToCharge(t *testing.T) {
 	if testing.Short() {
@@ -51,7 +52,8 @@ func TestTraceFromRequestToCharge(t *testing.T) {
 	port, _ := devenv.FreePort()
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
 	env := map[string]string{"DATABASE_URL": dbURL, "TEMPORAL_ADDRESS": testenv.TemporalAddress(t),
-		"STRIPE_SECRET_KEY": "sk_test_traceKeyQ2w", "STRIPE_API_URL": testenv.StripeMock(t), "TOLLGATE_ADDR": addr,
+		"STRIPE_SECRET_KEY": "sk_test_traceKeyQ2w", "STRIPE_PUBLISHABLE_KEY": "pk_test_TYooMQauvdEDq54NiTphI7jx",
+		"STRIPE_API_URL": testenv.StripeMock(t), "TOLLGATE_ADDR": addr,
 		"TOLLGATE_RECONCILE_EVERY": "0"}
 	getenv := func(k string) string { return env[k] }
 	logs := &testenv.LogBuffer{}
@@ -84,9 +86,10 @@ func TestTraceFromRequestToCharge(t *testing.T) {
 	call("POST", "/v1/customers/"+cus+"/payment-method", `{"paymentMethod":"pm_card_visa"}`)
 	call("POST", "/v1/activate-plan", `{"customerRef":"`+cus+`","productRef":"`+prd+`","planRef":"`+pln+`"}`)
 
-	// the request's server span, named by its route
-	spans := rec.Ended()
-	i := slices.IndexFunc(spans, func(s sdktrace.ReadOnlySpan) bool {
+	// the request's server span, named by its route; the workflow's span stays open while the
+	// purchase lives, so spans are read as started
+	spans := rec.Started()
+	i := slices.IndexFunc(spans, func(s sdktrace.ReadWriteSpan) bool {
 		return s.Name() == "POST /v1/activate-plan" && s.SpanKind() == trace.SpanKindServer
 	})
 	if i < 0 {
@@ -124,10 +127,14 @@ func TestTraceFromRequestToCharge(t *testing.T) {
 		}
 		return false
 	}
+	start := "UpdateWithStartWorkflow:activation" // the starter's call: start the purchase, ask for its activation
 	want := map[string]func(sdktrace.ReadOnlySpan) bool{
-		"the purchase workflow": func(s sdktrace.ReadOnlySpan) bool { return s.Name() == "RunWorkflow:Purchase" },
+		"the starter's call to Temporal": func(s sdktrace.ReadOnlySpan) bool { return s.Name() == start },
+		"the purchase workflow": func(s sdktrace.ReadOnlySpan) bool {
+			return s.Name() == "RunWorkflow:"+workflows.PurchaseWorkflow && under(s, start)
+		},
 		"the Charge activity": func(s sdktrace.ReadOnlySpan) bool {
-			return s.Name() == "RunActivity:Charge" && under(s, "RunWorkflow:Purchase")
+			return s.Name() == "RunActivity:Charge" && under(s, start)
 		},
 		"a Postgres query of the Charge activity": func(s sdktrace.ReadOnlySpan) bool {
 			return s.InstrumentationScope().Name == "github.com/exaring/otelpgx" && under(s, "RunActivity:Charge")

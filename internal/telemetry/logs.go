@@ -29,7 +29,7 @@ func NewLogger(w io.Writer, format string, level slog.Leveler) (*slog.Logger, er
 	default:
 		return nil, fmt.Errorf("log format %q: want json or text", format)
 	}
-	return slog.New(contextHandler{h}), nil
+	return slog.New(contextHandler{Handler: h}), nil
 }
 
 type requestIDKey struct{}
@@ -45,25 +45,52 @@ func RequestID(ctx context.Context) string {
 	return id
 }
 
-// contextHandler adds the request id and the trace of a record's context to the record.
-type contextHandler struct{ slog.Handler }
+// LogAttrs are the request id and trace of ctx as log attributes, for a logger bound to one
+// request (logger.With(LogAttrs(ctx)...)); empty when ctx carries neither.
+func LogAttrs(ctx context.Context) []any {
+	var out []any
+	if id := RequestID(ctx); id != "" {
+		out = append(out, slog.String(requestIDAttr, id))
+	}
+	if sc := trace.SpanContextFromContext(ctx); sc.IsValid() {
+		out = append(out, slog.String(traceIDAttr, sc.TraceID().String()), slog.String("spanId", sc.SpanID().String()))
+	}
+	return out
+}
+
+const (
+	requestIDAttr = "requestId"
+	traceIDAttr   = "traceId"
+)
+
+// contextHandler adds the request id and the trace of a record's context to the record, unless
+// the logger is already bound to them (LogAttrs).
+type contextHandler struct {
+	slog.Handler
+	boundID, boundTrace bool
+}
 
 func (h contextHandler) Handle(ctx context.Context, r slog.Record) error {
 	if ctx != nil {
-		if id := RequestID(ctx); id != "" {
-			r.AddAttrs(slog.String("requestId", id))
+		if id := RequestID(ctx); id != "" && !h.boundID {
+			r.AddAttrs(slog.String(requestIDAttr, id))
 		}
-		if sc := trace.SpanContextFromContext(ctx); sc.IsValid() {
-			r.AddAttrs(slog.String("traceId", sc.TraceID().String()), slog.String("spanId", sc.SpanID().String()))
+		if sc := trace.SpanContextFromContext(ctx); sc.IsValid() && !h.boundTrace {
+			r.AddAttrs(slog.String(traceIDAttr, sc.TraceID().String()), slog.String("spanId", sc.SpanID().String()))
 		}
 	}
 	return h.Handler.Handle(ctx, r)
 }
 
 func (h contextHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
-	return contextHandler{h.Handler.WithAttrs(attrs)}
+	out := contextHandler{Handler: h.Handler.WithAttrs(attrs), boundID: h.boundID, boundTrace: h.boundTrace}
+	for _, a := range attrs {
+		out.boundID = out.boundID || a.Key == requestIDAttr
+		out.boundTrace = out.boundTrace || a.Key == traceIDAttr
+	}
+	return out
 }
 
 func (h contextHandler) WithGroup(name string) slog.Handler {
-	return contextHandler{h.Handler.WithGroup(name)}
+	return contextHandler{Handler: h.Handler.WithGroup(name), boundID: h.boundID, boundTrace: h.boundTrace}
 }
