@@ -36,30 +36,10 @@ func TestFullRunLogsCarryNoKeys(t *testing.T) {
 	}
 	st.Close()
 	const stripeKey, wrongKey = "sk_test_logsKeyV8k", "sk_sandbox_wrongKeyH5t"
-	port, _ := devenv.FreePort()
-	addr := fmt.Sprintf("127.0.0.1:%d", port)
 	env := map[string]string{"DATABASE_URL": dbURL, "TEMPORAL_ADDRESS": testenv.TemporalAddress(t),
 		"STRIPE_SECRET_KEY": stripeKey, "STRIPE_PUBLISHABLE_KEY": "pk_test_TYooMQauvdEDq54NiTphI7jx",
-		"STRIPE_API_URL": testenv.StripeMock(t), "LOG_LEVEL": "debug", "TOLLGATE_ADDR": addr,
-		"TOLLGATE_WEB_SECRET": "web-secret-logs-J6c"}
-	logs := &testenv.LogBuffer{}
-	runCtx, stop := context.WithCancel(ctx)
-	var wg sync.WaitGroup
-	for _, sub := range []string{"api", "worker"} {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if err := run(runCtx, []string{sub}, func(k string) string { return env[k] }, io.Discard, logs); err != nil {
-				t.Errorf("tollgate %s: %v", sub, err)
-			}
-		}()
-	}
-	base := "http://" + addr
-	if err := waitHTTP(ctx, base+"/readyz", 30*time.Second); err != nil {
-		stop()
-		wg.Wait()
-		t.Fatalf("%v\n%s", err, logs)
-	}
+		"STRIPE_API_URL": testenv.StripeMock(t), "LOG_LEVEL": "debug", "TOLLGATE_WEB_SECRET": "web-secret-logs-J6c"}
+	base, logs, stop := runAPIAndWorker(t, env)
 
 	call := func(method, path, k, body string) map[string]any {
 		s, b := httpJSON(t, method, base+path, k, body)
@@ -83,7 +63,6 @@ func TestFullRunLogsCarryNoKeys(t *testing.T) {
 		res.Body.Close()
 	}
 	stop()
-	wg.Wait()
 
 	text := logs.String()
 	if !strings.Contains(text, `"level":"DEBUG"`) || !strings.Contains(text, "API listening") { // JSON lines: the servers' default
@@ -95,4 +74,31 @@ func TestFullRunLogsCarryNoKeys(t *testing.T) {
 			t.Errorf("the logs carry the %s:\n%s", name, text)
 		}
 	}
+}
+
+// runAPIAndWorker runs `tollgate api` and `tollgate worker` in this process on env (plus
+// TOLLGATE_ADDR, a free port), both logging to logs, until stop; it answers once /readyz does.
+func runAPIAndWorker(t *testing.T, env map[string]string) (base string, logs *testenv.LogBuffer, stop func()) {
+	t.Helper()
+	port, _ := devenv.FreePort()
+	env["TOLLGATE_ADDR"] = fmt.Sprintf("127.0.0.1:%d", port)
+	logs = &testenv.LogBuffer{}
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	for _, sub := range []string{"api", "worker"} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := run(ctx, []string{sub}, func(k string) string { return env[k] }, io.Discard, logs); err != nil {
+				t.Errorf("tollgate %s: %v", sub, err)
+			}
+		}()
+	}
+	stop = func() { cancel(); wg.Wait() }
+	base = "http://" + env["TOLLGATE_ADDR"]
+	if err := waitHTTP(ctx, base+"/readyz", 30*time.Second); err != nil {
+		stop()
+		t.Fatalf("%v\n%s", err, logs)
+	}
+	return base, logs, stop
 }

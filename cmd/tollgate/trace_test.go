@@ -8,15 +8,12 @@ import (
 	"io"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
 
-	"github.com/tollgate-billing/tollgate/devenv"
 	"github.com/tollgate-billing/tollgate/domain"
 	"github.com/tollgate-billing/tollgate/internal/telemetry"
 	"github.com/tollgate-billing/tollgate/internal/testenv"
@@ -49,30 +46,11 @@ func TestTraceFromRequestToCharge(t *testing.T) {
 		t.Fatal(err)
 	}
 	st.Close()
-	port, _ := devenv.FreePort()
-	addr := fmt.Sprintf("127.0.0.1:%d", port)
 	env := map[string]string{"DATABASE_URL": dbURL, "TEMPORAL_ADDRESS": testenv.TemporalAddress(t),
 		"STRIPE_SECRET_KEY": "sk_test_traceKeyQ2w", "STRIPE_PUBLISHABLE_KEY": "pk_test_TYooMQauvdEDq54NiTphI7jx",
-		"STRIPE_API_URL": testenv.StripeMock(t), "TOLLGATE_ADDR": addr,
-		"TOLLGATE_RECONCILE_EVERY": "0"}
-	getenv := func(k string) string { return env[k] }
-	logs := &testenv.LogBuffer{}
-	runCtx, stop := context.WithCancel(ctx)
-	var wg sync.WaitGroup
-	for _, sub := range []string{"api", "worker"} {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if err := run(runCtx, []string{sub}, getenv, io.Discard, logs); err != nil {
-				t.Errorf("tollgate %s: %v", sub, err)
-			}
-		}()
-	}
-	defer func() { stop(); wg.Wait() }()
-	base := "http://" + addr
-	if err := waitHTTP(ctx, base+"/readyz", 30*time.Second); err != nil {
-		t.Fatalf("%v\n%s", err, logs)
-	}
+		"STRIPE_API_URL": testenv.StripeMock(t), "TOLLGATE_RECONCILE_EVERY": "0"}
+	base, logs, stop := runAPIAndWorker(t, env)
+	defer stop()
 	call := func(method, path, body string) map[string]any {
 		s, b := httpJSON(t, method, base+path, liveKey, body)
 		if s >= 300 {
@@ -152,7 +130,7 @@ func TestTraceFromRequestToCharge(t *testing.T) {
 
 	// the worker logs JSON; a workflow's line carries its WorkflowID
 	var out strings.Builder
-	if err := run(ctx, []string{"reconcile"}, getenv, &out, io.Discard); err != nil {
+	if err := run(ctx, []string{"reconcile"}, func(k string) string { return env[k] }, &out, io.Discard); err != nil {
 		t.Fatalf("tollgate reconcile: %v\n%s", err, out.String())
 	}
 	if !workflowLine(logs.String(), "reconciliation done") {
