@@ -205,3 +205,31 @@ type AuthenticationFacts struct {
 	ClientSecret  string `json:"-"` // Stripe's pi_…_secret_…: for the customer's browser only
 	PaymentMethod string
 }
+
+// SessionConfirmer sets a card up with the customer present (3-D Secure at checkout): the
+// customer's bank may ask to authenticate, which the customer's browser completes (Stripe.js at
+// Stripe, the sandbox's authentication page in the sandbox) before the purchase starts. The card
+// is then set up for the off-session charges that follow (a SetupIntent, usage=off_session).
+type SessionConfirmer interface {
+	ConfirmOnSession(ctx context.Context, in OnSessionInput) (OnSessionResult, error)
+	// OnSessionOutcome refetches a setup by its Ref, after the customer's browser completed (or
+	// failed) the authentication.
+	OnSessionOutcome(ctx context.Context, ref string) (OnSessionResult, error)
+}
+
+// OnSessionInput is a card to set up with the customer present.
+type OnSessionInput struct {
+	IdempotencyKey      string // e.g. <purchase>/period-1/charge; the processor's key adds /setup
+	ProcessorCustomerID string
+	PaymentMethod       string
+	Metadata            map[string]string
+}
+
+// OnSessionResult is where a setup stands.
+type OnSessionResult struct {
+	Ref          string // seti_… at Stripe, seti_sb_… in the sandbox
+	Status       string // PaymentSucceeded, PaymentProcessing, AuthenticationPending or PaymentFailed
+	ClientSecret string `json:"-"` // for the customer's browser only (Stripe.js)
+	FailureCode  string // for PaymentFailed
+	Message      string // for PaymentFailed, for people
+}

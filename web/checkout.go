@@ -71,6 +71,9 @@ func (h *handler) checkoutPage(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx := r.Context()
 	errMsg := ""
+	if h.showPendingConfirmation(ctx, w, r, cs, m) { // the bank's step of an earlier Pay
+		return
+	}
 	// A Pay that started a purchase and lost its browser (reload, closed tab) ends here.
 	if ref, err := h.st.CheckoutAttempt(ctx, cs.Ref); err == nil && ref != "" {
 		switch out := h.outcome(ctx, cs, ref); out.kind {
@@ -238,6 +241,29 @@ func (h *handler) checkoutPay(w http.ResponseWriter, r *http.Request) {
 		h.internalError(w, m, "reserve purchase", err)
 		return
 	}
+	// With the customer here, the card is confirmed (3-D Secure) as the first payment before
+	// the purchase starts; a bank that asks shows its authentication step first.
+	conf, err := h.confirmCard(ctx, cs, d, ref)
+	if err != nil {
+		_ = h.st.ReleaseCheckoutPurchase(ctx, cs.Ref, ref)
+		h.internalError(w, m, "confirm card", err)
+		return
+	}
+	switch conf.Status {
+	case payments.AuthenticationPending:
+		h.renderCardAuthentication(w, r, cs, m, d, conf, "")
+		return
+	case payments.PaymentFailed:
+		h.confirmationFailed(ctx, w, r, cs, m, v, ref, conf, working)
+		return
+	}
+	h.startPurchase(ctx, w, r, cs, m, d, v, ref, working)
+}
+
+// startPurchase starts purchase ref (its card saved and, where the processor confirms on
+// session, confirmed) and shows the outcome of its first payment.
+func (h *handler) startPurchase(ctx context.Context, w http.ResponseWriter, r *http.Request, cs store.CheckoutSession,
+	m store.Merchant, d checkoutData, v checkoutView, ref string, working *domain.Card) {
 	// Start waits for the first payment; past ActivationWait the page says "processing" and
 	// refreshes itself, and the workflow carries on regardless.
 	startCtx, cancelStart := context.WithTimeout(ctx, h.cfg.ActivationWait)

@@ -33,6 +33,8 @@ type payView struct {
 	PublicKey     string
 	Notice        string
 	Error         string
+	// Checkout: the authentication step of a checkout's card, not a renewal's payment
+	Checkout bool
 }
 
 // payment is what a /pay page is about.

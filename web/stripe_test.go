@@ -17,9 +17,12 @@ import (
 )
 
 // withStripe switches the pages to the Stripe processor at backend with a publishable key.
-func withStripe(backend string) envOption {
+func withStripe(backend string) envOption { return withStripeCalls(backend, &testenv.StripeCalls{}) }
+
+// withStripeCalls is withStripe recording (and answering SetupIntents) through calls.
+func withStripeCalls(backend string, calls *testenv.StripeCalls) envOption {
 	return func(c *web.Config) {
-		c.Payments = stripe.New(stripe.Config{SecretKey: "sk_test_123", BackendURL: backend})
+		c.Payments = stripe.New(stripe.Config{SecretKey: "sk_test_123", BackendURL: backend, HTTPClient: calls.Client()})
 		c.StripePublishableKey = "pk_test_TYooMQauvdEDq54NiTphI7jx"
 	}
 }
@@ -139,4 +142,69 @@ func TestStripeWithoutPublishableKeyTakesNoCardNumbers(t *testing.T) {
 	if cus, _ := e.st.GetCustomer(context.Background(), e.merchant, e.customer.Ref); cus.Card != nil {
 		t.Errorf("a card was saved: %+v", cus.Card)
 	}
+}
+
+// With a Stripe key the checkout sets the card up on session (a SetupIntent) before anything
+// starts. While the bank asks (requires_action) the page hands Stripe.js the SetupIntent's
+// client secret and no purchase starts, also on a reload and on a "complete" posted too early;
+// once Stripe answers succeeded, "complete" starts the purchase, once. A setup Stripe refuses
+// brings the checkout back, saying so.
+func TestStripeCheckoutAuthenticatesBeforeThePurchase(t *testing.T) {
+	mock := testenv.StripeMock(t)
+	calls := &testenv.StripeCalls{}
+	e := newEnv(t, nil, withStripeCalls(mock, calls))
+	e.mode = domain.ModeLive
+	e.fake.noCharge = true
+	c := e.client()
+	refused := e.checkout(0)
+	calls.SetSetupStatus("requires_payment_method")
+	_, page := get(t, c, e.srv.URL+"/checkout/"+refused.Ref)
+	resp, body := post(t, c, e.srv.URL+"/checkout/"+refused.Ref, url.Values{"csrf_token": {csrfOf(t, page)}, "payment_method": {"pm_card_visa"}})
+	if resp.StatusCode != http.StatusPaymentRequired || !strings.Contains(body, "Try again, or use a different card.") {
+		t.Fatalf("a refused setup: %d\n%s", resp.StatusCode, body)
+	}
+	if n := len(e.purchases()); n != 0 {
+		t.Errorf("a refused setup started a purchase: %d purchases", n)
+	}
+	calls.SetSetupStatus("requires_action")
+	cs := e.checkout(0)
+	url0 := e.srv.URL + "/checkout/" + cs.Ref
+	_, page = get(t, c, url0)
+	resp, body = post(t, c, url0, url.Values{"csrf_token": {csrfOf(t, page)}, "payment_method": {"pm_card_authenticationRequired"}})
+	step := func(resp *http.Response, body string) {
+		t.Helper()
+		for _, want := range []string{`action="/checkout/` + cs.Ref + `/authenticate"`, `data-client-secret="seti_`,
+			`data-next-action="1"`, `<script src="https://js.stripe.com/v3/" defer></script>`, "Confirm your card"} {
+			if resp.StatusCode != 200 || !strings.Contains(body, want) {
+				t.Fatalf("the authentication step (%d) lacks %q:\n%s", resp.StatusCode, want, body)
+			}
+		}
+		if n := len(e.purchases()); n != 0 {
+			t.Fatalf("%d purchases started before the bank's step", n)
+		}
+	}
+	step(resp, body)
+	if n := calls.Count("POST /v1/setup_intents"); n != 2 {
+		t.Errorf("%d SetupIntents created", n)
+	}
+	resp, body = get(t, c, url0) // a reload shows the step again
+	step(resp, body)
+	complete := url.Values{"csrf_token": {csrfOf(t, body)}, "action": {"complete"}}
+	resp, body = post(t, c, url0+"/authenticate", complete) // Stripe still waits for the bank
+	step(resp, body)
+	if !strings.Contains(body, "Your bank has not confirmed yet") {
+		t.Errorf("an early complete does not say the bank has not confirmed:\n%s", body)
+	}
+
+	calls.SetSetupStatus("succeeded")
+	resp, _ = post(t, c, url0+"/authenticate", complete)
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/checkout/"+cs.Ref+"/success" {
+		t.Fatalf("complete after the bank's step: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	resp, _ = post(t, c, url0+"/authenticate", complete) // again: the checkout is complete, nothing more starts
+	if resp.StatusCode != http.StatusSeeOther || len(e.purchases()) != 1 || calls.Count("POST /v1/setup_intents") != 2 {
+		t.Fatalf("a second complete: %d, %d purchases, %d setups", resp.StatusCode, len(e.purchases()),
+			calls.Count("POST /v1/setup_intents"))
+	}
+
 }

@@ -105,6 +105,7 @@ func New(cfg Config) http.Handler {
 func (h *handler) routes() {
 	h.mux.HandleFunc("GET /checkout/{id}", h.checkoutPage)
 	h.mux.HandleFunc("POST /checkout/{id}", h.checkoutPay)
+	h.mux.HandleFunc("POST /checkout/{id}/authenticate", h.checkoutAuthenticate)
 	h.mux.HandleFunc("GET /checkout/{id}/success", h.checkoutSuccess)
 	h.mux.HandleFunc("GET /portal/{id}", h.portalPage)
 	h.mux.HandleFunc("GET /portal/{id}/cancel", h.portalConfirmCancel)

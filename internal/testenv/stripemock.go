@@ -1,7 +1,11 @@
 package testenv
 
 import (
+	"bytes"
+	"cmp"
+	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -61,9 +65,22 @@ func StripeMock(t testing.TB) string {
 
 // StripeCalls records the requests a Stripe processor sends (give it Client() as its
 // HTTPClient), so a test proves what reached Stripe, and what never did.
+//
+// stripe-mock answers every SetupIntent with its fixture, status requires_payment_method (a
+// card refused); StripeCalls answers SetupStatus instead (empty: succeeded, as Stripe answers
+// a card that needs no authentication), so a checkout's on-session setup can be played as
+// Stripe would answer it: requires_action while the bank asks, then succeeded.
 type StripeCalls struct {
-	mu    sync.Mutex
-	calls []string // "POST /v1/payment_intents"
+	mu          sync.Mutex
+	calls       []string // "POST /v1/payment_intents"
+	SetupStatus string
+}
+
+// SetSetupStatus sets the status SetupIntents are answered with from now on.
+func (c *StripeCalls) SetSetupStatus(status string) {
+	c.mu.Lock()
+	c.SetupStatus = status
+	c.mu.Unlock()
 }
 
 // Client is an HTTP client that records each request, then sends it on.
@@ -73,8 +90,25 @@ func (c *StripeCalls) Client() *http.Client { return &http.Client{Transport: c, 
 func (c *StripeCalls) RoundTrip(r *http.Request) (*http.Response, error) {
 	c.mu.Lock()
 	c.calls = append(c.calls, r.Method+" "+r.URL.Path)
+	status := cmp.Or(c.SetupStatus, "succeeded")
 	c.mu.Unlock()
-	return http.DefaultTransport.RoundTrip(r)
+	res, err := http.DefaultTransport.RoundTrip(r)
+	if err != nil || !strings.HasPrefix(r.URL.Path, "/v1/setup_intents") || res.StatusCode != http.StatusOK {
+		return res, err
+	}
+	body, err := io.ReadAll(res.Body)
+	res.Body.Close()
+	if err != nil {
+		return nil, err
+	}
+	var si map[string]any
+	if json.Unmarshal(body, &si) == nil && si["object"] == "setup_intent" {
+		si["status"] = status
+		body, _ = json.Marshal(si)
+	}
+	res.Body, res.ContentLength = io.NopCloser(bytes.NewReader(body)), int64(len(body))
+	res.Header.Del("Content-Length")
+	return res, nil
 }
 
 // List is every request so far, as "METHOD /path".

@@ -65,6 +65,11 @@ func (b Behaviour) chargeDecline() *payments.DeclineError {
 	return nil
 }
 
+// setupAsks reports whether setting the card up asks the customer to authenticate.
+func (b Behaviour) setupAsks() bool {
+	return b == BehaviourAuthenticationAtSetup || b == BehaviourAuthenticationRequired
+}
+
 // testCard is one of Stripe's documented test cards.
 type testCard struct {
 	number    string

@@ -1,0 +1,191 @@
+package web
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/tollgate-billing/tollgate/domain"
+	"github.com/tollgate-billing/tollgate/payments"
+	"github.com/tollgate-billing/tollgate/payments/sandbox"
+	"github.com/tollgate-billing/tollgate/store"
+)
+
+// 3-D Secure at checkout. The customer is on the page, so the card is confirmed on session
+// before the purchase starts: set up for the off-session charges that follow (a SetupIntent with
+// usage=off_session at Stripe). When the bank asks to authenticate, the page shows that step —
+// Stripe.js opens the bank's page; the sandbox shows its own in place of the bank's (approve /
+// fail) — and only once it succeeded does the purchase start and take its first payment, right
+// away, while the customer is still on the page. No money moves before the purchase starts, so
+// a checkout that loses a race to another activation has charged nothing. A refused
+// authentication counts as a refused card, and the page asks for a card again.
+
+// confirmCard sets the customer's card (just saved) up on session for purchase ref, where the
+// session's processor can; a processor that cannot answers succeeded and the purchase charges
+// off session as before.
+func (h *handler) confirmCard(ctx context.Context, cs store.CheckoutSession, d checkoutData, ref string) (payments.OnSessionResult, error) {
+	pay, err := h.modes.For(cs.Sandbox())
+	if err != nil {
+		return payments.OnSessionResult{}, err
+	}
+	sc, ok := pay.(payments.SessionConfirmer)
+	if !ok {
+		return payments.OnSessionResult{Status: payments.PaymentSucceeded}, nil
+	}
+	cus, err := h.st.GetCustomer(ctx, cs.MerchantRef, cs.CustomerRef)
+	if err != nil {
+		return payments.OnSessionResult{}, err
+	}
+	pcus, err := h.st.ProcessorCustomerID(ctx, cs.MerchantRef, cs.CustomerRef)
+	if err != nil {
+		return payments.OnSessionResult{}, err
+	}
+	if cus.Card == nil || pcus == "" {
+		return payments.OnSessionResult{}, fmt.Errorf("customer %s has no card saved to confirm", cs.CustomerRef)
+	}
+	res, err := sc.ConfirmOnSession(ctx, payments.OnSessionInput{IdempotencyKey: ref + "/period-1/charge",
+		ProcessorCustomerID: pcus, PaymentMethod: cus.Card.PaymentMethod,
+		Metadata: map[string]string{"purchaseRef": ref, "checkoutSession": cs.Ref}})
+	if d, ok := payments.IsDecline(err); ok { // refused as a request: a card that cannot be confirmed
+		return payments.OnSessionResult{Status: payments.PaymentFailed, FailureCode: d.Code, Message: d.Message}, nil
+	} else if err != nil {
+		return res, err
+	}
+	return res, h.st.SetCheckoutOnSession(ctx, cs.Ref, ref, res.Ref)
+}
+
+// renderCardAuthentication shows the bank's authentication step of a confirmation that asks.
+func (h *handler) renderCardAuthentication(w http.ResponseWriter, r *http.Request, cs store.CheckoutSession, m store.Merchant,
+	d checkoutData, conf payments.OnSessionResult, errMsg string) {
+	plan := d.plan.Name
+	if d.plan.PerSeat && cs.Quantity > 1 {
+		plan = fmt.Sprintf("%s × %d seats", plan, cs.Quantity)
+	}
+	v := payView{Action: "/checkout/" + cs.Ref + "/authenticate", CSRF: h.csrfToken(w, r, cs.Ref), Merchant: merchantName(m),
+		Product: d.product.Name, Plan: plan, Sandbox: cs.Sandbox(), Error: errMsg, Checkout: true}
+	l := layout{Title: "Confirm your card · " + merchantName(m), Merchant: m, Sandbox: v.Sandbox}
+	if !v.Sandbox {
+		v.Stripe, v.ClientSecret, v.PublicKey = true, conf.ClientSecret, h.cfg.StripePublishableKey
+		l.StripeJS, l.Scripts = true, []string{"pay.js"}
+	}
+	h.render(w, http.StatusOK, "pay", l, v)
+}
+
+// confirmationFailed answers a confirmation the bank or the customer refused: the purchase is
+// released and the refused card counted, the customer's working card put back, and the
+// checkout asks for a card again.
+func (h *handler) confirmationFailed(ctx context.Context, w http.ResponseWriter, r *http.Request, cs store.CheckoutSession,
+	m store.Merchant, v checkoutView, ref string, conf payments.OnSessionResult, working *domain.Card) {
+	h.firstPaymentFailed(ctx, r, cs, ref, outcome{kind: outcomeFailed, code: conf.FailureCode})
+	h.restoreCard(ctx, cs, working)
+	v.Error = declineWords(conf.FailureCode, conf.Message)
+	if conf.FailureCode == "payment_intent_authentication_failure" {
+		v.Error = "The authentication with your bank failed, so nothing was charged."
+	}
+	h.renderCheckout(w, http.StatusPaymentRequired, m, v)
+}
+
+// pendingConfirmation is the session's confirmation waiting for (or back from) the bank's
+// authentication, with the purchase it is for, when that purchase has not started yet.
+func (h *handler) pendingConfirmation(ctx context.Context, cs store.CheckoutSession) (ref, conf string, ok bool) {
+	ref, conf, err := h.st.CheckoutOnSession(ctx, cs.Ref)
+	if err != nil || ref == "" || conf == "" {
+		return "", "", false
+	}
+	if _, err := h.st.GetPurchase(ctx, cs.MerchantRef, ref); domain.ErrorCode(err) != domain.CodeNotFound {
+		return "", "", false // started (or unknown): the purchase's own outcome tells
+	}
+	return ref, conf, true
+}
+
+// checkoutAuthenticate takes the bank's step's answer: in the sandbox approve or fail on the
+// page that stands in for the bank's; at Stripe "complete" once Stripe.js finished. The
+// confirmation is refetched from the processor, never taken from the browser: succeeded, the
+// purchase starts; refused, the checkout asks for a card again; still asking, the step again.
+func (h *handler) checkoutAuthenticate(w http.ResponseWriter, r *http.Request) {
+	cs, m, ok := h.loadCheckout(w, r)
+	if !ok {
+		return
+	}
+	if !h.checkCSRF(r, cs.Ref) {
+		h.forbidCSRF(w, m, "/checkout/"+cs.Ref)
+		return
+	}
+	if cs.Status == "complete" {
+		http.Redirect(w, r, "/checkout/"+cs.Ref+"/success", http.StatusSeeOther)
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), h.cfg.ActivationWait+30*time.Second)
+	defer cancel()
+	ref, confRef, ok := h.pendingConfirmation(ctx, cs)
+	if !ok { // nothing waits for authentication: the checkout shows where things are
+		http.Redirect(w, r, "/checkout/"+cs.Ref, http.StatusSeeOther)
+		return
+	}
+	d, err := h.loadCheckoutData(ctx, cs)
+	if err != nil {
+		h.unavailable(w, cs, m, err)
+		return
+	}
+	pay, err := h.modes.For(cs.Sandbox())
+	if err != nil {
+		h.internalError(w, m, "payment processor", err)
+		return
+	}
+	var conf payments.OnSessionResult
+	action := r.PostFormValue("action")
+	if sb, isSandbox := pay.(*sandbox.Processor); isSandbox && (action == "approve" || action == "fail") {
+		conf, err = sb.AuthenticateOnSession(ctx, confRef, action == "approve")
+	} else if sc, can := pay.(payments.SessionConfirmer); can {
+		conf, err = sc.OnSessionOutcome(ctx, confRef)
+	} else {
+		err = fmt.Errorf("the %s processor confirms nothing on session", pay.Name())
+	}
+	if err != nil {
+		h.internalError(w, m, "card authentication", err)
+		return
+	}
+	v := h.checkoutView(w, r, cs, m, d)
+	switch conf.Status {
+	case payments.AuthenticationPending:
+		h.renderCardAuthentication(w, r, cs, m, d, conf, "Your bank has not confirmed yet. Confirm to go on.")
+	case payments.PaymentFailed:
+		h.confirmationFailed(ctx, w, r, cs, m, v, ref, conf, nil)
+	default:
+		h.startPurchase(ctx, w, r, cs, m, d, v, ref, nil)
+	}
+}
+
+// showPendingConfirmation answers GET /checkout/<cs_…> while a confirmation made by an earlier
+// Pay waits for the bank's step (the customer reloaded or came back): the step again, or the
+// checkout with why the card was refused. It reports whether it answered.
+func (h *handler) showPendingConfirmation(ctx context.Context, w http.ResponseWriter, r *http.Request, cs store.CheckoutSession,
+	m store.Merchant) bool {
+	ref, confRef, ok := h.pendingConfirmation(ctx, cs)
+	if !ok {
+		return false
+	}
+	pay, err := h.modes.For(cs.Sandbox())
+	sc, can := pay.(payments.SessionConfirmer)
+	if err != nil || !can {
+		return false
+	}
+	conf, err := sc.OnSessionOutcome(ctx, confRef)
+	if err != nil {
+		h.internalError(w, m, "card authentication", err)
+		return true
+	}
+	d, err := h.loadCheckoutData(ctx, cs)
+	if err != nil {
+		h.unavailable(w, cs, m, err)
+		return true
+	}
+	if conf.Status == payments.PaymentFailed {
+		h.confirmationFailed(ctx, w, r, cs, m, h.checkoutView(w, r, cs, m, d), ref, conf, nil)
+		return true
+	}
+	// waiting, or completed in a browser that then closed: the step's form starts the purchase
+	h.renderCardAuthentication(w, r, cs, m, d, conf, "")
+	return true
+}
