@@ -128,6 +128,16 @@ func TestSeedConversation(t *testing.T) {
 	if got := ok(t, cs, "get_transaction", map[string]any{"transactionRef": refund}); got.str("type") != "refund" || got.str("sourceTransactionRef") != payment {
 		t.Fatalf("the refund transaction: %v", got.structured)
 	}
+	// "Show me Jane's invoices": the paid charge's invoice, credited by the refund's credit note
+	a = ok(t, cs, "list_invoices", map[string]any{"purchaseId": purchase[jane]})
+	invoices, _ := a.structured["data"].([]any)
+	if len(invoices) != 1 {
+		t.Fatalf("invoices of %s: %v", purchase[jane], a.structured)
+	}
+	inv := invoices[0].(map[string]any)
+	mustContain(t, "list_invoices", a.text, inv["number"].(string), payment)
+	a = ok(t, cs, "get_invoice", map[string]any{"invoiceRef": inv["reference"]})
+	mustContain(t, "get_invoice", a.text, inv["number"].(string), "paid", "credited by cn_", "Hosted page (PDF download): "+w.hs.URL+"/invoice/")
 
 	// "Record that customer cus_… made a successful API call to product prd_…" — 85 calls came
 	// before, through REST; the seed's call is made in both spellings.
