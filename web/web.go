@@ -119,11 +119,14 @@ func (h *handler) routes() {
 	h.mux.HandleFunc("POST /portal/{id}/card", h.portalCard)
 	h.mux.HandleFunc("GET /pay/{token}", h.payPage)
 	h.mux.HandleFunc("POST /pay/{token}", h.payAnswer)
+	h.mux.HandleFunc("GET /invoice/{token}", h.invoicePage)
+	h.mux.HandleFunc("GET /invoice/{token}/pdf", h.invoicePDF)
 	assets, _ := fs.Sub(assetFS, "assets")
 	h.mux.Handle("GET /assets/", http.StripPrefix("/assets/", cacheAssets(http.FileServerFS(assets))))
 	h.mux.HandleFunc("/checkout/", h.notFound)
 	h.mux.HandleFunc("/portal/", h.notFound)
 	h.mux.HandleFunc("/pay/", h.notFound)
+	h.mux.HandleFunc("/invoice/", h.notFound)
 }
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
