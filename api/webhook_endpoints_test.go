@@ -55,3 +55,25 @@ func TestLiveWebhookEndpointsMustBePublicHTTPS(t *testing.T) {
 		t.Fatalf("a sandbox key sees the live endpoint: %v", l)
 	}
 }
+
+// Bad input on the endpoint API is a 400 naming the field, and creates nothing.
+func TestWebhookEndpointBadInputCreatesNothing(t *testing.T) {
+	w := newWorld(t)
+	long := strings.Repeat("x", 10000)
+	for body, field := range map[string]string{
+		`{"url":"not a url"}`:              "url",
+		`{"url":"ftp://127.0.0.1/x"}`:      "url",
+		`{"url":"http://u:p@127.0.0.1/x"}`: "url",
+		`{}`:                               "url",
+		`{"url":"http://127.0.0.1/x","enabledEvents":["purchase.exploded"]}`: "enabledEvents",
+		`{"url":"http://127.0.0.1/x","enabledEvents":[]}`:                    "enabledEvents",
+		`{"url":"http://127.0.0.1/x","description":"` + long + `"}`:          "description",
+	} {
+		if status, res := w.do("POST", "/v1/webhook-endpoints", body); status != 400 || errField(res) != field {
+			t.Errorf("%.60s: %d %v", body, status, res)
+		}
+	}
+	if l := w.must(200, "GET", "/v1/webhook-endpoints", ""); l["total"].(float64) != 0 {
+		t.Fatalf("bad input created endpoints: %v", l)
+	}
+}
