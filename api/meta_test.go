@@ -92,6 +92,11 @@ func TestPagesPastTheEnd(t *testing.T) {
 	if ref == "" {
 		t.Fatalf("create product: %v", prd)
 	}
+	_, hook := e.do("POST", "/v1/webhook-endpoints", `{"url":"http://127.0.0.1:9/hooks"}`)
+	hookRef, _ := hook["reference"].(string)
+	if hookRef == "" {
+		t.Fatalf("create webhook endpoint: %v", hook)
+	}
 	routes := listRoutes(t, e.srv.URL)
 	if len(routes) < 7 {
 		t.Fatalf("/openapi.json lists %d list routes: %v", len(routes), routes)
@@ -105,6 +110,9 @@ func TestPagesPastTheEnd(t *testing.T) {
 	}
 	for _, route := range routes {
 		path := strings.ReplaceAll(route, "{ref}", ref)
+		if strings.HasPrefix(route, "/v1/webhook-endpoints/") { // an endpoint's deliveries
+			path = strings.ReplaceAll(route, "{ref}", hookRef)
+		}
 		for _, q := range []string{"page=7", "page=10000000&limit=100", "page=999&limit=1"} {
 			s, b := e.do("GET", path+"?"+q, "")
 			if data, ok := b["data"].([]any); s != 200 || !ok || len(data) != 0 {
