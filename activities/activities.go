@@ -24,6 +24,9 @@ type Activities struct {
 	Payments payments.Processor
 	// Sandbox moves sandbox purchases' money; nil when Payments is itself the sandbox.
 	Sandbox payments.Processor
+	// Accounts are the merchants' own Stripe accounts: a merchant that has one has its live
+	// purchases' money moved there, not with Payments (processors.Accounts); nil: none.
+	Accounts *processors.Accounts
 }
 
 // New is the activities of a deployment whose processors are modes (processors.Split): sandbox
@@ -31,7 +34,7 @@ type Activities struct {
 // Stripe key) a live purchase's charges are configuration faults, retried until it has one,
 // never settled in the sandbox.
 func New(st *store.Store, modes processors.ByMode) *Activities {
-	a := &Activities{Store: st, Payments: modes.Live, Sandbox: modes.Sandbox}
+	a := &Activities{Store: st, Payments: modes.Live, Sandbox: modes.Sandbox, Accounts: modes.Merchants}
 	if a.Payments == nil {
 		a.Payments = noLive
 	}

@@ -3,6 +3,7 @@ package activities
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 
 	"go.temporal.io/sdk/activity"
@@ -36,7 +37,7 @@ func (a *Activities) checkRecorded(ctx context.Context, m moneyMove) (payments.P
 		return nil, err
 	}
 	if reason == "" {
-		return a.processor(sandbox), nil
+		return a.processorOf(ctx, m.merchant, sandbox)
 	}
 	data, _ := json.Marshal(map[string]any{"reason": reason, "amount": m.amount, "currency": m.currency,
 		"idempotencyKey": m.idempotencyKey, "workflowId": workflowID(ctx)})
@@ -59,6 +60,26 @@ func (a *Activities) processor(sandbox bool) payments.Processor {
 		return a.Payments
 	}
 	return noSandbox
+}
+
+// processorOf is processor for one merchant: its live purchases use its own Stripe account when
+// it has one. An account this worker cannot open (no or another TOLLGATE_ENCRYPTION_KEY) is a
+// configuration fault, retried — never the deployment's account, where its cards are not.
+func (a *Activities) processorOf(ctx context.Context, merchant string, sandbox bool) (payments.Processor, error) {
+	if sandbox {
+		return a.processor(true), nil
+	}
+	acc, own, err := a.Accounts.Of(ctx, merchant)
+	var pe *payments.ProcessorError
+	switch {
+	case errors.As(err, &pe):
+		return unavailable{name: "stripe", err: pe}, nil
+	case err != nil:
+		return nil, err
+	case own:
+		return acc.Processor, nil
+	}
+	return a.processor(false), nil
 }
 
 // unrecorded says why m was not asked for by the API, or "" when it was, and the recorded

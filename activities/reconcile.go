@@ -261,7 +261,11 @@ func (a *Activities) ReconcileLedger(ctx context.Context, in workflows.Reconcile
 			out.Checked++
 			f, seen := facts[c.PaymentRef]
 			if !seen {
-				got, err := proc.LookupPayment(ctx, c.PaymentRef)
+				lk, err := a.lookupOf(ctx, proc, c.Txn.MerchantRef)
+				if err != nil {
+					return out, temporalError(err)
+				}
+				got, err := lk.LookupPayment(ctx, c.PaymentRef)
 				if d, ok := payments.IsDecline(err); ok && d.Code == "resource_missing" {
 					err = nil
 				} else if err == nil {
@@ -293,6 +297,25 @@ func (a *Activities) ReconcileLedger(ctx context.Context, in workflows.Reconcile
 			activity.RecordHeartbeat(ctx, after)
 		}
 	}
+}
+
+// lookupOf is where a ledger row of merchant is looked up: the processor reconciled, or for a
+// live row of a merchant with its own Stripe account (processors.Accounts), that account, where
+// its payments are. (Listing covers the deployment's account alone: a merchant's own account's
+// payments that the ledger missed are not adopted by reconciliation yet.)
+func (a *Activities) lookupOf(ctx context.Context, proc reconcilable, merchant string) (payments.PaymentLookup, error) {
+	if proc.Name() == "sandbox" {
+		return proc, nil
+	}
+	acc, own, err := a.Accounts.Of(ctx, merchant)
+	if err != nil || !own {
+		return proc, err
+	}
+	lk, ok := acc.Processor.(payments.PaymentLookup)
+	if !ok {
+		return proc, nil
+	}
+	return lk, nil
 }
 
 // knows reports whether the processor's facts of a payment hold the ledger row t: the payment

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/tollgate-billing/tollgate/domain"
+	"github.com/tollgate-billing/tollgate/payments/processors"
 	"github.com/tollgate-billing/tollgate/store"
 )
 
@@ -27,6 +28,9 @@ func (s *Server) registerAdminRoutes() {
 	s.handleAdmin("POST /admin/v1/merchants/{ref}/keys", s.adminCreateKey)
 	s.handleAdmin("POST /admin/v1/keys/{id}/revoke", s.adminRevokeKey)
 	s.handleAdmin("POST /admin/v1/keys/{id}/rotate", s.adminRotateKey)
+	s.handleAdmin("GET /admin/v1/merchants/{ref}/stripe", s.adminGetStripe)
+	s.handleAdmin("PUT /admin/v1/merchants/{ref}/stripe", s.adminSetStripe)
+	s.handleAdmin("DELETE /admin/v1/merchants/{ref}/stripe", s.adminRemoveStripe)
 }
 
 // AdminRoutes lists the admin API's patterns (none while it is off).
@@ -183,5 +187,47 @@ func (s *Server) adminRotateKey(w http.ResponseWriter, r *http.Request) error {
 	}
 	s.logFor(r).Info("admin API: key rotated", "merchant", k.MerchantRef, "key", k.ID, "old", old.ID)
 	writeJSON(w, http.StatusCreated, rotated{Key: k, Old: old})
+	return nil
+}
+
+// accounts are the merchants' own Stripe accounts; without Config.Accounts, ones that can be
+// read and removed but not set (no encryption key).
+func (s *Server) accounts() *processors.Accounts {
+	if s.cfg.Accounts != nil {
+		return s.cfg.Accounts
+	}
+	return &processors.Accounts{Store: s.store}
+}
+
+func (s *Server) adminGetStripe(w http.ResponseWriter, r *http.Request) error {
+	info, err := s.accounts().Info(r.Context(), r.PathValue("ref"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, info)
+	return nil
+}
+
+func (s *Server) adminSetStripe(w http.ResponseWriter, r *http.Request) error {
+	var in processors.StripeSettings
+	if err := decode(w, r, &in, false); err != nil {
+		return err
+	}
+	info, err := s.accounts().Set(r.Context(), r.PathValue("ref"), in)
+	if err != nil {
+		return err
+	}
+	s.logFor(r).Info("admin API: merchant's Stripe set", "merchant", info.MerchantRef, "key", info.SecretKeyHint, "webhookSecret", info.WebhookSecret)
+	writeJSON(w, http.StatusOK, info)
+	return nil
+}
+
+func (s *Server) adminRemoveStripe(w http.ResponseWriter, r *http.Request) error {
+	info, err := s.accounts().Remove(r.Context(), r.PathValue("ref"))
+	if err != nil {
+		return err
+	}
+	s.logFor(r).Info("admin API: merchant's Stripe removed", "merchant", info.MerchantRef)
+	writeJSON(w, http.StatusOK, info)
 	return nil
 }

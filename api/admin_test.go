@@ -28,10 +28,14 @@ type adminEnv struct {
 	logs *testenv.LogBuffer
 }
 
-func newAdminEnv(t *testing.T, token string) *adminEnv {
+func newAdminEnv(t *testing.T, token string, configure ...func(*api.Config)) *adminEnv {
 	st := testenv.Postgres(t)
 	logs := &testenv.LogBuffer{}
-	a := api.New(api.Config{Store: st, AdminToken: token, Logger: slog.New(slog.NewTextHandler(logs, nil))})
+	cfg := api.Config{Store: st, AdminToken: token, Logger: slog.New(slog.NewTextHandler(logs, nil))}
+	for _, c := range configure {
+		c(&cfg)
+	}
+	a := api.New(cfg)
 	srv := httptest.NewServer(a)
 	t.Cleanup(srv.Close)
 	return &adminEnv{t: t, st: st, srv: srv, api: a, logs: logs}
@@ -260,11 +264,31 @@ func TestAdminAPIBadInput(t *testing.T) {
 		"GET /admin/v1/merchants/{ref}/keys": {
 			{"GET", "/admin/v1/merchants/mer_nope/keys", ``, 404, ""},
 		},
+		"PUT /admin/v1/merchants/{ref}/stripe": {
+			{"PUT", M + "/stripe", `{}`, 400, "secretKey"},
+			{"PUT", M + "/stripe", `{"secretKey":"sk_live_x"}`, 400, "secretKey"},
+			{"PUT", M + "/stripe", `{"secretKey":"pk_live_0123456789"}`, 400, "secretKey"},
+			{"PUT", M + "/stripe", `{"secretKey":"sk_live_0123456789"}`, 400, "publishableKey"},
+			{"PUT", M + "/stripe", `{"secretKey":"sk_live_0123456789","publishableKey":"pk_test_0123456789"}`, 400, "publishableKey"},
+			{"PUT", M + "/stripe", `{"secretKey":"sk_live_0123456789","publishableKey":"pk_live_0123456789","webhookSecret":"nope"}`, 400, "webhookSecret"},
+			{"PUT", M + "/stripe", `{"secretKey":"sk_live_0123456789","publishableKey":"pk_live_0123456789","zzz":1}`, 400, "zzz"},
+			{"PUT", M + "/stripe", ``, 400, "body"},
+			// valid, but this server has no TOLLGATE_ENCRYPTION_KEY to seal it with
+			{"PUT", M + "/stripe", `{"secretKey":"sk_live_0123456789","publishableKey":"pk_live_0123456789"}`, 503, ""},
+			{"PUT", "/admin/v1/merchants/mer_nope/stripe", `{"secretKey":"sk_live_0123456789","publishableKey":"pk_live_0123456789"}`, 404, ""},
+		},
+		"GET /admin/v1/merchants/{ref}/stripe": {
+			{"GET", "/admin/v1/merchants/mer_nope/stripe", ``, 404, ""},
+		},
+		"DELETE /admin/v1/merchants/{ref}/stripe": {
+			{"DELETE", "/admin/v1/merchants/mer_nope/stripe", ``, 404, ""},
+		},
 	}
 	snapshot := func() string {
 		var out strings.Builder
 		for _, q := range []string{`SELECT coalesce(string_agg(m::text, ',' ORDER BY id), '') FROM merchants m`,
-			`SELECT coalesce(string_agg(k::text, ',' ORDER BY id), '') FROM api_keys k`} {
+			`SELECT coalesce(string_agg(k::text, ',' ORDER BY id), '') FROM api_keys k`,
+			`SELECT coalesce(string_agg(s::text, ',' ORDER BY merchant_id), '') FROM merchant_stripe s`} {
 			var s string
 			if err := e.st.Pool.QueryRow(context.Background(), q).Scan(&s); err != nil {
 				t.Fatal(err)

@@ -148,7 +148,7 @@ func TestReadOnlyKeyRefusesWrites(t *testing.T) {
 	writes := 0
 	for _, route := range w.srv.Routes() {
 		method, p, _ := strings.Cut(route, " ")
-		if route == "POST /v1/webhooks/stripe" { // signed by Stripe, no API key
+		if strings.HasPrefix(route, "POST /v1/webhooks/stripe") { // signed by Stripe, no API key
 			continue
 		}
 		if method == "GET" {

@@ -52,11 +52,11 @@ func (s *Server) getPlatformConfig(w http.ResponseWriter, r *http.Request) error
 		return err
 	}
 	pc := platformConfig{Mode: keyOf(r).Mode, DefaultCurrency: m.DefaultCurrency}
-	if p, err := s.processor(r); err == nil {
+	if p, publishable, err := s.processorAndKey(r); err == nil {
 		pc.Processor = p.Name()
-	}
-	if pc.Processor == "stripe" {
-		pc.StripePublishableKey = s.cfg.StripePublishableKey
+		if pc.Processor == "stripe" {
+			pc.StripePublishableKey = publishable
+		}
 	}
 	writeJSON(w, http.StatusOK, pc)
 	return nil

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"cmp"
 	"errors"
 	"net/http"
 	"strings"
@@ -112,12 +113,20 @@ func processorError(err error) error {
 // sandbox key, whatever this deployment is configured with; Stripe for a live key, and 503 on
 // a deployment without it (live money never settles in the sandbox).
 func (s *Server) processor(r *http.Request) (payments.Processor, error) {
-	p, err := s.modes.For(keyOf(r).Sandbox())
+	p, _, err := s.processorAndKey(r)
+	return p, err
+}
+
+// processorAndKey is processor, with the publishable key of its pages: the merchant's own
+// Stripe account's (processors.Accounts) when it has one, else the deployment's.
+func (s *Server) processorAndKey(r *http.Request) (payments.Processor, string, error) {
+	p, publishable, err := s.modes.ForMerchant(r.Context(), merchantOf(r), keyOf(r).Sandbox())
 	if err != nil {
-		return nil, domain.Errorf(domain.CodeUnavailable, "", "%v", err)
+		s.logFor(r).Warn("payments: no processor for the request's merchant and mode", "merchant", merchantOf(r), "err", err)
+		return nil, "", domain.Errorf(domain.CodeUnavailable, "", "%v", err)
 	}
 	if p == nil {
-		return nil, domain.Errorf(domain.CodeUnavailable, "", "no payment processor is configured")
+		return nil, "", domain.Errorf(domain.CodeUnavailable, "", "no payment processor is configured")
 	}
-	return p, nil
+	return p, cmp.Or(publishable, s.cfg.StripePublishableKey), nil
 }

@@ -93,6 +93,7 @@ func (s *Server) registerRoutes() {
 
 	// Inbound processor events: signed by the processor, not sent with an API key
 	s.handlePublic("POST /v1/webhooks/stripe", s.stripeWebhook)
+	s.handlePublic("POST /v1/webhooks/stripe/{merchant}", s.merchantStripeWebhook)
 
 	// Hosted pages' sessions
 	s.handle("POST /v1/checkout-sessions", s.createCheckoutSession)

@@ -41,6 +41,9 @@ type Config struct {
 	// SandboxWebhookSecret verifies the events the sandbox processor sends to the same route
 	// (payments/sandbox.Webhooks): an event it signs is the sandbox's. Empty: none are accepted.
 	SandboxWebhookSecret string
+	// Accounts are the merchants' own Stripe accounts, used for a merchant's live mode in place
+	// of Payments when it has one (processors.Accounts); nil: every merchant uses Payments.
+	Accounts *processors.Accounts
 	// AdminToken turns on the operator's admin API under /admin/v1 (admin.go), which takes it as
 	// a Bearer token; empty: off, every /admin path is a 404.
 	AdminToken string
@@ -77,6 +80,7 @@ func New(cfg Config) *Server {
 	s := &Server{cfg: cfg, store: cfg.Store, log: cfg.Logger, mux: http.NewServeMux(), rateLimit: newKeyRateLimit(cfg.KeyRate, cfg.KeyBurst)}
 	if cfg.Store != nil {
 		s.modes = processors.Split(cfg.Payments, cfg.Store.Pool)
+		s.modes.Merchants = cfg.Accounts
 	}
 	s.registerRoutes()
 	s.registerAdminRoutes()

@@ -110,6 +110,7 @@ func TestTenantIsolation(t *testing.T) {
 		"GET /v1/webhook-endpoints/{ref}/deliveries":        {{"/v1/webhook-endpoints/" + hook + "/deliveries", "", notFound}},
 		"POST /v1/events/{ref}/redeliver":                   {{"/v1/events/" + event + "/redeliver", "", notFound}},
 		"POST /v1/webhooks/stripe":                          nil,                                               // signed by Stripe, no API key: webhooks_stripe_test.go
+		"POST /v1/webhooks/stripe/{merchant}":               nil,                                               // signed by the merchant's Stripe: merchant_stripe_test.go
 		"GET /healthz":                                      nil, "GET /readyz": nil, "GET /openapi.json": nil, // public, no tenant data
 	}
 	walk := func(method string, c call) {

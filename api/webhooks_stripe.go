@@ -69,6 +69,33 @@ func (s *Server) stripeWebhook(w http.ResponseWriter, r *http.Request) error {
 	if len(secrets) == 0 {
 		return errWebhooksUnconfigured()
 	}
+	return s.receiveStripeWebhook(w, r, secrets, s.cfg.StripeWebhookSecret == "")
+}
+
+// POST /v1/webhooks/stripe/{merchant}: the events of a merchant's own Stripe account
+// (processors.Accounts), verified with that merchant's webhook secret alone. Their routing is
+// the same: an event only says which payment to refetch, and the refetch goes to the account
+// of the purchase's merchant.
+func (s *Server) merchantStripeWebhook(w http.ResponseWriter, r *http.Request) error {
+	merchant := r.PathValue("merchant")
+	if _, err := s.store.GetMerchant(r.Context(), merchant); err != nil {
+		return err
+	}
+	acc, own, err := s.modes.Merchants.Of(r.Context(), merchant)
+	if err != nil {
+		s.logFor(r).Warn("webhook: the merchant's Stripe webhook secret cannot be opened", "merchant", merchant, "err", err)
+		return domain.Errorf(domain.CodeUnavailable, "", "this merchant's Stripe webhooks cannot be verified on this server now")
+	}
+	if !own || acc.WebhookSecret == "" {
+		return domain.Errorf(domain.CodeUnavailable, "", "this merchant has no Stripe webhook secret: set it with `tollgate merchants set-stripe --webhook-secret`")
+	}
+	return s.receiveStripeWebhook(w, r, []webhookSecret{{"stripe", acc.WebhookSecret}}, false)
+}
+
+// receiveStripeWebhook verifies an event with secrets, records it and starts its processing.
+// sandboxOnly says only the sandbox's secret is configured: a signature it does not verify
+// means Stripe's webhooks are not configured here.
+func (s *Server) receiveStripeWebhook(w http.ResponseWriter, r *http.Request, secrets []webhookSecret, sandboxOnly bool) error {
 	payload, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxWebhookBody))
 	var tooBig *http.MaxBytesError
 	if errors.As(err, &tooBig) {
@@ -77,7 +104,7 @@ func (s *Server) stripeWebhook(w http.ResponseWriter, r *http.Request) error {
 		return domain.Errorf(domain.CodeInvalidField, "body", "the body could not be read")
 	}
 	in, ignored, err := decodeStripeWebhook(payload, r.Header.Get("Stripe-Signature"), secrets...)
-	if domain.ErrorCode(err) == domain.CodeInvalidField && s.cfg.StripeWebhookSecret == "" &&
+	if domain.ErrorCode(err) == domain.CodeInvalidField && sandboxOnly &&
 		domain.AsError(err).Field == "Stripe-Signature" {
 		return errWebhooksUnconfigured()
 	}
@@ -208,4 +235,9 @@ type stripeEventDoc struct {
 var _ = document(op{Route: "POST /v1/webhooks/stripe", Tag: "webhooks", Public: true,
 	Summary: "Receive a Stripe event (authenticated by Stripe-Signature, not an API key): 200 once recorded; a repeated event id does nothing again",
 	Headers: []param{{Name: "Stripe-Signature", Description: "Stripe's signature of the body with the endpoint's signing secret (STRIPE_WEBHOOK_SECRET); at most five minutes old", Required: true}},
+	Body:    stripeEventDoc{}, Required: []string{"id", "type", "data"}, Out: webhookAnswer{}})
+
+var _ = document(op{Route: "POST /v1/webhooks/stripe/{merchant}", Tag: "webhooks", Public: true,
+	Summary: "Receive an event of a merchant's own Stripe account (authenticated by Stripe-Signature with that merchant's webhook secret, not an API key): 200 once recorded; a repeated event id does nothing again",
+	Headers: []param{{Name: "Stripe-Signature", Description: "Stripe's signature of the body with the merchant's endpoint's signing secret (tollgate merchants set-stripe --webhook-secret); at most five minutes old", Required: true}},
 	Body:    stripeEventDoc{}, Required: []string{"id", "type", "data"}, Out: webhookAnswer{}})

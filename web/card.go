@@ -110,12 +110,9 @@ type cardForm struct {
 
 // cardEntry is the card field of a session of this mode: the sandbox's test-card form, or
 // Stripe's Payment Element for a live session.
-func (h *handler) cardEntry(sandbox bool, currency string) cardEntry {
-	e := cardEntry{Sandbox: sandbox, Stripe: h.stripe(sandbox), Currency: strings.ToLower(currency)}
-	if e.Stripe {
-		e.PublishableKey = h.cfg.StripePublishableKey
-	}
-	return e
+func (h *handler) cardEntry(ctx context.Context, merchant string, sandbox bool, currency string) cardEntry {
+	key := h.stripeKey(ctx, merchant, sandbox)
+	return cardEntry{Sandbox: sandbox, Stripe: key != "", PublishableKey: key, Currency: strings.ToLower(currency)}
 }
 
 // cardAttempt is a card posted on a page: the session it is posted on and whose card it is.
@@ -137,12 +134,12 @@ const cardsSpent = http.StatusGone
 // must wait, cardsSpent when the session has had its refused cards.
 func (h *handler) submitCard(ctx context.Context, w http.ResponseWriter, r *http.Request, a cardAttempt, e *cardEntry) (int, error) {
 	e.Form = cardForm{Name: strings.TrimSpace(r.PostFormValue("name")), Exp: strings.TrimSpace(r.PostFormValue("exp"))}
-	if !h.cardEntryAvailable(a.sandbox) {
+	if !h.cardEntryAvailable(ctx, a.merchant, a.sandbox) {
 		h.log.ErrorContext(ctx, "card entry refused: a live session needs Stripe with its publishable key", "session", a.session)
 		e.Error = "Card payments are not available right now. Nothing was charged."
 		return http.StatusServiceUnavailable, nil
 	}
-	pm, fieldErrs := h.paymentMethodOf(r, a.sandbox)
+	pm, fieldErrs := h.paymentMethodOf(r, a.merchant, a.sandbox)
 	if len(fieldErrs) > 0 {
 		e.FieldErrors, e.Error = fieldErrs, "Please check your card details."
 		return http.StatusUnprocessableEntity, nil

@@ -163,7 +163,7 @@ func (h *handler) checkoutView(w http.ResponseWriter, r *http.Request, cs store.
 		CustomerEmail: d.customer.Email, ProductName: d.product.Name, ProductDesc: d.product.Description,
 		PlanName: p.Name, CycleName: cycleName(p), Features: p.Features, UsageLine: usageLine(p),
 		DueToday: formatMoney(due, p.Currency), ReturnURL: safeURL(cs.ReturnURL), MerchantName: merchantName(m),
-		cardEntry: h.cardEntry(cs.Sandbox(), p.Currency),
+		cardEntry: h.cardEntry(r.Context(), cs.MerchantRef, cs.Sandbox(), p.Currency),
 	}
 	v.Price, v.Cadence = pricing(p)
 	if p.SetupFee > 0 {
@@ -328,8 +328,8 @@ func (h *handler) checkoutSpent(w http.ResponseWriter, cs store.CheckoutSession,
 // anything reaches the processor. Its caller reaches it only when cardEntryAvailable: a typed
 // number is read for the sandbox alone, and a live processor gets card numbers from its own
 // field in the browser.
-func (h *handler) paymentMethodOf(r *http.Request, sandbox bool) (string, map[string]string) {
-	if h.stripe(sandbox) {
+func (h *handler) paymentMethodOf(r *http.Request, merchant string, sandbox bool) (string, map[string]string) {
+	if h.stripeKey(r.Context(), merchant, sandbox) != "" {
 		pm := strings.TrimSpace(r.PostFormValue("payment_method"))
 		if !strings.HasPrefix(pm, "pm_") || len(pm) > 255 {
 			return "", map[string]string{"card": "Enter your card details."}
@@ -344,12 +344,14 @@ func (h *handler) paymentMethodOf(r *http.Request, sandbox bool) (string, map[st
 // sandbox's own form for a sandbox session, Stripe's Payment Element (a publishable key) for a
 // live one. Anything else would have to post raw card numbers to this server, or settle live
 // money in the sandbox, so no card is taken.
-func (h *handler) cardEntryAvailable(sandbox bool) bool { return sandbox || h.stripe(sandbox) }
+func (h *handler) cardEntryAvailable(ctx context.Context, merchant string, sandbox bool) bool {
+	return sandbox || h.stripeKey(ctx, merchant, sandbox) != ""
+}
 
 // saveCard attaches pm at the processor of the attempt's mode and makes it the customer's
 // default card.
 func (h *handler) saveCard(ctx context.Context, a cardAttempt, pm string) error {
-	pay, err := h.modes.For(a.sandbox)
+	pay, _, err := h.modes.ForMerchant(ctx, a.merchant, a.sandbox)
 	if err != nil {
 		return err
 	}

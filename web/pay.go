@@ -1,6 +1,7 @@
 package web
 
 import (
+	"cmp"
 	"context"
 	"net/http"
 	"time"
@@ -43,6 +44,8 @@ type payment struct {
 	merchant store.Merchant
 	purchase domain.Purchase
 	proc     payments.Processor
+	// publishable is the merchant's own Stripe publishable key; "": the deployment's
+	publishable string
 }
 
 func (h *handler) loadPayment(w http.ResponseWriter, r *http.Request) (payment, bool) {
@@ -69,7 +72,7 @@ func (h *handler) loadPayment(w http.ResponseWriter, r *http.Request) (payment, 
 		h.internalError(w, pm.merchant, "load purchase", err)
 		return pm, false
 	}
-	if pm.proc, err = h.modes.For(a.Processor == "sandbox"); err != nil {
+	if pm.proc, pm.publishable, err = h.modes.ForMerchant(ctx, a.MerchantRef, a.Processor == "sandbox"); err != nil {
 		h.internalError(w, pm.merchant, "payment processor", err)
 		return pm, false
 	}
@@ -116,7 +119,7 @@ func (h *handler) renderPay(w http.ResponseWriter, r *http.Request, pm payment, 
 		Sandbox: pm.auth.Processor == "sandbox", Error: errMsg}
 	l := layout{Title: "Confirm your payment · " + merchantName(pm.merchant), Merchant: pm.merchant, Sandbox: v.Sandbox}
 	if !v.Sandbox {
-		v.Stripe, v.ClientSecret, v.PaymentMethod, v.PublicKey = true, facts.ClientSecret, facts.PaymentMethod, h.cfg.StripePublishableKey
+		v.Stripe, v.ClientSecret, v.PaymentMethod, v.PublicKey = true, facts.ClientSecret, facts.PaymentMethod, cmp.Or(pm.publishable, h.cfg.StripePublishableKey)
 		l.StripeJS, l.Scripts = true, []string{"pay.js"}
 	}
 	h.render(w, http.StatusOK, "pay", l, v)

@@ -24,7 +24,7 @@ type cardView struct {
 func (h *handler) portalCardView(w http.ResponseWriter, r *http.Request, ps store.CustomerSession, c domain.Customer,
 	overdue []domain.Purchase) cardView {
 	v := cardView{Base: "/portal/" + ps.Ref, Action: "/portal/" + ps.Ref + "/card", CSRF: h.csrfToken(w, r, ps.Ref),
-		cardEntry: h.cardEntry(ps.Sandbox(), "usd")}
+		cardEntry: h.cardEntry(r.Context(), ps.MerchantRef, ps.Sandbox(), "usd")}
 	if c.Card != nil {
 		v.Current = cardLabel(*c.Card)
 	}

@@ -6,6 +6,8 @@
 package web
 
 import (
+	"cmp"
+	"context"
 	"crypto/rand"
 	"embed"
 	"io/fs"
@@ -30,7 +32,10 @@ type Config struct {
 	Store *store.Store
 	// Payments is the deployment's processor (processors.New). It takes the cards of sessions
 	// made by live keys; sessions made by sandbox keys always use the sandbox (processors.Split).
-	Payments  payments.Processor
+	Payments payments.Processor
+	// Accounts are the merchants' own Stripe accounts: a live session of a merchant that has
+	// one takes cards with its keys (processors.Accounts); nil: every merchant uses Payments.
+	Accounts  *processors.Accounts
 	Lifecycle Lifecycle
 	// PublicURL is how browsers reach the server (https makes the CSRF cookie Secure).
 	PublicURL string
@@ -92,6 +97,7 @@ func New(cfg Config) http.Handler {
 		pages: mustParsePages(), limits: cfg.CardLimits.withDefaults()}
 	h.ips = newIPBuckets(h.limits.IPBurst, h.limits.IPEvery)
 	h.modes = processors.Split(cfg.Payments, cfg.Store.Pool)
+	h.modes.Merchants = cfg.Accounts
 	if len(h.secret) == 0 {
 		h.secret = make([]byte, 32)
 		_, _ = rand.Read(h.secret)
@@ -134,11 +140,19 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.mux.ServeHTTP(w, r)
 }
 
-// stripe reports whether a session of this mode takes cards in Stripe's Payment Element: a live
-// session on a deployment with Stripe and its publishable key. A sandbox session never does.
-func (h *handler) stripe(sandbox bool) bool {
-	p, err := h.modes.For(sandbox)
-	return err == nil && p.Name() == "stripe" && h.cfg.StripePublishableKey != ""
+// stripeKey is the publishable key with which a session of this merchant and mode takes cards in
+// Stripe's Payment Element, "" when it does not: a live session of a merchant with its own
+// Stripe account uses that account's key, one without uses the deployment's Stripe and its
+// publishable key. A sandbox session never does.
+func (h *handler) stripeKey(ctx context.Context, merchant string, sandbox bool) string {
+	p, publishable, err := h.modes.ForMerchant(ctx, merchant, sandbox)
+	if err != nil || p == nil || p.Name() != "stripe" {
+		if err != nil {
+			h.log.Error("payments: no processor for the session's merchant", "merchant", merchant, "err", err)
+		}
+		return ""
+	}
+	return cmp.Or(publishable, h.cfg.StripePublishableKey)
 }
 
 func cacheAssets(next http.Handler) http.Handler {

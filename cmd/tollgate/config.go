@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/tollgate-billing/tollgate/api"
+	"github.com/tollgate-billing/tollgate/internal/sealed"
 	"github.com/tollgate-billing/tollgate/internal/telemetry"
 	"github.com/tollgate-billing/tollgate/workflows"
 )
@@ -42,6 +43,8 @@ type config struct {
 	ReconcileEvery      time.Duration
 	ReconcileWindow     time.Duration
 	AdminToken          string
+	EncryptionKey       string
+	EncryptionKeyOld    string
 	KeyRate             float64
 	KeyBurst            int
 	WebhookRetries      []time.Duration
@@ -132,6 +135,18 @@ func (c *config) bindPayments(fs *flag.FlagSet, e env) {
 	strFlag(fs, e, &c.StripePublishable, "stripe-publishable-key", "STRIPE_PUBLISHABLE_KEY", "", "Stripe publishable key for the checkout page's Payment Element")
 	strFlag(fs, e, &c.StripeAPIURL, "stripe-api-url", "STRIPE_API_URL", "", "override Stripe's API URL (e.g. stripe-mock at http://127.0.0.1:12111)")
 	secretFlag(fs, e, &c.StripeWebhookSecret, "stripe-webhook-secret", "STRIPE_WEBHOOK_SECRET", "signing `secret` (whsec_…) of the Stripe webhook endpoint POST /v1/webhooks/stripe; empty: the route answers 503")
+	c.bindEncryption(fs, e)
+}
+
+// bindEncryption binds the key that seals the merchants' own Stripe keys in Postgres.
+func (c *config) bindEncryption(fs *flag.FlagSet, e env) {
+	secretFlag(fs, e, &c.EncryptionKey, "encryption-key", "TOLLGATE_ENCRYPTION_KEY", "`key` (32 random bytes in base64: openssl rand -base64 32) sealing merchants' own Stripe keys in Postgres (AES-256-GCM); the same on the API and the worker; empty: merchants cannot have their own Stripe")
+	secretFlag(fs, e, &c.EncryptionKeyOld, "encryption-key-old", "TOLLGATE_ENCRYPTION_KEY_OLD", "earlier encryption `keys`, comma-separated, that still open what they sealed while `tollgate merchants reencrypt` moves it to the current key")
+}
+
+// keyring is the encryption keys (internal/sealed); nil without a key.
+func (c config) keyring() (*sealed.Keyring, error) {
+	return sealed.New(c.EncryptionKey, strings.Split(c.EncryptionKeyOld, ",")...)
 }
 
 // bindReconcile binds the reconciliation schedule the worker keeps (workflows/reconcile.go).

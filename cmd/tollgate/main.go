@@ -44,7 +44,7 @@ func commands() []command {
 		{"api", "run the API server (REST, MCP at /mcp, hosted pages)", runAPI},
 		{"worker", "run the Temporal worker for purchase workflows", runWorker},
 		{"migrate", "apply database migrations", runMigrate},
-		{"merchants", "onboard merchants: create, list, show, update", runMerchants},
+		{"merchants", "onboard merchants: create, list, show, update; set-stripe, remove-stripe, reencrypt", runMerchants},
 		{"keys", "a merchant's API keys: create, list, revoke, rotate", runKeys},
 		{"mcp", "serve the MCP tools over stdio (for desktop assistants)", runMCP},
 		{"healthcheck", "exit 0 when the API (or, with --worker, the worker) is ready; for container health checks", runHealthcheck},

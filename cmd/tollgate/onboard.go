@@ -12,6 +12,7 @@ import (
 	"unicode"
 
 	"github.com/tollgate-billing/tollgate/domain"
+	"github.com/tollgate-billing/tollgate/payments/processors"
 	"github.com/tollgate-billing/tollgate/store"
 )
 
@@ -30,6 +31,15 @@ type output struct{ json bool }
 
 func runMerchants(ctx context.Context, args []string, e env) error {
 	var name, legal, email, logo, currency string
+	var merchant, webhookSecret string
+	var stripeIn processors.StripeSettings
+	var enc config
+	bindEncryption := func(fs *flag.FlagSet) { enc.bindEncryption(fs, e) }
+	// accounts opens the merchants' Stripe accounts with the encryption flags' keys
+	accounts := func(st *store.Store) (*processors.Accounts, error) {
+		keys, err := enc.keyring()
+		return &processors.Accounts{Store: st, Keys: keys}, err
+	}
 	fields := func(fs *flag.FlagSet) {
 		fs.StringVar(&name, "name", "", "the merchant's name, shown to its customers")
 		fs.StringVar(&legal, "legal-name", "", "the legal name on receipts (default: the name)")
@@ -57,7 +67,7 @@ func runMerchants(ctx context.Context, args []string, e env) error {
 		})
 		return p
 	}
-	return runSubcommands(ctx, "merchants", "Create, list, show and update merchants (against DATABASE_URL).", args, e, []subcommand{
+	return runSubcommands(ctx, "merchants", "Create, list, show and update merchants, and set their own Stripe accounts (against DATABASE_URL).", args, e, []subcommand{
 		{name: "create", summary: "create a merchant and print its reference and first keys (one sandbox, one live)", flags: fields,
 			run: func(ctx context.Context, st *store.Store, fs *flag.FlagSet, _ []string, e env, out *output) error {
 				p := patch(fs)
@@ -91,11 +101,71 @@ func runMerchants(ctx context.Context, args []string, e env) error {
 		{name: "show", args: "MERCHANT", summary: "show a merchant", positional: 1,
 			run: func(ctx context.Context, st *store.Store, _ *flag.FlagSet, pos []string, e env, out *output) error {
 				m, err := st.GetMerchant(ctx, pos[0])
+				if err != nil {
+					return err
+				}
+				info, err := (&processors.Accounts{Store: st}).Info(ctx, m.Ref)
 				if err != nil || out.json {
-					return errOrJSON(e, err, m)
+					return errOrJSON(e, err, map[string]any{"merchant": m, "stripe": info})
 				}
 				printMerchant(e, m)
+				printStripe(e, info)
 				return nil
+			}},
+		{name: "set-stripe", summary: "set the merchant's own Stripe account (its keys stored encrypted with TOLLGATE_ENCRYPTION_KEY)",
+			flags: func(fs *flag.FlagSet) {
+				fs.StringVar(&merchant, "merchant", "", "the merchant's reference (mer_…)")
+				fs.StringVar(&stripeIn.SecretKey, "secret-key", "", "the merchant's Stripe secret key: sk_live_… or sk_test_… (or a restricted rk_ key)")
+				fs.StringVar(&stripeIn.PublishableKey, "publishable-key", "", "its publishable key, pk_… of the same mode: its pages take cards with it")
+				fs.StringVar(&webhookSecret, "webhook-secret", "", "the signing secret (whsec_…) of its Stripe endpoint at /v1/webhooks/stripe/<merchant>; not given: kept; empty: removed")
+				bindEncryption(fs)
+			},
+			run: func(ctx context.Context, st *store.Store, fs *flag.FlagSet, _ []string, e env, out *output) error {
+				if merchant == "" {
+					return domain.Errorf(domain.CodeMissingField, "merchant", "merchant is required")
+				}
+				fs.Visit(func(f *flag.Flag) {
+					if f.Name == "webhook-secret" {
+						stripeIn.WebhookSecret = &webhookSecret
+					}
+				})
+				acc, err := accounts(st)
+				if err != nil {
+					return err
+				}
+				info, err := acc.Set(ctx, merchant, stripeIn)
+				if err != nil || out.json {
+					return errOrJSON(e, err, info)
+				}
+				printStripe(e, info)
+				return nil
+			}},
+		{name: "remove-stripe", summary: "forget the merchant's own Stripe account: it uses the deployment's STRIPE_SECRET_KEY again",
+			flags: func(fs *flag.FlagSet) { fs.StringVar(&merchant, "merchant", "", "the merchant's reference (mer_…)") },
+			run: func(ctx context.Context, st *store.Store, _ *flag.FlagSet, _ []string, e env, out *output) error {
+				if merchant == "" {
+					return domain.Errorf(domain.CodeMissingField, "merchant", "merchant is required")
+				}
+				info, err := (&processors.Accounts{Store: st}).Remove(ctx, merchant)
+				if err != nil || out.json {
+					return errOrJSON(e, err, info)
+				}
+				printStripe(e, info)
+				return nil
+			}},
+		{name: "reencrypt", summary: "seal every merchant's Stripe secrets with the current TOLLGATE_ENCRYPTION_KEY (after a key rotation)",
+			flags: bindEncryption,
+			run: func(ctx context.Context, st *store.Store, _ *flag.FlagSet, _ []string, e env, out *output) error {
+				acc, err := accounts(st)
+				if err != nil {
+					return err
+				}
+				resealed, current, err := acc.Reseal(ctx)
+				if out.json && err == nil {
+					return printJSON(e, map[string]int{"resealed": resealed, "alreadyCurrent": current})
+				}
+				fmt.Fprintf(e.stdout, "resealed the Stripe secrets of %d merchants under key %s; %d were already under it\n", resealed, acc.Keys.KeyID(), current)
+				return err
 			}},
 		{name: "update", args: "MERCHANT", summary: "change the fields given", positional: 1, flags: fields,
 			run: func(ctx context.Context, st *store.Store, fs *flag.FlagSet, pos []string, e env, out *output) error {
@@ -181,7 +251,7 @@ func runSubcommands(ctx context.Context, group, summary string, args []string, e
 	groupUsage := func() {
 		fmt.Fprintf(e.stdout, "Usage: tollgate %s <command> [flags]\n\n%s\n\nCommands:\n", group, summary)
 		for _, s := range subs {
-			fmt.Fprintf(e.stdout, "  %-7s %-9s %s\n", s.name, s.args, s.summary)
+			fmt.Fprintf(e.stdout, "  %-13s %-9s %s\n", s.name, s.args, s.summary)
 		}
 		fmt.Fprintf(e.stdout, "\ntollgate %s <command> --help lists its flags.\n", group)
 	}
@@ -292,6 +362,18 @@ func printMerchant(e env, m store.Merchant) {
 		fmt.Fprintf(tw, "%s\t%s\n", row[0], row[1])
 	}
 	tw.Flush()
+}
+
+func printStripe(e env, info processors.StripeInfo) {
+	if !info.Own {
+		fmt.Fprintf(e.stdout, "stripe          the deployment's (STRIPE_SECRET_KEY)\n")
+		return
+	}
+	wh := "no webhook secret"
+	if info.WebhookSecret {
+		wh = "webhook secret set: /v1/webhooks/stripe/" + info.MerchantRef
+	}
+	fmt.Fprintf(e.stdout, "stripe          its own: %s, %s, %s (sealed under key %s)\n", info.SecretKeyHint, info.PublishableKey, wh, info.KeyID)
 }
 
 func printNewKeys(e env, keys []store.NewKey) {

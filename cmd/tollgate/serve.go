@@ -36,6 +36,8 @@ type deps struct {
 	payments payments.Processor
 	// stopTracing flushes and stops the trace exporter (a no-op when tracing is off)
 	stopTracing func()
+	// accounts are the merchants' own Stripe accounts, opened with TOLLGATE_ENCRYPTION_KEY
+	accounts *processors.Accounts
 }
 
 func runMigrate(ctx context.Context, args []string, e env) error {
@@ -71,6 +73,10 @@ func (c config) openStore(ctx context.Context) (*store.Store, error) {
 
 // openDeps connects to Postgres and Temporal and picks the payment processor.
 func openDeps(ctx context.Context, c config, log *slog.Logger) (*deps, error) {
+	keys, err := c.keyring()
+	if err != nil {
+		return nil, err
+	}
 	st, err := c.openStore(ctx)
 	if err != nil {
 		return nil, err
@@ -82,7 +88,8 @@ func openDeps(ctx context.Context, c config, log *slog.Logger) (*deps, error) {
 	}
 	st.CheckoutTTL, st.PortalTTL = c.CheckoutTTL, c.PortalTTL
 	metrics.WatchPostgres(st.Pool)
-	return &deps{cfg: c, log: log, store: st, temporal: tc, payments: newProcessor(c, st)}, nil
+	return &deps{cfg: c, log: log, store: st, temporal: tc, payments: newProcessor(c, st),
+		accounts: &processors.Accounts{Store: st, Keys: keys, BackendURL: c.StripeAPIURL}}, nil
 }
 
 func (d *deps) Close() {
@@ -206,11 +213,11 @@ func newHandler(ctx context.Context, d *deps) http.Handler {
 	// this process's own
 	hooks := &sandbox.Webhooks{Secret: domain.NewSecretRef("whsec_sb")}
 	pages := web.New(web.Config{Store: d.store, Payments: d.payments, Lifecycle: web.FromStarter(st),
-		PublicURL: d.cfg.publicURL(), StripePublishableKey: d.cfg.StripePublishable,
+		Accounts: d.accounts, PublicURL: d.cfg.publicURL(), StripePublishableKey: d.cfg.StripePublishable,
 		CheckoutTTL: d.cfg.CheckoutTTL, PortalTTL: d.cfg.PortalTTL, Secret: []byte(d.cfg.WebSecret), Logger: d.log,
 		ClientIPHeader: d.cfg.ClientIPHeader, SandboxWebhooks: hooks})
 	cfg := api.Config{Store: d.store, Temporal: d.temporal, PublicURL: d.cfg.publicURL(), Logger: d.log,
-		Payments: d.payments, Starter: st, StripePublishableKey: d.cfg.StripePublishable, StripeWebhookSecret: d.cfg.StripeWebhookSecret,
+		Payments: d.payments, Accounts: d.accounts, Starter: st, StripePublishableKey: d.cfg.StripePublishable, StripeWebhookSecret: d.cfg.StripeWebhookSecret,
 		SandboxWebhookSecret: hooks.Secret,
 		AdminToken:           d.cfg.AdminToken, KeyRate: d.cfg.keyRate(), KeyBurst: d.cfg.KeyBurst,
 		Extra: map[string]http.Handler{"/checkout/": pages, "/portal/": pages, "/assets/": pages, "/pay/": pages,

@@ -17,7 +17,9 @@ import (
 // delivery workflows, --webhook-retries); the returned func stops the relay and the worker and
 // lets running tasks finish.
 func startWorker(ctx context.Context, d *deps) (func(), error) {
-	w := worker.New(d.temporal, activities.New(d.store, processors.Split(d.payments, d.store.Pool)), worker.Options{})
+	modes := processors.Split(d.payments, d.store.Pool)
+	modes.Merchants = d.accounts
+	w := worker.New(d.temporal, activities.New(d.store, modes), worker.Options{})
 	if err := w.Start(); err != nil {
 		return nil, err
 	}

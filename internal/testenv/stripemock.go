@@ -7,6 +7,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -136,4 +139,47 @@ func Stripe(t testing.TB) (*stripe.Processor, *StripeCalls) {
 	calls := &StripeCalls{}
 	return stripe.New(stripe.Config{SecretKey: "sk_test_123", BackendURL: StripeMock(t), HTTPClient: calls.Client(),
 		MaxNetworkRetries: new(int64)}), calls
+}
+
+// StripeRequest is one request that reached stripe-mock through StripeProxy: which key it
+// carried (the Bearer of its Authorization header) and what it asked.
+type StripeRequest struct {
+	Key            string // sk_test_…
+	Call           string // "POST /v1/payment_intents"
+	IdempotencyKey string
+}
+
+// StripeRequests records what StripeProxy passed on.
+type StripeRequests struct {
+	mu   sync.Mutex
+	reqs []StripeRequest
+}
+
+// List is every request so far.
+func (c *StripeRequests) List() []StripeRequest {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.Clone(c.reqs)
+}
+
+// StripeProxy is a loopback reverse proxy in front of this test's stripe-mock, recording the key
+// each request carries: give its URL as a processor's BackendURL (STRIPE_API_URL) to see whose
+// credentials each call to Stripe is made with.
+func StripeProxy(t testing.TB) (string, *StripeRequests) {
+	t.Helper()
+	target, err := url.Parse(StripeMock(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := &StripeRequests{}
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rec.mu.Lock()
+		rec.reqs = append(rec.reqs, StripeRequest{Key: strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer "),
+			Call: r.Method + " " + r.URL.Path, IdempotencyKey: r.Header.Get("Idempotency-Key")})
+		rec.mu.Unlock()
+		proxy.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL, rec
 }

@@ -4,6 +4,7 @@
 package processors
 
 import (
+	"context"
 	"errors"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -39,6 +40,9 @@ var ErrNoLive = errors.New("live keys need Stripe, and this deployment has no St
 type ByMode struct {
 	Sandbox payments.Processor
 	Live    payments.Processor // nil: live mode is not available
+	// Merchants are the merchants' own Stripe accounts, which serve their live mode in place
+	// of Live (ForMerchant); nil: every merchant uses Live.
+	Merchants *Accounts
 }
 
 // Split sorts a deployment's processor (from New) into modes: a real processor is the live one,
@@ -63,4 +67,23 @@ func (m ByMode) For(sandbox bool) (payments.Processor, error) {
 		return nil, ErrNoLive
 	}
 	return m.Live, nil
+}
+
+// ForMerchant is For for one merchant: its live mode uses its own Stripe account when it has
+// one (Merchants), else Live. publishable is the merchant's own publishable key, "" when it uses
+// the deployment's. A merchant whose own account this process cannot open gets an error, never
+// the deployment's account: its customers' cards and payments are in its own.
+func (m ByMode) ForMerchant(ctx context.Context, merchant string, sandbox bool) (p payments.Processor, publishable string, err error) {
+	if sandbox {
+		return m.Sandbox, "", nil
+	}
+	acc, own, err := m.Merchants.Of(ctx, merchant)
+	switch {
+	case err != nil:
+		return nil, "", err
+	case own:
+		return acc.Processor, acc.PublishableKey, nil
+	}
+	p, err = m.For(false)
+	return p, "", err
 }
