@@ -206,3 +206,30 @@ func TestMerchantStripeWebhookRoute(t *testing.T) {
 		}
 	}
 }
+
+// A server that cannot open a merchant's own Stripe key (another TOLLGATE_ENCRYPTION_KEY) answers
+// that merchant's live card call 503 and sends nothing to Stripe — it never falls back to the
+// deployment's account (here unreachable: that would be another error).
+func TestUnopenableOwnStripeIsUnavailable(t *testing.T) {
+	var requests *testenv.StripeRequests
+	e := newAdminEnv(t, adminToken, withAccounts(t, &requests, false))
+	ref, live := e.onboard("Acme", "sk_test_Acme0000own", "")
+	other := newAdminEnv(t, adminToken, func(c *api.Config) {
+		c.Store = e.st
+		c.Payments = stripe.New(stripe.Config{SecretKey: defaultStripeKey, BackendURL: "http://127.0.0.1:9"})
+		c.Accounts = &processors.Accounts{Store: e.st, Keys: testenv.Keyring(t)}
+	})
+	le := &env{t: t, srv: other.srv, key: live}
+	cus := le.must(201, "POST", "/v1/sdk/customers", `{"email":"jane@acme.example"}`)["reference"].(string)
+	before := len(requests.List())
+	status, out := le.do("POST", "/v1/customers/"+cus+"/payment-method", `{"paymentMethod":"pm_card_visa"}`)
+	if status != 503 || !strings.Contains(errMessage(out), "this merchant's Stripe account is not available") {
+		t.Errorf("%s's card with its key unopenable: %d %v", ref, status, out)
+	}
+	if got := requests.List()[before:]; len(got) != 0 {
+		t.Errorf("calls reached Stripe: %v", got)
+	}
+	if !strings.Contains(other.logs.String(), "cannot be used") {
+		t.Errorf("the operator is not told:\n%s", other.logs.String())
+	}
+}

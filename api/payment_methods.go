@@ -121,8 +121,11 @@ func (s *Server) processor(r *http.Request) (payments.Processor, error) {
 // Stripe account's (processors.Accounts) when it has one, else the deployment's.
 func (s *Server) processorAndKey(r *http.Request) (payments.Processor, string, error) {
 	p, publishable, err := s.modes.ForMerchant(r.Context(), merchantOf(r), keyOf(r).Sandbox())
-	if err != nil {
-		s.logFor(r).Warn("payments: no processor for the request's merchant and mode", "merchant", merchantOf(r), "err", err)
+	var pe *payments.ProcessorError
+	if errors.As(err, &pe) { // the merchant's own Stripe key cannot be opened here: the operator's to fix
+		s.logFor(r).Error("payments: the merchant's own Stripe account cannot be used", "merchant", merchantOf(r), "err", err)
+		return nil, "", domain.Errorf(domain.CodeUnavailable, "", "this merchant's Stripe account is not available on this server; retry later")
+	} else if err != nil {
 		return nil, "", domain.Errorf(domain.CodeUnavailable, "", "%v", err)
 	}
 	if p == nil {
