@@ -106,7 +106,10 @@ func runMerchants(ctx context.Context, args []string, e env) error {
 				}
 				info, err := (&processors.Accounts{Store: st}).Info(ctx, m.Ref)
 				if err != nil || out.json {
-					return errOrJSON(e, err, map[string]any{"merchant": m, "stripe": info})
+					return errOrJSON(e, err, struct {
+						store.Merchant
+						Stripe processors.StripeInfo `json:"stripe"`
+					}{m, info})
 				}
 				printMerchant(e, m)
 				printStripe(e, info)
