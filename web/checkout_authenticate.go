@@ -25,7 +25,7 @@ import (
 // session's processor can; a processor that cannot answers succeeded and the purchase charges
 // off session as before.
 func (h *handler) confirmCard(ctx context.Context, cs store.CheckoutSession, d checkoutData, ref string) (payments.OnSessionResult, error) {
-	pay, err := h.modes.For(cs.Sandbox())
+	pay, _, err := h.modes.ForMerchant(ctx, cs.MerchantRef, cs.Sandbox())
 	if err != nil {
 		return payments.OnSessionResult{}, err
 	}
@@ -128,7 +128,7 @@ func (h *handler) checkoutAuthenticate(w http.ResponseWriter, r *http.Request) {
 		h.unavailable(w, cs, m, err)
 		return
 	}
-	pay, err := h.modes.For(cs.Sandbox())
+	pay, _, err := h.modes.ForMerchant(ctx, cs.MerchantRef, cs.Sandbox())
 	if err != nil {
 		h.internalError(w, m, "payment processor", err)
 		return
@@ -166,7 +166,7 @@ func (h *handler) showPendingConfirmation(ctx context.Context, w http.ResponseWr
 	if !ok {
 		return false
 	}
-	pay, err := h.modes.For(cs.Sandbox())
+	pay, _, err := h.modes.ForMerchant(ctx, cs.MerchantRef, cs.Sandbox())
 	sc, can := pay.(payments.SessionConfirmer)
 	if err != nil || !can {
 		return false
