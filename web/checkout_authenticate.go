@@ -104,12 +104,8 @@ func (h *handler) pendingConfirmation(ctx context.Context, cs store.CheckoutSess
 // confirmation is refetched from the processor, never taken from the browser: succeeded, the
 // purchase starts; refused, the checkout asks for a card again; still asking, the step again.
 func (h *handler) checkoutAuthenticate(w http.ResponseWriter, r *http.Request) {
-	cs, m, ok := h.loadCheckout(w, r)
+	cs, m, ok := h.loadCheckoutForm(w, r)
 	if !ok {
-		return
-	}
-	if !h.checkCSRF(r, cs.Ref) {
-		h.forbidCSRF(w, m, "/checkout/"+cs.Ref)
 		return
 	}
 	if cs.Status == "complete" {

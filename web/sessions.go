@@ -8,6 +8,17 @@ import (
 	"github.com/tollgate-billing/tollgate/store"
 )
 
+// loadCheckoutForm is loadCheckout for a form posted from the checkout page: the form's CSRF
+// token must check, or the page answers 403 itself.
+func (h *handler) loadCheckoutForm(w http.ResponseWriter, r *http.Request) (store.CheckoutSession, store.Merchant, bool) {
+	cs, m, ok := h.loadCheckout(w, r)
+	if ok && !h.checkCSRF(r, cs.Ref) {
+		h.forbidCSRF(w, m, "/checkout/"+cs.Ref)
+		return cs, m, false
+	}
+	return cs, m, ok
+}
+
 // loadCheckout resolves the checkout session of the URL, answering the page itself (404 or
 // 410 in words) when there is none to show. A completed session's success page lives as long as
 // the session: the link may sit in a browser history or a shared screen, so after the expiry it
