@@ -111,8 +111,7 @@ func runMerchants(ctx context.Context, args []string, e env) error {
 						Stripe processors.StripeInfo `json:"stripe"`
 					}{m, info})
 				}
-				printMerchant(e, m)
-				printStripe(e, info)
+				printMerchant(e, m, stripeRow(info))
 				return nil
 			}},
 		{name: "set-stripe", summary: "set the merchant's own Stripe account (its keys stored encrypted with TOLLGATE_ENCRYPTION_KEY)",
@@ -357,26 +356,33 @@ func printJSON(e env, v any) error {
 	return enc.Encode(v)
 }
 
-func printMerchant(e env, m store.Merchant) {
-	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
-	for _, row := range [][2]string{{"reference", m.Ref}, {"name", m.Name}, {"legal name", m.LegalName},
+// printMerchant prints the merchant's fields as one table, extra rows (its Stripe) aligned with them.
+func printMerchant(e env, m store.Merchant, extra ...[2]string) {
+	printRows(e, append([][2]string{{"reference", m.Ref}, {"name", m.Name}, {"legal name", m.LegalName},
 		{"support email", dash(m.SupportContact)}, {"logo", dash(m.LogoURL)}, {"currency", m.DefaultCurrency},
-		{"created", m.CreatedAt.UTC().Format(time.RFC3339)}} {
+		{"created", m.CreatedAt.UTC().Format(time.RFC3339)}}, extra...))
+}
+
+func printRows(e env, rows [][2]string) {
+	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
+	for _, row := range rows {
 		fmt.Fprintf(tw, "%s\t%s\n", row[0], row[1])
 	}
 	tw.Flush()
 }
 
-func printStripe(e env, info processors.StripeInfo) {
+func printStripe(e env, info processors.StripeInfo) { printRows(e, [][2]string{stripeRow(info)}) }
+
+// stripeRow says which Stripe account the merchant's live mode uses.
+func stripeRow(info processors.StripeInfo) [2]string {
 	if !info.Own {
-		fmt.Fprintf(e.stdout, "stripe          the deployment's (STRIPE_SECRET_KEY)\n")
-		return
+		return [2]string{"stripe", "the deployment's (STRIPE_SECRET_KEY)"}
 	}
 	wh := "no webhook secret"
 	if info.WebhookSecret {
 		wh = "webhook secret set: /v1/webhooks/stripe/" + info.MerchantRef
 	}
-	fmt.Fprintf(e.stdout, "stripe          its own: %s, %s, %s (sealed under key %s)\n", info.SecretKeyHint, info.PublishableKey, wh, info.KeyID)
+	return [2]string{"stripe", fmt.Sprintf("its own: %s, %s, %s (sealed under key %s)", info.SecretKeyHint, info.PublishableKey, wh, info.KeyID)}
 }
 
 func printNewKeys(e env, keys []store.NewKey) {

@@ -74,7 +74,7 @@ func TestMerchantStripeCLI(t *testing.T) {
 	if s := stored(); strings.Contains(s, "secret9876") || strings.Contains(s, "whsec_Acme0000hook") {
 		t.Fatalf("a secret is stored in clear: %s", s)
 	}
-	if out, err := cliEnv(env, "merchants", "show", m); err != nil || !strings.Contains(out, "its own: sk_live_…9876") {
+	if out, err := cliEnv(env, "merchants", "show", m); err != nil || !strings.Contains(out, "its own: sk_live_…9876") || !oneTable(out) {
 		t.Errorf("show: %v\n%s", err, out)
 	}
 
@@ -95,4 +95,21 @@ func TestMerchantStripeCLI(t *testing.T) {
 	if out, err := cliEnv(env, "merchants", "remove-stripe", "--merchant", m); err != nil || !strings.Contains(out, "the deployment's") {
 		t.Errorf("remove-stripe: %v\n%s", err, out)
 	}
+}
+
+// oneTable reports whether every line's value starts in the same column, as one table prints it.
+func oneTable(out string) bool {
+	col := -1
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		i := strings.Index(line, "  ")
+		if i < 0 {
+			return false
+		}
+		at := i + len(line[i:]) - len(strings.TrimLeft(line[i:], " "))
+		if col >= 0 && at != col {
+			return false
+		}
+		col = at
+	}
+	return col > 0
 }
