@@ -18,8 +18,9 @@ import (
 
 var _ workflows.ReconcileActivities = (*Activities)(nil)
 
-// ReconcileProcessors names the processors this worker can list: the sandbox, and the live
-// processor (Stripe) when there is one.
+// ReconcileProcessors names the processors this worker can list: the sandbox, the live
+// processor (Stripe) when there is one, and each merchant's own Stripe account
+// ("stripe:mer_…", processors.Accounts) that this worker can open.
 func (a *Activities) ReconcileProcessors(ctx context.Context) ([]string, error) {
 	var names []string
 	if _, ok := a.processor(true).(payments.PaymentLister); ok {
@@ -28,6 +29,32 @@ func (a *Activities) ReconcileProcessors(ctx context.Context) ([]string, error) 
 	if a.Payments != nil && a.Payments.Name() != "sandbox" {
 		if _, ok := a.Payments.(payments.PaymentLister); ok {
 			names = append(names, a.Payments.Name())
+		}
+	}
+	own, err := a.ownAccounts(ctx)
+	return append(names, own...), err
+}
+
+// ownAccounts names the merchants' own Stripe accounts as ReconcileProcessors does. One this
+// worker cannot open (no TOLLGATE_ENCRYPTION_KEY) is left out, with a warning: a run never
+// waits on a configuration fault.
+func (a *Activities) ownAccounts(ctx context.Context) ([]string, error) {
+	if a.Accounts == nil {
+		return nil, nil
+	}
+	stored, err := a.Store.ListMerchantStripe(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, ms := range stored {
+		acc, own, err := a.Accounts.Of(ctx, ms.MerchantRef)
+		if err != nil {
+			activityLogger(ctx).Warn("reconcile: a merchant's own Stripe account left out", "merchant", ms.MerchantRef, "error", err)
+			continue
+		}
+		if _, ok := acc.Processor.(reconcilable); own && ok {
+			names = append(names, acc.Processor.Name()+":"+ms.MerchantRef)
 		}
 	}
 	return names, nil
@@ -40,9 +67,20 @@ type reconcilable interface {
 	payments.PaymentLookup
 }
 
-func (a *Activities) reconcilable(name string) (reconcilable, error) {
+// reconcilable is the processor a run names and, for a merchant's own account, that merchant
+// (else ""). A merchant's account removed since the run listed it is nil: nothing to do.
+func (a *Activities) reconcilable(ctx context.Context, name string) (proc reconcilable, merchant string, err error) {
 	var p payments.Processor
+	processor, merchant, own := strings.Cut(name, ":")
 	switch {
+	case own && a.Accounts != nil:
+		acc, ok, err := a.Accounts.Of(ctx, merchant)
+		if err != nil || !ok {
+			return nil, merchant, temporalError(err)
+		}
+		if acc.Processor.Name() == processor {
+			p = acc.Processor
+		}
 	case name == "sandbox":
 		p = a.processor(true)
 	case a.Payments != nil && a.Payments.Name() == name:
@@ -50,25 +88,25 @@ func (a *Activities) reconcilable(name string) (reconcilable, error) {
 	}
 	r, ok := p.(reconcilable)
 	if !ok {
-		return nil, temporal.NewNonRetryableApplicationError("this worker cannot reconcile processor "+name,
+		return nil, "", temporal.NewNonRetryableApplicationError("this worker cannot reconcile processor "+name,
 			workflows.ErrTypeInvalidRequest, nil)
 	}
-	return r, nil
+	return r, merchant, nil
 }
 
 // ReconcilePage reads one page of the processor's payments and matches each one that moved
 // money, and each succeeded refund of it, to the ledger by the processor's id; what the ledger
 // missed is adopted.
 func (a *Activities) ReconcilePage(ctx context.Context, in workflows.ReconcilePageInput) (workflows.ReconcilePageResult, error) {
-	proc, err := a.reconcilable(in.Processor)
-	if err != nil {
+	proc, merchant, err := a.reconcilable(ctx, in.Processor)
+	if err != nil || proc == nil {
 		return workflows.ReconcilePageResult{}, err
 	}
 	page, err := proc.ListPayments(ctx, payments.ListPaymentsInput{Since: in.Since, Cursor: in.Cursor, Limit: in.PageSize})
 	if err != nil {
 		return workflows.ReconcilePageResult{}, temporalError(err)
 	}
-	r := &pageReconciler{a: a, processor: proc.Name(), log: activityLogger(ctx), touched: map[workflows.PaymentTouch]bool{}}
+	r := &pageReconciler{a: a, processor: proc.Name(), merchant: merchant, log: activityLogger(ctx), touched: map[workflows.PaymentTouch]bool{}}
 	r.out.Next = page.Next
 	for _, lp := range page.Payments {
 		if err := r.payment(ctx, lp); err != nil {
@@ -85,6 +123,7 @@ func (a *Activities) ReconcilePage(ctx context.Context, in workflows.ReconcilePa
 type pageReconciler struct {
 	a         *Activities
 	processor string
+	merchant  string // a merchant's own account: only that merchant's purchases are adopted
 	log       sdklog.Logger
 	out       workflows.ReconcilePageResult
 	found     []string // ledger rows matched or adopted
@@ -153,6 +192,11 @@ func (r *pageReconciler) adoptPayment(ctx context.Context, lp payments.ListedPay
 	}
 	if err != nil {
 		return domain.Transaction{}, false, err
+	}
+	if r.merchant != "" && merchant != r.merchant { // another merchant's purchase named in this merchant's account
+		r.log.Warn("reconcile: a payment in a merchant's own account naming another merchant's purchase", "account", r.merchant,
+			"payment", lp.PaymentRef, "purchase", purchaseRef)
+		return domain.Transaction{}, false, nil
 	}
 	t := domain.Transaction{MerchantRef: merchant, Kind: domain.TxnPayment, Status: domain.TxnSucceeded, Amount: lp.Amount,
 		Currency: strings.ToUpper(lp.Currency), PurchaseRef: purchaseRef, CustomerRef: customer, ProductRef: product,
@@ -243,15 +287,15 @@ const ledgerPage = 200
 // page of this run found (a payment, or the payment a refund is of), and flags the rows it does
 // not know. Rows it knows after all (made before in.Since, or during the run) count as found.
 func (a *Activities) ReconcileLedger(ctx context.Context, in workflows.ReconcileLedgerInput) (workflows.ReconcileLedgerResult, error) {
-	proc, err := a.reconcilable(in.Processor)
-	if err != nil {
+	proc, merchant, err := a.reconcilable(ctx, in.Processor)
+	if err != nil || proc == nil {
 		return workflows.ReconcileLedgerResult{}, err
 	}
 	log := activityLogger(ctx)
 	var out workflows.ReconcileLedgerResult
 	facts := map[string]*payments.PaymentFacts{} // nil: the processor does not know the payment
 	for after := ""; ; {
-		rows, err := a.Store.ReconcileCandidates(ctx, proc.Name(), in.Since, in.RunAt, after, ledgerPage)
+		rows, err := a.Store.ReconcileCandidates(ctx, proc.Name(), merchant, in.Since, in.RunAt, after, ledgerPage)
 		if err != nil || len(rows) == 0 {
 			return out, err
 		}
@@ -261,11 +305,7 @@ func (a *Activities) ReconcileLedger(ctx context.Context, in workflows.Reconcile
 			out.Checked++
 			f, seen := facts[c.PaymentRef]
 			if !seen {
-				lk, err := a.lookupOf(ctx, proc, c.Txn.MerchantRef)
-				if err != nil {
-					return out, temporalError(err)
-				}
-				got, err := lk.LookupPayment(ctx, c.PaymentRef)
+				got, err := proc.LookupPayment(ctx, c.PaymentRef)
 				if d, ok := payments.IsDecline(err); ok && d.Code == "resource_missing" {
 					err = nil
 				} else if err == nil {
@@ -297,25 +337,6 @@ func (a *Activities) ReconcileLedger(ctx context.Context, in workflows.Reconcile
 			activity.RecordHeartbeat(ctx, after)
 		}
 	}
-}
-
-// lookupOf is where a ledger row of merchant is looked up: the processor reconciled, or for a
-// live row of a merchant with its own Stripe account (processors.Accounts), that account, where
-// its payments are. (Listing covers the deployment's account alone: a merchant's own account's
-// payments that the ledger missed are not adopted by reconciliation yet.)
-func (a *Activities) lookupOf(ctx context.Context, proc reconcilable, merchant string) (payments.PaymentLookup, error) {
-	if proc.Name() == "sandbox" {
-		return proc, nil
-	}
-	acc, own, err := a.Accounts.Of(ctx, merchant)
-	if err != nil || !own {
-		return proc, err
-	}
-	lk, ok := acc.Processor.(payments.PaymentLookup)
-	if !ok {
-		return proc, nil
-	}
-	return lk, nil
 }
 
 // knows reports whether the processor's facts of a payment hold the ledger row t: the payment

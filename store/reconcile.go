@@ -91,16 +91,20 @@ type ReconcileCandidate struct {
 // ReconcileCandidates lists, by id after afterID, the transactions of processor created since
 // that moved money there (payments succeeded or pending, refunds succeeded; a lost dispute's
 // refund is the processor's dispute, not a refund) and that no run found at the processor at
-// or after runAt.
-func (s *Store) ReconcileCandidates(ctx context.Context, processor string, since, runAt time.Time, afterID string, limit int) ([]ReconcileCandidate, error) {
+// or after runAt. account "" is the processor's own account, whose rows are those of merchants
+// without their own Stripe account (every row for the sandbox); a merchant's reference is that
+// merchant's own account, holding its rows alone.
+func (s *Store) ReconcileCandidates(ctx context.Context, processor, account string, since, runAt time.Time, afterID string, limit int) ([]ReconcileCandidate, error) {
 	rows, err := s.Pool.Query(ctx, `SELECT `+txnCols+`, coalesce(src.processor_ref, t.processor_ref)
 		FROM transactions t LEFT JOIN transactions src ON src.id = t.source_id
 		WHERE t.processor = $1 AND t.processor_ref <> '' AND t.created_at >= $2
+			AND CASE WHEN $6 = '' THEN $1 = 'sandbox' OR NOT EXISTS (SELECT 1 FROM merchant_stripe ms WHERE ms.merchant_id = t.merchant_id)
+				ELSE t.merchant_id = $6 END
 			AND (t.reconciled_at IS NULL OR t.reconciled_at < $3)
 			AND ((t.kind = 'payment' AND t.status IN ('succeeded', 'pending'))
 				OR (t.kind = 'refund' AND t.status = 'succeeded' AND NOT starts_with(t.processor_ref, 'dp_')))
 			AND t.id > $4
-		ORDER BY t.id LIMIT $5`, processor, since, runAt, afterID, limit)
+		ORDER BY t.id LIMIT $5`, processor, since, runAt, afterID, limit, account)
 	if err != nil {
 		return nil, err
 	}

@@ -29,8 +29,8 @@ import (
 // ReconcileActivities are the activities of a reconciliation run (activities.Activities
 // implements them).
 type ReconcileActivities interface {
-	// ReconcileProcessors names the processors the worker can list: the sandbox, and Stripe
-	// when configured.
+	// ReconcileProcessors names the processors the worker can list: the sandbox, Stripe when
+	// configured, and each merchant's own Stripe account ("stripe:mer_…").
 	ReconcileProcessors(ctx context.Context) ([]string, error)
 	// ReconcilePage reads one page of the processor's payments and matches or adopts each one
 	// and its refunds.
