@@ -98,8 +98,12 @@ func reconcileProgress(rep workflows.ReconcileReport) string {
 
 func printReconcileReport(w io.Writer, rep workflows.ReconcileReport) {
 	fmt.Fprintf(w, "reconciled payments since %s\n", rep.Since.Format(time.RFC3339))
+	width := 8 // the processors' names as one column: a merchant's own account is stripe:mer_…
 	for _, p := range rep.Processors {
-		fmt.Fprintf(w, "  %-8s %s\n", p.Processor, p.ReconcileCounts)
+		width = max(width, len(p.Processor))
+	}
+	for _, p := range rep.Processors {
+		fmt.Fprintf(w, "  %-*s %s\n", width, p.Processor, p.ReconcileCounts)
 	}
 	fmt.Fprintf(w, "total: %s\n", rep.Total)
 	for _, l := range []struct {

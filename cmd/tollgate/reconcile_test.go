@@ -84,3 +84,22 @@ func TestReconcileScheduleAndCommand(t *testing.T) {
 		}
 	}
 }
+
+// The report prints the processors' counts as one column, a merchant's own account included.
+func TestReconcileReportAlignsTheProcessors(t *testing.T) {
+	var out bytes.Buffer
+	printReconcileReport(&out, workflows.ReconcileReport{Processors: []workflows.ProcessorReconcile{
+		{Processor: "sandbox"}, {Processor: "stripe"}, {Processor: "stripe:mer_8Hq2VdR5kT0pLm3x"}}})
+	col := -1
+	for _, line := range strings.Split(out.String(), "\n") {
+		if i := strings.Index(line, "seen "); strings.HasPrefix(line, "  ") && i > 0 {
+			if col >= 0 && i != col {
+				t.Fatalf("the counts start in different columns:\n%s", out.String())
+			}
+			col = i
+		}
+	}
+	if col < 0 {
+		t.Fatalf("no processor line:\n%s", out.String())
+	}
+}
