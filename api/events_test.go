@@ -171,3 +171,43 @@ func TestEventsKeepToTheirMode(t *testing.T) {
 		t.Fatalf("a live key read a sandbox event: %d", status)
 	}
 }
+
+// A renewal the bank wants authenticated emits payment.requires_action once: the payment, failed
+// with authentication_required, and the link of the hosted page that completes it.
+func TestPaymentRequiresActionCarriesItsPayPage(t *testing.T) {
+	w := newLifecycleWorld(t)
+	w.st.PublicURL = "https://billing.example.com"
+	cus := w.must(201, "POST", "/v1/sdk/customers", `{"email":"sca@acme.com"}`)["reference"].(string)
+	w.must(200, "POST", "/v1/customers/"+cus+"/payment-method", `{"paymentMethod":"pm_card_visa"}`)
+	prd := w.must(201, "POST", "/v1/products", `{"name":"support-bot"}`)["reference"].(string)
+	pln := w.must(201, "POST", "/v1/products/"+prd+"/plans", `{"name":"Pro","type":"recurring","price":4900,"currency":"USD"}`)["reference"].(string)
+	pur := w.must(200, "POST", "/v1/activate-plan", `{"customerRef":"`+cus+`","productRef":"`+prd+`","planRef":"`+pln+`"}`)["purchase"].(map[string]any)["reference"].(string)
+	w.must(200, "POST", "/v1/customers/"+cus+"/payment-method", `{"paymentMethod":"pm_card_authenticationRequired"}`)
+	w.must(200, "POST", "/v1/purchases/"+pur+"/advance-clock", `{"days":32}`)
+	w.eventTypes(pur, "purchase.past_due")
+	// the renewal and, on the advanced clock, the first retry both asked: each has its event, and
+	// the newest carries the page the purchase waits on
+	auth, err := w.st.OpenPaymentAuthentication(context.Background(), w.merchant, pur)
+	if err != nil {
+		t.Fatal(err)
+	}
+	failed := w.must(200, "GET", "/v1/transactions?status=failed&purchaseRef="+pur, "")["data"].([]any)
+	if len(failed) == 0 {
+		t.Fatal("no failed payment")
+	}
+	for i, f := range failed {
+		txn := f.(map[string]any)["reference"].(string)
+		if got := w.eventTypes(txn, "payment.failed", "payment.requires_action"); len(got) != 2 {
+			t.Fatalf("events of %s: %v", txn, got)
+		}
+		ev := w.must(200, "GET", "/v1/events?type=payment.requires_action&objectRef="+txn, "")["data"].([]any)[0].(map[string]any)
+		obj := ev["object"].(map[string]any)
+		link, _ := obj["payUrl"].(string)
+		if obj["reference"] != txn || obj["status"] != "failed" || obj["failureCode"] != "authentication_required" ||
+			obj["amount"] != float64(4900) || !strings.HasPrefix(link, "https://billing.example.com/pay/pay_") ||
+			(i == 0) != (link == "https://billing.example.com/pay/"+auth.Token) ||
+			ev["objectType"] != "transaction" || ev["mode"] != "sandbox" {
+			t.Fatalf("payment.requires_action of %s (newest: %v; open page %s): %v", txn, i == 0, auth.Token, ev)
+		}
+	}
+}

@@ -31,8 +31,11 @@ const (
 
 	EventPaymentSucceeded = "payment.succeeded"
 	EventPaymentFailed    = "payment.failed"
-	EventRefundSucceeded  = "refund.succeeded"
-	EventRefundFailed     = "refund.failed"
+	// EventPaymentRequiresAction: the bank wants the customer to authenticate the payment (3-D
+	// Secure); the object carries the payUrl of the page that completes it.
+	EventPaymentRequiresAction = "payment.requires_action"
+	EventRefundSucceeded       = "refund.succeeded"
+	EventRefundFailed          = "refund.failed"
 
 	EventCheckoutCompleted = "checkout.completed"
 
@@ -53,7 +56,7 @@ var EventTypes = []string{EventCustomerCreated, EventCustomerUpdated, EventCusto
 	EventPurchaseReactivated, EventPurchasePastDue, EventPurchaseSuspended, EventPurchaseRecovered,
 	EventPurchaseCancelled, EventPurchaseExpired, EventPurchaseRefunded, EventPurchasePlanChanged,
 	EventPurchasePaused, EventPurchaseResumed,
-	EventPaymentSucceeded, EventPaymentFailed, EventRefundSucceeded, EventRefundFailed,
+	EventPaymentSucceeded, EventPaymentFailed, EventPaymentRequiresAction, EventRefundSucceeded, EventRefundFailed,
 	EventCheckoutCompleted, EventUsageLimitReached, EventUsageThresholdReached, EventWebhookEndpointDisabled,
 	EventInvoiceCreated, EventInvoicePaid, EventInvoiceVoided, EventCreditNoteCreated}
 

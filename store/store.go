@@ -27,6 +27,9 @@ type Store struct {
 	// CheckoutTTL and PortalTTL are the lifetimes of new hosted-page sessions when a caller
 	// passes none; zero means the defaults (24 h and 15 min).
 	CheckoutTTL, PortalTTL time.Duration
+	// PublicURL is the address customers reach the hosted pages at (TOLLGATE_PUBLIC_URL), for
+	// the links events carry (a payment's /pay/<token> page); empty: the links are paths.
+	PublicURL string
 	// usage remembers what usage events resolve to (usage_cache.go).
 	usage usageCache
 }

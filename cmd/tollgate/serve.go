@@ -87,6 +87,9 @@ func openDeps(ctx context.Context, c config, log *slog.Logger) (*deps, error) {
 		return nil, err
 	}
 	st.CheckoutTTL, st.PortalTTL = c.CheckoutTTL, c.PortalTTL
+	if c.PublicURL != "" || c.Addr != "" { // a worker alone knows it only from --public-url
+		st.PublicURL = c.publicURL()
+	}
 	metrics.WatchPostgres(st.Pool)
 	return &deps{cfg: c, log: log, store: st, temporal: tc, payments: newProcessor(c, st),
 		accounts: &processors.Accounts{Store: st, Keys: keys, BackendURL: c.StripeAPIURL}}, nil
@@ -233,6 +236,7 @@ func runWorker(ctx context.Context, args []string, e env) error {
 		"keep the reconciliation schedule, and relay events to webhook endpoints.", args, e, (*config).bindReconcile, (*config).bindWebhooks,
 		func(c *config, fs *flag.FlagSet, e env) {
 			strFlag(fs, e, &c.MetricsAddr, "metrics-addr", "TOLLGATE_METRICS_ADDR", "", "address to serve GET /metrics on (Prometheus), e.g. 0.0.0.0:9464; empty: none")
+			strFlag(fs, e, &c.PublicURL, "public-url", "TOLLGATE_PUBLIC_URL", "", "URL customers reach the API's pages at, for the links events carry (a payment's /pay/<token> page); empty: the links are paths")
 		})
 	if err != nil {
 		return err
