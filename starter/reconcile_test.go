@@ -87,6 +87,11 @@ func TestReconcileAdoptsAMissedPayment(t *testing.T) {
 	if len(rep.AdoptedRefs) != 1 || rep.AdoptedRefs[0] != adopted.Ref {
 		t.Fatalf("report names %v, want %s", rep.AdoptedRefs, adopted.Ref)
 	}
+	// the merchant hears of it as of any payment
+	if evs, _, err := s.st.ListEvents(s.ctx, s.merchant, store.EventFilter{Mode: domain.ModeSandbox, ObjectRef: adopted.Ref},
+		store.Page{Page: 1, Limit: 10}); err != nil || len(evs) != 1 || evs[0].Type != domain.EventPaymentSucceeded {
+		t.Fatalf("events of the adopted payment: %v %+v", err, evs)
+	}
 	wantCounts(t, "second run", s.reconcile(), workflows.ReconcileCounts{Seen: 2, Matched: 2})
 
 	st = s.advance(ref, st.PeriodEnd.Add(time.Minute))

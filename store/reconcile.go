@@ -50,11 +50,7 @@ func (s *Store) AdoptTransaction(ctx context.Context, t domain.Transaction, deta
 		if err != nil {
 			return err
 		}
-		mode, err := transactionMode(ctx, tx, out)
-		if err != nil {
-			return err
-		}
-		return issueDocument(ctx, tx, out, mode) // adopted money has its document like any other
+		return transactionEvent(ctx, tx, out) // adopted money has its event and document like any other
 	})
 	return out, created, err
 }
