@@ -107,3 +107,26 @@ func TestSandboxDisputes(t *testing.T) {
 		return false
 	})
 }
+
+// TestSandboxDisputedCard: Stripe's test card 4000 0000 0000 0259 pays, and a dispute opens over
+// the payment shortly after, by itself, through the signed webhook path: the purchase is
+// suspended (the default policy) with its payment disputed; the dispute closed won through the
+// sandbox route, it is active again.
+func TestSandboxDisputedCard(t *testing.T) {
+	w := newSandboxHooksWorld(t)
+	prd := w.must(201, "POST", "/v1/products", `{"name":"support-bot"}`)["reference"].(string)
+	pro := w.must(201, "POST", "/v1/products/"+prd+"/plans", `{"name":"Pro","type":"recurring","price":4900,"currency":"USD"}`)["reference"].(string)
+
+	pur, pay := w.sandboxPurchase("fraud@acme.com", "4000 0000 0000 0259", prd, pro)
+	if txn := w.must(200, "GET", "/v1/transactions/"+pay, ""); txn["status"] != "succeeded" {
+		t.Fatalf("the disputed card's payment: %v", txn)
+	}
+	eventually(t, "the dispute opens by itself and suspends the purchase", func() bool {
+		p := w.must(200, "GET", "/v1/purchases/"+pur, "")
+		return p["status"] == "suspended" && p["disputed"] == true
+	})
+	w.must(200, "POST", "/v1/sandbox/transactions/"+pay+"/dispute/close", `{"outcome":"won"}`)
+	eventually(t, "the won dispute restores access", func() bool {
+		return w.must(200, "GET", "/v1/purchases/"+pur, "")["status"] == "active"
+	})
+}

@@ -15,6 +15,7 @@ import (
 	"github.com/tollgate-billing/tollgate/internal/telemetry"
 	"github.com/tollgate-billing/tollgate/payments"
 	"github.com/tollgate-billing/tollgate/payments/processors"
+	"github.com/tollgate-billing/tollgate/payments/sandbox"
 	"github.com/tollgate-billing/tollgate/starter"
 	"github.com/tollgate-billing/tollgate/store"
 )
@@ -81,6 +82,11 @@ func New(cfg Config) *Server {
 	if cfg.Store != nil {
 		s.modes = processors.Split(cfg.Payments, cfg.Store.Pool)
 		s.modes.Merchants = cfg.Accounts
+		// the outcomes the sandbox makes on its own (a disputed card's dispute) reach this
+		// handler, as those of the sandbox routes do, unless the process wired them already
+		if sb, ok := s.modes.Sandbox.(*sandbox.Processor); ok && cfg.SandboxWebhookSecret != "" && sb.Webhooks() == nil {
+			sb.SetWebhooks(&sandbox.Webhooks{Secret: cfg.SandboxWebhookSecret, Handler: s})
+		}
 	}
 	s.registerRoutes()
 	s.registerAdminRoutes()

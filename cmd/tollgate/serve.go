@@ -38,6 +38,9 @@ type deps struct {
 	stopTracing func()
 	// accounts are the merchants' own Stripe accounts, opened with TOLLGATE_ENCRYPTION_KEY
 	accounts *processors.Accounts
+	// sandboxHooks send the sandbox's outcomes to this process's webhook handler, signed with a
+	// secret of this process's own; their Handler is set once the API is built (newHandler)
+	sandboxHooks *sandbox.Webhooks
 }
 
 func runMigrate(ctx context.Context, args []string, e env) error {
@@ -92,7 +95,8 @@ func openDeps(ctx context.Context, c config, log *slog.Logger) (*deps, error) {
 	}
 	metrics.WatchPostgres(st.Pool)
 	return &deps{cfg: c, log: log, store: st, temporal: tc, payments: newProcessor(c, st),
-		accounts: &processors.Accounts{Store: st, Keys: keys, BackendURL: c.StripeAPIURL}}, nil
+		accounts:     &processors.Accounts{Store: st, Keys: keys, BackendURL: c.StripeAPIURL},
+		sandboxHooks: &sandbox.Webhooks{Secret: domain.NewSecretRef("whsec_sb")}}, nil
 }
 
 func (d *deps) Close() {
@@ -214,7 +218,7 @@ func newHandler(ctx context.Context, d *deps) http.Handler {
 	st := starter.New(d.temporal, d.store)
 	// the sandbox's outcomes reach the webhook handler in this process, signed with a secret of
 	// this process's own
-	hooks := &sandbox.Webhooks{Secret: domain.NewSecretRef("whsec_sb")}
+	hooks := d.sandboxHooks
 	pages := web.New(web.Config{Store: d.store, Payments: d.payments, Lifecycle: web.FromStarter(st),
 		Accounts: d.accounts, PublicURL: d.cfg.publicURL(), StripePublishableKey: d.cfg.StripePublishable,
 		CheckoutTTL: d.cfg.CheckoutTTL, PortalTTL: d.cfg.PortalTTL, Secret: []byte(d.cfg.WebSecret), Logger: d.log,

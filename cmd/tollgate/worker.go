@@ -6,6 +6,7 @@ import (
 
 	"github.com/tollgate-billing/tollgate/activities"
 	"github.com/tollgate-billing/tollgate/payments/processors"
+	"github.com/tollgate-billing/tollgate/payments/sandbox"
 	"github.com/tollgate-billing/tollgate/starter"
 	"github.com/tollgate-billing/tollgate/webhooks"
 	"github.com/tollgate-billing/tollgate/worker"
@@ -19,6 +20,9 @@ import (
 func startWorker(ctx context.Context, d *deps) (func(), error) {
 	modes := processors.Split(d.payments, d.store.Pool)
 	modes.Merchants = d.accounts
+	if sb, ok := modes.Sandbox.(*sandbox.Processor); ok { // reaches a handler only beside the API (dev)
+		sb.SetWebhooks(d.sandboxHooks)
+	}
 	w := worker.New(d.temporal, activities.New(d.store, modes), worker.Options{})
 	if err := w.Start(); err != nil {
 		return nil, err

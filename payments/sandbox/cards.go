@@ -30,13 +30,17 @@ const (
 	// once): every charge is accepted but not settled, processing, until it is settled
 	// succeeded or failed (Settle), as a bank debit is at Stripe.
 	BehaviourProcessing Behaviour = "processing"
+	// BehaviourDisputed (4000 0000 0000 0259): every charge succeeds, and a dispute (fraudulent,
+	// the whole amount) opens over it shortly after, as Stripe's test card does
+	// (Processor.SetWebhooks sends its charge.dispute.created).
+	BehaviourDisputed Behaviour = "disputed"
 )
 
 func (b Behaviour) valid() bool {
 	switch b {
 	case BehaviourSucceeds, BehaviourDeclines, BehaviourInsufficientFunds, BehaviourFailsAfterAttach,
 		BehaviourServerErrorAfterCharge, BehaviourAuthenticationRequired, BehaviourAuthenticationAtSetup,
-		BehaviourProcessing:
+		BehaviourProcessing, BehaviourDisputed:
 		return true
 	}
 	return false
@@ -95,6 +99,7 @@ var (
 	authAlways       = testCard{"4000002760003184", "visa", BehaviourAuthenticationRequired}
 	authAtSetup      = testCard{"4000002500003155", "visa", BehaviourAuthenticationAtSetup}
 	processing       = testCard{"4000000000007726", "visa", BehaviourProcessing}
+	disputed         = testCard{"4000000000000259", "visa", BehaviourDisputed}
 )
 
 // cardsByNumber are the card numbers a checkout page may type in.
@@ -114,10 +119,11 @@ var cardsByPM = map[string]testCard{
 	"pm_card_authenticationRequired":               authAlways,
 	"pm_card_authenticationRequiredOnSetup":        authAtSetup,
 	"pm_card_sandbox_processing":                   processing,
+	"pm_card_createDispute":                        disputed,
 }
 
 func init() {
-	for _, c := range []testCard{visa, mastercard, amex, declined, insufficient, failsAfterAttach, authAlways, authAtSetup, processing} {
+	for _, c := range []testCard{visa, mastercard, amex, declined, insufficient, failsAfterAttach, authAlways, authAtSetup, processing, disputed} {
 		cardsByNumber[c.number] = c
 	}
 }

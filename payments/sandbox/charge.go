@@ -81,6 +81,9 @@ func (p *Processor) Charge(ctx context.Context, in payments.ChargeInput) (paymen
 	if err != nil {
 		return payments.ChargeResult{}, fmt.Errorf("sandbox: record charge: %w", err)
 	}
+	if behaviour == BehaviourDisputed {
+		p.disputeLater(c.id)
+	}
 	return c.result()
 }
 

@@ -5,7 +5,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -17,6 +19,45 @@ import (
 // the charge: a processing payment settling, and a dispute (chargeback) opened and then closed.
 // Each call changes the ledger and answers the event Stripe would send; the caller sends it
 // through the webhook handler (Webhooks), so the purchase learns it the way it learns Stripe's.
+
+// DefaultDisputeAfter is how long after a charge of the disputed card its dispute opens: shortly
+// after, as at Stripe, once the purchase has recorded the payment.
+const DefaultDisputeAfter = 2 * time.Second
+
+// SetWebhooks makes the sandbox send the outcomes it makes on its own — the dispute that opens
+// after a charge of the disputed card — through hooks, as it sends those of the sandbox routes.
+// Without it (a worker process apart from the API, whose handler it cannot reach) no dispute
+// opens by itself; the dispute route opens one.
+func (p *Processor) SetWebhooks(hooks *Webhooks) { p.webhooks.Store(hooks) }
+
+// Webhooks is the sender SetWebhooks set, or nil.
+func (p *Processor) Webhooks() *Webhooks { return p.webhooks.Load() }
+
+// disputeLater opens a dispute over charge id shortly after it succeeded (the disputed card,
+// 4000 0000 0000 0259) and sends its charge.dispute.created, as the dispute route does. The
+// charge is in the ledger already, so the dispute opens whatever becomes of this process's
+// request; an event that could not be sent is logged, and the dispute route sends it again.
+func (p *Processor) disputeLater(id string) {
+	hooks := p.Webhooks()
+	if !hooks.ready() {
+		slog.Warn("sandbox: no webhook handler in this process; the disputed card's dispute does not open by itself", "charge", id)
+		return
+	}
+	time.AfterFunc(cmp.Or(p.DisputeAfter, DefaultDisputeAfter), func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		_, ev, err := p.OpenDispute(ctx, id)
+		for try := 1; err == nil; try++ {
+			if err = hooks.Send(ctx, ev); err == nil || try == 3 {
+				break
+			}
+			time.Sleep(time.Duration(try) * time.Second)
+		}
+		if err != nil {
+			slog.Error("sandbox: the disputed card's dispute was not reported", "charge", id, "err", err)
+		}
+	})
+}
 
 // disputePrefix starts the sandbox's dispute ids.
 const disputePrefix = "dp_sb"

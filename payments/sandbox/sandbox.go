@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -28,6 +29,11 @@ type Processor struct {
 	// KeyWindow is how long a charge's idempotency key is remembered (zero: DefaultKeyWindow).
 	// Used again after that, the key makes a new charge, as at Stripe.
 	KeyWindow time.Duration
+	// DisputeAfter is how long after a charge of the disputed card (4000 0000 0000 0259) its
+	// dispute opens (zero: DefaultDisputeAfter).
+	DisputeAfter time.Duration
+	// webhooks sends the outcomes the sandbox makes on its own (SetWebhooks).
+	webhooks atomic.Pointer[Webhooks]
 }
 
 // DefaultKeyWindow is Stripe's: keys are pruned once they are at least 24 hours old.

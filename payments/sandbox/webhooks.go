@@ -34,9 +34,12 @@ type Webhooks struct {
 	Handler http.Handler
 }
 
+// ready reports whether Send has a handler and a secret.
+func (w *Webhooks) ready() bool { return w != nil && w.Handler != nil && w.Secret != "" }
+
 // Send signs ev and delivers it; an answer other than 2xx is an error.
 func (w *Webhooks) Send(ctx context.Context, ev Event) error {
-	if w == nil || w.Handler == nil || w.Secret == "" {
+	if !w.ready() {
 		return fmt.Errorf("sandbox: no webhook handler to send %s to", ev.Type)
 	}
 	body, err := json.Marshal(map[string]any{"id": domain.NewRef("evt_sb"), "object": "event", "type": ev.Type,
