@@ -67,6 +67,11 @@ func (s *Server) hostedInvoiceURL(r *http.Request, token string) string {
 	return s.baseURL(r) + "/invoice/" + token
 }
 
+// hostedCreditNoteURL is the credit note's page for its customer, as the invoice's.
+func (s *Server) hostedCreditNoteURL(r *http.Request, token string) string {
+	return s.baseURL(r) + "/credit-note/" + token
+}
+
 func (s *Server) listCreditNotes(w http.ResponseWriter, r *http.Request) error {
 	p, err := pageOf(r)
 	if err != nil {
@@ -83,6 +88,9 @@ func (s *Server) listCreditNotes(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	for i := range list {
+		list[i].HostedURL = s.hostedCreditNoteURL(r, list[i].HostedToken)
+	}
 	s.writeList(w, r, list, p, total)
 	return nil
 }
@@ -92,6 +100,7 @@ func (s *Server) getCreditNote(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	cn.HostedURL = s.hostedCreditNoteURL(r, cn.HostedToken)
 	writeJSON(w, http.StatusOK, cn)
 	return nil
 }

@@ -35,7 +35,8 @@ func TestInvoicesAndCreditNotesAreListedInTheirMode(t *testing.T) {
 		t.Fatalf("invoice: %v", inv)
 	}
 	cn := w.must(200, "GET", "/v1/credit-notes/"+a.creditNote, "")
-	if cn["invoiceRef"] != a.invoice || cn["total"].(float64) != 2500 || cn["transactionRef"] != a.refund {
+	if cn["invoiceRef"] != a.invoice || cn["total"].(float64) != 2500 || cn["transactionRef"] != a.refund ||
+		!strings.Contains(cn["hostedUrl"].(string), "/credit-note/") {
 		t.Fatalf("credit note: %v", cn)
 	}
 	if l := w.must(200, "GET", "/v1/credit-notes?purchaseRef="+a.purchase, ""); l["total"].(float64) != 1 {

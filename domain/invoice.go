@@ -82,6 +82,7 @@ type CreditNote struct {
 	Total          int64     `json:"total"`
 	Reason         string    `json:"reason,omitempty"`
 	HostedToken    string    `json:"-"`
+	HostedURL      string    `json:"hostedUrl,omitempty"` // its page for the customer, /credit-note/<token>
 	IssuedAt       time.Time `json:"issuedAt"`
 	CreatedAt      time.Time `json:"createdAt"`
 }

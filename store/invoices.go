@@ -139,6 +139,14 @@ func getCreditNote(ctx context.Context, db DBTX, merchant, mode, ref string) (do
 	return c, notFoundIfNoRows(err, "credit note", ref)
 }
 
+// CreditNoteByToken finds the credit note of a hosted page's token, whichever merchant it
+// belongs to.
+func (s *Store) CreditNoteByToken(ctx context.Context, token string) (domain.CreditNote, error) {
+	c, err := scanCreditNote(s.Pool.QueryRow(ctx, `SELECT `+creditNoteCols+` FROM credit_notes c JOIN invoices i ON i.id = c.invoice_id
+		WHERE c.token = $1`, token))
+	return c, notFoundIfNoRows(err, "credit note", "")
+}
+
 // ListCreditNotes returns one page of the merchant's credit notes in one mode, newest first.
 func (s *Store) ListCreditNotes(ctx context.Context, merchant string, f InvoiceFilter, p Page) ([]domain.CreditNote, int, error) {
 	f.Status = ""

@@ -27,6 +27,7 @@ type portalView struct {
 	Card          string
 	CardExpiry    string
 	History       []txnView
+	Documents     []documentView // invoices and credit notes, newest first
 	ReturnURL     string
 	MerchantName  string
 }
@@ -136,7 +137,40 @@ func (h *handler) renderPortal(w http.ResponseWriter, r *http.Request, ps store.
 		}
 		v.History = append(v.History, txnViewOf(t, desc, loc))
 	}
+	if v.Documents, err = h.customerDocuments(ctx, ps); err != nil {
+		h.internalError(w, m, "list invoices", err)
+		return
+	}
 	h.render(w, status, "portal", layout{Title: "Billing · " + merchantName(m), Merchant: m, Sandbox: ps.Sandbox()}, v)
+}
+
+// portalDocuments is how many of a customer's latest invoices and credit notes the portal lists.
+const portalDocuments = 50
+
+// customerDocuments are the session's customer's latest invoices and credit notes in the
+// session's mode, newest first.
+func (h *handler) customerDocuments(ctx context.Context, ps store.CustomerSession) ([]documentView, error) {
+	f := store.InvoiceFilter{Mode: domain.ModeOf(ps.Sandbox()), CustomerRef: ps.CustomerRef}
+	page := store.Page{Page: 1, Limit: portalDocuments}
+	invoices, _, err := h.st.ListInvoices(ctx, ps.MerchantRef, f, page)
+	if err != nil {
+		return nil, err
+	}
+	notes, _, err := h.st.ListCreditNotes(ctx, ps.MerchantRef, f, page)
+	if err != nil {
+		return nil, err
+	}
+	var out []documentView
+	for _, inv := range invoices {
+		if inv.Status != domain.InvoiceDraft {
+			out = append(out, invoiceDocument(inv))
+		}
+	}
+	for _, cn := range notes {
+		out = append(out, creditNoteDocument(cn))
+	}
+	slices.SortStableFunc(out, func(a, b documentView) int { return b.issued.Compare(a.issued) })
+	return out[:min(len(out), portalDocuments)], nil
 }
 
 func (h *handler) portalGone(w http.ResponseWriter, ps store.CustomerSession, m store.Merchant, err error) {

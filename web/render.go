@@ -11,7 +11,7 @@ import (
 )
 
 // pageNames are the templates in templates/, each rendered inside layout.html.
-var pageNames = []string{"checkout", "success", "processing", "portal", "confirm_cancel", "change_plan", "card", "message", "pay", "invoice"}
+var pageNames = []string{"checkout", "success", "processing", "portal", "confirm_cancel", "change_plan", "card", "message", "pay", "invoice", "credit_note"}
 
 type pages map[string]*template.Template
 

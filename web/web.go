@@ -1,5 +1,6 @@
 // Package web serves Tollgate's hosted pages: the checkout at /checkout/<cs_…>, the customer
-// portal at /portal/<ps_…>, and /pay/<pay_…> for a renewal the bank wants authenticated. Pages are server-rendered html/template with embedded CSS and one
+// portal at /portal/<ps_…>, /pay/<pay_…> for a renewal the bank wants authenticated, and the
+// documents /invoice/<token> and /credit-note/<token>. Pages are server-rendered html/template with embedded CSS and one
 // small script, so they work without JavaScript (except Stripe's card field) and need no
 // front-end build. The session id in the URL is the bearer secret of a page; no API key ever
 // reaches a browser.
@@ -127,12 +128,15 @@ func (h *handler) routes() {
 	h.mux.HandleFunc("POST /pay/{token}", h.payAnswer)
 	h.mux.HandleFunc("GET /invoice/{token}", h.invoicePage)
 	h.mux.HandleFunc("GET /invoice/{token}/pdf", h.invoicePDF)
+	h.mux.HandleFunc("GET /credit-note/{token}", h.creditNotePage)
+	h.mux.HandleFunc("GET /credit-note/{token}/pdf", h.creditNotePDF)
 	assets, _ := fs.Sub(assetFS, "assets")
 	h.mux.Handle("GET /assets/", http.StripPrefix("/assets/", cacheAssets(http.FileServerFS(assets))))
 	h.mux.HandleFunc("/checkout/", h.notFound)
 	h.mux.HandleFunc("/portal/", h.notFound)
 	h.mux.HandleFunc("/pay/", h.notFound)
 	h.mux.HandleFunc("/invoice/", h.notFound)
+	h.mux.HandleFunc("/credit-note/", h.notFound)
 }
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {

@@ -228,7 +228,7 @@ func newHandler(ctx context.Context, d *deps) http.Handler {
 		SandboxWebhookSecret: hooks.Secret,
 		AdminToken:           d.cfg.AdminToken, KeyRate: d.cfg.keyRate(), KeyBurst: d.cfg.KeyBurst,
 		Extra: map[string]http.Handler{"/checkout/": pages, "/portal/": pages, "/assets/": pages, "/pay/": pages,
-			"/invoice/": pages, "GET /metrics": metrics.Handler()}}
+			"/invoice/": pages, "/credit-note/": pages, "GET /metrics": metrics.Handler()}}
 	h := mountMCP(d, cfg)
 	hooks.Handler = h
 	go h.WatchKeys(ctx)
