@@ -13,36 +13,32 @@
 package main
 
 import (
+	"bytes"
 	"context"
-	"errors"
 	"flag"
 	"fmt"
+	"image"
+	"image/color"
+	"image/png"
 	"io"
-	"log/slog"
 	"os"
 	"os/signal"
 	"runtime"
-	"sync"
-	"sync/atomic"
 	"syscall"
 	"text/tabwriter"
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
-	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
-	sdklog "go.temporal.io/sdk/log"
 	sdkworker "go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
-	"github.com/tollgate-billing/tollgate/activities"
-	"github.com/tollgate-billing/tollgate/devenv"
 	"github.com/tollgate-billing/tollgate/domain"
+	"github.com/tollgate-billing/tollgate/internal/benchenv"
 	"github.com/tollgate-billing/tollgate/internal/testenv"
-	"github.com/tollgate-billing/tollgate/payments/sandbox"
+	"github.com/tollgate-billing/tollgate/pdf"
 	"github.com/tollgate-billing/tollgate/starter"
 	"github.com/tollgate-billing/tollgate/store"
-	"github.com/tollgate-billing/tollgate/worker"
 	"github.com/tollgate-billing/tollgate/workflows"
 )
 
@@ -51,6 +47,7 @@ type config struct {
 	empty       int
 	concurrency int
 	memory      bool
+	pdfs        int
 }
 
 func main() {
@@ -58,6 +55,7 @@ func main() {
 	flag.IntVar(&c.purchases, "purchases", 10_000, "purchases activated, then renewed all at once")
 	flag.IntVar(&c.empty, "empty", 2000, "empty workflows for the baseline rate")
 	flag.IntVar(&c.concurrency, "concurrency", 32, "concurrent callers")
+	flag.IntVar(&c.pdfs, "pdfs", 1000, "invoices rendered as PDF for the render time (0: none)")
 	flag.BoolVar(&c.memory, "mem", false, "keep the Temporal server's SQLite in memory (default: a file, as tollgate dev)")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -81,8 +79,8 @@ func run(ctx context.Context, c config, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	defer env.stop()
-	fmt.Fprintf(out, "lifecycle bench: embedded Temporal (%s), one worker, %d CPUs\n", env.mode, runtime.NumCPU())
+	defer env.Stop()
+	fmt.Fprintf(out, "lifecycle bench: embedded Temporal (%s), one worker, %d CPUs, load %s\n", env.Mode, runtime.NumCPU(), benchenv.LoadAvg())
 
 	empty, err := env.emptyWorkflows(ctx, c)
 	if err != nil {
@@ -94,115 +92,128 @@ func run(ctx context.Context, c config, out io.Writer) error {
 		return fmt.Errorf("activations: %w", err)
 	}
 	fmt.Fprintf(out, "  activations: %d in %.1fs\n", activation.count, activation.took.Seconds())
-	renewal, err := env.renewAll(ctx, c, states)
+	renewal, invoices, err := env.renewAll(ctx, c, states)
 	if err != nil {
 		return fmt.Errorf("renewals: %w", err)
 	}
 	if err := env.checkLedger(ctx, 2*len(states)); err != nil {
 		return err
 	}
+	renders, err := env.renderPDFs(ctx, c.pdfs)
+	if err != nil {
+		return fmt.Errorf("pdf: %w", err)
+	}
 
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "metric\tcount\tseconds\tper second\tvs empty workflow\t")
-	for _, r := range []result{empty, activation, renewal} {
+	for _, r := range []result{empty, activation, renewal, invoices} {
 		fmt.Fprintf(tw, "%s\t%d\t%.1f\t%.1f\t%.2f\t\n", r.name, r.count, r.took.Seconds(), r.rate(), r.rate()/empty.rate())
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if len(renders) > 0 {
+		fmt.Fprintf(out, "PDF render (pdf.Invoice with a 256×256 PNG logo, %d renewal invoices): p50 %s  p99 %s  max %s\n", len(renders),
+			ms(benchenv.Percentile(renders, 50)), ms(benchenv.Percentile(renders, 99)), ms(renders[len(renders)-1]))
+	}
+	fmt.Fprintf(out, "load average at the end (1, 5, 15 min): %s — on a shared box the figures are bound by it\n", benchenv.LoadAvg())
+	return nil
+}
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d.Microseconds())/1000) }
+
+// renderPDFs renders up to n of the issued invoices (read first, not timed) as the API's PDF
+// route does, and answers each render's time, sorted.
+func (e *env) renderPDFs(ctx context.Context, n int) ([]time.Duration, error) {
+	if n <= 0 {
+		return nil, nil
+	}
+	list, _, err := e.Store.ListInvoices(ctx, e.merchant, store.InvoiceFilter{Mode: domain.ModeSandbox}, store.Page{Page: 1, Limit: min(n, 100)})
+	if err != nil {
+		return nil, err
+	}
+	var invoices []domain.Invoice
+	for p := 2; len(list) > 0 && len(invoices) < n; p++ {
+		for _, inv := range list {
+			if len(invoices) == n {
+				break
+			}
+			full, err := e.Store.GetInvoice(ctx, e.merchant, inv.Mode, inv.Ref)
+			if err != nil {
+				return nil, err
+			}
+			invoices = append(invoices, full)
+		}
+		if list, _, err = e.Store.ListInvoices(ctx, e.merchant, store.InvoiceFilter{Mode: domain.ModeSandbox},
+			store.Page{Page: p, Limit: min(n, 100)}); err != nil {
+			return nil, err
+		}
+	}
+	logo, err := benchLogo()
+	if err != nil {
+		return nil, err
+	}
+	took := make([]time.Duration, 0, len(invoices))
+	for _, inv := range invoices {
+		began := time.Now()
+		if _, err := pdf.Invoice(inv, logo); err != nil {
+			return nil, err
+		}
+		took = append(took, time.Since(began))
+	}
+	benchenv.Percentile(took, 50) // sorts
+	return took, nil
+}
+
+// benchLogo is a 256×256 PNG, the size of a merchant's logo.
+func benchLogo() (*pdf.Logo, error) {
+	img := image.NewRGBA(image.Rect(0, 0, 256, 256))
+	for y := range 256 {
+		for x := range 256 {
+			img.Set(x, y, color.RGBA{uint8(x), uint8(y), 128, 255})
+		}
+	}
+	var b bytes.Buffer
+	if err := png.Encode(&b, img); err != nil {
+		return nil, err
+	}
+	return &pdf.Logo{Bytes: b.Bytes(), Type: "png"}, nil
 }
 
 type env struct {
-	mode     string
-	pg       *devenv.Postgres
-	tmp      *devenv.Temporal
-	dir      string
-	st       *store.Store
-	sb       *sandbox.Processor
-	tc       client.Client
-	w        sdkworker.Worker
+	*benchenv.Env
 	c        *starter.Client
 	merchant string
 	plan     domain.Plan
 }
 
 func startEnv(ctx context.Context, c config) (_ *env, err error) {
-	e := &env{mode: "SQLite file"}
-	defer func() { // on a failure, stop what did start (stop skips the rest)
-		if err != nil {
-			e.stop()
-		}
-	}()
-	if e.dir, err = os.MkdirTemp("", "tollgate-bench-lifecycle"); err != nil {
-		return nil, err
-	}
-	if err = os.Chmod(e.dir, 0o755); err != nil { // MkdirTemp's 0700 would keep postgres out
-		return nil, err
-	}
-	port, err := devenv.FreePort()
+	be, err := benchenv.Start(ctx, benchenv.Options{Name: "lifecycle", MemoryTemporal: c.memory, Register: func(w sdkworker.Worker) {
+		w.RegisterWorkflowWithOptions(emptyWorkflow, workflow.RegisterOptions{Name: "bench-empty"})
+	}})
 	if err != nil {
 		return nil, err
 	}
-	if e.pg, err = devenv.StartPostgres(ctx, devenv.PostgresConfig{Dir: e.dir + "/pg", Port: port, Throwaway: true}); err != nil {
-		return nil, err
-	}
-	if e.st, err = store.Open(ctx, e.pg.URL()); err != nil {
-		return nil, err
-	}
-	if err := e.st.Migrate(ctx); err != nil {
-		return nil, err
-	}
-	tcfg := devenv.TemporalConfig{DataDir: e.dir + "/temporal", UIPort: -1}
-	if c.memory {
-		tcfg.DataDir, e.mode = "", "SQLite in memory"
-	}
-	if e.tmp, err = devenv.StartTemporal(ctx, tcfg); err != nil {
-		return nil, err
-	}
-	if e.tc, err = client.Dial(client.Options{HostPort: e.tmp.FrontendAddress(), Namespace: e.tmp.Namespace(),
-		Logger: quietLogger()}); err != nil {
-		return nil, err
-	}
-	e.sb = sandbox.New(e.st.Pool)
-	e.w = worker.New(e.tc, &activities.Activities{Store: e.st, Payments: e.sb}, worker.Options{})
-	e.w.RegisterWorkflowWithOptions(emptyWorkflow, workflow.RegisterOptions{Name: "bench-empty"})
-	if err := e.w.Start(); err != nil {
-		return nil, err
-	}
-	e.c = starter.New(e.tc, e.st)
-	m, _, err := e.st.CreateMerchant(ctx, "Bench")
+	e := &env{Env: be, c: starter.New(be.Client, be.Store)}
+	defer func() {
+		if err != nil {
+			e.Stop()
+		}
+	}()
+	m, _, err := e.Store.CreateMerchant(ctx, "Bench")
 	if err != nil {
 		return nil, err
 	}
 	e.merchant = m.Ref
-	prd, err := e.st.CreateProduct(ctx, domain.Product{MerchantRef: m.Ref, Name: "Bench API"})
+	prd, err := e.Store.CreateProduct(ctx, domain.Product{MerchantRef: m.Ref, Name: "Bench API"})
 	if err != nil {
 		return nil, err
 	}
-	if e.plan, err = e.st.CreatePlan(ctx, domain.Plan{MerchantRef: m.Ref, ProductRef: prd.Ref, Name: "Monthly",
+	if e.plan, err = e.Store.CreatePlan(ctx, domain.Plan{MerchantRef: m.Ref, ProductRef: prd.Ref, Name: "Monthly",
 		Type: domain.PlanRecurring, Price: 1500}); err != nil {
 		return nil, err
 	}
 	return e, nil
-}
-
-func (e *env) stop() {
-	if e.w != nil {
-		e.w.Stop()
-	}
-	if e.tc != nil {
-		e.tc.Close()
-	}
-	if e.tmp != nil {
-		e.tmp.Stop()
-	}
-	if e.st != nil {
-		e.st.Close()
-	}
-	if e.pg != nil {
-		_ = e.pg.Stop()
-	}
-	if e.dir != "" {
-		_ = os.RemoveAll(e.dir)
-	}
 }
 
 // emptyWorkflow is the baseline: a workflow that does nothing, on the same worker and server.
@@ -210,9 +221,9 @@ func emptyWorkflow(workflow.Context) error { return nil }
 
 func (e *env) emptyWorkflows(ctx context.Context, c config) (result, error) {
 	began := time.Now()
-	err := parallel(ctx, c.empty, c.concurrency, func(i int) error {
-		return retry(ctx, func() error {
-			run, err := e.tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: fmt.Sprintf("bench-empty-%d", i),
+	err := benchenv.Parallel(ctx, c.empty, c.concurrency, func(i int) error {
+		return benchenv.Retry(ctx, func() error {
+			run, err := e.Client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: fmt.Sprintf("bench-empty-%d", i),
 				TaskQueue: workflows.TaskQueue, WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING},
 				"bench-empty")
 			if err != nil {
@@ -228,13 +239,13 @@ func (e *env) emptyWorkflows(ctx context.Context, c config) (result, error) {
 // starter, as the API does.
 func (e *env) activate(ctx context.Context, c config) ([]workflows.State, result, error) {
 	customers := make([]string, c.purchases)
-	err := parallel(ctx, c.purchases, 16, func(i int) error {
-		cus, err := e.st.CreateCustomer(ctx, domain.Customer{MerchantRef: e.merchant})
+	err := benchenv.Parallel(ctx, c.purchases, 16, func(i int) error {
+		cus, err := e.Store.CreateCustomer(ctx, domain.Customer{MerchantRef: e.merchant})
 		if err != nil {
 			return err
 		}
 		customers[i] = cus.Ref
-		_, err = testenv.AttachCard(ctx, e.st, e.sb, e.merchant, cus.Ref, "pm_card_visa")
+		_, err = testenv.AttachCard(ctx, e.Store, e.Sandbox, e.merchant, cus.Ref, "pm_card_visa")
 		return err
 	})
 	if err != nil {
@@ -242,10 +253,10 @@ func (e *env) activate(ctx context.Context, c config) ([]workflows.State, result
 	}
 	states := make([]workflows.State, c.purchases)
 	began := time.Now()
-	err = parallel(ctx, c.purchases, c.concurrency, func(i int) error {
+	err = benchenv.Parallel(ctx, c.purchases, c.concurrency, func(i int) error {
 		ref := domain.NewRef(domain.PrefixPurchase) // fixed, so a retried start finds the same purchase
 		var s workflows.State
-		err := retry(ctx, func() (err error) {
+		err := benchenv.Retry(ctx, func() (err error) {
 			s, err = e.c.Start(ctx, starter.StartInput{MerchantRef: e.merchant, CustomerRef: customers[i], PlanRef: e.plan.Ref,
 				PurchaseRef: ref})
 			return err
@@ -260,11 +271,12 @@ func (e *env) activate(ctx context.Context, c config) ([]workflows.State, result
 }
 
 // renewAll makes every purchase due at once and measures until every projection shows period 2.
-func (e *env) renewAll(ctx context.Context, c config, states []workflows.State) (result, error) {
+// Beside it, the invoices the renewals issued: counted in Postgres over the same window.
+func (e *env) renewAll(ctx context.Context, c config, states []workflows.State) (result, result, error) {
 	began := time.Now()
-	err := parallel(ctx, len(states), c.concurrency, func(i int) error {
-		return retry(ctx, func() error {
-			_, err := e.tc.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+	err := benchenv.Parallel(ctx, len(states), c.concurrency, func(i int) error {
+		return benchenv.Retry(ctx, func() error {
+			_, err := e.Client.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
 				WorkflowID: workflows.WorkflowID(states[i].PurchaseRef), UpdateName: workflows.UpdateAdvanceClock,
 				UpdateID:     "bench-renewal", // a retry is the same update
 				Args:         []any{workflows.AdvanceClockInput{To: states[i].PeriodEnd.Add(time.Minute)}},
@@ -273,30 +285,37 @@ func (e *env) renewAll(ctx context.Context, c config, states []workflows.State) 
 		})
 	})
 	if err != nil {
-		return result{}, err
+		return result{}, result{}, err
 	}
 	for {
 		var renewed int
-		if err := e.st.Pool.QueryRow(ctx, `SELECT count(*) FROM purchases WHERE merchant_id = $1 AND period >= 2`,
+		if err := e.Store.Pool.QueryRow(ctx, `SELECT count(*) FROM purchases WHERE merchant_id = $1 AND period >= 2`,
 			e.merchant).Scan(&renewed); err != nil {
-			return result{}, err
+			return result{}, result{}, err
 		}
 		if renewed == len(states) {
 			break
 		}
 		select {
 		case <-ctx.Done():
-			return result{}, ctx.Err()
+			return result{}, result{}, ctx.Err()
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
-	return result{fmt.Sprintf("renewal, %d due at once", len(states)), len(states), time.Since(began)}, nil
+	took := time.Since(began)
+	var issued int
+	if err := e.Store.Pool.QueryRow(ctx, `SELECT count(*) FROM invoices WHERE merchant_id = $1 AND created_at >= $2
+		AND created_at <= $3`, e.merchant, began, began.Add(took)).Scan(&issued); err != nil {
+		return result{}, result{}, err
+	}
+	return result{fmt.Sprintf("renewal, %d due at once", len(states)), len(states), took},
+		result{"invoices issued during the renewals", issued, took}, nil
 }
 
 // checkLedger confirms the processor charged exactly once per purchase and period.
 func (e *env) checkLedger(ctx context.Context, want int) error {
 	var charges, keys int
-	if err := e.st.Pool.QueryRow(ctx, `SELECT count(*), count(DISTINCT idempotency_key) FROM sandbox_charges
+	if err := e.Store.Pool.QueryRow(ctx, `SELECT count(*), count(DISTINCT idempotency_key) FROM sandbox_charges
 		WHERE status = 'succeeded'`).Scan(&charges, &keys); err != nil {
 		return err
 	}
@@ -304,59 +323,4 @@ func (e *env) checkLedger(ctx context.Context, want int) error {
 		return fmt.Errorf("ledger holds %d charges under %d keys, want %d", charges, keys, want)
 	}
 	return nil
-}
-
-// retry repeats a call that timed out on an overloaded server (the RPC's own deadline, not ctx);
-// every call it wraps is idempotent.
-func retry(ctx context.Context, fn func() error) error {
-	for attempt := 1; ; attempt++ {
-		err := fn()
-		if err == nil || ctx.Err() != nil || attempt == 5 || !transient(err) {
-			return err
-		}
-		time.Sleep(time.Duration(attempt) * time.Second)
-	}
-}
-
-func transient(err error) bool {
-	if errors.Is(err, context.DeadlineExceeded) {
-		return true
-	}
-	var unavailable *serviceerror.Unavailable
-	var deadline *serviceerror.DeadlineExceeded
-	var busy *serviceerror.ResourceExhausted
-	return errors.As(err, &unavailable) || errors.As(err, &deadline) || errors.As(err, &busy)
-}
-
-// parallel runs fn(0..n-1) on `workers` goroutines and returns the first error.
-func parallel(ctx context.Context, n, workers int, fn func(i int) error) error {
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	var once sync.Once
-	var first error
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				i := int(next.Add(1) - 1)
-				if i >= n || ctx.Err() != nil {
-					return
-				}
-				if err := fn(i); err != nil {
-					once.Do(func() { first = err })
-					return
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	if first == nil {
-		first = ctx.Err()
-	}
-	return first
-}
-
-func quietLogger() sdklog.Logger {
-	return sdklog.NewStructuredLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError})))
 }
