@@ -36,7 +36,7 @@ fuzz:
 	@for t in $$($(GO) test -tags fuzzonly -list "^Fuzz" ./api/ | grep "^Fuzz"); do \
 		echo "fuzz $$t"; $(GO) test -tags fuzzonly -run "^$$" -fuzz "^$$t$$" -fuzztime $(FUZZ_EXECS)x ./api/ || exit 1; done
 
-## bench: load and throughput figures (lifecycle and usage hot paths)
+## bench: load and throughput figures (lifecycle with invoices and PDFs, usage hot paths, webhook delivery)
 bench: deps
 	@for d in bench/*/; do echo "== $$d"; $(GO) run ./$$d || exit 1; done
 
