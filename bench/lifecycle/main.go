@@ -28,10 +28,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
-	sdkworker "go.temporal.io/sdk/worker"
-	"go.temporal.io/sdk/workflow"
 
 	"github.com/tollgate-billing/tollgate/domain"
 	"github.com/tollgate-billing/tollgate/internal/benchenv"
@@ -188,9 +185,7 @@ type env struct {
 }
 
 func startEnv(ctx context.Context, c config) (_ *env, err error) {
-	be, err := benchenv.Start(ctx, benchenv.Options{Name: "lifecycle", MemoryTemporal: c.memory, Register: func(w sdkworker.Worker) {
-		w.RegisterWorkflowWithOptions(emptyWorkflow, workflow.RegisterOptions{Name: "bench-empty"})
-	}})
+	be, err := benchenv.Start(ctx, benchenv.Options{Name: "lifecycle", MemoryTemporal: c.memory})
 	if err != nil {
 		return nil, err
 	}
@@ -216,23 +211,9 @@ func startEnv(ctx context.Context, c config) (_ *env, err error) {
 	return e, nil
 }
 
-// emptyWorkflow is the baseline: a workflow that does nothing, on the same worker and server.
-func emptyWorkflow(workflow.Context) error { return nil }
-
 func (e *env) emptyWorkflows(ctx context.Context, c config) (result, error) {
-	began := time.Now()
-	err := benchenv.Parallel(ctx, c.empty, c.concurrency, func(i int) error {
-		return benchenv.Retry(ctx, func() error {
-			run, err := e.Client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: fmt.Sprintf("bench-empty-%d", i),
-				TaskQueue: workflows.TaskQueue, WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING},
-				"bench-empty")
-			if err != nil {
-				return err
-			}
-			return run.Get(ctx, nil)
-		})
-	})
-	return result{"empty workflow, start to finish", c.empty, time.Since(began)}, err
+	took, err := e.EmptyWorkflows(ctx, "lifecycle", c.empty, c.concurrency)
+	return result{"empty workflow, start to finish", c.empty, took}, err
 }
 
 // activate creates the customers with a card, then activates a purchase for each through the

@@ -5,10 +5,11 @@
 // deliveries a second for a burst of -events committed as fast as they can be, the latency from
 // each event's commit (its createdAt) to the receiver's 2xx — in the burst, and in a paced run
 // below saturation — beside the rate at which the same receiver takes plain POSTs from a tight
-// Go loop, and the ratio of the two. It starts its own throwaway Postgres cluster and Temporal
+// Go loop, and the ratio of the two, and beside the rate of an empty workflow on the same server
+// (each delivery is one workflow: on a small box the Temporal server is its ceiling). It starts its own throwaway Postgres cluster and Temporal
 // server and removes them after.
 //
-//	go run ./bench/webhooks [-events 10000] [-plain 10000] [-concurrency 16] [-paced-rate 0] [-paced-seconds 10] [-mem]
+//	go run ./bench/webhooks [-events 10000] [-plain 10000] [-empty 2000] [-concurrency 16] [-paced-rate 0] [-paced-seconds 10] [-mem]
 package main
 
 import (
@@ -34,6 +35,7 @@ import (
 type config struct {
 	events       int
 	plain        int
+	empty        int
 	concurrency  int
 	pacedRate    float64
 	pacedSeconds int
@@ -44,6 +46,7 @@ func main() {
 	var c config
 	flag.IntVar(&c.events, "events", 10_000, "events committed at once and delivered (the burst)")
 	flag.IntVar(&c.plain, "plain", 10_000, "plain POSTs of the receiver's baseline")
+	flag.IntVar(&c.empty, "empty", 2000, "empty workflows for the Temporal server's baseline rate")
 	flag.IntVar(&c.concurrency, "concurrency", 16, "concurrent writers of events, and concurrent plain POSTs")
 	flag.Float64Var(&c.pacedRate, "paced-rate", 0, "events a second of the paced latency run (0: half the burst's delivery rate)")
 	flag.IntVar(&c.pacedSeconds, "paced-seconds", 10, "length of the paced latency run (0: none)")
@@ -132,12 +135,17 @@ func run(ctx context.Context, c config, out io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("plain POSTs: %w", err)
 	}
+	took, err := env.EmptyWorkflows(ctx, "webhooks", c.empty, 32)
+	if err != nil {
+		return fmt.Errorf("empty workflows: %w", err)
+	}
+	empty := result{name: "empty workflow, start to finish (32 callers)", count: c.empty, took: took, p50: "-", p99: "-"}
 	burst, err := w.deliver(ctx, c.events, func(i int) error { return w.event(ctx) }, c.concurrency)
 	if err != nil {
 		return fmt.Errorf("burst: %w", err)
 	}
 	burst.name = fmt.Sprintf("deliveries, %d events committed at once", c.events)
-	results := []result{plain, burst}
+	results := []result{plain, empty, burst}
 	if c.pacedSeconds > 0 {
 		rate := c.pacedRate
 		if rate <= 0 {
@@ -153,10 +161,10 @@ func run(ctx context.Context, c config, out io.Writer) error {
 	}
 
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "run\tcount\tseconds\tper second\tvs plain POSTs\tp50 commit→2xx\tp99 commit→2xx\t")
+	fmt.Fprintln(tw, "run\tcount\tseconds\tper second\tvs plain POSTs\tvs empty workflow\tp50 commit→2xx\tp99 commit→2xx\t")
 	for _, r := range results {
-		fmt.Fprintf(tw, "%s\t%d\t%.1f\t%.1f\t%.3f\t%s\t%s\t\n", r.name, r.count, r.took.Seconds(), r.rate(), r.rate()/plain.rate(),
-			r.p50, r.p99)
+		fmt.Fprintf(tw, "%s\t%d\t%.1f\t%.1f\t%.3f\t%.2f\t%s\t%s\t\n", r.name, r.count, r.took.Seconds(), r.rate(),
+			r.rate()/plain.rate(), r.rate()/empty.rate(), r.p50, r.p99)
 	}
 	if err := tw.Flush(); err != nil {
 		return err

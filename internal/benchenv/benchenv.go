@@ -16,16 +16,19 @@ import (
 	"sync/atomic"
 	"time"
 
+	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 	sdklog "go.temporal.io/sdk/log"
 	sdkworker "go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
 
 	"github.com/tollgate-billing/tollgate/activities"
 	"github.com/tollgate-billing/tollgate/devenv"
 	"github.com/tollgate-billing/tollgate/payments/sandbox"
 	"github.com/tollgate-billing/tollgate/store"
 	"github.com/tollgate-billing/tollgate/worker"
+	"github.com/tollgate-billing/tollgate/workflows"
 )
 
 // Options choose how the environment starts.
@@ -33,8 +36,6 @@ type Options struct {
 	Name string // names the temporary directory
 	// MemoryTemporal keeps the Temporal server's SQLite in memory (default: a file, as tollgate dev).
 	MemoryTemporal bool
-	// Register adds the bench's own workflows to the worker before it starts.
-	Register func(sdkworker.Worker)
 }
 
 // Env is the running system: Postgres with the schema, the Temporal server, a client and one
@@ -91,9 +92,7 @@ func Start(ctx context.Context, o Options) (_ *Env, err error) {
 	}
 	e.Sandbox = sandbox.New(e.Store.Pool)
 	e.Worker = worker.New(e.Client, &activities.Activities{Store: e.Store, Payments: e.Sandbox}, worker.Options{})
-	if o.Register != nil {
-		o.Register(e.Worker)
-	}
+	e.Worker.RegisterWorkflowWithOptions(emptyWorkflow, workflow.RegisterOptions{Name: emptyWorkflowName})
 	if err := e.Worker.Start(); err != nil {
 		e.Worker = nil // a worker that did not start is not stopped
 		return nil, err
@@ -121,6 +120,31 @@ func (e *Env) Stop() {
 	if e.Dir != "" {
 		_ = os.RemoveAll(e.Dir)
 	}
+}
+
+// emptyWorkflow is the baseline of the benches: a workflow that does nothing, on the same worker
+// and server. On a small box the Temporal server is the ceiling, and a rate's ratio to this
+// one's is the figure that travels.
+func emptyWorkflow(workflow.Context) error { return nil }
+
+const emptyWorkflowName = "bench-empty"
+
+// EmptyWorkflows starts n empty workflows from `callers` goroutines, each waiting for its
+// workflow's end, and answers how long they all took. Names are unique per call of key.
+func (e *Env) EmptyWorkflows(ctx context.Context, key string, n, callers int) (time.Duration, error) {
+	began := time.Now()
+	err := Parallel(ctx, n, callers, func(i int) error {
+		return Retry(ctx, func() error {
+			run, err := e.Client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: fmt.Sprintf("bench-empty-%s-%d", key, i),
+				TaskQueue: workflows.TaskQueue, WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING},
+				emptyWorkflowName)
+			if err != nil {
+				return err
+			}
+			return run.Get(ctx, nil)
+		})
+	})
+	return time.Since(began), err
 }
 
 // Retry repeats a call that timed out on an overloaded server (the RPC's own deadline, not ctx);
