@@ -95,3 +95,83 @@ func TestRenewalAuthenticationPaysThePeriodOnce(t *testing.T) {
 	}
 	recordHistory(s, ref, "authentication-recovered")
 }
+
+// TestFirstPaymentAuthenticationPaysOnce: a first payment the bank wants authenticated (3184,
+// which asks on every off-session payment) does not fail the purchase: it stays pending with
+// the payment kept (and its /pay page), Start answers at once, and the approved
+// authentication starts the purchase paid by that very payment, one charge in the ledger; the
+// event delivered again changes nothing. A refused authentication ends the purchase as a
+// failed first payment, nothing charged.
+func TestFirstPaymentAuthenticationPaysOnce(t *testing.T) {
+	s := newStack(t)
+	plan := s.plan(domain.Plan{Type: domain.PlanRecurring, Price: 2000})
+	deliver := func(name, payment string, ev sandbox.Event) {
+		t.Helper()
+		id := "evt_sb_" + name
+		if _, _, err := s.st.RecordProcessorEvent(s.ctx, store.ProcessorEvent{ID: id, Processor: "sandbox",
+			Type: ev.Type, ObjectRef: payment, Payload: []byte(`{}`)}); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.c.ProcessEvent(s.ctx, workflows.ProcessorEventInput{EventID: id, Processor: "sandbox", Type: ev.Type,
+			PaymentRef: payment, Ours: true}); err != nil {
+			t.Fatal(err)
+		}
+		eventually(t, name+" processed", func() bool { done, _, _ := s.st.ProcessorEventOutcome(s.ctx, id); return done })
+	}
+	asks := func() (workflows.State, store.PaymentAuthentication) {
+		t.Helper()
+		cus, _ := s.customer("4000002760003184")
+		st := s.start(cus, plan)
+		if st.Status != domain.PurchasePending || st.Authenticating == nil || st.Authenticating.Amount != 2000 ||
+			!st.Authenticating.Until.After(st.StartedAt) {
+			t.Fatalf("a first payment that asks: %s %+v", st.Status, st.Authenticating)
+		}
+		auth, err := s.st.OpenPaymentAuthentication(s.ctx, s.merchant, st.PurchaseRef)
+		if err != nil || auth.PaymentRef != st.Authenticating.ProcessorRef || auth.Amount != 2000 {
+			t.Fatalf("the payment's authentication: %v %+v", err, auth)
+		}
+		return st, auth
+	}
+
+	st, auth := asks()
+	ref := st.PurchaseRef
+	ev, err := s.sb.Authenticate(s.ctx, auth.PaymentRef, true)
+	if err != nil || ev.Type != "payment_intent.succeeded" {
+		t.Fatalf("approved authentication: %v %+v", err, ev)
+	}
+	deliver("approved", auth.PaymentRef, ev)
+	eventually(t, "active", func() bool { return s.projection(ref).Status == domain.PurchaseActive })
+	deliver("approved-again", auth.PaymentRef, ev)
+	final, err := s.c.State(s.ctx, s.merchant, ref)
+	if err != nil || final.Status != domain.PurchaseActive || final.PaidTotal != 2000 || final.Period != 1 ||
+		final.Authenticating != nil || len(final.Payments) != 1 || final.Payments[0].ProcessorRef != auth.PaymentRef {
+		t.Fatalf("state: %v %+v", err, final)
+	}
+	ok, failed := s.ledger(ref)
+	if len(ok) != 1 || len(failed) != 0 || ok[0].ID != auth.PaymentRef {
+		t.Fatalf("ledger: %+v failed %+v", ok, failed)
+	}
+	txns, err := s.st.PurchaseTransactions(s.ctx, s.merchant, ref)
+	if err != nil || len(txns) != 1 || txns[0].Status != domain.TxnSucceeded || txns[0].Ref != auth.TxnRef {
+		t.Fatalf("transactions: %v %+v", err, txns)
+	}
+	if got, want := s.transitions(ref), []string{"pending", "active"}; !slices.Equal(got, want) {
+		t.Fatalf("audit: %v", got)
+	}
+	recordHistory(s, ref, "first-authentication")
+
+	st, auth = asks()
+	ev, err = s.sb.Authenticate(s.ctx, auth.PaymentRef, false)
+	if err != nil || ev.Type != "payment_intent.payment_failed" {
+		t.Fatalf("refused authentication: %v %+v", err, ev)
+	}
+	deliver("refused", auth.PaymentRef, ev)
+	eventually(t, "expired", func() bool { return s.projection(st.PurchaseRef).Status == domain.PurchaseExpired })
+	if final, _ := s.c.State(s.ctx, s.merchant, st.PurchaseRef); final.EndReason != "first_payment_failed: payment_intent_authentication_failure" ||
+		final.PaidTotal != 0 {
+		t.Fatalf("refused: %+v", final)
+	}
+	if ok, _ := s.ledger(st.PurchaseRef); len(ok) != 0 {
+		t.Fatalf("a refused authentication charged: %+v", ok)
+	}
+}

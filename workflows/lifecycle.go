@@ -33,14 +33,24 @@ func (p *purchase) activate(ctx workflow.Context) error {
 	case domain.PlanRecurring, domain.PlanHybrid, domain.PlanOneTime:
 		amount += periodPrice(s.Plan, s.Quantity)
 	}
-	_, note, failure, err := p.chargeOrCarry(ctx, 1, amount, "charge")
+	charged, note, failure, err := p.chargeOrCarry(ctx, 1, amount, "charge")
 	if err != nil {
 		return err
 	} else if failure != nil {
+		if p.awaitFirstAuthentication(ctx, charged, failure) {
+			return p.write(ctx, "authentication_required", domain.PurchasePending, p.state.Authenticating.ProcessorRef+
+				" waits for the customer's authentication until "+p.state.Authenticating.Until.Format(time.RFC3339))
+		}
 		return p.end(ctx, "activate", domain.PurchaseExpired, "first_payment_failed: "+failure.Code)
 	}
-	s.Period, s.Anchor = 1, now
-	s.PeriodEnd = p.firstPeriodEnd(now)
+	return p.startFirstPeriod(ctx, now, note)
+}
+
+// startFirstPeriod starts period 1 at start, its first payment made.
+func (p *purchase) startFirstPeriod(ctx workflow.Context, start time.Time, note string) error {
+	s := &p.state
+	s.Period, s.Anchor, s.PeriodStart = 1, start, start
+	s.PeriodEnd = p.firstPeriodEnd(start)
 	return p.transition(ctx, "activate", domain.PurchaseActive, note)
 }
 
@@ -76,6 +86,8 @@ func (p *purchase) nextEventAt() time.Time {
 	case s.Status == domain.PurchasePastDue, s.Status == domain.PurchaseSuspended:
 		at, _ := p.nextDunningEvent()
 		return at
+	case s.Status == domain.PurchasePending && s.Authenticating != nil:
+		return s.Authenticating.Until
 	}
 	return time.Time{}
 }
@@ -89,6 +101,8 @@ func (p *purchase) nextEventName() string {
 		return "trial end"
 	case s.Status == domain.PurchaseActive:
 		return fmt.Sprintf("end of period %d", s.Period)
+	case s.Status == domain.PurchasePending:
+		return "end of the first payment's authentication window"
 	case s.Status == domain.PurchasePaused:
 		if r := s.Pause.ResumesAt; r != nil && !r.After(s.PeriodEnd) {
 			return "automatic resume"
@@ -143,6 +157,8 @@ func (p *purchase) step(ctx workflow.Context) error {
 		return p.dunningStep(ctx)
 	case domain.PurchasePaused:
 		return p.pausedStep(ctx)
+	case domain.PurchasePending:
+		return p.authenticationWindowOver(ctx)
 	}
 	if s.Status.Ended() {
 		p.done = true

@@ -422,6 +422,8 @@ func (p *purchase) updateAdvanceClock(ctx workflow.Context, in AdvanceClockInput
 
 // awaitActivation answers once the first payment, trial or free activation is done.
 func (p *purchase) awaitActivation(ctx workflow.Context) (State, error) {
-	err := workflow.Await(ctx, func() bool { return p.state.Status != domain.PurchasePending && !p.mu.IsLocked() })
+	err := workflow.Await(ctx, func() bool {
+		return (p.state.Status != domain.PurchasePending || p.state.Authenticating != nil) && !p.mu.IsLocked()
+	})
 	return p.state, err
 }

@@ -70,6 +70,10 @@ func (p *purchase) onPaymentChanged(ctx workflow.Context, in PaymentChangedInput
 		apply = func(ctx workflow.Context, facts payments.PaymentFacts) error {
 			return p.paymentChanged(ctx, pay.TxnRef, facts)
 		}
+	} else if p.awaitsFirstAuthentication(in.PaymentRef) { // a state only histories after it reach
+		apply = func(ctx workflow.Context, facts payments.PaymentFacts) error {
+			return p.firstAuthenticated(ctx, in.PaymentRef, facts)
+		}
 	} else if p.awaitsAuthentication(in.PaymentRef) &&
 		workflow.GetVersion(ctx, changeAuthentication, workflow.DefaultVersion, 1) != workflow.DefaultVersion {
 		apply = func(ctx workflow.Context, facts payments.PaymentFacts) error {
@@ -80,11 +84,7 @@ func (p *purchase) onPaymentChanged(ctx workflow.Context, in PaymentChangedInput
 			"payment", in.PaymentRef)
 		return
 	}
-	s := p.state
-	var facts payments.PaymentFacts
-	err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, lookupOptions), actLookupPayment,
-		LookupPaymentInput{MerchantRef: s.MerchantRef, PurchaseRef: s.PurchaseRef, CustomerRef: s.CustomerRef,
-			Terms: s.termsDigest(), PaymentRef: in.PaymentRef}).Get(ctx, &facts)
+	facts, err := p.lookUpPayment(ctx, in.PaymentRef)
 	if err != nil {
 		p.log.Warn("payment-changed signal: the payment could not be refetched", "event", in.EventID, "error", err)
 		return
@@ -93,6 +93,16 @@ func (p *purchase) onPaymentChanged(ctx workflow.Context, in PaymentChangedInput
 		p.log.Error("payment-changed signal", "event", in.EventID, "error", err)
 	}
 	p.nudge() // the status may have changed: the run loop recomputes its timer
+}
+
+// lookUpPayment refetches payment ref from the processor.
+func (p *purchase) lookUpPayment(ctx workflow.Context, ref string) (payments.PaymentFacts, error) {
+	s := p.state
+	var facts payments.PaymentFacts
+	err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, lookupOptions), actLookupPayment,
+		LookupPaymentInput{MerchantRef: s.MerchantRef, PurchaseRef: s.PurchaseRef, CustomerRef: s.CustomerRef,
+			Terms: s.termsDigest(), PaymentRef: ref}).Get(ctx, &facts)
+	return facts, err
 }
 
 // awaitsAuthentication reports whether ref is the payment the purchase waits for its customer
@@ -118,16 +128,9 @@ func (p *purchase) authenticated(ctx workflow.Context, ref string, facts payment
 	case facts.Status != payments.PaymentSucceeded:
 		return nil
 	}
-	txnRef := d.Authentication.TxnRef
-	err := workflow.ExecuteLocalActivity(local(ctx), actSettlePayment, SettlePaymentInput{MerchantRef: s.MerchantRef,
-		PurchaseRef: s.PurchaseRef, CustomerRef: s.CustomerRef, Terms: s.termsDigest(), TxnRef: txnRef,
-		Status: payments.PaymentSucceeded}).Get(ctx, nil)
-	if err != nil {
+	if err := p.payAuthenticated(ctx, *d.Authentication, d.Period, d.Amount, facts); err != nil {
 		return err
 	}
-	s.Payments = append(s.Payments, Payment{TxnRef: txnRef, ProcessorRef: ref, Period: d.Period, Amount: d.Amount,
-		Key: facts.Key, PaidAt: p.stamp(ctx)})
-	s.PaidTotal += d.Amount
 	s.Dunning = nil
 	return p.transition(ctx, "recover", domain.PurchaseActive, "authenticated: "+ref)
 }

@@ -78,6 +78,11 @@ type State struct {
 	// suspends (the default): the purchase shows as suspended, its lifecycle runs on.
 	DisputeHold bool     `json:",omitempty"`
 	Dunning     *Dunning `json:",omitempty"`
+	// Authenticating is the first payment, which the customer's bank wants authenticated (3-D
+	// Secure): the purchase stays pending until the customer completes that very payment, on
+	// session (the checkout's step, or /pay/<token>), or Authenticating.Until passes
+	// (first_authentication.go).
+	Authenticating *Authentication `json:",omitempty"`
 	// Pause is the pause of a paused purchase (pause.go); nil otherwise.
 	Pause *domain.Pause `json:",omitempty"`
 	// Charging is the charge in flight, if any (nil between steps, so never carried over).
@@ -160,6 +165,10 @@ type Dunning struct {
 type Authentication struct {
 	TxnRef       string // its txn_, failed with authentication_required until it succeeds
 	ProcessorRef string // pi_… / ch_sb_…
+	// Amount and Until are kept for the first payment (State.Authenticating): what it pays,
+	// and when the purchase stops waiting for it.
+	Amount int64     `json:",omitempty"`
+	Until  time.Time `json:",omitzero"`
 }
 
 // HasAccess reports whether the customer may use the product now (DESIGN.md state table).

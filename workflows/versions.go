@@ -50,4 +50,9 @@ const (
 	// changePauseCollection (2026-12): a purchase can be paused and resumed (pause.go). It
 	// marks the histories that paused; histories before it never did, so nothing else branches.
 	changePauseCollection = "pause-collection"
+	// changeFirstAuthentication (2026-12): a first payment the bank wants authenticated (3-D
+	// Secure) leaves the purchase pending while the customer completes it on session
+	// (first_authentication.go). Histories before it ended the purchase (first_payment_failed:
+	// authentication_required).
+	changeFirstAuthentication = "first-payment-authentication"
 )

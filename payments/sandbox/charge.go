@@ -39,13 +39,6 @@ func (p *Processor) Charge(ctx context.Context, in payments.ChargeInput) (paymen
 	if err != nil {
 		return payments.ChargeResult{}, err
 	}
-	if behaviour == BehaviourAuthenticationRequired { // the first payment after a setup the customer authenticated
-		if covered, err := p.sessionAuthenticated(ctx, in.PaymentMethod); err != nil {
-			return payments.ChargeResult{}, err
-		} else if covered {
-			behaviour = BehaviourSucceeds
-		}
-	}
 	c := chargeRow{
 		id: domain.NewRef(strings.TrimSuffix(chargePrefix, "_")), key: in.IdempotencyKey,
 		customerID: in.ProcessorCustomerID, paymentMethod: in.PaymentMethod,

@@ -61,10 +61,10 @@ func (p *Processor) OnSessionOutcome(ctx context.Context, ref string) (payments.
 }
 
 // AuthenticateOnSession is the customer's answer on the sandbox's authentication page at
-// checkout, for a setup that asked: approved, the card is set up, and the payment the purchase
-// takes next — its first, while the customer is still on the page — counts as authenticated
-// by it, so a card whose bank asks for every payment (3184) pays it; refused, the setup fails
-// with payment_intent_authentication_failure. A setup already answered stays as it is.
+// checkout, for a setup that asked: approved, the card is set up; refused, the setup fails with
+// payment_intent_authentication_failure. A setup already answered stays as it is. As at Stripe,
+// a card whose bank asks for every payment (3184) still asks on each off-session charge after
+// it, the first included: the customer authenticates that payment too (Authenticate).
 func (p *Processor) AuthenticateOnSession(ctx context.Context, ref string, approve bool) (payments.OnSessionResult, error) {
 	if !strings.HasPrefix(ref, setupPrefix+"_") {
 		return payments.OnSessionResult{}, invalid("not a setup: %q", ref)
@@ -73,24 +73,10 @@ func (p *Processor) AuthenticateOnSession(ctx context.Context, ref string, appro
 	if approve {
 		status = payments.PaymentSucceeded
 	}
-	_, err := p.pool.Exec(ctx, `WITH answered AS (
-			UPDATE sandbox_setups SET status = $2 WHERE id = $1 AND status = $3 RETURNING payment_method, status)
-		UPDATE sandbox_payment_methods SET session_authenticated = true
-		WHERE id = (SELECT payment_method FROM answered WHERE status = 'succeeded')`,
+	_, err := p.pool.Exec(ctx, `UPDATE sandbox_setups SET status = $2 WHERE id = $1 AND status = $3`,
 		ref, status, payments.AuthenticationPending)
 	if err != nil {
 		return payments.OnSessionResult{}, fmt.Errorf("sandbox: authenticate setup: %w", err)
 	}
 	return p.OnSessionOutcome(ctx, ref)
-}
-
-// sessionAuthenticated uses up the authentication the customer gave when setting card pm up
-// on session, and reports whether there was one: the first payment after it is covered.
-func (p *Processor) sessionAuthenticated(ctx context.Context, pm string) (bool, error) {
-	tag, err := p.pool.Exec(ctx, `UPDATE sandbox_payment_methods SET session_authenticated = false
-		WHERE id = $1 AND session_authenticated`, pm)
-	if err != nil {
-		return false, fmt.Errorf("sandbox: read authentication: %w", err)
-	}
-	return tag.RowsAffected() == 1, nil
 }
