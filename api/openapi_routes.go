@@ -81,7 +81,7 @@ var _ = document(
 		Body: resumeInput{}, Out: purchaseView{}},
 	op{Route: "POST /v1/purchases/{ref}/advance-clock", Summary: "Sandbox only: move the purchase's test clock (days, or to a time), playing renewals and dunning", Tag: "purchases",
 		Body: advanceClockInput{}, Out: purchaseView{}},
-	op{Route: "POST /v1/activate-plan", Summary: "Activate a plan without checkout: activated, already_active, topup_required, payment_required (with checkoutUrl) or invalid. quantity buys seats of a per-seat plan (price × quantity each period; default 1); on a live purchase of the same plan with other seats, the seats change now, prorated", Tag: "purchases",
+	op{Route: "POST /v1/activate-plan", Summary: "Activate a plan without checkout: activated, already_active, topup_required, payment_required (with checkoutUrl), authentication_required (the first payment waits for the customer's 3-D Secure confirmation on payUrl; the purchase is pending until then, an hour at most) or invalid. quantity buys seats of a per-seat plan (price × quantity each period; default 1); on a live purchase of the same plan with other seats, the seats change now, prorated", Tag: "purchases",
 		Body: activatePlanInput{}, Required: []string{"customerRef"}, Out: activatePlanAnswer{}},
 
 	// money

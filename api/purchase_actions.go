@@ -251,11 +251,13 @@ type activatePlanInput struct {
 // activatePlanAnswer is seed 003's activatePlan result, with the checkout link where payment
 // is needed.
 type activatePlanAnswer struct {
-	Status              string        `json:"status"` // activated, already_active, topup_required, payment_required, invalid
+	Status              string        `json:"status"` // activated, already_active, topup_required, payment_required, authentication_required, invalid
 	Message             string        `json:"message,omitempty"`
 	Purchase            *purchaseView `json:"purchase,omitempty"`
 	PreviousPurchaseRef string        `json:"previousPurchaseRef,omitempty"`
 	CheckoutURL         string        `json:"checkoutUrl,omitempty"`
+	// PayURL (authentication_required): the page where the customer confirms the first payment
+	PayURL string `json:"payUrl,omitempty"`
 }
 
 // activatePlan activates a product for a customer on a plan without checkout: free plans
@@ -331,6 +333,13 @@ func (s *Server) activatePlan(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 		out.CheckoutURL = s.checkoutURL(r, cs.Ref)
+	}
+	if res.Status == starter.AuthenticationRequired && res.Purchase != nil {
+		a, err := s.store.OpenPaymentAuthentication(ctx, merchant, res.Purchase.Ref)
+		if err != nil {
+			return err
+		}
+		out.PayURL = s.baseURL(r) + "/pay/" + a.Token
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil

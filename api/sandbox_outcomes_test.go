@@ -3,6 +3,7 @@
 package api_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/tollgate-billing/tollgate/api"
@@ -129,4 +130,25 @@ func TestSandboxDisputedCard(t *testing.T) {
 	eventually(t, "the won dispute restores access", func() bool {
 		return w.must(200, "GET", "/v1/purchases/"+pur, "")["status"] == "active"
 	})
+}
+
+// TestActivateFirstPaymentAuthentication: activating a plan with a card whose bank asks for
+// every payment (3184) answers authentication_required with the page the customer confirms the
+// first payment on; the purchase is pending, nothing paid, until they do.
+func TestActivateFirstPaymentAuthentication(t *testing.T) {
+	w := newSandboxHooksWorld(t)
+	prd := w.must(201, "POST", "/v1/products", `{"name":"support-bot"}`)["reference"].(string)
+	pro := w.must(201, "POST", "/v1/products/"+prd+"/plans", `{"name":"Pro","type":"recurring","price":4900,"currency":"USD"}`)["reference"].(string)
+	cus := w.must(201, "POST", "/v1/sdk/customers", `{"email":"sca@acme.com"}`)["reference"].(string)
+	w.must(200, "POST", "/v1/customers/"+cus+"/payment-method", `{"paymentMethod":"pm_card_authenticationRequired"}`)
+	res := w.must(200, "POST", "/v1/activate-plan", `{"customerRef":"`+cus+`","productRef":"`+prd+`","planRef":"`+pro+`"}`)
+	p, _ := res["purchase"].(map[string]any)
+	if res["status"] != "authentication_required" || !strings.Contains(res["payUrl"].(string), "/pay/pay_") ||
+		p == nil || p["status"] != "pending" || p["paidTotal"] != 0.0 {
+		t.Fatalf("activate: %v", res)
+	}
+	again := w.must(200, "POST", "/v1/activate-plan", `{"customerRef":"`+cus+`","productRef":"`+prd+`","planRef":"`+pro+`"}`)
+	if again["status"] != "authentication_required" || again["payUrl"] != res["payUrl"] {
+		t.Fatalf("activating again while the customer confirms: %v", again)
+	}
 }

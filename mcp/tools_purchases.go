@@ -327,6 +327,8 @@ func activatePlan(ctx context.Context, c *call, a args) (string, any, error) {
 		text = "The customer is already active on this plan; nothing changed."
 	case "topup_required":
 		text = "The customer needs to add credit before this plan can be activated."
+	case "authentication_required":
+		text = "The customer's bank asks them to confirm the first payment (3-D Secure): send them to the payment page; the plan starts once they confirm."
 	case "payment_required":
 		text = "Payment is required before this plan can be activated: the customer has no card on file."
 	case "invalid":

@@ -3,6 +3,7 @@ package starter
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/tollgate-billing/tollgate/domain"
 	"github.com/tollgate-billing/tollgate/store"
@@ -15,7 +16,10 @@ const (
 	AlreadyActive   = "already_active"
 	TopupRequired   = "topup_required"
 	PaymentRequired = "payment_required"
-	Invalid         = "invalid"
+	// AuthenticationRequired: the first payment waits for the customer to authenticate it (3-D
+	// Secure) on its page; the purchase is pending until they do (workflows.FirstAuthenticationWindow).
+	AuthenticationRequired = "authentication_required"
+	Invalid                = "invalid"
 )
 
 // ActivateResult answers ActivatePlan. Purchase is set when a purchase is (or already was) live.
@@ -124,6 +128,12 @@ func activated(plan domain.Plan, s workflows.State, status, previous string) (Ac
 	res := ActivateResult{Purchase: &p, PreviousPurchaseRef: previous}
 	if s.Status == domain.PurchaseExpired { // the first payment failed
 		res.Status, res.Message = PaymentRequired, "the first payment failed: "+s.EndReason
+		return res, nil
+	}
+	if s.Status == domain.PurchasePending && s.Authenticating != nil {
+		res.Status = AuthenticationRequired
+		res.Message = fmt.Sprintf("the customer's bank asks them to confirm the first payment (3-D Secure) on its page (payUrl); the purchase starts once they do, by %s",
+			s.Authenticating.Until.Format(time.RFC3339))
 		return res, nil
 	}
 	res.Status, res.Message = status, fmt.Sprintf("activated plan %s (%s)", plan.Name, s.DisplayStatus())

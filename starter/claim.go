@@ -50,7 +50,7 @@ func (c *Client) awaitActivation(ctx context.Context, live domain.Purchase) (wor
 			return c.startClaimed(ctx, live)
 		case err != nil:
 			return s, fmt.Errorf("read purchase %s: %w", live.Ref, err)
-		case s.Status != domain.PurchasePending:
+		case s.Status != domain.PurchasePending || s.Authenticating != nil: // an outcome, or the customer's turn
 			return s, nil
 		}
 		select {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -83,6 +84,11 @@ func (h *handler) checkoutPage(w http.ResponseWriter, r *http.Request) {
 		case outcomePending:
 			h.renderProcessing(w, cs, m)
 			return
+		case outcomeAuthenticate:
+			if d, err := h.loadCheckoutData(ctx, cs); err == nil {
+				h.showPaymentAuthentication(ctx, w, r, cs, m, d, ref, "")
+				return
+			}
 		case outcomeFailed:
 			if h.firstPaymentFailed(ctx, r, cs, ref, out) {
 				cs.FailedCardAttempts++
@@ -289,6 +295,8 @@ func (h *handler) startPurchase(ctx context.Context, w http.ResponseWriter, r *h
 	switch out.kind {
 	case outcomeSucceeded:
 		h.completeCheckout(w, r, cs, ref)
+	case outcomeAuthenticate: // the bank asks again for the first payment: the customer confirms it
+		h.showPaymentAuthentication(ctx, w, r, cs, m, d, ref, "")
 	case outcomeFailed:
 		h.firstPaymentFailed(ctx, r, cs, ref, out)
 		h.restoreCard(ctx, cs, working)
@@ -383,6 +391,8 @@ const (
 	outcomePending outcomeKind = iota
 	outcomeSucceeded
 	outcomeFailed
+	// outcomeAuthenticate: the first payment waits for the customer to authenticate it
+	outcomeAuthenticate
 )
 
 type outcome struct {
@@ -403,6 +413,8 @@ func (h *handler) outcome(ctx context.Context, cs store.CheckoutSession, ref str
 // outcomeOf classifies a purchase's state after its activation.
 func outcomeOf(st PurchaseState) outcome {
 	switch {
+	case st.Status == domain.PurchasePending && st.Authenticating:
+		return outcome{kind: outcomeAuthenticate}
 	case st.Status == domain.PurchasePending || st.Status == "":
 		return outcome{kind: outcomePending}
 	case st.Status.Ended():
@@ -417,10 +429,15 @@ func outcomeOf(st PurchaseState) outcome {
 
 // awaitOutcome polls the workflow until the first payment has an answer or the wait is over.
 func (h *handler) awaitOutcome(ctx context.Context, cs store.CheckoutSession, ref string) outcome {
+	return h.awaitOutcomePast(ctx, cs, ref, outcomePending)
+}
+
+// awaitOutcomePast polls the workflow until its outcome is none of waiting, or the wait is over.
+func (h *handler) awaitOutcomePast(ctx context.Context, cs store.CheckoutSession, ref string, waiting ...outcomeKind) outcome {
 	deadline := time.Now().Add(h.cfg.ActivationWait)
 	for delay := 50 * time.Millisecond; ; delay = min(delay*2, 500*time.Millisecond) {
 		out := h.outcome(ctx, cs, ref)
-		if out.kind != outcomePending || time.Now().After(deadline) {
+		if !slices.Contains(waiting, out.kind) || time.Now().After(deadline) {
 			return out
 		}
 		select {
@@ -449,6 +466,10 @@ func declineWords(code, fallback string) string {
 		return "Your card number is incorrect."
 	case "processing_error":
 		return "An error occurred while processing your card. Please try again."
+	case "payment_intent_authentication_failure":
+		return "The authentication with your bank failed, so nothing was charged."
+	case "authentication_required":
+		return "Your bank asked you to confirm the payment and it was not confirmed, so nothing was charged."
 	}
 	if fallback != "" {
 		return fallback

@@ -58,18 +58,106 @@ func (h *handler) confirmCard(ctx context.Context, cs store.CheckoutSession, d c
 // renderCardAuthentication shows the bank's authentication step of a confirmation that asks.
 func (h *handler) renderCardAuthentication(w http.ResponseWriter, r *http.Request, cs store.CheckoutSession, m store.Merchant,
 	d checkoutData, conf payments.OnSessionResult, errMsg string) {
+	v := h.checkoutStep(w, r, cs, m, d, errMsg)
+	v.Checkout = true
+	h.renderStep(w, r.Context(), m, v, conf.ClientSecret, "")
+}
+
+// checkoutStep is the view of an authentication step of checkout cs.
+func (h *handler) checkoutStep(w http.ResponseWriter, r *http.Request, cs store.CheckoutSession, m store.Merchant,
+	d checkoutData, errMsg string) payView {
 	plan := d.plan.Name
 	if d.plan.PerSeat && cs.Quantity > 1 {
 		plan = fmt.Sprintf("%s × %d seats", plan, cs.Quantity)
 	}
-	v := payView{Action: "/checkout/" + cs.Ref + "/authenticate", CSRF: h.csrfToken(w, r, cs.Ref), Merchant: merchantName(m),
-		Product: d.product.Name, Plan: plan, Sandbox: cs.Sandbox(), Error: errMsg, Checkout: true}
-	l := layout{Title: "Confirm your card · " + merchantName(m), Merchant: m, Sandbox: v.Sandbox}
+	return payView{Action: "/checkout/" + cs.Ref + "/authenticate", CSRF: h.csrfToken(w, r, cs.Ref), Merchant: merchantName(m),
+		Product: d.product.Name, Plan: plan, Sandbox: cs.Sandbox(), Error: errMsg}
+}
+
+// renderStep shows an authentication step (the "pay" page): in the sandbox, the page that
+// stands in for the bank's; at Stripe, Stripe.js with the intent's client secret and the
+// merchant's publishable key. pm is the card a PaymentIntent is confirmed with again ("" for
+// an intent that only waits for the bank's step).
+func (h *handler) renderStep(w http.ResponseWriter, ctx context.Context, m store.Merchant, v payView, secret, pm string) {
+	title := "Confirm your payment"
+	if v.Checkout || v.PortalCard {
+		title = "Confirm your card"
+	}
+	l := layout{Title: title + " · " + merchantName(m), Merchant: m, Sandbox: v.Sandbox}
 	if !v.Sandbox {
-		v.Stripe, v.ClientSecret, v.PublicKey = true, conf.ClientSecret, h.cfg.StripePublishableKey
+		v.Stripe, v.ClientSecret, v.PaymentMethod, v.PublicKey = true, secret, pm, h.stripeKey(ctx, m.Ref, false)
 		l.StripeJS, l.Scripts = true, []string{"pay.js"}
 	}
 	h.render(w, http.StatusOK, "pay", l, v)
+}
+
+// showPaymentAuthentication shows the step that completes the first payment of purchase ref,
+// which the bank wants authenticated (3-D Secure) although the card was set up on session: the
+// same payment, never a second charge (workflows/first_authentication.go).
+func (h *handler) showPaymentAuthentication(ctx context.Context, w http.ResponseWriter, r *http.Request, cs store.CheckoutSession,
+	m store.Merchant, d checkoutData, ref, errMsg string) {
+	pm, err := h.checkoutPayment(ctx, cs, m, ref)
+	if err != nil {
+		h.internalError(w, m, "first payment authentication", err)
+		return
+	}
+	facts, err := h.authentication(ctx, pm)
+	if err != nil {
+		h.internalError(w, m, "read payment", err)
+		return
+	}
+	v := h.checkoutStep(w, r, cs, m, d, errMsg)
+	v.FirstPayment, v.Amount = true, formatMoney(pm.auth.Amount, pm.auth.Currency)
+	h.renderStep(w, ctx, m, v, facts.ClientSecret, facts.PaymentMethod)
+}
+
+// checkoutPayment is the first payment of checkout cs's purchase ref that waits for the
+// customer's authentication.
+func (h *handler) checkoutPayment(ctx context.Context, cs store.CheckoutSession, m store.Merchant, ref string) (payment, error) {
+	pm := payment{merchant: m}
+	var err error
+	if pm.auth, err = h.st.OpenPaymentAuthentication(ctx, cs.MerchantRef, ref); err != nil {
+		return pm, err
+	}
+	if pm.purchase, err = h.st.GetPurchase(ctx, cs.MerchantRef, ref); err != nil {
+		return pm, err
+	}
+	pm.proc, pm.publishable, err = h.modes.ForMerchant(ctx, cs.MerchantRef, cs.Sandbox())
+	return pm, err
+}
+
+// answerFirstPayment takes the customer's answer to the first payment's step, and shows where
+// the purchase got to: started (the checkout completes), ended (the checkout asks for a card
+// again), or still waiting (the step again).
+func (h *handler) answerFirstPayment(ctx context.Context, w http.ResponseWriter, r *http.Request, cs store.CheckoutSession,
+	m store.Merchant, ref string) {
+	d, err := h.loadCheckoutData(ctx, cs)
+	if err != nil {
+		h.unavailable(w, cs, m, err)
+		return
+	}
+	pm, err := h.checkoutPayment(ctx, cs, m, ref)
+	if err == nil {
+		err = h.answerAuthentication(ctx, r, pm)
+	}
+	if err != nil {
+		h.internalError(w, m, "first payment authentication", err)
+		return
+	}
+	// the customer answered: wait for the purchase to take the answer
+	switch out := h.awaitOutcomePast(ctx, cs, ref, outcomePending, outcomeAuthenticate); out.kind {
+	case outcomeSucceeded:
+		h.completeCheckout(w, r, cs, ref)
+	case outcomeFailed:
+		h.firstPaymentFailed(ctx, r, cs, ref, out)
+		v := h.checkoutView(w, r, cs, m, d)
+		v.Error = out.message
+		h.renderCheckout(w, http.StatusPaymentRequired, m, v)
+	case outcomeAuthenticate:
+		h.showPaymentAuthentication(ctx, w, r, cs, m, d, ref, "Your bank has not confirmed the payment yet. Confirm to go on.")
+	default:
+		h.renderProcessing(w, cs, m)
+	}
 }
 
 // confirmationFailed answers a confirmation the bank or the customer refused: the purchase is
@@ -80,9 +168,6 @@ func (h *handler) confirmationFailed(ctx context.Context, w http.ResponseWriter,
 	h.firstPaymentFailed(ctx, r, cs, ref, outcome{kind: outcomeFailed, code: conf.FailureCode})
 	h.restoreCard(ctx, cs, working)
 	v.Error = declineWords(conf.FailureCode, conf.Message)
-	if conf.FailureCode == "payment_intent_authentication_failure" {
-		v.Error = "The authentication with your bank failed, so nothing was charged."
-	}
 	h.renderCheckout(w, http.StatusPaymentRequired, m, v)
 }
 
@@ -115,7 +200,12 @@ func (h *handler) checkoutAuthenticate(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), h.cfg.ActivationWait+30*time.Second)
 	defer cancel()
 	ref, confRef, ok := h.pendingConfirmation(ctx, cs)
-	if !ok { // nothing waits for authentication: the checkout shows where things are
+	if !ok {
+		if ref, err := h.st.CheckoutAttempt(ctx, cs.Ref); err == nil && ref != "" && h.outcome(ctx, cs, ref).kind == outcomeAuthenticate {
+			h.answerFirstPayment(ctx, w, r, cs, m, ref)
+			return
+		}
+		// nothing waits for authentication: the checkout shows where things are
 		http.Redirect(w, r, "/checkout/"+cs.Ref, http.StatusSeeOther)
 		return
 	}

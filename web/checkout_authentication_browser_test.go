@@ -26,8 +26,10 @@ func (b *browser) typeCard(number string) int64 {
 
 // Checkout with the 3-D Secure card that always asks (4000 0027 6000 3184): before any purchase
 // starts, the sandbox's page in place of the bank's asks to confirm the card; failing it brings
-// the checkout back saying so, with nothing started or charged; approving it starts the
-// purchase, which takes its first payment at once and is active — one charge.
+// the checkout back saying so, with nothing started or charged. Approved, the purchase starts
+// and its first payment, off session, asks again (as at Stripe, this card asks for every
+// payment): the checkout shows that payment's step; failing it ends the purchase unpaid and the
+// checkout asks for a card again; approving it makes the purchase active with one charge.
 func TestBrowserCheckoutAuthentication(t *testing.T) {
 	b := newBrowser(t)
 	var tc client.Client
@@ -58,19 +60,48 @@ func TestBrowserCheckoutAuthentication(t *testing.T) {
 	}
 	b.shots("checkout-authentication-failed")
 
-	if status := b.typeCard("4000 0027 6000 3184"); status != 200 || b.text("h1") != "Confirm your card" {
-		t.Fatalf("the second try's authentication step: %d\n%s", status, b.page())
+	// the card confirmed, the first payment asks too: its step, then refused
+	confirmCard := func() {
+		t.Helper()
+		if status := b.typeCard("4000 0027 6000 3184"); status != 200 || b.text("h1") != "Confirm your card" {
+			t.Fatalf("the card's authentication step: %d\n%s", status, b.page())
+		}
+		b.submit(chromedp.Click(chromedp.ID("approve")))
+		if h := b.text("h1"); h != "Confirm your payment" || b.text("[data-amount]") != "$49.00" ||
+			!strings.Contains(b.page(), "Your subscription starts once it is confirmed") {
+			t.Fatalf("the first payment's authentication step: %q\n%s", h, b.page())
+		}
 	}
+	confirmCard()
+	b.shots("checkout-first-payment-authentication")
+	if list := e.purchases(); len(list) != 1 || list[0].Status != domain.PurchasePending || list[0].PaidTotal != 0 {
+		t.Fatalf("while the first payment waits: %+v", list)
+	}
+	b.submit(chromedp.Click(chromedp.ID("fail")))
+	if msg := b.text(".alert.bad"); !strings.Contains(msg, "The authentication with your bank failed") || b.text("h1") == "Payment successful" {
+		t.Fatalf("after failing the payment's authentication: %q\n%s", msg, b.page())
+	}
+	if list := e.purchases(); len(list) != 1 || list[0].Status != domain.PurchaseExpired || list[0].PaidTotal != 0 {
+		t.Fatalf("a refused first payment: %+v", list)
+	}
+	b.shots("checkout-first-payment-refused")
+
+	confirmCard()
 	b.submit(chromedp.Click(chromedp.ID("approve")))
 	if h := b.text("h1"); h != "Payment successful" || !strings.Contains(b.page(), "Visa •••• 3184") {
 		t.Fatalf("after approving: %q\n%s", h, b.page())
 	}
 	b.shots("checkout-authenticated-success")
-	list := e.purchases()
-	if len(list) != 1 || list[0].Status != domain.PurchaseActive || list[0].PaidTotal != 4900 {
-		t.Fatalf("purchases after the authentication: %+v", list)
+	var active domain.Purchase
+	for _, p := range e.purchases() {
+		if p.Status == domain.PurchaseActive {
+			active = p
+		}
 	}
-	charges, err := sb.Charges(ctx, list[0].Ref+"/")
+	if active.Ref == "" || active.PaidTotal != 4900 || len(e.purchases()) != 2 {
+		t.Fatalf("purchases after the authentication: %+v", e.purchases())
+	}
+	charges, err := sb.Charges(ctx, active.Ref+"/")
 	if err != nil || len(charges) != 1 || charges[0].Status != "succeeded" || charges[0].Amount != 4900 {
 		t.Fatalf("the processor's ledger (one charge): %v %+v", err, charges)
 	}

@@ -73,6 +73,9 @@ type PurchaseState struct {
 	EndReason string
 	// LastError is the last failed charge's code while dunning, e.g. "card_declined".
 	LastError string
+	// Authenticating: the first payment waits for the customer to authenticate it (3-D Secure);
+	// the purchase is pending until they do, or the wait ends.
+	Authenticating bool
 }
 
 // noLifecycle answers every call with an error, so a server wired without the workflows shows

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"cmp"
 	"context"
 	"net/http"
 	"time"
@@ -36,6 +35,11 @@ type payView struct {
 	Error         string
 	// Checkout: the authentication step of a checkout's card, not a renewal's payment
 	Checkout bool
+	// FirstPayment: a checkout's first payment, which the bank asks to confirm after the card's
+	// own step (a card whose bank asks for every payment)
+	FirstPayment bool
+	// PortalCard: the authentication step of a card the customer puts on file in the portal
+	PortalCard bool
 }
 
 // payment is what a /pay page is about.
@@ -102,7 +106,9 @@ func (h *handler) renderPay(w http.ResponseWriter, r *http.Request, pm payment, 
 	switch {
 	case facts.Status == payments.PaymentSucceeded || facts.Status == payments.PaymentProcessing:
 		body := "Thank you: your payment of " + formatMoney(pm.auth.Amount, pm.auth.Currency) + " went through."
-		if overdue(pm.purchase) {
+		if pm.purchase.Status == domain.PurchasePending {
+			body += " Your " + product + " subscription is starting; this can take a moment."
+		} else if overdue(pm.purchase) {
 			body += " Your " + product + " access is being restored; this can take a moment."
 		} else {
 			body += " Your " + product + " subscription is active."
@@ -116,13 +122,8 @@ func (h *handler) renderPay(w http.ResponseWriter, r *http.Request, pm payment, 
 	}
 	v := payView{Action: "/pay/" + pm.auth.Token, CSRF: h.csrfToken(w, r, pm.auth.Token), Merchant: merchantName(pm.merchant),
 		Product: product, Plan: pm.purchase.PlanName, Amount: formatMoney(pm.auth.Amount, pm.auth.Currency),
-		Sandbox: pm.auth.Processor == "sandbox", Error: errMsg}
-	l := layout{Title: "Confirm your payment · " + merchantName(pm.merchant), Merchant: pm.merchant, Sandbox: v.Sandbox}
-	if !v.Sandbox {
-		v.Stripe, v.ClientSecret, v.PaymentMethod, v.PublicKey = true, facts.ClientSecret, facts.PaymentMethod, cmp.Or(pm.publishable, h.cfg.StripePublishableKey)
-		l.StripeJS, l.Scripts = true, []string{"pay.js"}
-	}
-	h.render(w, http.StatusOK, "pay", l, v)
+		Sandbox: pm.auth.Processor == "sandbox", Error: errMsg, FirstPayment: pm.purchase.Status == domain.PurchasePending}
+	h.renderStep(w, ctx, pm.merchant, v, facts.ClientSecret, facts.PaymentMethod)
 }
 
 // authentication asks the processor where the payment stands.
@@ -134,9 +135,10 @@ func (h *handler) authentication(ctx context.Context, pm payment) (payments.Auth
 	return a.PaymentAuthentication(ctx, pm.auth.PaymentRef)
 }
 
-// overdue reports whether the purchase still waits for a payment.
+// overdue reports whether the purchase still waits for a payment: a renewal's, or its first
+// (pending while the customer authenticates it).
 func overdue(p domain.Purchase) bool {
-	return p.Status == domain.PurchasePastDue || p.Status == domain.PurchaseSuspended
+	return p.Status == domain.PurchasePastDue || p.Status == domain.PurchaseSuspended || p.Status == domain.PurchasePending
 }
 
 // payAnswer takes the customer's answer: in the sandbox, approve or fail on the page that stands
@@ -153,28 +155,43 @@ func (h *handler) payAnswer(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
+	if err := h.answerAuthentication(ctx, r, pm); err != nil {
+		h.internalError(w, pm.merchant, "payment authentication", err)
+		return
+	}
+	switch {
+	case r.PostFormValue("action") != "fail":
+	case pm.purchase.Status == domain.PurchasePending: // a first payment: the purchase ends unpaid
+		h.renderMessage(w, http.StatusPaymentRequired, pm.merchant, message{Heading: "Nothing was paid",
+			Body: "The authentication failed, so nothing was paid and your subscription did not start. Open your checkout link again to pay with another card."})
+		return
+	default:
+		h.renderPay(w, r, pm, "The authentication failed, so nothing was paid. Try again, or update your card in the billing portal.")
+		return
+	}
+	pm.purchase = h.waitRestored(ctx, pm)
+	h.renderPay(w, r, pm, "")
+}
+
+// answerAuthentication passes the customer's answer to a payment's authentication on: in the
+// sandbox, approve or fail on the page that stands in for the bank's, reported through the
+// webhook handler as Stripe reports its own; at Stripe, Stripe.js confirmed it in the browser,
+// and the purchase is told to refetch it (the processor's webhook tells it too).
+func (h *handler) answerAuthentication(ctx context.Context, r *http.Request, pm payment) error {
 	action := r.PostFormValue("action")
 	if sb, ok := pm.proc.(*sandbox.Processor); ok && (action == "approve" || action == "fail") {
 		ev, err := sb.Authenticate(ctx, pm.auth.PaymentRef, action == "approve")
 		if err != nil {
-			h.internalError(w, pm.merchant, "sandbox authentication", err)
-			return
+			return err
 		}
-		if err := h.report(ctx, pm, ev); err != nil {
-			h.internalError(w, pm.merchant, "report the authentication", err)
-			return
-		}
-		if action == "fail" {
-			h.renderPay(w, r, pm, "The authentication failed, so nothing was paid. Try again, or update your card in the billing portal.")
-			return
-		}
-	} else if n, ok := h.cfg.Lifecycle.(paymentNotifier); ok { // Stripe.js confirmed it in the browser
+		return h.report(ctx, pm, ev)
+	}
+	if n, ok := h.cfg.Lifecycle.(paymentNotifier); ok {
 		if err := n.PaymentChanged(ctx, pm.auth.MerchantRef, pm.auth.PurchaseRef, pm.auth.PaymentRef); err != nil {
-			h.log.WarnContext(r.Context(), "pay: the purchase was not told; the processor's webhook will tell it", "purchase", pm.auth.PurchaseRef, "err", err)
+			h.log.WarnContext(ctx, "pay: the purchase was not told; the processor's webhook will tell it", "purchase", pm.auth.PurchaseRef, "err", err)
 		}
 	}
-	pm.purchase = h.waitRestored(ctx, pm)
-	h.renderPay(w, r, pm, "")
+	return nil
 }
 
 // report sends the sandbox's outcome through the webhook handler, as Stripe sends its own; a

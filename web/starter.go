@@ -71,7 +71,7 @@ func (s starterLifecycle) CancelScheduledChange(ctx context.Context, merchantRef
 }
 
 func fromState(s workflows.State) PurchaseState {
-	out := PurchaseState{Status: s.Status, EndReason: s.EndReason}
+	out := PurchaseState{Status: s.Status, EndReason: s.EndReason, Authenticating: s.Authenticating != nil}
 	if s.Dunning != nil {
 		out.LastError = s.Dunning.LastError
 	}
