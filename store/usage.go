@@ -94,8 +94,9 @@ func refusalOf(i int, e UsageEvent, customer string, productOK, meterOK bool) er
 // recordOneSQL records one event in one statement, hence one transaction: resolve the customer
 // (cus_ or externalRef), its live purchase and the plan's meter, apply the meter rule, insert the
 // event (a taken idempotency key is skipped), add successful units to the counter, and answer
-// the resolution with whether it was inserted or the original reference. It is the full path of
-// a single event; usage_fast.go is the usual one.
+// the resolution with whether it was inserted or the original reference, and write the events of
+// the marks it crosses ($14 the limit of customer $15's use of meter $16, $17 the mode). It is
+// the full path of a single event; usage_fast.go is the usual one.
 var recordOneSQL = `
 WITH r AS MATERIALIZED (
   SELECT ` + resolvePair("$2::text", "$3::text", "$13") + `
@@ -117,6 +118,10 @@ WITH r AS MATERIALIZED (
   SELECT $1, e.customer_id, $3, e.meter_name, e.period_start, $6 FROM e, ins WHERE $8 = 'success'
   ON CONFLICT (merchant_id, customer_id, product_id, meter_name, period_start)
   DO UPDATE SET units = uc.units + EXCLUDED.units, updated_at = now()
+  RETURNING units AS used
+), marks AS (
+  ` + markEvents(`(SELECT e.customer_id, $3::text AS product_id, e.meter_name, e.period_start, c.used, $6::bigint AS units,
+    $14::bigint AS lim FROM e, counted c WHERE e.customer_id = $15::text AND e.meter_name = $16::text)`, "$1", "$17") + `
 )
 SELECT coalesce(e.customer_id, ''), e.product_ok, e.meter_ok, e.meter_name, e.period_start,
        EXISTS (SELECT 1 FROM ins),
@@ -201,8 +206,12 @@ func (s *Store) recordMany(ctx context.Context, merchant string, events []UsageE
 	if ok || err != nil {
 		return out, err
 	}
+	limits, err := s.limitsOf(ctx, merchant, events)
+	if err != nil {
+		return nil, err
+	}
 	err = retryConflicts(ctx, func() error {
-		out, err = s.recordBatch(ctx, merchant, events, ids)
+		out, err = s.recordBatch(ctx, merchant, events, ids, limits)
 		return err
 	})
 	if err != nil {
@@ -239,13 +248,23 @@ func (s *Store) recordResolved(ctx context.Context, merchant string, e UsageEven
 // recordFull records one event with recordOneSQL, which resolves it in SQL and words what is
 // wrong with it.
 func (s *Store) recordFull(ctx context.Context, merchant string, e UsageEvent, id string) (Recorded, error) {
+	limits, err := s.limitsOf(ctx, merchant, []UsageEvent{e})
+	if err != nil {
+		return Recorded{}, err
+	}
+	var lk limitKey // the event's counter, when its facts resolve
+	var limit int64
+	for k, l := range limits {
+		lk, limit = k, l
+	}
 	var r Recorded
-	err := retryConflicts(ctx, func() error {
+	err = retryConflicts(ctx, func() error {
 		r = Recorded{Units: e.Units, Outcome: e.Outcome, IdempotencyKey: e.IdempotencyKey, OccurredAt: e.OccurredAt, ProductRef: e.ProductRef}
 		var productOK, meterOK, inserted bool
 		var original *string
 		if err := s.Pool.QueryRow(ctx, recordOneSQL, merchant, e.CustomerRef, e.ProductRef, e.Meter, e.ActionType, e.Units,
-			id, e.Outcome, e.IdempotencyKey, e.OccurredAt, string(e.Metadata), domain.DefaultMeters, DefaultPlanMeter).
+			id, e.Outcome, e.IdempotencyKey, e.OccurredAt, string(e.Metadata), domain.DefaultMeters, DefaultPlanMeter,
+			limit, lk.customer, lk.meter, domain.ModeFrom(ctx)).
 			Scan(&r.CustomerRef, &productOK, &meterOK, &r.Meter, &r.PeriodStart, &inserted, &original); err != nil {
 			return err
 		}

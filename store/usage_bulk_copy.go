@@ -20,12 +20,23 @@ import (
 // with a unique violation: the whole transaction rolls back and is retried, when the key is
 // seen as a duplicate.
 
-const addCountersSQL = `
-INSERT INTO usage_counters AS uc (merchant_id, customer_id, product_id, meter_name, period_start, units)
-SELECT $1, c, p, m, s, u FROM unnest($2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::bigint[]) AS t(c, p, m, s, u)
-ON CONFLICT (merchant_id, customer_id, product_id, meter_name, period_start)
-DO UPDATE SET units = uc.units + EXCLUDED.units, updated_at = now()
-RETURNING customer_id, product_id, meter_name, period_start, id`
+// addCountersSQL adds units to counters by their key ($2–$6), creating the missing ones, with
+// the events of the marks they cross ($7 the limits, $8 the mode), and answers each counter's id.
+var addCountersSQL = `
+WITH input AS (
+  SELECT * FROM unnest($2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::bigint[], $7::bigint[])
+    AS t(customer_id, product_id, meter_name, period_start, units, lim)
+), added AS (
+  INSERT INTO usage_counters AS uc (merchant_id, customer_id, product_id, meter_name, period_start, units)
+  SELECT $1, customer_id, product_id, meter_name, period_start, units FROM input
+  ON CONFLICT (merchant_id, customer_id, product_id, meter_name, period_start)
+  DO UPDATE SET units = uc.units + EXCLUDED.units, updated_at = now()
+  RETURNING customer_id, product_id, meter_name, period_start, id, units AS used
+), marks AS (
+  ` + markEvents(`(SELECT a.customer_id, a.product_id, a.meter_name, a.period_start, a.used, i.units, i.lim
+    FROM added a JOIN input i USING (customer_id, product_id, meter_name, period_start) WHERE i.lim > 0)`, "$1", "$8") + `
+)
+SELECT customer_id, product_id, meter_name, period_start, id FROM added`
 
 // counterLockClass is the first key of the merchant's counter lock (lockCounters,
 // recordGroupSQL): an advisory lock namespace of its own.
@@ -39,8 +50,20 @@ type counterKey struct {
 	period                   time.Time
 }
 
-// recordBatch records events (more than one) as described above.
-func (s *Store) recordBatch(ctx context.Context, merchant string, events []UsageEvent, ids []string) ([]Recorded, error) {
+// counterAdd is what a write adds to a counter, and the counter's limit (0 for none).
+type counterAdd struct{ units, limit int64 }
+
+// counterAdds are the counters a write adds to.
+type counterAdds map[counterKey]counterAdd
+
+func (c counterAdds) add(k counterKey, units, limit int64) {
+	a := c[k]
+	c[k] = counterAdd{a.units + units, limit}
+}
+
+// recordBatch records events (more than one) as described above; limits are their counters'
+// limits (limitsOf), for the events of the marks they cross.
+func (s *Store) recordBatch(ctx context.Context, merchant string, events []UsageEvent, ids []string, limits map[limitKey]int64) ([]Recorded, error) {
 	tx, err := s.Pool.Begin(ctx)
 	if err != nil {
 		return nil, err
@@ -55,7 +78,7 @@ func (s *Store) recordBatch(ctx context.Context, merchant string, events []Usage
 	var refusal error
 	first := make(map[string]int, n) // idempotency key → the event of this batch that stores it
 	copyRows := make([][]any, 0, n)
-	counters := map[counterKey]int64{}
+	counters := counterAdds{}
 	for rows.Next() {
 		var ord int
 		var r Recorded
@@ -80,7 +103,8 @@ func (s *Store) recordBatch(ctx context.Context, merchant string, events []Usage
 			r.Ref = ids[i]
 			copyRows = append(copyRows, copyRow(ids[i], merchant, r.CustomerRef, r.Meter, e))
 			if e.Outcome == OutcomeSuccess {
-				counters[counterKey{r.CustomerRef, e.ProductRef, r.Meter, r.PeriodStart}] += e.Units
+				counters.add(counterKey{r.CustomerRef, e.ProductRef, r.Meter, r.PeriodStart}, e.Units,
+					limits[limitKey{r.CustomerRef, e.ProductRef, r.Meter}])
 			}
 		}
 		out[i] = r
@@ -101,7 +125,7 @@ func (s *Store) recordBatch(ctx context.Context, merchant string, events []Usage
 			return nil, err
 		}
 	}
-	if err := addCounters(ctx, tx, merchant, counters); err != nil {
+	if err := addCounters(ctx, tx, merchant, domain.ModeFrom(ctx), counters); err != nil {
 		return nil, err
 	}
 	if err := tx.Commit(ctx); err != nil {
@@ -120,14 +144,14 @@ func copyRow(id, merchant, customer, meter string, e UsageEvent) []any {
 }
 
 // addCounters adds units to their counters in one upsert, after the merchant's counter lock.
-func addCounters(ctx context.Context, tx pgx.Tx, merchant string, counters map[counterKey]int64) error {
+func addCounters(ctx context.Context, tx pgx.Tx, merchant, mode string, counters counterAdds) error {
 	if len(counters) == 0 {
 		return nil
 	}
 	if err := lockCounters(ctx, tx, merchant); err != nil {
 		return err
 	}
-	_, err := upsertCounters(ctx, tx, merchant, counters)
+	_, err := upsertCounters(ctx, tx, merchant, mode, counters)
 	return err
 }
 

@@ -141,8 +141,8 @@ const merchantFactsSQL = `
 SELECT m.usage_version, coalesce((SELECT array_agg(me.name) FROM meters me WHERE me.merchant_id = m.id), '{}')
 FROM merchants m WHERE m.id = $1`
 
-// merchantFacts returns the merchant's facts, from memory or read now.
-func (s *Store) merchantFacts(ctx context.Context, merchant string, now time.Time) (*merchantFacts, error) {
+// merchantFacts returns the merchant's facts, from memory or read now (and kept when keep).
+func (s *Store) merchantFacts(ctx context.Context, merchant string, now time.Time, keep bool) (*merchantFacts, error) {
 	if f, ok := s.usage.merchants.get(merchant, now); ok {
 		return f, nil
 	}
@@ -154,7 +154,9 @@ func (s *Store) merchantFacts(ctx context.Context, merchant string, now time.Tim
 	for _, n := range names {
 		f.Meters[n] = struct{}{}
 	}
-	s.usage.merchants.put(map[string]*merchantFacts{merchant: f}, now)
+	if keep {
+		s.usage.merchants.put(map[string]*merchantFacts{merchant: f}, now)
+	}
 	return f, nil
 }
 
@@ -222,9 +224,10 @@ LEFT JOIN LATERAL (SELECT d.id FROM plans d WHERE d.merchant_id = $1 AND d.produ
     AND d.deleted_at IS NULL) d ON true
 LEFT JOIN plans pl ON pl.merchant_id = $1 AND pl.id = coalesce(pu.plan_id, d.id)`
 
-// pairFacts resolves keys (all of one merchant), from memory where it can. Pairs whose customer
-// or product is unknown are left out: the full statements answer those with their errors.
-func (s *Store) pairFacts(ctx context.Context, merchant string, keys []pairKey, now time.Time) (map[pairKey]*pairFacts, error) {
+// pairFacts resolves keys (all of one merchant), from memory where it can; what it reads is kept
+// when keep. Pairs whose customer or product is unknown are left out: the full statements answer
+// those with their errors.
+func (s *Store) pairFacts(ctx context.Context, merchant string, keys []pairKey, now time.Time, keep bool) (map[pairKey]*pairFacts, error) {
 	out := make(map[pairKey]*pairFacts, len(keys))
 	var customers, products []string
 	for _, k := range keys {
@@ -245,7 +248,7 @@ func (s *Store) pairFacts(ctx context.Context, merchant string, keys []pairKey, 
 		return nil, fmt.Errorf("resolve usage pairs: %w", err)
 	}
 	defer rows.Close()
-	keep := make(map[pairKey]*pairFacts, len(customers))
+	found := make(map[pairKey]*pairFacts, len(customers))
 	for rows.Next() {
 		k, f := pairKey{merchant: merchant}, &pairFacts{}
 		var productOK bool
@@ -257,12 +260,14 @@ func (s *Store) pairFacts(ctx context.Context, merchant string, keys []pairKey, 
 		}
 		f.PurchaseStatus, f.PlanType, f.PauseBehavior = domain.PurchaseStatus(status), domain.PlanType(typ), domain.PauseBehavior(pause)
 		if productOK && f.CustomerID != "" {
-			keep[k], out[k] = f, f
+			found[k], out[k] = f, f
 		}
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("resolve usage pairs: %w", err)
 	}
-	s.usage.pairs.put(keep, now)
+	if keep {
+		s.usage.pairs.put(found, now)
+	}
 	return out, nil
 }

@@ -31,9 +31,17 @@ func slotOf(k counterKey) counterSlot {
 	return counterSlot{k.customer, k.product, k.meter, k.period.UnixMicro()}
 }
 
-const addCountersByIDSQL = `
-UPDATE usage_counters uc SET units = uc.units + t.u, updated_at = now()
-FROM unnest($1::bigint[], $2::bigint[]) AS t(id, u) WHERE uc.id = t.id`
+// addCountersByIDSQL adds units to counters by id, with the events of the marks they cross
+// ($4 the merchant, $5 the mode), and answers how many counters it found.
+var addCountersByIDSQL = `
+WITH added AS (
+  UPDATE usage_counters uc SET units = uc.units + t.units, updated_at = now()
+  FROM unnest($1::bigint[], $2::bigint[], $3::bigint[]) AS t(id, units, lim) WHERE uc.id = t.id
+  RETURNING uc.customer_id, uc.product_id, uc.meter_name, uc.period_start, uc.units AS used, t.units, t.lim
+), marks AS (
+  ` + markEvents("added", "$4", "$5") + `
+)
+SELECT count(*) FROM added`
 
 // counterIDs are counter ids the upsert handed back, cached once the transaction commits.
 type counterIDs map[counterSlot]int64
@@ -41,33 +49,33 @@ type counterIDs map[counterSlot]int64
 // addCountersFast adds units to their counters (in a transaction of recordBatchFast): by id
 // where the id is known, through the upsert otherwise. ok is false when a remembered id no
 // longer matched a counter; the caller then rolls back.
-func (s *Store) addCountersFast(ctx context.Context, tx pgx.Tx, merchant string, counters map[counterKey]int64, now time.Time) (counterIDs, bool, error) {
+func (s *Store) addCountersFast(ctx context.Context, tx pgx.Tx, merchant, mode string, counters counterAdds, now time.Time) (counterIDs, bool, error) {
 	if len(counters) == 0 {
 		return nil, true, nil
 	}
 	if err := lockCounters(ctx, tx, merchant); err != nil {
 		return nil, false, err
 	}
-	var ids, units []int64
-	unknown := map[counterKey]int64{}
-	for k, u := range counters {
+	var ids, units, limits []int64
+	unknown := counterAdds{}
+	for k, a := range counters {
 		if id, ok := s.usage.counters.get(slotOf(k), now); ok {
-			ids, units = append(ids, id), append(units, u)
+			ids, units, limits = append(ids, id), append(units, a.units), append(limits, a.limit)
 		} else {
-			unknown[k] = u
+			unknown[k] = a
 		}
 	}
 	if len(ids) > 0 {
-		tag, err := tx.Exec(ctx, addCountersByIDSQL, ids, units)
-		if err != nil {
+		var found int
+		if err := tx.QueryRow(ctx, addCountersByIDSQL, ids, units, limits, merchant, mode).Scan(&found); err != nil {
 			return nil, false, err
 		}
-		if tag.RowsAffected() != int64(len(ids)) {
+		if found != len(ids) {
 			s.usage.forgetCounters(counters)
 			return nil, false, nil
 		}
 	}
-	learned, err := upsertCounters(ctx, tx, merchant, unknown)
+	learned, err := upsertCounters(ctx, tx, merchant, mode, unknown)
 	return learned, err == nil, err
 }
 
@@ -82,25 +90,24 @@ func lockCounters(ctx context.Context, tx pgx.Tx, merchant string) error {
 	return err
 }
 
-// upsertCounters adds units to counters by their key, creating the missing ones, and returns
-// every counter's id.
-func upsertCounters(ctx context.Context, tx pgx.Tx, merchant string, counters map[counterKey]int64) (counterIDs, error) {
+// upsertCounters adds units to counters by their key, creating the missing ones, with the
+// events of the marks they cross, and returns every counter's id.
+func upsertCounters(ctx context.Context, tx pgx.Tx, merchant, mode string, counters counterAdds) (counterIDs, error) {
 	if len(counters) == 0 {
 		return nil, nil
 	}
-	keys := make([]counterKey, 0, len(counters))
-	for k := range counters {
-		keys = append(keys, k)
+	n := len(counters)
+	cs, ps, ms, ss := make([]string, 0, n), make([]string, 0, n), make([]string, 0, n), make([]time.Time, 0, n)
+	us, ls := make([]int64, 0, n), make([]int64, 0, n)
+	for k, a := range counters {
+		cs, ps, ms, ss = append(cs, k.customer), append(ps, k.product), append(ms, k.meter), append(ss, k.period)
+		us, ls = append(us, a.units), append(ls, a.limit)
 	}
-	cs, ps, ms, ss, us := make([]string, len(keys)), make([]string, len(keys)), make([]string, len(keys)), make([]time.Time, len(keys)), make([]int64, len(keys))
-	for j, k := range keys {
-		cs[j], ps[j], ms[j], ss[j], us[j] = k.customer, k.product, k.meter, k.period, counters[k]
-	}
-	rows, err := tx.Query(ctx, addCountersSQL, merchant, cs, ps, ms, ss, us)
+	rows, err := tx.Query(ctx, addCountersSQL, merchant, cs, ps, ms, ss, us, ls, mode)
 	if err != nil {
 		return nil, err
 	}
-	ids := make(counterIDs, len(keys))
+	ids := make(counterIDs, n)
 	var k counterKey
 	var id int64
 	_, err = pgx.ForEachRow(rows, []any{&k.customer, &k.product, &k.meter, &k.period, &id}, func() error {
@@ -114,7 +121,7 @@ func upsertCounters(ctx context.Context, tx pgx.Tx, merchant string, counters ma
 }
 
 // forgetCounters drops the remembered ids of counters.
-func (c *usageCache) forgetCounters(counters map[counterKey]int64) {
+func (c *usageCache) forgetCounters(counters counterAdds) {
 	slots := make([]counterSlot, 0, len(counters))
 	for k := range counters {
 		slots = append(slots, slotOf(k))

@@ -7,6 +7,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/tollgate-billing/tollgate/domain"
 )
 
 // The fast paths of RecordUsage and LimitState (see usage_cache.go). Each answers handled=false
@@ -15,8 +17,9 @@ import (
 // which decides and words the answer exactly as before.
 
 // recordOneFastSQL stores one resolved event and adds it to its counter, only when the
-// customer's and merchant's versions are still those the resolution was read at.
-const recordOneFastSQL = `
+// customer's and merchant's versions are still those the resolution was read at, with the events
+// of the marks it crosses ($15 the limit, $16 the mode).
+var recordOneFastSQL = `
 WITH ok AS (
   SELECT 1 FROM customers c, merchants m WHERE c.id = $3 AND c.usage_version = $13 AND m.id = $2 AND m.usage_version = $14
 ), ins AS (
@@ -30,6 +33,10 @@ WITH ok AS (
   SELECT $2, $3, $4, $5, $12, $7 FROM ins WHERE $8 = 'success'
   ON CONFLICT (merchant_id, customer_id, product_id, meter_name, period_start)
   DO UPDATE SET units = uc.units + EXCLUDED.units, updated_at = now()
+  RETURNING units
+), marks AS (
+  ` + markEvents(`(SELECT $3::text AS customer_id, $4::text AS product_id, $5::text AS meter_name,
+    $12::timestamptz AS period_start, units AS used, $7::bigint AS units, $15::bigint AS lim FROM counted)`, "$2", "$16") + `
 )
 SELECT EXISTS (SELECT 1 FROM ok), EXISTS (SELECT 1 FROM ins)`
 
@@ -48,7 +55,7 @@ func (s *Store) resolveFast(ctx context.Context, merchant string, events []Usage
 		return nil, false, nil
 	}
 	now := time.Now()
-	mf, err := s.merchantFacts(ctx, merchant, now)
+	mf, err := s.merchantFacts(ctx, merchant, now, true)
 	if err != nil {
 		return nil, false, err
 	}
@@ -56,7 +63,7 @@ func (s *Store) resolveFast(ctx context.Context, merchant string, events []Usage
 	for i, e := range events {
 		keys[i] = pairKey{merchant, e.CustomerRef, e.ProductRef}
 	}
-	facts, err := s.pairFacts(ctx, merchant, keys, now)
+	facts, err := s.pairFacts(ctx, merchant, keys, now, true)
 	if err != nil {
 		return nil, false, err
 	}
@@ -106,6 +113,9 @@ func (s *Store) forgetResolved(merchant string, res []resolved) {
 	s.usage.forget(merchant, keys...)
 }
 
+// limit is the limit of the event's counter (0 for none).
+func (r resolved) limit() int64 { return r.facts.limitOn(r.meter) }
+
 func (r resolved) recorded(id string, e UsageEvent) Recorded {
 	return Recorded{Ref: id, CustomerRef: r.facts.CustomerID, ProductRef: e.ProductRef, Meter: r.meter, Units: e.Units,
 		Outcome: e.Outcome, IdempotencyKey: e.IdempotencyKey, OccurredAt: e.OccurredAt, PeriodStart: r.period}
@@ -116,7 +126,7 @@ func (s *Store) recordOneFast(ctx context.Context, merchant string, e UsageEvent
 	var current, inserted bool
 	if err := s.Pool.QueryRow(ctx, recordOneFastSQL, id, merchant, r.facts.CustomerID, e.ProductRef, r.meter, e.ActionType,
 		e.Units, e.Outcome, e.IdempotencyKey, e.OccurredAt, string(e.Metadata), r.period, r.facts.CustomerVersion,
-		r.facts.MerchantVersion).Scan(&current, &inserted); err != nil {
+		r.facts.MerchantVersion, r.limit(), domain.ModeFrom(ctx)).Scan(&current, &inserted); err != nil {
 		return Recorded{}, false, err
 	}
 	if !current {
@@ -146,7 +156,7 @@ func (s *Store) recordBatchFast(ctx context.Context, merchant string, events []U
 	out := make([]Recorded, len(events))
 	first := make(map[string]int, len(events))
 	rows := make([][]any, 0, len(events))
-	counters := make(map[counterKey]int64, len(events))
+	counters := make(counterAdds, len(events))
 	for i, e := range events {
 		r := res[i]
 		if j, dup := first[e.IdempotencyKey]; dup {
@@ -158,7 +168,7 @@ func (s *Store) recordBatchFast(ctx context.Context, merchant string, events []U
 		out[i] = r.recorded(ids[i], e)
 		rows = append(rows, copyRow(ids[i], merchant, r.facts.CustomerID, r.meter, e))
 		if e.Outcome == OutcomeSuccess {
-			counters[counterKey{r.facts.CustomerID, e.ProductRef, r.meter, r.period}] += e.Units
+			counters.add(counterKey{r.facts.CustomerID, e.ProductRef, r.meter, r.period}, e.Units, r.limit())
 		}
 	}
 	customers, versions := customerVersions(res)
@@ -187,7 +197,7 @@ func (s *Store) recordBatchFast(ctx context.Context, merchant string, events []U
 		}
 		return nil, false, err
 	}
-	learned, ok, err := s.addCountersFast(ctx, tx, merchant, counters, now)
+	learned, ok, err := s.addCountersFast(ctx, tx, merchant, domain.ModeFrom(ctx), counters, now)
 	if err != nil {
 		var pg *pgconn.PgError
 		if errors.As(err, &pg) && (pg.Code == "40P01" || pg.Code == "40001") {
@@ -239,12 +249,8 @@ func (s *Store) limitPlan(ctx context.Context, merchant, customerRef, productRef
 		return limitPlan{}, false, err
 	}
 	f := res[0].facts
-	st := LimitState{CustomerRef: f.CustomerID, ProductRef: productRef, PurchaseRef: f.PurchaseRef,
-		PurchaseStatus: f.PurchaseStatus, PauseBehavior: f.PauseBehavior, PlanRef: f.PlanRef, DefaultPlanRef: f.DefaultPlanRef, PlanType: f.PlanType,
-		PlanMeter: f.PlanMeter, FreeUnits: f.FreeUnits, Limit: f.Limit, Seats: f.Seats, Meter: res[0].meter}
-	if st.PlanMeter == "" {
-		st.PlanMeter = DefaultPlanMeter
-	}
+	st := f.limitState(res[0].meter)
+	st.ProductRef = productRef
 	switch {
 	case f.PurchaseRef == "":
 		st.PeriodStart = MonthStart(now)

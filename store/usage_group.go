@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/tollgate-billing/tollgate/domain"
 	"github.com/tollgate-billing/tollgate/internal/metrics"
 )
 
@@ -47,7 +48,7 @@ type groupAnswer struct {
 }
 
 // recordOne records one event: alone when its merchant has a free slot, else in the next
-// group.
+// group (of the merchant's events in the same mode, which the group's mark events carry).
 func (s *Store) recordOne(ctx context.Context, merchant string, e UsageEvent, id string) (Recorded, error) {
 	res, ok, err := s.resolveFast(ctx, merchant, []UsageEvent{e})
 	if err != nil {
@@ -57,11 +58,12 @@ func (s *Store) recordOne(ctx context.Context, merchant string, e UsageEvent, id
 		s.usage.count(false)
 		return s.recordFull(ctx, merchant, e, id) // the full statement words what is wrong
 	}
-	q := s.usage.events.of(merchant, groupSlots)
+	mode := domain.ModeFrom(ctx)
+	q := s.usage.events.of(merchant+" "+mode, groupSlots)
 	p := &groupedEvent{event: e, id: id, done: make(chan groupAnswer, 1)}
 	if q.enter(p) {
 		r, err := s.recordResolved(ctx, merchant, e, id, res[0])
-		q.handOn(maxGroup, func(group []*groupedEvent) { s.recordGroup(merchant, group) })
+		q.handOn(maxGroup, func(group []*groupedEvent) { s.recordGroup(merchant, mode, group) })
 		return r, err
 	}
 	select {
@@ -80,7 +82,7 @@ func (s *Store) recordOne(ctx context.Context, merchant string, e UsageEvent, id
 // its key was stored already (by an earlier call, or by the group itself when two callers sent
 // the same key: those are sent alone once the group is written, to find the first one stored),
 // or a version moved.
-func (s *Store) recordGroup(merchant string, group []*groupedEvent) {
+func (s *Store) recordGroup(merchant, mode string, group []*groupedEvent) {
 	answer := func(i int, a groupAnswer) { group[i].done <- a }
 	metrics.UsageGroupSize.Observe(float64(len(group)))
 	if len(group) == 1 {
@@ -101,7 +103,7 @@ func (s *Store) recordGroup(merchant string, group []*groupedEvent) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), groupTimeout)
 	defer cancel()
-	out, done, ok, err := s.recordGroupFast(ctx, merchant, events, ids)
+	out, done, ok, err := s.recordGroupFast(ctx, merchant, mode, events, ids)
 	for j, i := range members {
 		switch {
 		case err != nil || !ok || !done[j]:

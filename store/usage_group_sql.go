@@ -11,8 +11,9 @@ import (
 // counters, in key order. Events whose key was already taken are left out and reported by
 // their absence from the answer, as is everything when a version moved. Each customer's version
 // is looked up by its key: written as a join, the planner hashed the whole customers table for
-// every group, which cost more than the group's writes.
-const recordGroupSQL = `
+// every group, which cost more than the group's writes. It writes the events of the marks the
+// counters cross ($16 each event's limit, $17 the mode).
+var recordGroupSQL = `
 WITH ok AS (
   SELECT pg_advisory_xact_lock(` + counterLockClass + `, hashtext($2))
   WHERE (SELECT usage_version FROM merchants WHERE id = $2) = $14
@@ -29,21 +30,27 @@ WITH ok AS (
        ok
   ON CONFLICT (merchant_id, idempotency_key) DO NOTHING
   RETURNING id, customer_id, product_id, meter_name, units, outcome
+), sums AS (
+  SELECT i.customer_id, i.product_id, i.meter_name, p.period_start, sum(i.units)::bigint AS units, max(p.lim) AS lim
+  FROM ins i JOIN unnest($1::text[], $15::timestamptz[], $16::bigint[]) AS p(id, period_start, lim) ON p.id = i.id
+  WHERE i.outcome = 'success'
+  GROUP BY 1, 2, 3, 4
 ), counted AS (
   INSERT INTO usage_counters AS uc (merchant_id, customer_id, product_id, meter_name, period_start, units)
-  SELECT $2, i.customer_id, i.product_id, i.meter_name, p.period_start, sum(i.units)
-  FROM ins i JOIN unnest($1::text[], $15::timestamptz[]) AS p(id, period_start) ON p.id = i.id
-  WHERE i.outcome = 'success'
-  GROUP BY 2, 3, 4, 5 ORDER BY 2, 3, 4, 5
+  SELECT $2, customer_id, product_id, meter_name, period_start, units FROM sums ORDER BY 2, 3, 4, 5
   ON CONFLICT (merchant_id, customer_id, product_id, meter_name, period_start)
   DO UPDATE SET units = uc.units + EXCLUDED.units, updated_at = now()
+  RETURNING customer_id, product_id, meter_name, period_start, units AS used
+), marks AS (
+  ` + markEvents(`(SELECT c.customer_id, c.product_id, c.meter_name, c.period_start, c.used, s.units, s.lim
+    FROM counted c JOIN sums s USING (customer_id, product_id, meter_name, period_start) WHERE s.lim > 0)`, "$2", "$17") + `
 )
 SELECT EXISTS (SELECT 1 FROM ok), coalesce((SELECT array_agg(id) FROM ins), '{}')`
 
 // recordGroupFast writes events (of different callers, keys distinct) with recordGroupSQL.
 // done[i] tells whether event i was stored; ok is false when nothing was, because a version
 // moved.
-func (s *Store) recordGroupFast(ctx context.Context, merchant string, events []UsageEvent, ids []string) (out []Recorded, done []bool, ok bool, err error) {
+func (s *Store) recordGroupFast(ctx context.Context, merchant, mode string, events []UsageEvent, ids []string) (out []Recorded, done []bool, ok bool, err error) {
 	res, ok, err := s.resolveFast(ctx, merchant, events)
 	if !ok || err != nil {
 		return nil, nil, false, err
@@ -51,19 +58,20 @@ func (s *Store) recordGroupFast(ctx context.Context, merchant string, events []U
 	n := len(events)
 	customers, products, meters, actions := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 	units, outcomes, keys, meta := make([]int64, n), make([]string, n), make([]string, n), make([]string, n)
-	at, periods := make([]time.Time, n), make([]time.Time, n)
+	at, periods, limits := make([]time.Time, n), make([]time.Time, n), make([]int64, n)
 	out = make([]Recorded, n)
 	for i, e := range events {
 		r := res[i]
 		customers[i], products[i], meters[i], actions[i] = r.facts.CustomerID, e.ProductRef, r.meter, e.ActionType
 		units[i], outcomes[i], keys[i], meta[i], at[i], periods[i] = e.Units, e.Outcome, e.IdempotencyKey, string(e.Metadata), e.OccurredAt, r.period
+		limits[i] = r.limit()
 		out[i] = r.recorded(ids[i], e)
 	}
 	versionIDs, versions := customerVersions(res)
 	var current bool
 	var stored []string
 	if err := s.Pool.QueryRow(ctx, recordGroupSQL, ids, merchant, customers, products, meters, actions, units, outcomes, keys,
-		at, meta, versionIDs, versions, res[0].facts.MerchantVersion, periods).Scan(&current, &stored); err != nil {
+		at, meta, versionIDs, versions, res[0].facts.MerchantVersion, periods, limits, mode).Scan(&current, &stored); err != nil {
 		return nil, nil, false, err
 	}
 	if !current {

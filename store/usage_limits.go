@@ -213,8 +213,9 @@ func int64p(v int64) *int64 { return &v }
 // event insert claims the idempotency key (a repeat answers with the original and consumes
 // nothing), the counter upsert is conditional (its row lock serialises racing consumers, and
 // the condition is re-checked on the newest row), and when the counter refuses, the final
-// select raises TGL01, which rolls the inserted event back.
-const consumeSQL = `
+// select raises TGL01, which rolls the inserted event back. The events of the marks the counter
+// crosses are written beside ($13 the mode).
+var consumeSQL = `
 WITH ins AS (
   INSERT INTO usage_events (id, merchant_id, customer_id, product_id, meter_name, action_type, units, outcome,
                             idempotency_key, occurred_at, metadata)
@@ -228,6 +229,9 @@ WITH ins AS (
   DO UPDATE SET units = uc.units + EXCLUDED.units, updated_at = now()
   WHERE $12::bigint IS NULL OR uc.units + EXCLUDED.units <= $12::bigint
   RETURNING units
+), marks AS (
+  ` + markEvents(`(SELECT $3::text AS customer_id, $4::text AS product_id, $5::text AS meter_name,
+    $11::timestamptz AS period_start, units AS used, $7::bigint AS units, $12::bigint AS lim FROM counted)`, "$2", "$13") + `
 )
 SELECT (SELECT id FROM ins),
   (SELECT units FROM counted),
@@ -249,7 +253,7 @@ func (s *Store) ConsumeUsage(ctx context.Context, merchant string, st LimitState
 	var raised *bool
 	err = retryConflicts(ctx, func() error {
 		return s.Pool.QueryRow(ctx, consumeSQL, id, merchant, st.CustomerRef, st.ProductRef, st.Meter, e.ActionType,
-			e.Units, e.IdempotencyKey, e.OccurredAt, string(e.Metadata), st.PeriodStart, limit).
+			e.Units, e.IdempotencyKey, e.OccurredAt, string(e.Metadata), st.PeriodStart, limit, domain.ModeFrom(ctx)).
 			Scan(&inserted, &counter, &raised, &original)
 	})
 	var pg *pgconn.PgError

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"reflect"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -111,6 +113,46 @@ func TestUsageFastPathMatchesFullStatements(t *testing.T) {
 	if f, _ := fast.st.UsagePaths(); f == 0 {
 		t.Fatal("the fast path was never taken")
 	}
+	// and the paths send the same usage marks (issue 15): the draws stay far below the limits,
+	// so each customer then uses 45 units of each product alone and 60 in a batch
+	for _, w := range []*pathWorld{fast, full} {
+		for _, c := range []string{"u0", "u1", "u2", "u3", "u4", "u7"} {
+			for _, p := range []string{"A", "B"} {
+				e := store.UsageEvent{CustomerRef: c, ProductRef: w.prd[p], ActionType: "api_call", Units: 45, Outcome: "success",
+					IdempotencyKey: "mark-1-" + c + p, OccurredAt: now}
+				if _, err := w.st.RecordUsage(ctx, w.merchant, []store.UsageEvent{e}); err != nil {
+					t.Fatal(err)
+				}
+				e.Units, e.IdempotencyKey = 30, "mark-2-"+c+p
+				f := e
+				f.IdempotencyKey = "mark-3-" + c + p
+				if _, err := w.st.RecordUsage(ctx, w.merchant, []store.UsageEvent{e, f}); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+	}
+	if fm, fu := fast.marks(t), full.marks(t); fm != fu || fm == "" {
+		t.Fatalf("the paths' usage events disagree\nfast: %s\nfull: %s", fm, fu)
+	}
+}
+
+// marks lists the world's usage.threshold_reached and usage.limit_reached events with the
+// customers and products named as in the draws, sorted.
+func (w *pathWorld) marks(t *testing.T) string {
+	var out []string
+	for _, e := range markEvents(t, w.st, w.merchant, domain.ModeSandbox) {
+		m := markOf(t, e)
+		for name, ref := range w.prd {
+			if ref == m.ProductRef {
+				m.ProductRef = name
+			}
+		}
+		m.CustomerRef = w.name[m.CustomerRef]
+		out = append(out, fmt.Sprintf("%s %+v", e.Type, m))
+	}
+	slices.Sort(out)
+	return strings.Join(out, "\n")
 }
 
 func newPathWorld(t *testing.T, now, start time.Time) *pathWorld {
