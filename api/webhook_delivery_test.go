@@ -99,15 +99,15 @@ func (r *receiver) delivered(ref string) int {
 }
 
 // deliveryWorld is a lifecycle world whose worker's task queue also gets the webhook relay,
-// with a retry schedule of seconds.
-func deliveryWorld(t *testing.T) *world {
+// with a retry schedule of seconds; configure runs after the starter is set.
+func deliveryWorld(t *testing.T, configure ...func(*api.Config)) *world {
 	var sc *starter.Client
 	tc := testenv.Temporal(t)
-	w := newWorld(t, func(c *api.Config) {
+	w := newWorld(t, append([]func(*api.Config){func(c *api.Config) {
 		c.Temporal = tc
 		sc = testenv.Lifecycle(t, tc, &activities.Activities{Store: c.Store, Payments: c.Payments})
 		c.Starter = sc
-	})
+	}}, configure...)...)
 	w.tc = tc
 	ctx, cancel := context.WithCancel(context.Background())
 	relay := &webhooks.Relay{Store: w.st, Temporal: tc, TaskQueue: sc.TaskQueue, Every: 50 * time.Millisecond,

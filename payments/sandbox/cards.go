@@ -34,13 +34,18 @@ const (
 	// the whole amount) opens over it shortly after, as Stripe's test card does
 	// (Processor.SetWebhooks sends its charge.dispute.created).
 	BehaviourDisputed Behaviour = "disputed"
+	// BehaviourRefundFails (4000 0000 0000 5126, pm_card_refundFail): every charge succeeds and
+	// every refund of it fails (refund_failed). Stripe fails such a refund a moment after
+	// accepting it; the sandbox refuses it at once, as Tollgate's Stripe processor reports a
+	// refund Stripe answers failed.
+	BehaviourRefundFails Behaviour = "refund_fails"
 )
 
 func (b Behaviour) valid() bool {
 	switch b {
 	case BehaviourSucceeds, BehaviourDeclines, BehaviourInsufficientFunds, BehaviourFailsAfterAttach,
 		BehaviourServerErrorAfterCharge, BehaviourAuthenticationRequired, BehaviourAuthenticationAtSetup,
-		BehaviourProcessing, BehaviourDisputed:
+		BehaviourProcessing, BehaviourDisputed, BehaviourRefundFails:
 		return true
 	}
 	return false
@@ -65,6 +70,14 @@ func (b Behaviour) chargeDecline() *payments.DeclineError {
 	case BehaviourAuthenticationRequired:
 		return &payments.DeclineError{Code: payments.CodeAuthenticationRequired,
 			Message: "Your bank asks you to authenticate this payment."}
+	}
+	return nil
+}
+
+// refundDecline is the refusal of a refund of a charge made with the card, nil when it refunds.
+func (b Behaviour) refundDecline() *payments.DeclineError {
+	if b == BehaviourRefundFails {
+		return &payments.DeclineError{Code: "refund_failed", Message: "The refund failed: the card's bank did not accept it."}
 	}
 	return nil
 }
@@ -100,6 +113,7 @@ var (
 	authAtSetup      = testCard{"4000002500003155", "visa", BehaviourAuthenticationAtSetup}
 	processing       = testCard{"4000000000007726", "visa", BehaviourProcessing}
 	disputed         = testCard{"4000000000000259", "visa", BehaviourDisputed}
+	refundFails      = testCard{"4000000000005126", "visa", BehaviourRefundFails}
 )
 
 // cardsByNumber are the card numbers a checkout page may type in.
@@ -120,10 +134,11 @@ var cardsByPM = map[string]testCard{
 	"pm_card_authenticationRequiredOnSetup":        authAtSetup,
 	"pm_card_sandbox_processing":                   processing,
 	"pm_card_createDispute":                        disputed,
+	"pm_card_refundFail":                           refundFails,
 }
 
 func init() {
-	for _, c := range []testCard{visa, mastercard, amex, declined, insufficient, failsAfterAttach, authAlways, authAtSetup, processing, disputed} {
+	for _, c := range []testCard{visa, mastercard, amex, declined, insufficient, failsAfterAttach, authAlways, authAtSetup, processing, disputed, refundFails} {
 		cardsByNumber[c.number] = c
 	}
 }

@@ -167,3 +167,20 @@ func TestRefundWindowOnTheCustomersClock(t *testing.T) {
 		t.Fatalf("ledger %+v", got)
 	}
 }
+
+// A charge of the refund-failing card (4000 0000 0000 5126) succeeds, and every refund of it is
+// refused: nothing is refunded.
+func TestRefundOfTheRefundFailingCardIsRefused(t *testing.T) {
+	p, cus := newSandbox(t)
+	ctx := context.Background()
+	ch, err := p.Charge(ctx, charge(cus, "pm_card_refundFail", "pur_rf/period-1/charge", 1000))
+	if err != nil || ch.Status != payments.PaymentSucceeded {
+		t.Fatalf("charge: %+v, %v", ch, err)
+	}
+	_, err = p.Refund(ctx, refund(ch.ProcessorRef, "rfd_rf", 1000))
+	wantDecline(t, err, "refund_failed")
+	refunds, err := p.Refunds(ctx, "rfd_rf")
+	if err != nil || len(refunds) != 0 {
+		t.Fatalf("refunds made: %v, %v", refunds, err)
+	}
+}
