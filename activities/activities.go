@@ -74,11 +74,19 @@ func (a *Activities) Project(ctx context.Context, in workflows.ProjectInput) err
 // timeout or a day. Every outcome is a txn_ row, failed charges included with their code.
 func (a *Activities) Charge(ctx context.Context, in workflows.ChargeInput) (workflows.ChargeResult, error) {
 	defer keepAlive(ctx)()
-	pay, err := a.checkRecorded(ctx, moneyMove{action: "charge", merchant: in.MerchantRef, purchase: in.PurchaseRef,
+	pay, sandbox, err := a.checkRecordedMode(ctx, moneyMove{action: "charge", merchant: in.MerchantRef, purchase: in.PurchaseRef,
 		cus: in.CustomerRef, terms: in.Terms, idempotencyKey: in.IdempotencyKey, amount: in.Amount, currency: in.Currency})
 	if err != nil {
 		return workflows.ChargeResult{}, err
 	}
+	// the tax of the customer's country, computed on the first attempt and kept under the key:
+	// every attempt charges the same total, and the invoice splits it the same way
+	tax, err := a.Store.ChargeTax(ctx, store.ChargeTaxInput{MerchantRef: in.MerchantRef, Mode: domain.ModeOf(sandbox),
+		CustomerRef: in.CustomerRef, IdempotencyKey: in.IdempotencyKey, Amount: in.Amount})
+	if err != nil {
+		return workflows.ChargeResult{}, temporalError(err)
+	}
+	in.Amount = tax.Total
 	txn := domain.Transaction{MerchantRef: in.MerchantRef, Kind: domain.TxnPayment, Amount: in.Amount,
 		Currency: in.Currency, PurchaseRef: in.PurchaseRef, CustomerRef: in.CustomerRef, ProductRef: in.ProductRef,
 		Period: in.Period, Reason: in.Description, IdempotencyKey: in.IdempotencyKey, Processor: pay.Name(), OccurredAt: in.At}
@@ -115,7 +123,7 @@ func (a *Activities) Charge(ctx context.Context, in workflows.ChargeInput) (work
 		return workflows.ChargeResult{}, err // retried: the lookup finds the charge just made
 	}
 	metrics.Charges.WithLabelValues(map[bool]string{true: "processing", false: "succeeded"}[txn.Status == domain.TxnPending]).Inc()
-	return workflows.ChargeResult{TxnRef: out.Ref, ProcessorRef: out.ProcessorRef,
+	return workflows.ChargeResult{TxnRef: out.Ref, ProcessorRef: out.ProcessorRef, Amount: out.Amount,
 		Processing: out.Status == domain.TxnPending}, nil
 }
 
@@ -166,7 +174,7 @@ func (a *Activities) failCharge(ctx context.Context, txn domain.Transaction, d *
 		}
 	}
 	metrics.Charges.WithLabelValues("declined").Inc()
-	return declineError(d, out.Ref, out.ProcessorRef)
+	return declineError(d, out.Ref, out.ProcessorRef, out.Amount)
 }
 
 // RefundPayment returns money of one of the purchase's payments under the refund's key. Postgres

@@ -23,13 +23,13 @@ var declineTypes = map[string]string{
 }
 
 // declineError is a card decline or invalid request: retrying the same call cannot succeed.
-func declineError(d *payments.DeclineError, txnRef, processorRef string) error {
+func declineError(d *payments.DeclineError, txnRef, processorRef string, amount int64) error {
 	typ, ok := declineTypes[d.Code]
 	if !ok {
 		typ = workflows.ErrTypePaymentDeclined
 	}
 	return temporal.NewNonRetryableApplicationError(d.Message, typ, d,
-		workflows.ChargeFailure{TxnRef: txnRef, Code: d.Code, Message: d.Message, ProcessorRef: processorRef})
+		workflows.ChargeFailure{TxnRef: txnRef, Code: d.Code, Message: d.Message, ProcessorRef: processorRef, Amount: amount})
 }
 
 // chargeKind is what a failed charge means for the purchase.
@@ -84,7 +84,7 @@ func temporalError(err error) error {
 		return nil
 	}
 	if d, ok := payments.IsDecline(err); ok {
-		return declineError(d, "", "")
+		return declineError(d, "", "", 0)
 	}
 	if errors.Is(err, payments.ErrIdempotencyMismatch) {
 		return temporal.NewNonRetryableApplicationError(err.Error(), workflows.ErrTypeIdempotencyMismatch, err)

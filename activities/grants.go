@@ -32,20 +32,27 @@ type moneyMove struct {
 // moves money with the processor of the recorded terms' mode: a sandbox purchase never reaches
 // a real processor, whatever else the worker is configured with.
 func (a *Activities) checkRecorded(ctx context.Context, m moneyMove) (payments.Processor, error) {
+	pay, _, err := a.checkRecordedMode(ctx, m)
+	return pay, err
+}
+
+// checkRecordedMode is checkRecorded, and whether the recorded terms are the sandbox's.
+func (a *Activities) checkRecordedMode(ctx context.Context, m moneyMove) (payments.Processor, bool, error) {
 	reason, sandbox, err := a.unrecorded(ctx, m)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	if reason == "" {
-		return a.processorOf(ctx, m.merchant, sandbox)
+		pay, err := a.processorOf(ctx, m.merchant, sandbox)
+		return pay, sandbox, err
 	}
 	data, _ := json.Marshal(map[string]any{"reason": reason, "amount": m.amount, "currency": m.currency,
 		"idempotencyKey": m.idempotencyKey, "workflowId": workflowID(ctx)})
 	if err := a.Store.InsertAudit(ctx, store.AuditEntry{MerchantRef: m.merchant, ObjectType: "purchase", ObjectRef: m.purchase,
 		Action: m.action + "_refused", Actor: "worker", Data: data}); err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	return nil, temporal.NewNonRetryableApplicationError(fmt.Sprintf("%s refused: %s", m.action, reason), workflows.ErrTypeNotRecorded, nil)
+	return nil, false, temporal.NewNonRetryableApplicationError(fmt.Sprintf("%s refused: %s", m.action, reason), workflows.ErrTypeNotRecorded, nil)
 }
 
 // processor is the sandbox for sandbox purchases (Sandbox, else Payments when that is the

@@ -26,6 +26,8 @@ func TestBadInputChangesNothing(t *testing.T) {
 	b.must(200, "GET", "/v1/meters", "")
 
 	hook := w.must(201, "POST", "/v1/webhook-endpoints", `{"url":"http://127.0.0.1:9/hooks"}`)["reference"].(string)
+	rate := w.must(201, "POST", "/v1/tax-rates", `{"name":"VAT","percentage":"19","country":"DE"}`)["reference"].(string)
+	bRate := b.must(201, "POST", "/v1/tax-rates", `{"name":"VAT","percentage":"20","country":"FR"}`)["reference"].(string)
 	event := w.must(200, "GET", "/v1/events?objectRef="+a.payment, "")["data"].([]any)[0].(map[string]any)["reference"].(string)
 	C, P, PL, PU := "/v1/customers/"+a.customer, "/v1/products/"+a.product, "/v1/products/"+a.product+"/plans/"+a.plan, "/v1/purchases/"+a.purchase
 	// paths to send bodies to, one per body-taking route
@@ -67,6 +69,8 @@ func TestBadInputChangesNothing(t *testing.T) {
 		"PATCH /v1/webhook-endpoints/{ref}":                 "/v1/webhook-endpoints/" + hook,
 		"POST /v1/webhook-endpoints/{ref}/rotate-secret":    "/v1/webhook-endpoints/" + hook + "/rotate-secret",
 		"POST /v1/events/{ref}/redeliver":                   "/v1/events/" + event + "/redeliver",
+		"POST /v1/tax-rates":                                "/v1/tax-rates",
+		"POST /v1/tax-rates/{ref}/archive":                  "/v1/tax-rates/" + rate + "/archive",
 	}
 	// Stripe's webhook route takes no API key and answers by its signature first:
 	// TestStripeWebhookRefusesBadInput and FuzzStripeWebhook hold it.
@@ -76,7 +80,7 @@ func TestBadInputChangesNothing(t *testing.T) {
 		"POST /v1/purchases/{ref}/reactivate": true, "POST /v1/purchases/{ref}/retry-payment": true,
 		"POST /v1/purchases/{ref}/cancel-scheduled-change": true, "POST /v1/webhook-endpoints/{ref}/rotate-secret": true,
 		"POST /v1/purchases/{ref}/resume": true, "POST /v1/sandbox/transactions/{ref}/dispute": true,
-		"POST /v1/events/{ref}/redeliver": true}
+		"POST /v1/events/{ref}/redeliver": true, "POST /v1/tax-rates/{ref}/archive": true}
 
 	const formType, noContentType = "application/x-www-form-urlencoded", "none"
 	type tc struct {
@@ -279,6 +283,20 @@ func TestBadInputChangesNothing(t *testing.T) {
 	add("PATCH", inv, 400, "country", `{"country":"XX"}`, `{"country":"DEU"}`, `{"country":"de"}`)
 	add("PATCH", inv, 400, "logo", `{"logo":"not base64!"}`, `{"logo":"aGVsbG8="}`)
 	add("PATCH", inv, 400, "taxId", `{"taxId":"`+strings.Repeat("T", 65)+`"}`)
+	// tax rates: no name, a percentage outside 0-100 or inexact, a country that is not ISO 3166, a
+	// second active rate of a country, another merchant's rate
+	tr := "/v1/tax-rates"
+	add("POST", tr, 400, "name", `{"percentage":"19","country":"DE"}`, `{"name":"  ","percentage":"19","country":"DE"}`)
+	add("POST", tr, 400, "percentage", `{"name":"VAT","country":"AT"}`, `{"name":"VAT","percentage":"101","country":"AT"}`,
+		`{"name":"VAT","percentage":"-1","country":"AT"}`, `{"name":"VAT","percentage":100.01,"country":"AT"}`,
+		`{"name":"VAT","percentage":"19.125","country":"AT"}`, `{"name":"VAT","percentage":"1e1","country":"AT"}`,
+		`{"name":"VAT","percentage":"nineteen","country":"AT"}`, `{"name":"VAT","percentage":true,"country":"AT"}`)
+	add("POST", tr, 400, "country", `{"name":"VAT","percentage":"20"}`, `{"name":"VAT","percentage":"20","country":"XX"}`,
+		`{"name":"VAT","percentage":"20","country":"EU"}`, `{"name":"VAT","percentage":"20","country":"UK"}`,
+		`{"name":"VAT","percentage":"20","country":"DEU"}`, `{"name":"VAT","percentage":"20","country":"de"}`)
+	add("POST", tr, 409, "country", `{"name":"VAT","percentage":"7","country":"DE"}`)
+	add("POST", tr+"/"+bRate+"/archive", 404, "", `{}`)
+	add("POST", tr+"/txr_nope/archive", 404, "", ``)
 	// webhook endpoints: a bad URL, an unknown event type, a description of 10,000 characters
 	hooks, long := "/v1/webhook-endpoints", strings.Repeat("d", 10000)
 	add("POST", hooks, 400, "url", `{}`, `{"url":""}`, `{"url":"not a url"}`, `{"url":"ftp://hooks.example.com"}`, `{"url":"/hooks"}`,
@@ -299,7 +317,7 @@ func TestBadInputChangesNothing(t *testing.T) {
 		"/v1/transactions?fromDate=2026-1-1": "fromDate", "/v1/transactions?status=x": "status", "/v1/transactions?type=x": "type",
 		"/v1/transactions/stats?toDate=x": "toDate", "/v1/sdk/payment-method": "customerRef",
 		"/v1/events?type=purchase.nope": "type", "/v1/events?fromDate=yesterday": "fromDate", "/v1/events?limit=0": "limit",
-		"/v1/invoices?status=late": "status", "/v1/invoices?toDate=2026-13-01": "toDate", "/v1/credit-notes?status=paid": "status",
+		"/v1/tax-rates?active=yes": "active", "/v1/invoices?status=late": "status", "/v1/invoices?toDate=2026-13-01": "toDate", "/v1/credit-notes?status=paid": "status",
 	} {
 		cases = append(cases, tc{"GET", path, "", "", 400, field})
 	}

@@ -70,6 +70,10 @@ func (s *Server) registerRoutes() {
 	s.handle("GET /v1/credit-notes", s.listCreditNotes)
 	s.handle("GET /v1/credit-notes/{ref}", s.getCreditNote)
 	s.handle("GET /v1/credit-notes/{ref}/pdf", s.getCreditNotePDF)
+	s.handle("GET /v1/tax-rates", s.listTaxRates)
+	s.handle("POST /v1/tax-rates", s.createTaxRate)
+	s.handle("GET /v1/tax-rates/{ref}", s.getTaxRate)
+	s.handle("POST /v1/tax-rates/{ref}/archive", s.archiveTaxRate)
 
 	// The merchant's settings
 	s.handle("GET /v1/settings/dunning", s.getDunning)

@@ -21,7 +21,8 @@ func TestTenantIsolation(t *testing.T) {
 
 	event := w.must(200, "GET", "/v1/events?objectRef="+a.payment, "")["data"].([]any)[0].(map[string]any)["reference"].(string)
 	hook := w.must(201, "POST", "/v1/webhook-endpoints", `{"url":"http://127.0.0.1:9/a-hook"}`)["reference"].(string)
-	secrets := []string{hook, "a-hook", a.customer, a.product, a.plan, a.purchase, a.payment, a.refund, a.invoice, a.creditNote, meter, event, w.merchant, "jane@acme.com", "a-meter", "support-bot"}
+	rate := w.must(201, "POST", "/v1/tax-rates", `{"name":"A-VAT","percentage":"19","country":"DE"}`)["reference"].(string)
+	secrets := []string{hook, rate, "A-VAT", "a-hook", a.customer, a.product, a.plan, a.purchase, a.payment, a.refund, a.invoice, a.creditNote, meter, event, w.merchant, "jane@acme.com", "a-meter", "support-bot"}
 	refs := `"customerRef":"` + a.customer + `","productRef":"` + a.product + `"`
 	const (
 		notFound = iota // B gets 404
@@ -83,6 +84,10 @@ func TestTenantIsolation(t *testing.T) {
 		"PATCH /v1/settings/invoices":                       {{"/v1/settings/invoices", `{"prefix":"B"}`, own}},
 		"GET /v1/credit-notes":                              {{"/v1/credit-notes", "", list}, {"/v1/credit-notes?customerRef=" + a.customer, "", list}},
 		"GET /v1/credit-notes/{ref}":                        {{"/v1/credit-notes/" + a.creditNote, "", notFound}},
+		"GET /v1/tax-rates":                                 {{"/v1/tax-rates", "", list}, {"/v1/tax-rates?active=true", "", list}},
+		"POST /v1/tax-rates":                                {{"/v1/tax-rates", `{"name":"B-VAT","percentage":"20","country":"DE"}`, own}},
+		"GET /v1/tax-rates/{ref}":                           {{"/v1/tax-rates/" + rate, "", notFound}},
+		"POST /v1/tax-rates/{ref}/archive":                  {{"/v1/tax-rates/" + rate + "/archive", "", notFound}},
 		"POST /v1/sandbox/transactions/{ref}/settle":        {{"/v1/sandbox/transactions/" + a.payment + "/settle", `{"outcome":"failed"}`, notFound}},
 		"POST /v1/sandbox/transactions/{ref}/dispute":       {{"/v1/sandbox/transactions/" + a.payment + "/dispute", "", notFound}},
 		"POST /v1/sandbox/transactions/{ref}/dispute/close": {{"/v1/sandbox/transactions/" + a.payment + "/dispute/close", `{"outcome":"lost"}`, notFound}},

@@ -62,6 +62,8 @@ type InvoiceLine struct {
 	UnitAmount  int64      `json:"unitAmount"`
 	Amount      int64      `json:"amount"`
 	TaxRateBP   int        `json:"taxRateBasisPoints,omitempty"`
+	TaxName     string     `json:"taxName,omitempty"`     // the rate's name, e.g. VAT
+	TaxIncluded bool       `json:"taxIncluded,omitempty"` // an inclusive rate: the price held the tax
 	Tax         int64      `json:"tax"`
 }
 

@@ -47,7 +47,7 @@ type document struct {
 func Invoice(inv domain.Invoice, logo *Logo) ([]byte, error) {
 	d := document{title: "INVOICE", number: inv.Number, seller: inv.Seller, buyer: inv.Buyer, currency: inv.Currency,
 		lines: inv.Lines, subtotal: inv.Subtotal, tax: inv.Tax, total: inv.Total, taxNote: inv.TaxNote, paper: inv.PaperSize,
-		sandbox: inv.Mode == domain.ModeSandbox, taxLabel: taxLabel(inv.Lines)}
+		sandbox: inv.Mode == domain.ModeSandbox, taxLabel: domain.TaxLabel(inv.Lines), notes: taxNotes(inv.Tax)}
 	if inv.IssuedAt != nil {
 		d.issued = *inv.IssuedAt
 	}
@@ -72,7 +72,8 @@ func CreditNote(cn domain.CreditNote, inv domain.Invoice, logo *Logo) ([]byte, e
 		lines: []domain.InvoiceLine{{Description: "Refund of invoice " + inv.Number + reason(cn.Reason), Quantity: 1,
 			UnitAmount: cn.Subtotal, Amount: cn.Subtotal, Tax: cn.Tax}},
 		subtotal: cn.Subtotal, tax: cn.Tax, total: cn.Total, taxNote: inv.TaxNote, paper: inv.PaperSize, issued: cn.IssuedAt,
-		sandbox: cn.Mode == domain.ModeSandbox, paidLabel: "Amount refunded", taxLabel: taxLabel(inv.Lines)}
+		sandbox: cn.Mode == domain.ModeSandbox, paidLabel: "Amount refunded", taxLabel: domain.TaxLabel(inv.Lines),
+		notes: taxNotes(cn.Tax)}
 	d.facts = [][2]string{{"Issue date", date(cn.IssuedAt)}, {"Invoice", inv.Number}, {"Refund", cn.TransactionRef}}
 	return render(d, logo)
 }
@@ -84,19 +85,13 @@ func reason(r string) string {
 	return " (" + strings.ReplaceAll(r, "_", " ") + ")"
 }
 
-func taxLabel(lines []domain.InvoiceLine) string {
-	for _, l := range lines {
-		if l.TaxRateBP > 0 {
-			return fmt.Sprintf("Tax %s%%", percent(l.TaxRateBP))
-		}
+// taxNotes are a document's notes on its tax: why there is none (the reverse charge), or how it
+// was rounded.
+func taxNotes(tax int64) []string {
+	if tax == 0 {
+		return nil
 	}
-	return "Tax"
-}
-
-// percent writes basis points as a percentage: 1900 → "19", 750 → "7.5", 1234 → "12.34".
-func percent(bp int) string {
-	s := fmt.Sprintf("%d.%02d", bp/100, bp%100)
-	return strings.TrimSuffix(strings.TrimRight(s, "0"), ".")
+	return []string{domain.TaxRoundingNote}
 }
 
 func date(t time.Time) string {

@@ -67,14 +67,14 @@ func (s *Store) InvoiceByToken(ctx context.Context, token string) (domain.Invoic
 
 func invoiceLines(ctx context.Context, db DBTX, ref string) ([]domain.InvoiceLine, error) {
 	rows, err := db.Query(ctx, `SELECT description, period, period_start, period_end, quantity, unit_amount, amount,
-		tax_rate_bp, tax FROM invoice_lines WHERE invoice_id = $1 ORDER BY position`, ref)
+		tax_rate_bp, tax_name, tax_inclusive, tax FROM invoice_lines WHERE invoice_id = $1 ORDER BY position`, ref)
 	if err != nil {
 		return nil, fmt.Errorf("lines of %s: %w", ref, err)
 	}
 	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (domain.InvoiceLine, error) {
 		var l domain.InvoiceLine
 		err := r.Scan(&l.Description, &l.Period, &l.PeriodStart, &l.PeriodEnd, &l.Quantity, &l.UnitAmount, &l.Amount,
-			&l.TaxRateBP, &l.Tax)
+			&l.TaxRateBP, &l.TaxName, &l.TaxIncluded, &l.Tax)
 		return l, err
 	})
 }

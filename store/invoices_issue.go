@@ -82,9 +82,10 @@ func issueInvoice(ctx context.Context, db DBTX, t domain.Transaction, mode strin
 		return existing, db.QueryRow(ctx, `SELECT id FROM invoices WHERE transaction_id = $1`, t.Ref).Scan(&existing)
 	}
 	if _, err := db.Exec(ctx, `INSERT INTO invoice_lines (invoice_id, position, description, period, period_start,
-		period_end, quantity, unit_amount, amount, tax_rate_bp, tax) VALUES ($1,1,$2,$3,$4,$5,$6,$7,$8,$9,$10)`,
+		period_end, quantity, unit_amount, amount, tax_rate_bp, tax_name, tax_inclusive, tax)
+		VALUES ($1,1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12)`,
 		ref, line.Description, line.Period, line.PeriodStart, line.PeriodEnd, line.Quantity, line.UnitAmount, line.Amount,
-		line.TaxRateBP, line.Tax); err != nil {
+		line.TaxRateBP, line.TaxName, line.TaxIncluded, line.Tax); err != nil {
 		return "", fmt.Errorf("lines of %s: %w", ref, err)
 	}
 	n, err := nextNumber(ctx, db, t.MerchantRef, mode, "invoice")
@@ -127,7 +128,7 @@ func nextNumber(ctx context.Context, db DBTX, merchant, mode, kind string) (int6
 func chargeLine(ctx context.Context, db DBTX, t domain.Transaction, tax TaxApplied) (domain.InvoiceLine, error) {
 	net := t.Amount - tax.Amount
 	l := domain.InvoiceLine{Description: cmpOr(t.Reason, "Payment"), Period: t.Period, Quantity: 1, UnitAmount: net,
-		Amount: net, TaxRateBP: tax.RateBP, Tax: tax.Amount}
+		Amount: net, TaxRateBP: tax.RateBP, TaxName: tax.Name, TaxIncluded: tax.Inclusive, Tax: tax.Amount}
 	if t.PurchaseRef == "" {
 		return l, nil
 	}
@@ -161,7 +162,8 @@ func cmpOr(a, b string) string {
 
 // issueCreditNote issues the credit note of refund t against its payment's invoice (issuing
 // that invoice first if the payment predates invoices). Its tax is the invoice's tax in the
-// proportion refunded, rounded half up.
+// proportion refunded, rounded half up; the note that refunds the rest of the invoice takes the
+// rest of its tax, so the credit notes of a fully refunded invoice give back exactly its tax.
 func issueCreditNote(ctx context.Context, db DBTX, t domain.Transaction, mode string) error {
 	if t.SourceRef == "" {
 		return nil
@@ -182,7 +184,16 @@ func issueCreditNote(ctx context.Context, db DBTX, t domain.Transaction, mode st
 	if err := db.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM credit_notes WHERE transaction_id = $1)`, t.Ref).Scan(&done); err != nil || done {
 		return err
 	}
+	var creditedTax, credited int64
+	if err := db.QueryRow(ctx, `SELECT coalesce(sum(tax), 0), coalesce(sum(total), 0) FROM credit_notes WHERE invoice_id = $1`,
+		invoice).Scan(&creditedTax, &credited); err != nil {
+		return fmt.Errorf("credit notes of %s: %w", invoice, err)
+	}
 	tax := money.Share(t.Amount, invTax, invTotal)
+	if credited+t.Amount == invTotal {
+		tax = invTax - creditedTax
+	}
+	tax = max(0, min(tax, invTax-creditedTax, t.Amount))
 	set, _, err := sellerOf(ctx, db, t.MerchantRef)
 	if err != nil {
 		return err

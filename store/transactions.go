@@ -65,6 +65,11 @@ func insertTransaction(ctx context.Context, db DBTX, t domain.Transaction) (out 
 	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
 		return t, false, fmt.Errorf("insert transaction: %w", refundLimit(err))
 	}
+	if created {
+		if err := recordChargeTax(ctx, db, t); err != nil { // before its invoice, which is split by it
+			return t, false, err
+		}
+	}
 	out, err = transactionByKey(ctx, db, t.MerchantRef, t.IdempotencyKey)
 	return out, created, err
 }

@@ -28,6 +28,7 @@ type invoicePage struct {
 	Lines       []invoiceLineView
 	Subtotal    string
 	Tax         string
+	TaxLabel    string // the rate's name and percentage, "VAT 19%"
 	Total       string
 	TaxNote     string
 	CreditNotes []documentView
@@ -179,7 +180,7 @@ func (h *handler) invoicePage(w http.ResponseWriter, r *http.Request) {
 	}
 	p := invoicePage{Number: inv.Number, Seller: partyViewOf(inv.Seller, true), Buyer: partyViewOf(inv.Buyer, false),
 		Subtotal: formatMoney(inv.Subtotal, inv.Currency), Tax: formatMoney(inv.Tax, inv.Currency),
-		Total: formatMoney(inv.Total, inv.Currency), TaxNote: inv.TaxNote, PDF: invoiceURL(inv.HostedToken) + "/pdf"}
+		TaxLabel: domain.TaxLabel(inv.Lines), Total: formatMoney(inv.Total, inv.Currency), TaxNote: inv.TaxNote, PDF: invoiceURL(inv.HostedToken) + "/pdf"}
 	p.Status, p.StatusClass = invoiceStatus(inv.Status)
 	if inv.IssuedAt != nil {
 		p.Issued = documentDate(*inv.IssuedAt)

@@ -99,6 +99,18 @@ type ChargeResult struct {
 	// Processing: accepted by the processor, not settled (its transaction is pending). The
 	// purchase runs on it, and counts it as paid when a webhook reports it succeeded.
 	Processing bool `json:",omitempty"`
+	// Amount is what was charged: the amount asked with the exclusive tax of the customer's
+	// country added (the Charge activity computes it, once per key). 0 in results recorded
+	// before taxes, which charged the amount asked.
+	Amount int64 `json:",omitempty"`
+}
+
+// charged is what a charge of asked took.
+func (r ChargeResult) charged(asked int64) int64 {
+	if r.Amount > 0 {
+		return r.Amount
+	}
+	return asked
 }
 
 // ChargeFailure details a declined charge (the ApplicationError's details).
@@ -109,6 +121,8 @@ type ChargeFailure struct {
 	// ProcessorRef is the declined payment's id at the processor: for authentication_required,
 	// the payment the customer completes on the hosted page.
 	ProcessorRef string `json:",omitempty"`
+	// Amount is the declined payment's amount, tax included (0 in failures recorded before taxes).
+	Amount int64 `json:",omitempty"`
 }
 
 // Error types of non-retryable activity failures. activities maps processor and domain errors

@@ -429,10 +429,14 @@ func (p *purchase) collect(ctx workflow.Context, period int, amount int64, what 
 	if err != nil || failure != nil {
 		return failure, err
 	}
-	s.Payments = append(s.Payments, Payment{TxnRef: res.TxnRef, ProcessorRef: res.ProcessorRef, Period: period,
-		Amount: amount, Key: key, PaidAt: p.stamp(ctx), Processing: res.Processing})
+	pay := Payment{TxnRef: res.TxnRef, ProcessorRef: res.ProcessorRef, Period: period, Amount: res.charged(amount),
+		Key: key, PaidAt: p.stamp(ctx), Processing: res.Processing}
+	if pay.Amount != amount {
+		pay.Asked = amount
+	}
+	s.Payments = append(s.Payments, pay)
 	if !res.Processing { // a processing payment counts when it settles (processor_events.go)
-		s.PaidTotal += amount
+		s.PaidTotal += pay.Amount
 	}
 	return nil, nil
 }

@@ -469,8 +469,8 @@ func (p *purchase) changeNow(ctx workflow.Context, in ChangePlanInput, q ChangeQ
 		}
 		c.TxnRef = res.TxnRef
 		s.Payments = append(s.Payments, Payment{TxnRef: res.TxnRef, ProcessorRef: res.ProcessorRef, Period: s.Period,
-			Amount: q.Total, Key: key, PaidAt: p.stamp(ctx)})
-		s.PaidTotal += q.Total
+			Amount: res.charged(q.Total), Key: key, PaidAt: p.stamp(ctx)})
+		s.PaidTotal += res.charged(q.Total)
 	}
 	if s.Status.Ended() { // ended (a full refund) while the charge was in flight: nothing to change
 		s.LastChange = c

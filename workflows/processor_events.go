@@ -173,7 +173,7 @@ func (p *purchase) settleProcessing(ctx workflow.Context, txnRef string, facts p
 	case pay.Period <= 1 && len(s.Payments) == 0: // the first payment: nothing was ever paid
 		return facts.Status, p.end(ctx, "payment_failed", domain.PurchaseExpired, "first_payment_failed: "+facts.FailureCode)
 	}
-	return facts.Status, p.enterPastDue(ctx, pay.Amount, p.stamp(ctx), &ChargeFailure{TxnRef: pay.TxnRef, Code: facts.FailureCode})
+	return facts.Status, p.enterPastDue(ctx, pay.asked(), p.stamp(ctx), &ChargeFailure{TxnRef: pay.TxnRef, Code: facts.FailureCode})
 }
 
 // bookOutsideRefunds books the succeeded refunds of payment txnRef that Tollgate did not make.

@@ -123,6 +123,17 @@ type Payment struct {
 	// Processing: the processor accepted the payment but has not settled it. It is not in
 	// PaidTotal until a payment-changed signal finds it succeeded.
 	Processing bool `json:",omitempty"`
+	// Asked is the amount the purchase asked before the tax the charge added (0: the same as
+	// Amount): what is asked again if the payment fails after all.
+	Asked int64 `json:",omitempty"`
+}
+
+// asked is what the payment was asked for, before tax.
+func (p Payment) asked() int64 {
+	if p.Asked > 0 {
+		return p.Asked
+	}
+	return p.Amount
 }
 
 // Refund is a refund made, remembered by the caller's key so a repeat answers the same.
