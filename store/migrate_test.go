@@ -36,11 +36,13 @@ func TestMigrateAppliesAMigrationThatArrivedLate(t *testing.T) {
 	defer st.Close()
 
 	sources, err := fs.Glob(store.Migrations, "migrations/*.sql")
-	if err != nil || len(sources) < 3 {
+	if err != nil || len(sources) < 4 {
 		t.Fatalf("migrations: %v %v", sources, err)
 	}
 	var late int64
-	if _, err := fmt.Sscanf(sources[len(sources)-2], "migrations/%05d", &late); err != nil {
+	// the third from last: the last two may build on each other (00230 alters 00200's tables),
+	// which no migration that arrives late does
+	if _, err := fmt.Sscanf(sources[len(sources)-3], "migrations/%05d", &late); err != nil {
 		t.Fatal(err)
 	}
 	db := stdlib.OpenDBFromPool(st.Pool)
