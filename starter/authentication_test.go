@@ -41,24 +41,11 @@ func TestRenewalAuthenticationPaysThePeriodOnce(t *testing.T) {
 		t.Fatalf("the /pay page of the payment: %v %+v", err, auth)
 	}
 
-	deliver := func(name string, ev sandbox.Event) {
-		t.Helper()
-		id := "evt_sb_" + name
-		if _, _, err := s.st.RecordProcessorEvent(s.ctx, store.ProcessorEvent{ID: id, Processor: "sandbox",
-			Type: ev.Type, ObjectRef: auth.PaymentRef, Payload: []byte(`{}`)}); err != nil {
-			t.Fatal(err)
-		}
-		if err := s.c.ProcessEvent(s.ctx, workflows.ProcessorEventInput{EventID: id, Processor: "sandbox", Type: ev.Type,
-			PaymentRef: auth.PaymentRef, Ours: true}); err != nil {
-			t.Fatal(err)
-		}
-		eventually(t, name+" processed", func() bool { done, _, _ := s.st.ProcessorEventOutcome(s.ctx, id); return done })
-	}
 	ev, err := s.sb.Authenticate(s.ctx, auth.PaymentRef, false)
 	if err != nil || ev.Type != "payment_intent.payment_failed" {
 		t.Fatalf("failed authentication: %v %+v", err, ev)
 	}
-	deliver("failed", ev)
+	s.deliver("failed", auth.PaymentRef, ev)
 	eventually(t, "the failed authentication audited", func() bool {
 		entries, _ := s.st.ListAudit(s.ctx, s.merchant, ref)
 		return slices.ContainsFunc(entries, func(e store.AuditEntry) bool { return e.Action == "authentication_failed" })
@@ -71,9 +58,9 @@ func TestRenewalAuthenticationPaysThePeriodOnce(t *testing.T) {
 	if err != nil || ev.Type != "payment_intent.succeeded" {
 		t.Fatalf("approved authentication: %v %+v", err, ev)
 	}
-	deliver("succeeded", ev)
+	s.deliver("succeeded", auth.PaymentRef, ev)
 	eventually(t, "active again", func() bool { return s.projection(ref).Status == domain.PurchaseActive })
-	deliver("succeeded-again", ev)
+	s.deliver("succeeded-again", auth.PaymentRef, ev)
 	final, err := s.c.State(s.ctx, s.merchant, ref)
 	if err != nil || final.Status != domain.PurchaseActive || final.PaidTotal != 4000 || final.Dunning != nil || final.Period != 2 {
 		t.Fatalf("state: %v %+v", err, final)
@@ -105,19 +92,6 @@ func TestRenewalAuthenticationPaysThePeriodOnce(t *testing.T) {
 func TestFirstPaymentAuthenticationPaysOnce(t *testing.T) {
 	s := newStack(t)
 	plan := s.plan(domain.Plan{Type: domain.PlanRecurring, Price: 2000})
-	deliver := func(name, payment string, ev sandbox.Event) {
-		t.Helper()
-		id := "evt_sb_" + name
-		if _, _, err := s.st.RecordProcessorEvent(s.ctx, store.ProcessorEvent{ID: id, Processor: "sandbox",
-			Type: ev.Type, ObjectRef: payment, Payload: []byte(`{}`)}); err != nil {
-			t.Fatal(err)
-		}
-		if err := s.c.ProcessEvent(s.ctx, workflows.ProcessorEventInput{EventID: id, Processor: "sandbox", Type: ev.Type,
-			PaymentRef: payment, Ours: true}); err != nil {
-			t.Fatal(err)
-		}
-		eventually(t, name+" processed", func() bool { done, _, _ := s.st.ProcessorEventOutcome(s.ctx, id); return done })
-	}
 	asks := func() (workflows.State, store.PaymentAuthentication) {
 		t.Helper()
 		cus, _ := s.customer("4000002760003184")
@@ -139,9 +113,9 @@ func TestFirstPaymentAuthenticationPaysOnce(t *testing.T) {
 	if err != nil || ev.Type != "payment_intent.succeeded" {
 		t.Fatalf("approved authentication: %v %+v", err, ev)
 	}
-	deliver("approved", auth.PaymentRef, ev)
+	s.deliver("approved", auth.PaymentRef, ev)
 	eventually(t, "active", func() bool { return s.projection(ref).Status == domain.PurchaseActive })
-	deliver("approved-again", auth.PaymentRef, ev)
+	s.deliver("approved-again", auth.PaymentRef, ev)
 	final, err := s.c.State(s.ctx, s.merchant, ref)
 	if err != nil || final.Status != domain.PurchaseActive || final.PaidTotal != 2000 || final.Period != 1 ||
 		final.Authenticating != nil || len(final.Payments) != 1 || final.Payments[0].ProcessorRef != auth.PaymentRef {
@@ -165,7 +139,7 @@ func TestFirstPaymentAuthenticationPaysOnce(t *testing.T) {
 	if err != nil || ev.Type != "payment_intent.payment_failed" {
 		t.Fatalf("refused authentication: %v %+v", err, ev)
 	}
-	deliver("refused", auth.PaymentRef, ev)
+	s.deliver("refused", auth.PaymentRef, ev)
 	eventually(t, "expired", func() bool { return s.projection(st.PurchaseRef).Status == domain.PurchaseExpired })
 	if final, _ := s.c.State(s.ctx, s.merchant, st.PurchaseRef); final.EndReason != "first_payment_failed: payment_intent_authentication_failure" ||
 		final.PaidTotal != 0 {
@@ -174,4 +148,20 @@ func TestFirstPaymentAuthenticationPaysOnce(t *testing.T) {
 	if ok, _ := s.ledger(st.PurchaseRef); len(ok) != 0 {
 		t.Fatalf("a refused authentication charged: %+v", ok)
 	}
+}
+
+// deliver sends the sandbox's event about payment to its purchase as the webhook handler does
+// (recorded under evt_sb_<name>, then processed), and waits until it is processed.
+func (s *stack) deliver(name, payment string, ev sandbox.Event) {
+	s.t.Helper()
+	id := "evt_sb_" + name
+	if _, _, err := s.st.RecordProcessorEvent(s.ctx, store.ProcessorEvent{ID: id, Processor: "sandbox",
+		Type: ev.Type, ObjectRef: payment, Payload: []byte(`{}`)}); err != nil {
+		s.t.Fatal(err)
+	}
+	if err := s.c.ProcessEvent(s.ctx, workflows.ProcessorEventInput{EventID: id, Processor: "sandbox", Type: ev.Type,
+		PaymentRef: payment, Ours: true}); err != nil {
+		s.t.Fatal(err)
+	}
+	eventually(s.t, name+" processed", func() bool { done, _, _ := s.st.ProcessorEventOutcome(s.ctx, id); return done })
 }
