@@ -151,7 +151,9 @@ func TestFirstPaymentAuthenticationPaysOnce(t *testing.T) {
 }
 
 // deliver sends the sandbox's event about payment to its purchase as the webhook handler does
-// (recorded under evt_sb_<name>, then processed), and waits until it is processed.
+// (recorded under evt_sb_<name>, then processed), and waits until it is processed. Its
+// processing is a workflow named by the event, on the Temporal server every test shares: a
+// name is used by one test only.
 func (s *stack) deliver(name, payment string, ev sandbox.Event) {
 	s.t.Helper()
 	id := "evt_sb_" + name

@@ -100,3 +100,44 @@ func TestExclusiveTaxOverRenewalsAndARefund(t *testing.T) {
 	})
 	recordHistory(s, ref, "exclusive-tax")
 }
+
+// A taxed first payment that the bank wants authenticated counts what it charged, its tax
+// included, once the customer completes it — as a payment that succeeded at once does — so
+// the whole of it can be refunded.
+func TestTaxedFirstPaymentAuthenticatedCountsItsTax(t *testing.T) {
+	s := newStack(t)
+	if _, err := s.st.CreateTaxRate(s.ctx, domain.TaxRate{MerchantRef: s.merchant, Mode: domain.ModeSandbox, Name: "VAT",
+		BasisPoints: 1900, Country: "DE"}); err != nil {
+		t.Fatal(err)
+	}
+	cus, _ := s.customer("4000002760003184")
+	org := json.RawMessage(`{"legal_name":"SuperStore GmbH","registered_address":{"line1":"Hasengarten 14","city":"Berlin","postal_code":"79341","country":"DE"}}`)
+	if _, err := s.st.UpdateCustomer(s.ctx, s.merchant, cus.Ref, store.CustomerPatch{Organization: org}); err != nil {
+		t.Fatal(err)
+	}
+	st := s.start(cus, s.plan(domain.Plan{Type: domain.PlanRecurring, Price: 1999}))
+	ref := st.PurchaseRef
+	auth, err := s.st.OpenPaymentAuthentication(s.ctx, s.merchant, ref)
+	if err != nil || st.Status != domain.PurchasePending {
+		t.Fatalf("a first payment that asks: %v %s", err, st.Status)
+	}
+	ev, err := s.sb.Authenticate(s.ctx, auth.PaymentRef, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.deliver("taxed-approved", auth.PaymentRef, ev) // event ids are one namespace across the tests
+	eventually(t, "active", func() bool { return s.projection(ref).Status == domain.PurchaseActive })
+	const gross = 1999 + 380
+	final, err := s.c.State(s.ctx, s.merchant, ref)
+	if err != nil || final.PaidTotal != gross || len(final.Payments) != 1 || final.Payments[0].Amount != gross {
+		t.Fatalf("state: %v paid %d %+v", err, final.PaidTotal, final.Payments)
+	}
+	if ok, _ := s.ledger(ref); len(ok) != 1 || ok[0].Amount != gross {
+		t.Fatalf("the processor charged %+v, want one charge of %d", ok, gross)
+	}
+	s.invoicesMatchLedger(ref)
+	res, err := s.c.Refund(s.ctx, s.merchant, ref, workflows.RefundInput{RequestKey: "all", KeepAccess: true})
+	if err != nil || res.Amount != gross {
+		t.Fatalf("refund of the whole payment: %v %+v", err, res)
+	}
+}

@@ -94,7 +94,8 @@ func (p *purchase) authenticationWindowOver(ctx workflow.Context) error {
 
 // payAuthenticated records payment a, which the customer authenticated, as the payment of
 // amount for period: its txn_ succeeded, counted as paid. The same payment, never a second
-// charge.
+// charge. What it paid is the processor's amount (facts), the tax the charge added included,
+// as collect counts a payment that succeeded at once.
 func (p *purchase) payAuthenticated(ctx workflow.Context, a Authentication, period int, amount int64, facts payments.PaymentFacts) error {
 	s := &p.state
 	err := workflow.ExecuteLocalActivity(local(ctx), actSettlePayment, SettlePaymentInput{MerchantRef: s.MerchantRef,
@@ -103,8 +104,12 @@ func (p *purchase) payAuthenticated(ctx workflow.Context, a Authentication, peri
 	if err != nil {
 		return err
 	}
-	s.Payments = append(s.Payments, Payment{TxnRef: a.TxnRef, ProcessorRef: a.ProcessorRef, Period: period, Amount: amount,
-		Key: facts.Key, PaidAt: p.stamp(ctx)})
-	s.PaidTotal += amount
+	pay := Payment{TxnRef: a.TxnRef, ProcessorRef: a.ProcessorRef, Period: period, Amount: amount, Key: facts.Key,
+		PaidAt: p.stamp(ctx)}
+	if facts.Amount > 0 && facts.Amount != amount {
+		pay.Amount, pay.Asked = facts.Amount, amount
+	}
+	s.Payments = append(s.Payments, pay)
+	s.PaidTotal += pay.Amount
 	return nil
 }
