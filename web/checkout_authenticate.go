@@ -80,7 +80,7 @@ func (h *handler) checkoutStep(w http.ResponseWriter, r *http.Request, cs store.
 // an intent that only waits for the bank's step).
 func (h *handler) renderStep(w http.ResponseWriter, ctx context.Context, m store.Merchant, v payView, secret, pm string) {
 	title := "Confirm your payment"
-	if v.Checkout || v.PortalCard {
+	if v.Checkout {
 		title = "Confirm your card"
 	}
 	l := layout{Title: title + " · " + merchantName(m), Merchant: m, Sandbox: v.Sandbox}

@@ -38,8 +38,6 @@ type payView struct {
 	// FirstPayment: a checkout's first payment, which the bank asks to confirm after the card's
 	// own step (a card whose bank asks for every payment)
 	FirstPayment bool
-	// PortalCard: the authentication step of a card the customer puts on file in the portal
-	PortalCard bool
 }
 
 // payment is what a /pay page is about.
