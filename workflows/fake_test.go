@@ -14,6 +14,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/tollgate-billing/tollgate/domain"
+	"github.com/tollgate-billing/tollgate/payments"
 	"github.com/tollgate-billing/tollgate/workflows"
 )
 
@@ -36,6 +37,9 @@ type fakeActivities struct {
 	now         func() time.Time
 	paid        map[string]int64 // payments Postgres holds beside the fake's own charges, by txn_
 	refunded    map[string]int64 // by payment
+	// asking: the bank wants every charge authenticated (3-D Secure); the charge is kept open
+	// at the processor as pi_auth_<n>, for the customer to complete.
+	asking bool
 }
 
 var _ workflows.Activities = (*fakeActivities)(nil)
@@ -73,6 +77,12 @@ func (f *fakeActivities) Charge(_ context.Context, in workflows.ChargeInput) (wo
 		return workflows.ChargeResult{}, fmt.Errorf("key %s charged twice", in.IdempotencyKey)
 	}
 	f.keys[in.IdempotencyKey] = true
+	if f.asking {
+		f.failed = append(f.failed, in)
+		return workflows.ChargeResult{}, temporal.NewNonRetryableApplicationError("Your bank asks you to authenticate this payment.",
+			workflows.ErrTypeAuthenticationRequired, nil, workflows.ChargeFailure{TxnRef: "txn_auth", Code: payments.CodeAuthenticationRequired,
+				ProcessorRef: fmt.Sprintf("pi_auth_%d", len(f.failed)), Amount: in.Amount})
+	}
 	if f.declining {
 		f.failed = append(f.failed, in)
 		return workflows.ChargeResult{}, temporal.NewNonRetryableApplicationError("Your card was declined.",
