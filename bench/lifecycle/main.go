@@ -125,25 +125,22 @@ func (e *env) renderPDFs(ctx context.Context, n int) ([]time.Duration, error) {
 	if n <= 0 {
 		return nil, nil
 	}
-	list, _, err := e.Store.ListInvoices(ctx, e.merchant, store.InvoiceFilter{Mode: domain.ModeSandbox}, store.Page{Page: 1, Limit: min(n, 100)})
-	if err != nil {
-		return nil, err
-	}
 	var invoices []domain.Invoice
-	for p := 2; len(list) > 0 && len(invoices) < n; p++ {
-		for _, inv := range list {
-			if len(invoices) == n {
-				break
-			}
-			full, err := e.Store.GetInvoice(ctx, e.merchant, inv.Mode, inv.Ref)
+	for p := 1; len(invoices) < n; p++ {
+		list, _, err := e.Store.ListInvoices(ctx, e.merchant, store.InvoiceFilter{Mode: domain.ModeSandbox},
+			store.Page{Page: p, Limit: min(n, 100)})
+		if err != nil {
+			return nil, err
+		}
+		if len(list) == 0 {
+			break
+		}
+		for _, inv := range list[:min(len(list), n-len(invoices))] {
+			full, err := e.Store.GetInvoice(ctx, e.merchant, inv.Mode, inv.Ref) // with its lines, as the PDF route reads it
 			if err != nil {
 				return nil, err
 			}
 			invoices = append(invoices, full)
-		}
-		if list, _, err = e.Store.ListInvoices(ctx, e.merchant, store.InvoiceFilter{Mode: domain.ModeSandbox},
-			store.Page{Page: p, Limit: min(n, 100)}); err != nil {
-			return nil, err
 		}
 	}
 	logo, err := benchLogo()
