@@ -85,8 +85,8 @@ func reason(r string) string {
 	return " (" + strings.ReplaceAll(r, "_", " ") + ")"
 }
 
-// taxNotes are a document's notes on its tax: why there is none (the reverse charge), or how it
-// was rounded.
+// taxNotes are a document's notes on its tax: how it was rounded, when there is any (why there
+// is none, the reverse charge, is the invoice's TaxNote).
 func taxNotes(tax int64) []string {
 	if tax == 0 {
 		return nil

@@ -2,10 +2,11 @@
 // worker: purchase activations end to end (starter.Start: catalog reads, update-with-start,
 // first charge, projection) and renewals with 10,000 purchases due at once, each beside the
 // rate of an empty workflow started and finished on the same server — the server is the
-// ceiling on a small box, so the ratio is the figure that travels. It starts its own
+// ceiling on a small box, so the ratio is the figure that travels — with the invoices the
+// renewals issued and the PDF render time of up to -pdfs of them. It starts its own
 // throwaway Postgres cluster and Temporal server and removes them after.
 //
-//	go run ./bench/lifecycle [-purchases 10000] [-empty 2000] [-concurrency 32] [-mem]
+//	go run ./bench/lifecycle [-purchases 10000] [-empty 2000] [-concurrency 32] [-pdfs 1000] [-mem]
 //
 // The renewals are made due at once with the test clock: every purchase receives an
 // advance-clock update past its period end, which the workflow plays exactly as a fired
