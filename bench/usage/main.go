@@ -35,6 +35,7 @@ import (
 	"github.com/tollgate-billing/tollgate/api"
 	"github.com/tollgate-billing/tollgate/devenv"
 	"github.com/tollgate-billing/tollgate/domain"
+	"github.com/tollgate-billing/tollgate/internal/benchenv"
 	"github.com/tollgate-billing/tollgate/internal/httpserver"
 	"github.com/tollgate-billing/tollgate/store"
 )
@@ -103,7 +104,7 @@ func run(ctx context.Context, c config, out io.Writer) error {
 		defer pprof.StopCPUProfile()
 	}
 
-	load0 := loadAvg()
+	load0 := benchenv.LoadAvg()
 	fmt.Fprintf(out, "bench/usage: %d CPUs, Postgres in %s (%s), API on http://%s, pool of %d connections\n", runtime.NumCPU(),
 		w.pg.BinDir(), map[bool]string{true: "durable", false: "throwaway: fsync off"}[c.durable], w.addr, c.poolConns)
 	// measure runs one timed run and then settles, so that its aftermath is not the next run's;
@@ -156,7 +157,7 @@ func run(ctx context.Context, c config, out io.Writer) error {
 	row(fmt.Sprintf("pgbench -S -M prepared -c %d", c.workers), pgb, "tps", "", "")
 	fast, full := w.st.UsagePaths()
 	fmt.Fprintf(tw, "usage calls on the fast path: %d, on the full statements: %d\n", fast, full)
-	fmt.Fprintf(tw, "load average after: %s\n", loadAvg())
+	fmt.Fprintf(tw, "load average after: %s\n", benchenv.LoadAvg())
 	fmt.Fprintln(tw, "CPU/op counts this process (API server and load generator) and all of Postgres; pgbench counts its client and Postgres.")
 	return tw.Flush()
 }
@@ -561,12 +562,6 @@ func us(d time.Duration) string {
 		return "-"
 	}
 	return fmt.Sprintf("%.0f µs", float64(d.Nanoseconds())/1000)
-}
-
-func loadAvg() string {
-	b, _ := os.ReadFile("/proc/loadavg")
-	f := strings.Fields(string(b))
-	return strings.Join(f[:min(3, len(f))], " ")
 }
 
 func ms(d time.Duration) string {
