@@ -1,0 +1,53 @@
+package starter_test
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/tollgate-billing/tollgate/domain"
+	"github.com/tollgate-billing/tollgate/store"
+	"github.com/tollgate-billing/tollgate/webhooks"
+	"github.com/tollgate-billing/tollgate/workflows"
+)
+
+// A delivery whose endpoint fails once is tried again on its schedule and delivered: the
+// workflow ends after the second attempt, both recorded. Its history is recorded for the
+// replay test, so a change to the delivery's commands without a version guard fails there.
+func TestWebhookDeliveryRetriesThenDelivers(t *testing.T) {
+	s := newStack(t)
+	var calls atomic.Int32
+	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if calls.Add(1) == 1 {
+			http.Error(w, "down for a moment", http.StatusServiceUnavailable)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	t.Cleanup(receiver.Close)
+	we, err := s.st.CreateWebhookEndpoint(s.ctx, domain.WebhookEndpoint{MerchantRef: s.merchant, Mode: domain.ModeSandbox,
+		URL: receiver.URL, EnabledEvents: []string{domain.EventCustomerCreated}, Enabled: true}, webhooks.NewSecret())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.customer("") // customer.created
+	relay := &webhooks.Relay{Store: s.st, Temporal: s.tc, TaskQueue: s.c.TaskQueue, Backoff: []time.Duration{time.Second}}
+	if n, err := relay.Pass(s.ctx); err != nil || n != 1 {
+		t.Fatalf("relay pass: %d events, %v", n, err)
+	}
+	evs, _, err := s.st.ListEvents(s.ctx, s.merchant, store.EventFilter{Mode: domain.ModeSandbox, Type: domain.EventCustomerCreated},
+		store.Page{Page: 1, Limit: 1})
+	if err != nil || len(evs) != 1 {
+		t.Fatalf("the event: %v %+v", err, evs)
+	}
+	id := workflows.WebhookDeliveryID(evs[0].Ref, we.Ref)
+	if err := s.tc.GetWorkflow(s.ctx, id, "").Get(s.ctx, nil); err != nil {
+		t.Fatalf("delivery %s: %v", id, err)
+	}
+	if got := calls.Load(); got != 2 {
+		t.Fatalf("the receiver was called %d times, want 2 (a 503, then delivered)", got)
+	}
+	recordWorkflow(s, id, "webhook-delivered")
+}
