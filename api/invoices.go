@@ -1,7 +1,6 @@
 package api
 
 import (
-	"context"
 	"net/http"
 	"strconv"
 	"strings"
@@ -112,7 +111,11 @@ func (s *Server) getInvoicePDF(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	doc, err := InvoicePDF(r.Context(), s.store, inv)
+	logo, err := pdf.MerchantLogo(r.Context(), s.store, inv.MerchantRef)
+	if err != nil {
+		return err
+	}
+	doc, err := pdf.Invoice(inv, logo)
 	if err != nil {
 		return err
 	}
@@ -130,7 +133,7 @@ func (s *Server) getCreditNotePDF(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	logo, err := merchantLogo(ctx, s.store, merchant)
+	logo, err := pdf.MerchantLogo(ctx, s.store, merchant)
 	if err != nil {
 		return err
 	}
@@ -140,23 +143,6 @@ func (s *Server) getCreditNotePDF(w http.ResponseWriter, r *http.Request) error 
 	}
 	writePDF(w, cn.Number, doc)
 	return nil
-}
-
-// InvoicePDF renders an invoice with its merchant's stored logo (the hosted page uses it too).
-func InvoicePDF(ctx context.Context, st *store.Store, inv domain.Invoice) ([]byte, error) {
-	logo, err := merchantLogo(ctx, st, inv.MerchantRef)
-	if err != nil {
-		return nil, err
-	}
-	return pdf.Invoice(inv, logo)
-}
-
-func merchantLogo(ctx context.Context, st *store.Store, merchant string) (*pdf.Logo, error) {
-	b, typ, err := st.InvoiceLogo(ctx, merchant)
-	if err != nil || b == nil {
-		return nil, err
-	}
-	return &pdf.Logo{Bytes: b, Type: typ}, nil
 }
 
 // writePDF answers a document inline, named after its number.

@@ -10,6 +10,7 @@ package pdf
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"strings"
 	"time"
@@ -24,6 +25,21 @@ import (
 type Logo struct {
 	Bytes []byte
 	Type  string // png or jpg
+}
+
+// LogoStore is where merchants' logos are kept (store.Store).
+type LogoStore interface {
+	InvoiceLogo(ctx context.Context, merchant string) ([]byte, string, error)
+}
+
+// MerchantLogo is the merchant's stored logo, nil when it has none: the API's and the hosted
+// pages' documents carry the same one, so they are the same bytes.
+func MerchantLogo(ctx context.Context, st LogoStore, merchant string) (*Logo, error) {
+	b, typ, err := st.InvoiceLogo(ctx, merchant)
+	if err != nil || b == nil {
+		return nil, err
+	}
+	return &Logo{Bytes: b, Type: typ}, nil
 }
 
 // document is what an invoice and a credit note have in common on paper.

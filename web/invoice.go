@@ -1,7 +1,6 @@
 package web
 
 import (
-	"context"
 	"net/http"
 	"strconv"
 	"strings"
@@ -229,7 +228,7 @@ func (h *handler) invoicePDF(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	logo, err := h.logo(r.Context(), inv.MerchantRef)
+	logo, err := pdf.MerchantLogo(r.Context(), h.st, inv.MerchantRef)
 	var doc []byte
 	if err == nil {
 		doc, err = pdf.Invoice(inv, logo)
@@ -243,21 +242,12 @@ func (h *handler) creditNotePDF(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	logo, err := h.logo(r.Context(), cn.MerchantRef)
+	logo, err := pdf.MerchantLogo(r.Context(), h.st, cn.MerchantRef)
 	var doc []byte
 	if err == nil {
 		doc, err = pdf.CreditNote(cn, inv, logo)
 	}
 	h.writePDF(w, m, "credit-note-"+cn.Ref, doc, err)
-}
-
-// logo is the merchant's stored invoice logo, nil when it has none.
-func (h *handler) logo(ctx context.Context, merchant string) (*pdf.Logo, error) {
-	b, typ, err := h.st.InvoiceLogo(ctx, merchant)
-	if err != nil || b == nil {
-		return nil, err
-	}
-	return &pdf.Logo{Bytes: b, Type: typ}, nil
 }
 
 // writePDF answers a rendered document as a download named name.pdf, or the error page when
