@@ -104,29 +104,40 @@ func (s *Store) ChargeTax(ctx context.Context, in ChargeTaxInput) (domain.Charge
 	}
 	t := domain.TaxCharge(in.Amount, domain.TaxSubject{SellerCountry: seller.Country, BuyerCountry: buyer.Country,
 		BuyerTaxIDs: buyer.TaxIDs}, rate)
-	if _, err := s.Pool.Exec(ctx, `INSERT INTO charge_taxes (merchant_id, idempotency_key, net, tax, total, tax_rate_id,
-		name, basis_points, inclusive, country, note) VALUES ($1,$2,$3,$4,$5,nullif($6,''),$7,$8,$9,$10,$11)
-		ON CONFLICT (merchant_id, idempotency_key) DO NOTHING`, in.MerchantRef, in.IdempotencyKey, t.Net, t.Tax, t.Total,
-		t.RateRef, t.Name, t.BasisPoints, t.Inclusive, t.Country, t.Note); err != nil {
-		return t, fmt.Errorf("keep tax of %s: %w", in.IdempotencyKey, err)
+	kept, found, err := scanChargeTax(s.Pool.QueryRow(ctx, `INSERT INTO charge_taxes (merchant_id, idempotency_key, net,
+		tax, total, tax_rate_id, name, basis_points, inclusive, country, note)
+		VALUES ($1,$2,$3,$4,$5,nullif($6,''),$7,$8,$9,$10,$11)
+		ON CONFLICT (merchant_id, idempotency_key) DO NOTHING RETURNING `+chargeTaxCols, in.MerchantRef, in.IdempotencyKey,
+		t.Net, t.Tax, t.Total, t.RateRef, t.Name, t.BasisPoints, t.Inclusive, t.Country, t.Note))
+	if err != nil || found {
+		if err != nil {
+			err = fmt.Errorf("keep tax of %s: %w", in.IdempotencyKey, err)
+		}
+		return kept, err
 	}
-	// a concurrent first ask may have kept its own: the kept one is the answer
+	// a concurrent first ask kept its own first: the kept one is the answer
 	t, _, err = keptChargeTax(ctx, s.Pool, in.MerchantRef, in.IdempotencyKey)
 	return t, err
 }
 
-func keptChargeTax(ctx context.Context, db DBTX, merchant, key string) (domain.ChargeTax, bool, error) {
-	var t domain.ChargeTax
-	err := db.QueryRow(ctx, `SELECT net, tax, total, coalesce(tax_rate_id, ''), name, basis_points, inclusive, country, note
-		FROM charge_taxes WHERE merchant_id = $1 AND idempotency_key = $2`, merchant, key).
-		Scan(&t.Net, &t.Tax, &t.Total, &t.RateRef, &t.Name, &t.BasisPoints, &t.Inclusive, &t.Country, &t.Note)
+const chargeTaxCols = `net, tax, total, coalesce(tax_rate_id, ''), name, basis_points, inclusive, country, note`
+
+// scanChargeTax reads a charge_taxes row; found is false when there is none.
+func scanChargeTax(row pgx.Row) (t domain.ChargeTax, found bool, err error) {
+	err = row.Scan(&t.Net, &t.Tax, &t.Total, &t.RateRef, &t.Name, &t.BasisPoints, &t.Inclusive, &t.Country, &t.Note)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return t, false, nil
 	}
+	return t, err == nil, err
+}
+
+func keptChargeTax(ctx context.Context, db DBTX, merchant, key string) (domain.ChargeTax, bool, error) {
+	t, found, err := scanChargeTax(db.QueryRow(ctx, `SELECT `+chargeTaxCols+` FROM charge_taxes
+		WHERE merchant_id = $1 AND idempotency_key = $2`, merchant, key))
 	if err != nil {
 		return t, false, fmt.Errorf("tax of %s: %w", key, err)
 	}
-	return t, true, nil
+	return t, found, nil
 }
 
 // recordChargeTax copies the tax kept for a payment's key, if any, beside the payment: its
