@@ -4,6 +4,7 @@ package api_test
 
 import (
 	"context"
+	"fmt"
 	"html"
 	"io"
 	"maps"
@@ -34,9 +35,7 @@ type proofRow struct {
 // domain.EventTypes must be emitted by a row of proofRows. A feature that emits one of these
 // removes it here and adds its row.
 var notEmittedYet = map[string]string{
-	domain.EventUsageLimitReached:     "emitted by the usage engine (issue 19); its rows come with it",
-	domain.EventUsageThresholdReached: "emitted by the usage engine (issue 19); its rows come with it",
-	domain.EventInvoiceVoided:         "invoices are issued paid; nothing voids one yet",
+	domain.EventInvoiceVoided: "invoices are issued paid; nothing voids one yet",
 }
 
 // proofRows: add a row when an action gains an event. Rows run in order on one merchant; a row
@@ -142,6 +141,53 @@ var proofRows = []proofRow{
 		p.page(browser, "POST", cs["url"].(string), url.Values{"number": {"4242 4242 4242 4242"}, "exp": {"12 / 34"},
 			"cvc": {"123"}, "name": {"Dan Brown"}, "csrf_token": {html.UnescapeString(m[1])}})
 		return []emitted{{"checkout.completed", ref}}
+	}},
+	{"a customer's usage reaches 80% of its limit, then the limit", func(p *proof) []emitted {
+		// through single events, a bulk call and a consume: each event is emitted once (not
+		// again past the limit, nor for a retried event), with the customer, product, meter,
+		// period, limit and units used
+		customer := p.customer("meter@acme.com")
+		product := p.must(201, "POST", "/v1/products", `{"name":"metered-bot"}`)["reference"].(string)
+		p.must(201, "POST", "/v1/products/"+product+"/plans",
+			`{"name":"Free","type":"free","freeUnits":10,"limit":10,"meterName":"requests","isDefault":true}`)
+		use := func(i, units int) {
+			p.must(201, "POST", "/v1/usages", fmt.Sprintf(`{"customerRef":%q,"productRef":%q,"units":%d,"idempotencyKey":"u%d"}`,
+				customer, product, units, i))
+		}
+		use(0, 5)
+		if n := p.must(200, "GET", "/v1/events?type=usage.threshold_reached", "")["total"]; n != float64(0) {
+			p.t.Fatalf("threshold events at 5 of 10: %v", n)
+		}
+		use(1, 3) // 8 of 10: the threshold
+		p.must(201, "POST", "/v1/usages/bulk", fmt.Sprintf(`{"events":[{"customerRef":%q,"productRef":%q,"units":1,"idempotencyKey":"b1"},
+			{"customerRef":%q,"productRef":%q,"units":0,"idempotencyKey":"b2"}]}`, customer, product, customer, product))
+		p.must(201, "POST", "/v1/usages", fmt.Sprintf(`{"customerRef":%q,"productRef":%q,"units":1,"mode":"consume","idempotencyKey":"c1"}`,
+			customer, product)) // 10 of 10: the limit
+		use(2, 4) // past the limit: nothing more, nor for a retried event
+		p.must(200, "POST", "/v1/usages", fmt.Sprintf(`{"customerRef":%q,"productRef":%q,"units":3,"idempotencyKey":"u1"}`, customer, product))
+
+		marks := map[string]map[string]any{}
+		for _, typ := range []string{"usage.threshold_reached", "usage.limit_reached"} {
+			l := p.must(200, "GET", "/v1/events?type="+typ, "")
+			if l["total"] != float64(1) {
+				p.t.Fatalf("%s: %v", typ, l)
+			}
+			ev := l["data"].([]any)[0].(map[string]any)
+			obj := ev["object"].(map[string]any)
+			marks[typ] = obj
+			if ev["objectType"] != "usage" || obj["customerRef"] != customer || obj["productRef"] != product ||
+				obj["meterName"] != "requests" || obj["limit"] != float64(10) || obj["periodStart"] == nil {
+				p.t.Fatalf("%s: %v", typ, ev)
+			}
+			if got := p.must(200, "GET", "/v1/events/"+ev["reference"].(string), ""); fmt.Sprint(got) != fmt.Sprint(ev) {
+				p.t.Fatalf("GET %s: %v, listed %v", ev["reference"], got, ev)
+			}
+		}
+		if th, lim := marks["usage.threshold_reached"], marks["usage.limit_reached"]; th["threshold"] != float64(8) || th["used"] != float64(8) ||
+			lim["threshold"] != float64(10) || lim["used"] != float64(10) {
+			p.t.Fatalf("marks: %v, %v", th, lim)
+		}
+		return []emitted{{"usage.threshold_reached", customer}, {"usage.limit_reached", customer}}
 	}},
 	{"an endpoint that has failed every delivery for 5 days fails once more", func(p *proof) []emitted {
 		down := newReceiver(p.t)
