@@ -97,14 +97,14 @@ func refusalOf(i int, e UsageEvent, customer string, productOK, meterOK bool) er
 // the resolution with whether it was inserted or the original reference, and write the events of
 // the marks it crosses ($14 the limit of customer $15's use of meter $16, $17 the mode). It is
 // the full path of a single event; usage_fast.go is the usual one.
-var recordOneSQL = `
+var recordOneSQL = withMarks(`
 WITH r AS MATERIALIZED (
-  SELECT ` + resolvePair("$2::text", "$3::text", "$13") + `
+  SELECT `+resolvePair("$2::text", "$3::text", "$13")+`
   FROM (SELECT 1) one
-  ` + resolvePairJoins("$2::text", "$3::text") + `
+  `+resolvePairJoins("$2::text", "$3::text")+`
 ), e AS MATERIALIZED (
   SELECT r.customer_id, r.product_ok,
-    ` + meterRule("$4::text", "$5::text", "r.plan_meter", "$10::timestamptz", "r.purchase_start") + `
+    `+meterRule("$4::text", "$5::text", "r.plan_meter", "$10::timestamptz", "r.purchase_start")+`
   FROM r
 ), ins AS (
   INSERT INTO usage_events (id, merchant_id, customer_id, product_id, meter_name, action_type, units, outcome,
@@ -118,16 +118,14 @@ WITH r AS MATERIALIZED (
   SELECT $1, e.customer_id, $3, e.meter_name, e.period_start, $6 FROM e, ins WHERE $8 = 'success'
   ON CONFLICT (merchant_id, customer_id, product_id, meter_name, period_start)
   DO UPDATE SET units = uc.units + EXCLUDED.units, updated_at = now()
-  RETURNING units AS used
-), marks AS (
-  ` + markEvents(`(SELECT e.customer_id, $3::text AS product_id, e.meter_name, e.period_start, c.used, $6::bigint AS units,
-    $14::bigint AS lim FROM e, counted c WHERE e.customer_id = $15::text AND e.meter_name = $16::text)`, "$1", "$17") + `
-)
+  RETURNING units AS used`, 4,
+	`(SELECT e.customer_id, $3::text AS product_id, e.meter_name, e.period_start, c.used, $6::bigint AS units,
+    $14::bigint AS lim FROM e, counted c WHERE e.customer_id = $15::text AND e.meter_name = $16::text)`, "$1", "$17", `
 SELECT coalesce(e.customer_id, ''), e.product_ok, e.meter_ok, e.meter_name, e.period_start,
        EXISTS (SELECT 1 FROM ins),
        CASE WHEN NOT EXISTS (SELECT 1 FROM ins) THEN (SELECT o.id FROM usage_events o WHERE o.merchant_id = $1
                                                       AND o.idempotency_key = $9) END
-FROM e`
+FROM e`)
 
 // resolvePair selects, for a customer reference and a product, the customer's id (by cus_ or
 // externalRef; NULL when unknown), whether the product is the merchant's, the live purchase's
@@ -262,9 +260,10 @@ func (s *Store) recordFull(ctx context.Context, merchant string, e UsageEvent, i
 		r = Recorded{Units: e.Units, Outcome: e.Outcome, IdempotencyKey: e.IdempotencyKey, OccurredAt: e.OccurredAt, ProductRef: e.ProductRef}
 		var productOK, meterOK, inserted bool
 		var original *string
-		if err := s.Pool.QueryRow(ctx, recordOneSQL, merchant, e.CustomerRef, e.ProductRef, e.Meter, e.ActionType, e.Units,
+		sql, args := recordOneSQL.of(limit > 0, merchant, e.CustomerRef, e.ProductRef, e.Meter, e.ActionType, e.Units,
 			id, e.Outcome, e.IdempotencyKey, e.OccurredAt, string(e.Metadata), domain.DefaultMeters, DefaultPlanMeter,
-			limit, lk.customer, lk.meter, domain.ModeFrom(ctx)).
+			limit, lk.customer, lk.meter, domain.ModeFrom(ctx))
+		if err := s.Pool.QueryRow(ctx, sql, args...).
 			Scan(&r.CustomerRef, &productOK, &meterOK, &r.Meter, &r.PeriodStart, &inserted, &original); err != nil {
 			return err
 		}

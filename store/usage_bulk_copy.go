@@ -22,7 +22,7 @@ import (
 
 // addCountersSQL adds units to counters by their key ($2–$6), creating the missing ones, with
 // the events of the marks they cross ($7 the limits, $8 the mode), and answers each counter's id.
-var addCountersSQL = `
+var addCountersSQL = withMarks(`
 WITH input AS (
   SELECT * FROM unnest($2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::bigint[], $7::bigint[])
     AS t(customer_id, product_id, meter_name, period_start, units, lim)
@@ -31,12 +31,10 @@ WITH input AS (
   SELECT $1, customer_id, product_id, meter_name, period_start, units FROM input
   ON CONFLICT (merchant_id, customer_id, product_id, meter_name, period_start)
   DO UPDATE SET units = uc.units + EXCLUDED.units, updated_at = now()
-  RETURNING customer_id, product_id, meter_name, period_start, id, units AS used
-), marks AS (
-  ` + markEvents(`(SELECT a.customer_id, a.product_id, a.meter_name, a.period_start, a.used, i.units, i.lim
-    FROM added a JOIN input i USING (customer_id, product_id, meter_name, period_start) WHERE i.lim > 0)`, "$1", "$8") + `
-)
-SELECT customer_id, product_id, meter_name, period_start, id FROM added`
+  RETURNING customer_id, product_id, meter_name, period_start, id, units AS used`, 1,
+	`(SELECT a.customer_id, a.product_id, a.meter_name, a.period_start, a.used, i.units, i.lim
+    FROM added a JOIN input i USING (customer_id, product_id, meter_name, period_start) WHERE i.lim > 0)`, "$1", "$8", `
+SELECT customer_id, product_id, meter_name, period_start, id FROM added`)
 
 // counterLockClass is the first key of the merchant's counter lock (lockCounters,
 // recordGroupSQL): an advisory lock namespace of its own.

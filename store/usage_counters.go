@@ -33,15 +33,13 @@ func slotOf(k counterKey) counterSlot {
 
 // addCountersByIDSQL adds units to counters by id, with the events of the marks they cross
 // ($4 the merchant, $5 the mode), and answers how many counters it found.
-var addCountersByIDSQL = `
+var addCountersByIDSQL = withMarks(`
 WITH added AS (
   UPDATE usage_counters uc SET units = uc.units + t.units, updated_at = now()
   FROM unnest($1::bigint[], $2::bigint[], $3::bigint[]) AS t(id, units, lim) WHERE uc.id = t.id
-  RETURNING uc.customer_id, uc.product_id, uc.meter_name, uc.period_start, uc.units AS used, t.units, t.lim
-), marks AS (
-  ` + markEvents("added", "$4", "$5") + `
-)
-SELECT count(*) FROM added`
+  RETURNING uc.customer_id, uc.product_id, uc.meter_name, uc.period_start, uc.units AS used, t.units, t.lim`, 2,
+	"added", "$4", "$5", `
+SELECT count(*) FROM added`)
 
 // counterIDs are counter ids the upsert handed back, cached once the transaction commits.
 type counterIDs map[counterSlot]int64
@@ -67,7 +65,8 @@ func (s *Store) addCountersFast(ctx context.Context, tx pgx.Tx, merchant, mode s
 	}
 	if len(ids) > 0 {
 		var found int
-		if err := tx.QueryRow(ctx, addCountersByIDSQL, ids, units, limits, merchant, mode).Scan(&found); err != nil {
+		sql, args := addCountersByIDSQL.of(anyLimit(limits), ids, units, limits, merchant, mode)
+		if err := tx.QueryRow(ctx, sql, args...).Scan(&found); err != nil {
 			return nil, false, err
 		}
 		if found != len(ids) {
@@ -103,7 +102,8 @@ func upsertCounters(ctx context.Context, tx pgx.Tx, merchant, mode string, count
 		cs, ps, ms, ss = append(cs, k.customer), append(ps, k.product), append(ms, k.meter), append(ss, k.period)
 		us, ls = append(us, a.units), append(ls, a.limit)
 	}
-	rows, err := tx.Query(ctx, addCountersSQL, merchant, cs, ps, ms, ss, us, ls, mode)
+	sql, args := addCountersSQL.of(anyLimit(ls), merchant, cs, ps, ms, ss, us, ls, mode)
+	rows, err := tx.Query(ctx, sql, args...)
 	if err != nil {
 		return nil, err
 	}

@@ -19,7 +19,7 @@ import (
 // recordOneFastSQL stores one resolved event and adds it to its counter, only when the
 // customer's and merchant's versions are still those the resolution was read at, with the events
 // of the marks it crosses ($15 the limit, $16 the mode).
-var recordOneFastSQL = `
+var recordOneFastSQL = withMarks(`
 WITH ok AS (
   SELECT 1 FROM customers c, merchants m WHERE c.id = $3 AND c.usage_version = $13 AND m.id = $2 AND m.usage_version = $14
 ), ins AS (
@@ -33,12 +33,10 @@ WITH ok AS (
   SELECT $2, $3, $4, $5, $12, $7 FROM ins WHERE $8 = 'success'
   ON CONFLICT (merchant_id, customer_id, product_id, meter_name, period_start)
   DO UPDATE SET units = uc.units + EXCLUDED.units, updated_at = now()
-  RETURNING units
-), marks AS (
-  ` + markEvents(`(SELECT $3::text AS customer_id, $4::text AS product_id, $5::text AS meter_name,
-    $12::timestamptz AS period_start, units AS used, $7::bigint AS units, $15::bigint AS lim FROM counted)`, "$2", "$16") + `
-)
-SELECT EXISTS (SELECT 1 FROM ok), EXISTS (SELECT 1 FROM ins)`
+  RETURNING units`, 2,
+	`(SELECT $3::text AS customer_id, $4::text AS product_id, $5::text AS meter_name,
+    $12::timestamptz AS period_start, units AS used, $7::bigint AS units, $15::bigint AS lim FROM counted)`, "$2", "$16", `
+SELECT EXISTS (SELECT 1 FROM ok), EXISTS (SELECT 1 FROM ins)`)
 
 // resolved is one event's resolution on the fast path.
 type resolved struct {
@@ -124,9 +122,11 @@ func (r resolved) recorded(id string, e UsageEvent) Recorded {
 // recordOneFast records one event, resolved by resolveFast, on the fast path.
 func (s *Store) recordOneFast(ctx context.Context, merchant string, e UsageEvent, id string, r resolved) (Recorded, bool, error) {
 	var current, inserted bool
-	if err := s.Pool.QueryRow(ctx, recordOneFastSQL, id, merchant, r.facts.CustomerID, e.ProductRef, r.meter, e.ActionType,
+	limit := r.limit()
+	sql, args := recordOneFastSQL.of(limit > 0, id, merchant, r.facts.CustomerID, e.ProductRef, r.meter, e.ActionType,
 		e.Units, e.Outcome, e.IdempotencyKey, e.OccurredAt, string(e.Metadata), r.period, r.facts.CustomerVersion,
-		r.facts.MerchantVersion, r.limit(), domain.ModeFrom(ctx)).Scan(&current, &inserted); err != nil {
+		r.facts.MerchantVersion, limit, domain.ModeFrom(ctx))
+	if err := s.Pool.QueryRow(ctx, sql, args...).Scan(&current, &inserted); err != nil {
 		return Recorded{}, false, err
 	}
 	if !current {

@@ -13,9 +13,9 @@ import (
 // is looked up by its key: written as a join, the planner hashed the whole customers table for
 // every group, which cost more than the group's writes. It writes the events of the marks the
 // counters cross ($16 each event's limit, $17 the mode).
-var recordGroupSQL = `
+var recordGroupSQL = withMarks(`
 WITH ok AS (
-  SELECT pg_advisory_xact_lock(` + counterLockClass + `, hashtext($2))
+  SELECT pg_advisory_xact_lock(`+counterLockClass+`, hashtext($2))
   WHERE (SELECT usage_version FROM merchants WHERE id = $2) = $14
     AND NOT EXISTS (SELECT 1 FROM unnest($12::text[], $13::bigint[]) AS v(id, version)
                     WHERE (SELECT c.usage_version FROM customers c WHERE c.id = v.id) IS DISTINCT FROM v.version)
@@ -40,12 +40,10 @@ WITH ok AS (
   SELECT $2, customer_id, product_id, meter_name, period_start, units FROM sums ORDER BY 2, 3, 4, 5
   ON CONFLICT (merchant_id, customer_id, product_id, meter_name, period_start)
   DO UPDATE SET units = uc.units + EXCLUDED.units, updated_at = now()
-  RETURNING customer_id, product_id, meter_name, period_start, units AS used
-), marks AS (
-  ` + markEvents(`(SELECT c.customer_id, c.product_id, c.meter_name, c.period_start, c.used, s.units, s.lim
-    FROM counted c JOIN sums s USING (customer_id, product_id, meter_name, period_start) WHERE s.lim > 0)`, "$2", "$17") + `
-)
-SELECT EXISTS (SELECT 1 FROM ok), coalesce((SELECT array_agg(id) FROM ins), '{}')`
+  RETURNING customer_id, product_id, meter_name, period_start, units AS used`, 1,
+	`(SELECT c.customer_id, c.product_id, c.meter_name, c.period_start, c.used, s.units, s.lim
+    FROM counted c JOIN sums s USING (customer_id, product_id, meter_name, period_start) WHERE s.lim > 0)`, "$2", "$17", `
+SELECT EXISTS (SELECT 1 FROM ok), coalesce((SELECT array_agg(id) FROM ins), '{}')`)
 
 // recordGroupFast writes events (of different callers, keys distinct) with recordGroupSQL.
 // done[i] tells whether event i was stored; ok is false when nothing was, because a version
@@ -70,8 +68,9 @@ func (s *Store) recordGroupFast(ctx context.Context, merchant, mode string, even
 	versionIDs, versions := customerVersions(res)
 	var current bool
 	var stored []string
-	if err := s.Pool.QueryRow(ctx, recordGroupSQL, ids, merchant, customers, products, meters, actions, units, outcomes, keys,
-		at, meta, versionIDs, versions, res[0].facts.MerchantVersion, periods, limits, mode).Scan(&current, &stored); err != nil {
+	sql, args := recordGroupSQL.of(anyLimit(limits), ids, merchant, customers, products, meters, actions, units, outcomes, keys,
+		at, meta, versionIDs, versions, res[0].facts.MerchantVersion, periods, limits, mode)
+	if err := s.Pool.QueryRow(ctx, sql, args...).Scan(&current, &stored); err != nil {
 		return nil, nil, false, err
 	}
 	if !current {

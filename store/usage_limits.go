@@ -215,7 +215,7 @@ func int64p(v int64) *int64 { return &v }
 // the condition is re-checked on the newest row), and when the counter refuses, the final
 // select raises TGL01, which rolls the inserted event back. The events of the marks the counter
 // crosses are written beside ($13 the mode).
-var consumeSQL = `
+var consumeSQL = withMarks(`
 WITH ins AS (
   INSERT INTO usage_events (id, merchant_id, customer_id, product_id, meter_name, action_type, units, outcome,
                             idempotency_key, occurred_at, metadata)
@@ -228,15 +228,13 @@ WITH ins AS (
   ON CONFLICT (merchant_id, customer_id, product_id, meter_name, period_start)
   DO UPDATE SET units = uc.units + EXCLUDED.units, updated_at = now()
   WHERE $12::bigint IS NULL OR uc.units + EXCLUDED.units <= $12::bigint
-  RETURNING units
-), marks AS (
-  ` + markEvents(`(SELECT $3::text AS customer_id, $4::text AS product_id, $5::text AS meter_name,
-    $11::timestamptz AS period_start, units AS used, $7::bigint AS units, $12::bigint AS lim FROM counted)`, "$2", "$13") + `
-)
+  RETURNING units`, 1,
+	`(SELECT $3::text AS customer_id, $4::text AS product_id, $5::text AS meter_name,
+    $11::timestamptz AS period_start, units AS used, $7::bigint AS units, $12::bigint AS lim FROM counted)`, "$2", "$13", `
 SELECT (SELECT id FROM ins),
   (SELECT units FROM counted),
   CASE WHEN EXISTS (SELECT 1 FROM ins) AND NOT EXISTS (SELECT 1 FROM counted) THEN tollgate_usage_limit_exceeded() END,
-  (SELECT o.id FROM usage_events o WHERE o.merchant_id = $2 AND o.idempotency_key = $8)`
+  (SELECT o.id FROM usage_events o WHERE o.merchant_id = $2 AND o.idempotency_key = $8)`)
 
 // ErrLimitExceeded is the refusal of a consume that would pass the limit.
 var ErrLimitExceeded = domain.Errorf(domain.CodePaymentRequired, "units", "usage limit reached for this period")
@@ -252,8 +250,9 @@ func (s *Store) ConsumeUsage(ctx context.Context, merchant string, st LimitState
 	var counter *int64
 	var raised *bool
 	err = retryConflicts(ctx, func() error {
-		return s.Pool.QueryRow(ctx, consumeSQL, id, merchant, st.CustomerRef, st.ProductRef, st.Meter, e.ActionType,
-			e.Units, e.IdempotencyKey, e.OccurredAt, string(e.Metadata), st.PeriodStart, limit, domain.ModeFrom(ctx)).
+		sql, args := consumeSQL.of(limit != nil && *limit > 0, id, merchant, st.CustomerRef, st.ProductRef, st.Meter, e.ActionType,
+			e.Units, e.IdempotencyKey, e.OccurredAt, string(e.Metadata), st.PeriodStart, limit, domain.ModeFrom(ctx))
+		return s.Pool.QueryRow(ctx, sql, args...).
 			Scan(&inserted, &counter, &raised, &original)
 	})
 	var pg *pgconn.PgError

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/tollgate-billing/tollgate/domain"
@@ -15,8 +16,8 @@ import (
 // before, and a mark is crossed when before < mark <= after. A counter row is locked by each
 // write that adds to it, so of two writers crossing a mark at once only one sees the crossing;
 // the dedupe key makes a second event impossible anyway. The limit comes from the facts the
-// write already resolved (pairFacts, from memory on the fast paths), so a write that crosses
-// nothing costs one WHERE that filters nothing in, and no round trip.
+// write already resolved (pairFacts, from memory on the fast paths), so a write costs no extra
+// round trip, and one no limit applies to runs its statement without the INSERT (counterSQL).
 
 // ThresholdPercent is the share of the limit at which usage.threshold_reached is sent (rounded
 // up to a whole unit).
@@ -53,6 +54,38 @@ func markEvents(src, merchant, mode string) string {
   WHERE x.lim > 0 AND x.used - x.units < mk.mark AND x.used >= mk.mark
   ON CONFLICT (merchant_id, dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING`,
 		src, merchant, mode, domain.EventUsageThresholdReached, domain.EventUsageLimitReached, 100-ThresholdPercent)
+}
+
+// counterSQL is a statement that adds to usage counters in two forms: marked, whose last CTE is
+// markEvents, and plain, without it, for a write no limit applies to (markEvents would write
+// nothing), so that the usual write neither plans nor opens the events table. The marked form's
+// arguments are the plain one's followed by markArgs more, which only markEvents reads.
+type counterSQL struct {
+	plain, marked string
+	markArgs      int
+}
+
+// withMarks builds a counterSQL from head (WITH and the CTEs, the last one left open), the
+// arguments of markEvents, and tail (the final SELECT).
+func withMarks(head string, markArgs int, src, merchant, mode, tail string) counterSQL {
+	return counterSQL{
+		plain:    head + "\n)\n" + tail,
+		marked:   head + "\n), marks AS (\n  " + markEvents(src, merchant, mode) + "\n)\n" + tail,
+		markArgs: markArgs,
+	}
+}
+
+// of answers the statement and its arguments for a write that crosses marks only when limited.
+func (c counterSQL) of(limited bool, args ...any) (string, []any) {
+	if limited {
+		return c.marked, args
+	}
+	return c.plain, args[:len(args)-c.markArgs]
+}
+
+// anyLimit tells whether any of limits is a limit (> 0).
+func anyLimit(limits []int64) bool {
+	return slices.ContainsFunc(limits, func(l int64) bool { return l > 0 })
 }
 
 // limitOn is the limit of the pair's use of meter (LimitState.EffectiveLimit), 0 for none.
