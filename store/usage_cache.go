@@ -63,10 +63,10 @@ type merchantFacts struct {
 type usageCache struct {
 	pairs     ttlMap[pairKey, *pairFacts]
 	merchants ttlMap[string, *merchantFacts]
-	counters  ttlMap[counterSlot, int64] // counter ids (usage_counters.go)
-	batches   batchGate                  // batch transactions in flight (usage_counters.go)
-	events    coalescer[*groupedEvent]   // single events waiting to go together (usage_group.go)
-	limits    coalescer[*groupedLimit]   // limit checks waiting to be read together (usage_limits_group.go)
+	counters  ttlMap[counterSlot, int64]         // counter ids (usage_counters.go)
+	batches   batchGate                          // batch transactions in flight (usage_counters.go)
+	events    coalescer[groupKey, *groupedEvent] // single events waiting to go together (usage_group.go)
+	limits    coalescer[string, *groupedLimit]   // limit checks waiting to be read together (usage_limits_group.go)
 	// fast and full count the calls answered on the fast path and by the full statements;
 	// grouped and groupedReads count the single events written and limit checks read in a group
 	fast, full, grouped, groupedReads atomic.Uint64

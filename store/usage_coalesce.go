@@ -5,10 +5,11 @@ import "sync"
 // A coalescer queues the work of one merchant while that merchant's slots are busy, so that the
 // queued items go together when a slot frees up (single events in one statement, limit checks in
 // one read). Nothing waits on a timer: with a free slot an item runs at once, alone; queues form
-// only under load, and grow with it. Its zero value is ready.
-type coalescer[T any] struct {
+// only under load, and grow with it. K names whose queue (a merchant, or a merchant and mode).
+// Its zero value is ready.
+type coalescer[K comparable, T any] struct {
 	mu sync.Mutex
-	m  map[string]*slotQueue[T]
+	m  map[K]*slotQueue[T]
 }
 
 // slotQueue is one merchant's work in flight and the items waiting for the next group.
@@ -26,16 +27,16 @@ type slotQueue[T any] struct {
 	waiting  []T
 }
 
-func (c *coalescer[T]) of(merchant string, slots int) *slotQueue[T] {
+func (c *coalescer[K, T]) of(key K, slots int) *slotQueue[T] {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.m == nil {
-		c.m = map[string]*slotQueue[T]{}
+		c.m = map[K]*slotQueue[T]{}
 	}
-	q := c.m[merchant]
+	q := c.m[key]
 	if q == nil {
 		q = &slotQueue[T]{slots: slots}
-		c.m[merchant] = q
+		c.m[key] = q
 	}
 	return q
 }

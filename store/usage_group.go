@@ -34,6 +34,10 @@ const maxGroup = 256
 // still stops waiting when its own context ends.
 const groupTimeout = 5 * time.Second
 
+// groupKey names the events that may go in one group: a merchant's, in one mode (which the
+// group's mark events carry).
+type groupKey struct{ merchant, mode string }
+
 // groupedEvent is an event waiting in a group, and where its answer goes.
 type groupedEvent struct {
 	event UsageEvent
@@ -59,7 +63,7 @@ func (s *Store) recordOne(ctx context.Context, merchant string, e UsageEvent, id
 		return s.recordFull(ctx, merchant, e, id) // the full statement words what is wrong
 	}
 	mode := domain.ModeFrom(ctx)
-	q := s.usage.events.of(merchant+" "+mode, groupSlots)
+	q := s.usage.events.of(groupKey{merchant, mode}, groupSlots)
 	p := &groupedEvent{event: e, id: id, done: make(chan groupAnswer, 1)}
 	if q.enter(p) {
 		r, err := s.recordResolved(ctx, merchant, e, id, res[0])
