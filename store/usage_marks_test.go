@@ -217,3 +217,46 @@ func TestUsageMarksOnceUnderConcurrency(t *testing.T) {
 		}
 	}
 }
+
+// A counter no limit applies to sends no mark, however far it goes, on the single and batch
+// paths, fast and full.
+func TestUsageMarksNoneWithoutALimit(t *testing.T) {
+	ctx := context.Background()
+	for _, full := range []bool{false, true} {
+		st := testenv.Postgres(t)
+		if full {
+			st.FullStatementsOnly()
+		}
+		m, _ := testenv.Merchant(t, st, "M")
+		c, err := st.CreateCustomer(ctx, domain.Customer{MerchantRef: m, Email: "bob@startup.io"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		prd, err := st.CreateProduct(ctx, domain.Product{MerchantRef: m, Name: "support-bot"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := st.CreatePlan(ctx, domain.Plan{MerchantRef: m, ProductRef: prd.Ref, Name: "Free", Type: domain.PlanFree,
+			Meter: "requests", IsDefault: true}); err != nil {
+			t.Fatal(err)
+		}
+		if ls, err := st.LimitState(ctx, m, c.Ref, prd.Ref, "", ""); err != nil || ls.EffectiveLimit() != nil {
+			t.Fatalf("full=%v: the counter has a limit: %+v %v", full, ls, err)
+		}
+		for i := range 3 {
+			if _, err := st.RecordUsage(ctx, m, []store.UsageEvent{event(c.Ref, prd.Ref, fmt.Sprint("s", i), 1_000)}); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := st.RecordUsage(ctx, m, []store.UsageEvent{event(c.Ref, prd.Ref, fmt.Sprint("b", i), 1_000),
+				event(c.Ref, prd.Ref, fmt.Sprint("c", i), 1_000)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if ls, err := st.LimitState(ctx, m, c.Ref, prd.Ref, "", ""); err != nil || ls.Used != 9_000 {
+			t.Fatalf("full=%v: used %+v %v", full, ls, err)
+		}
+		if evs := markEvents(t, st, m, domain.ModeSandbox); len(evs) != 0 {
+			t.Fatalf("full=%v: marks without a limit: %+v", full, evs)
+		}
+	}
+}
