@@ -23,6 +23,7 @@ import (
 	"github.com/tollgate-billing/tollgate/payments/sandbox"
 	"github.com/tollgate-billing/tollgate/starter"
 	"github.com/tollgate-billing/tollgate/store"
+	"github.com/tollgate-billing/tollgate/webhooks"
 	"github.com/tollgate-billing/tollgate/worker"
 	"github.com/tollgate-billing/tollgate/workflows"
 )
@@ -48,8 +49,8 @@ func (h hangAfterCharge) Charge(ctx context.Context, in payments.ChargeInput) (p
 	select {}
 }
 
-// workerProcess runs a worker until it is killed when this binary is the fault test's child;
-// it reports false in a normal test run.
+// workerProcess runs a worker and the webhook relay until it is killed when this binary is the
+// fault test's child; it reports false in a normal test run.
 func workerProcess() bool {
 	if os.Getenv(envWorker) == "" {
 		return false
@@ -77,6 +78,10 @@ func workerProcess() bool {
 		// a killed worker's sticky queue is abandoned quickly, so the restarted one takes over
 		StickyScheduleToStartTimeout: 2 * time.Second,
 	})
+	// the relay runs beside the worker, as in the worker command, with a retry schedule of seconds
+	relay := &webhooks.Relay{Store: st, Temporal: c, TaskQueue: os.Getenv(envQueue),
+		Backoff: []time.Duration{time.Second, 2 * time.Second, 5 * time.Second, 5 * time.Second, 5 * time.Second}}
+	go relay.Run(ctx)
 	if err := w.Run(sdkworker.InterruptCh()); err != nil {
 		fail(err)
 	}
