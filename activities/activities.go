@@ -14,6 +14,7 @@ import (
 	"github.com/tollgate-billing/tollgate/payments"
 	"github.com/tollgate-billing/tollgate/payments/processors"
 	"github.com/tollgate-billing/tollgate/store"
+	"github.com/tollgate-billing/tollgate/usage"
 	"github.com/tollgate-billing/tollgate/workflows"
 )
 
@@ -237,9 +238,9 @@ func (a *Activities) PaymentMethod(ctx context.Context, in workflows.PaymentMeth
 	return workflows.PaymentMethodResult{PaymentMethod: pm}, temporalError(err)
 }
 
-// UsageForPeriod bills the usage of the period that ends (store.BillUsage).
+// UsageForPeriod bills the usage of the period that ends (usage.BillPeriod).
 func (a *Activities) UsageForPeriod(ctx context.Context, in workflows.UsageInput) (workflows.UsageResult, error) {
-	units, err := a.Store.BillUsage(ctx, store.UsageBill{MerchantRef: in.MerchantRef, CustomerRef: in.CustomerRef,
+	units, err := usage.BillPeriod(ctx, a.Store.Pool, usage.Bill{MerchantRef: in.MerchantRef, CustomerRef: in.CustomerRef,
 		ProductRef: in.ProductRef, Meter: in.Meter, Since: in.Since, PeriodStart: in.PeriodStart, Key: in.Key})
 	return workflows.UsageResult{Units: units}, temporalError(err)
 }

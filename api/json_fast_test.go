@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/tollgate-billing/tollgate/domain"
-	"github.com/tollgate-billing/tollgate/store"
+	"github.com/tollgate-billing/tollgate/usage"
 )
 
 // oddAnswer is a bulk answer with what could tell the two encoders apart: duplicates, an empty
@@ -20,7 +20,7 @@ import (
 func oddAnswer() bulkAnswer {
 	paris := time.FixedZone("CET", 3600)
 	odd := time.FixedZone("", -(9*3600 + 30*60))
-	recs := []store.Recorded{
+	recs := []usage.Recorded{
 		{Ref: "use_1", CustomerRef: "user_1", ProductRef: "prd_x", Meter: "api_requests", Units: 1, Outcome: "success",
 			IdempotencyKey: "bulk-1", OccurredAt: time.Date(2026, 2, 11, 9, 30, 0, 0, time.UTC), PeriodStart: time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC)},
 		{Ref: "use_1", Duplicate: true, CustomerRef: `<script>"x"&amp;</script>`, Meter: "tool:search", Units: 0, Outcome: "error",

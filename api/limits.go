@@ -8,7 +8,7 @@ import (
 
 	"github.com/tollgate-billing/tollgate/domain"
 	"github.com/tollgate-billing/tollgate/internal/metrics"
-	"github.com/tollgate-billing/tollgate/store"
+	"github.com/tollgate-billing/tollgate/usage"
 )
 
 // limitsInput is check_limits: the customer and product of seed 000, optionally the meter (or
@@ -71,7 +71,7 @@ func (s *Server) checkLimits(w http.ResponseWriter, r *http.Request) error {
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), usageTimeout)
 	defer cancel()
-	st, err := s.store.LimitState(ctx, merchantOf(r), customer, product, in.MeterName, in.ActionType)
+	st, err := s.usage.LimitState(ctx, merchantOf(r), customer, product, in.MeterName, in.ActionType)
 	if err != nil {
 		return err
 	}
@@ -86,7 +86,7 @@ func (s *Server) checkLimits(w http.ResponseWriter, r *http.Request) error {
 }
 
 // limitsAnswer serialises a verdict, with a checkout link when it is blocked.
-func (s *Server) limitsAnswer(ctx context.Context, r *http.Request, st store.LimitState, v store.Verdict) (limitsAnswer, error) {
+func (s *Server) limitsAnswer(ctx context.Context, r *http.Request, st usage.LimitState, v usage.Verdict) (limitsAnswer, error) {
 	out := limitsAnswer{WithinLimits: v.WithinLimits, Used: st.Used, Limit: v.Limit, Remaining: v.Remaining,
 		FreeUnits: st.FreeUnits, MeterName: st.Meter, PeriodStart: st.PeriodStart.UTC(), PeriodEnd: st.PeriodEnd,
 		CustomerRef: st.CustomerRef, ProductRef: st.ProductRef, PlanRef: st.PlanRef, PurchaseRef: st.PurchaseRef, Reason: v.Reason}
@@ -106,32 +106,32 @@ func (s *Server) limitsAnswer(ctx context.Context, r *http.Request, st store.Lim
 
 // consumeAnswer is a consumed event with the limits after it.
 type consumeAnswer struct {
-	store.Recorded
+	usage.Recorded
 	Limits limitsAnswer `json:"limits"`
 }
 
 // consumeUsage is POST /v1/usages with "mode":"consume": check and record in one atomic step.
 // Past the limit it answers 402 PAYMENT_REQUIRED in the one error shape, with the limits and a
 // checkoutUrl beside it, and stores nothing.
-func (s *Server) consumeUsage(ctx context.Context, w http.ResponseWriter, r *http.Request, e store.UsageEvent) error {
+func (s *Server) consumeUsage(ctx context.Context, w http.ResponseWriter, r *http.Request, e usage.Event) error {
 	if e.ProductRef == "" {
 		return domain.Errorf(domain.CodeMissingField, "productRef", "consume mode needs productRef: the limit belongs to the product's plan")
 	}
-	if e.Outcome != store.OutcomeSuccess {
+	if e.Outcome != usage.OutcomeSuccess {
 		return domain.Errorf(domain.CodeInvalidField, "outcome", "consume mode records a successful use; record other outcomes without mode")
 	}
 	merchant := merchantOf(r)
-	st, err := s.store.LimitState(ctx, merchant, e.CustomerRef, e.ProductRef, e.Meter, e.ActionType)
+	st, err := s.usage.LimitState(ctx, merchant, e.CustomerRef, e.ProductRef, e.Meter, e.ActionType)
 	if err != nil {
 		return err
 	}
 	limit := st.EffectiveLimit()
-	rec, used, err := s.store.ConsumeUsage(ctx, merchant, st, e, limit)
-	if err == nil || errors.Is(err, store.ErrLimitExceeded) {
+	rec, used, err := s.usage.Consume(ctx, merchant, st, e, limit)
+	if err == nil || errors.Is(err, usage.ErrLimitExceeded) {
 		countLimitCheck(err == nil)
 	}
-	if errors.Is(err, store.ErrLimitExceeded) {
-		if fresh, ferr := s.store.LimitState(ctx, merchant, e.CustomerRef, e.ProductRef, e.Meter, e.ActionType); ferr == nil {
+	if errors.Is(err, usage.ErrLimitExceeded) {
+		if fresh, ferr := s.usage.LimitState(ctx, merchant, e.CustomerRef, e.ProductRef, e.Meter, e.ActionType); ferr == nil {
 			st = fresh
 		}
 		out, aerr := s.limitsAnswer(ctx, r, st, st.Evaluate(e.Units))

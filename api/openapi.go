@@ -306,7 +306,8 @@ func (g *schemaGen) fields(t reflect.Type, props map[string]any) {
 }
 
 // componentName is the Go type name with its first letter capitalised (sdkCustomer → SdkCustomer);
-// types of package store are prefixed Store (store.Recorded → StoreRecorded), those of api and
+// types of packages store and usage are prefixed Store (usage.Recorded → StoreRecorded: usage's
+// types keep the names they had in the document when they lived in store), those of api and
 // domain are not.
 func componentName(t reflect.Type) string {
 	r := []rune(t.Name())
@@ -315,7 +316,7 @@ func componentName(t reflect.Type) string {
 	if i := strings.IndexByte(name, '['); i >= 0 { // generic instantiations
 		name = name[:i]
 	}
-	if strings.HasSuffix(t.PkgPath(), "/store") {
+	if strings.HasSuffix(t.PkgPath(), "/store") || strings.HasSuffix(t.PkgPath(), "/usage") {
 		name = "Store" + name
 	}
 	return name

@@ -2,7 +2,7 @@ package api
 
 import (
 	"github.com/tollgate-billing/tollgate/domain"
-	"github.com/tollgate-billing/tollgate/store"
+	"github.com/tollgate-billing/tollgate/usage"
 )
 
 // OpenAPI operations of the customers, catalog, purchases, money and session routes.
@@ -118,7 +118,7 @@ var txnFilters = []param{
 // Usage, limits and meters (usages.go, limits.go, meters.go).
 var _ = document(
 	op{Route: "POST /v1/usages", Summary: "Record a usage event (mode consume: check the limit and record in one step)", Tag: "usage",
-		Body: usageInput{}, Required: []string{"customerRef"}, Out: store.Recorded{}, Status: 201},
+		Body: usageInput{}, Required: []string{"customerRef"}, Out: usage.Recorded{}, Status: 201},
 	op{Route: "POST /v1/usages/bulk", Summary: "Record up to 1,000 usage events, all or nothing", Tag: "usage",
 		Body: bulkInput{}, Required: []string{"events"}, Out: bulkAnswer{}, Status: 201},
 	op{Route: "POST /v1/limits", Summary: "Check a customer's usage limits for a product", Tag: "usage",

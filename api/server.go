@@ -18,11 +18,14 @@ import (
 	"github.com/tollgate-billing/tollgate/payments/sandbox"
 	"github.com/tollgate-billing/tollgate/starter"
 	"github.com/tollgate-billing/tollgate/store"
+	"github.com/tollgate-billing/tollgate/usage"
 )
 
 // Config holds the server's dependencies. Temporal may be nil in tests of pure-Postgres routes.
 type Config struct {
-	Store    *store.Store
+	Store *store.Store
+	// Usage records usage events and reads limits (usage.New); nil makes one over Store.
+	Usage    *usage.Engine
 	Temporal client.Client
 	// PublicURL is how browsers and API clients reach this server (for checkout and portal links,
 	// pagination links); empty means "derive from the request".
@@ -60,6 +63,7 @@ type Config struct {
 type Server struct {
 	cfg    Config
 	store  *store.Store
+	usage  *usage.Engine
 	log    *slog.Logger
 	mux    *http.ServeMux
 	routes []string // every registered pattern, for the OpenAPI check
@@ -80,6 +84,9 @@ func New(cfg Config) *Server {
 	}
 	s := &Server{cfg: cfg, store: cfg.Store, log: cfg.Logger, mux: http.NewServeMux(), rateLimit: newKeyRateLimit(cfg.KeyRate, cfg.KeyBurst)}
 	if cfg.Store != nil {
+		if s.usage = cfg.Usage; s.usage == nil {
+			s.usage = usage.New(cfg.Store.Pool)
+		}
 		s.modes = processors.Split(cfg.Payments, cfg.Store.Pool)
 		s.modes.Merchants = cfg.Accounts
 		// the outcomes the sandbox makes on its own (a disputed card's dispute) reach this

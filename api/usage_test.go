@@ -16,6 +16,7 @@ import (
 	"github.com/tollgate-billing/tollgate/domain"
 	"github.com/tollgate-billing/tollgate/internal/testenv"
 	"github.com/tollgate-billing/tollgate/store"
+	"github.com/tollgate-billing/tollgate/usage"
 )
 
 // usageEnv is an API server with one merchant whose product "support-bot" has a default plan.
@@ -90,7 +91,7 @@ func TestSeedUsageFlow(t *testing.T) {
 		t.Fatalf("check_limits: %v", lim)
 	}
 	start, _ := time.Parse(time.RFC3339, lim["periodStart"].(string))
-	if !start.Equal(store.MonthStart(time.Now())) {
+	if !start.Equal(usage.MonthStart(time.Now())) {
 		t.Fatalf("period start %v", start)
 	}
 }
@@ -142,9 +143,9 @@ func TestUsageIdempotencyAndValidation(t *testing.T) {
 	if status != 400 {
 		t.Fatalf("bulk type error: %d %v", status, out)
 	}
-	many := strings.Repeat(`{"customerRef":"user_123"},`, store.MaxBulkEvents+1)
+	many := strings.Repeat(`{"customerRef":"user_123"},`, usage.MaxBulkEvents+1)
 	if status, _ := u.do("POST", "/v1/usages/bulk", `{"events":[`+strings.TrimSuffix(many, ",")+`]}`); status != 400 {
-		t.Fatalf("over %d events: %d", store.MaxBulkEvents, status)
+		t.Fatalf("over %d events: %d", usage.MaxBulkEvents, status)
 	}
 	lim = u.must(200, "POST", "/v1/limits", fmt.Sprintf(`{"customerRef":"user_123","productRef":%q}`, u.product))
 	if lim["used"].(float64) != 5 {

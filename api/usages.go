@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/tollgate-billing/tollgate/domain"
-	"github.com/tollgate-billing/tollgate/store"
+	"github.com/tollgate-billing/tollgate/usage"
 )
 
 // usageTimeout bounds every database call of the usage hot path, so a client sees a 503 with
@@ -52,7 +52,7 @@ const (
 	usageAutoKeyPrefix  = "auto_"
 	maxUsageKeyLength   = 255
 	maxActionTypeLength = 100
-	usageOutcomeDefault = store.OutcomeSuccess
+	usageOutcomeDefault = usage.OutcomeSuccess
 )
 
 var (
@@ -62,8 +62,8 @@ var (
 
 // event validates in and turns it into a store event. keyDefault is used when the body has no
 // idempotencyKey (the request's Idempotency-Key header, so a retried request counts once).
-func (in usageInput) event(now time.Time, keyDefault string) (store.UsageEvent, error) {
-	var e store.UsageEvent
+func (in usageInput) event(now time.Time, keyDefault string) (usage.Event, error) {
+	var e usage.Event
 	var err error
 	if e.CustomerRef, err = requiredAlias("customerRef", in.CustomerRef, "customerId", in.CustomerID); err != nil {
 		return e, err
@@ -86,7 +86,7 @@ func (in usageInput) event(now time.Time, keyDefault string) (store.UsageEvent, 
 	if e.Outcome == "" {
 		e.Outcome = usageOutcomeDefault
 	}
-	if e.Outcome != store.OutcomeSuccess && !usageOutcomeRe.MatchString(e.Outcome) { // the common case skips the regexp
+	if e.Outcome != usage.OutcomeSuccess && !usageOutcomeRe.MatchString(e.Outcome) { // the common case skips the regexp
 		return e, domain.Errorf(domain.CodeInvalidField, "outcome", "outcome must be a word such as success, error or timeout")
 	}
 	e.IdempotencyKey = strings.TrimSpace(in.IdempotencyKey)
@@ -189,15 +189,15 @@ func (s *Server) recordUsage(w http.ResponseWriter, r *http.Request) error {
 	if in.Mode == usageModeConsume {
 		return s.consumeUsage(ctx, w, r, e)
 	}
-	recs, err := s.store.RecordUsage(ctx, merchantOf(r), []store.UsageEvent{e})
+	rec, err := s.usage.Record(ctx, merchantOf(r), e)
 	if err != nil {
 		return unwrapEventError(err, "")
 	}
 	status := http.StatusCreated
-	if recs[0].Duplicate {
+	if rec.Duplicate {
 		status = http.StatusOK
 	}
-	writeJSONFast(w, status, recs[0])
+	writeJSONFast(w, status, rec)
 	return nil
 }
 
@@ -210,7 +210,7 @@ type bulkInput struct {
 type bulkAnswer struct {
 	Recorded   int              `json:"recorded"`
 	Duplicates int              `json:"duplicates"`
-	Data       []store.Recorded `json:"data"`
+	Data       []usage.Recorded `json:"data"`
 }
 
 // recordBulkUsage is POST /v1/usages/bulk (record_bulk_usage): up to 1,000 events in one
@@ -221,26 +221,26 @@ func (s *Server) recordBulkUsage(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if len(in.Events) == 0 {
-		return domain.Errorf(domain.CodeMissingField, "events", "events is required: an array of 1 to %d usage events", store.MaxBulkEvents)
+		return domain.Errorf(domain.CodeMissingField, "events", "events is required: an array of 1 to %d usage events", usage.MaxBulkEvents)
 	}
-	if len(in.Events) > store.MaxBulkEvents {
-		return domain.Errorf(domain.CodeInvalidField, "events", "at most %d events per call, not %d", store.MaxBulkEvents, len(in.Events))
+	if len(in.Events) > usage.MaxBulkEvents {
+		return domain.Errorf(domain.CodeInvalidField, "events", "at most %d events per call, not %d", usage.MaxBulkEvents, len(in.Events))
 	}
 	now := time.Now()
-	events := make([]store.UsageEvent, len(in.Events))
+	events := make([]usage.Event, len(in.Events))
 	for i, ev := range in.Events {
 		if ev.Mode == usageModeConsume {
 			return domain.Errorf(domain.CodeInvalidField, fmt.Sprintf("events[%d].mode", i), "consume mode is for single events (POST /v1/usages)")
 		}
 		e, err := ev.event(now, "")
 		if err != nil {
-			return unwrapEventError(&store.EventError{Index: i, Err: domain.AsError(err)}, "events")
+			return unwrapEventError(&usage.EventError{Index: i, Err: domain.AsError(err)}, "events")
 		}
 		events[i] = e
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), usageTimeout)
 	defer cancel()
-	recs, err := s.store.RecordUsage(ctx, merchantOf(r), events)
+	recs, err := s.usage.RecordMany(ctx, merchantOf(r), events)
 	if err != nil {
 		return unwrapEventError(err, "events")
 	}
@@ -268,10 +268,10 @@ func bulkField(err error) error {
 	return err
 }
 
-// unwrapEventError turns a store.EventError into the domain error, naming the event as
+// unwrapEventError turns a usage.EventError into the domain error, naming the event as
 // list[i].field when list is set.
 func unwrapEventError(err error, list string) error {
-	var ee *store.EventError
+	var ee *usage.EventError
 	if !errors.As(err, &ee) || ee.Err == nil {
 		return err
 	}

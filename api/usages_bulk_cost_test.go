@@ -9,14 +9,14 @@ import (
 	"time"
 
 	"github.com/tollgate-billing/tollgate/domain"
-	"github.com/tollgate-billing/tollgate/store"
+	"github.com/tollgate-billing/tollgate/usage"
 )
 
 // bulkBody is a realistic bulk call of 1,000 events (about 165 kB).
 func bulkBody() []byte {
 	var body bytes.Buffer
 	body.WriteString(`{"events":[`)
-	for i := range store.MaxBulkEvents {
+	for i := range usage.MaxBulkEvents {
 		if i > 0 {
 			body.WriteByte(',')
 		}
@@ -27,15 +27,15 @@ func bulkBody() []byte {
 }
 
 // bulkRecords validates in's events and makes the answer a store would give for them.
-func bulkRecords(b *testing.B, in bulkInput) []store.Recorded {
+func bulkRecords(b *testing.B, in bulkInput) []usage.Recorded {
 	now := time.Now()
-	recs := make([]store.Recorded, len(in.Events))
+	recs := make([]usage.Recorded, len(in.Events))
 	for i, ev := range in.Events {
 		e, err := ev.event(now, "")
 		if err != nil {
 			b.Fatal(err)
 		}
-		recs[i] = store.Recorded{Ref: domain.NewRef(domain.PrefixUsage), CustomerRef: e.CustomerRef, ProductRef: e.ProductRef, Meter: "api_requests",
+		recs[i] = usage.Recorded{Ref: domain.NewRef(domain.PrefixUsage), CustomerRef: e.CustomerRef, ProductRef: e.ProductRef, Meter: "api_requests",
 			Units: e.Units, Outcome: e.Outcome, IdempotencyKey: e.IdempotencyKey, OccurredAt: e.OccurredAt, PeriodStart: now}
 	}
 	return recs

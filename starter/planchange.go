@@ -8,6 +8,7 @@ import (
 
 	"github.com/tollgate-billing/tollgate/domain"
 	"github.com/tollgate-billing/tollgate/store"
+	"github.com/tollgate-billing/tollgate/usage"
 	"github.com/tollgate-billing/tollgate/workflows"
 )
 
@@ -85,7 +86,7 @@ func (c *Client) PreviewChange(ctx context.Context, merchant, purchaseRef string
 	}
 	if cur.Plan.Metered() && cur.Status != domain.PurchaseTrialing { // the usage a change now would bill
 		u := cur.UsageBill()
-		units, err := c.Store.UnbilledUnits(ctx, store.UsageBill{MerchantRef: u.MerchantRef, CustomerRef: u.CustomerRef,
+		units, err := usage.UnbilledUnits(ctx, c.Store.Pool, usage.Bill{MerchantRef: u.MerchantRef, CustomerRef: u.CustomerRef,
 			ProductRef: u.ProductRef, Meter: u.Meter, Since: u.Since, PeriodStart: u.PeriodStart})
 		if err != nil {
 			return workflows.ChangeQuote{}, err

@@ -9,7 +9,7 @@ import (
 	"github.com/tollgate-billing/tollgate/money"
 	"github.com/tollgate-billing/tollgate/payments/sandbox"
 	"github.com/tollgate-billing/tollgate/starter"
-	"github.com/tollgate-billing/tollgate/store"
+	"github.com/tollgate-billing/tollgate/usage"
 )
 
 // The old plan's metered overage up to a change now is billed with the change, at the old plan's
@@ -32,8 +32,8 @@ func TestUsageUpToAChangeIsBilledWithIt(t *testing.T) {
 	record := func(units int64) {
 		t.Helper()
 		n++
-		if _, err := s.st.RecordUsage(s.ctx, s.merchant, []store.UsageEvent{{CustomerRef: cus.Ref, ProductRef: s.product.Ref,
-			Meter: "requests", Units: units, Outcome: store.OutcomeSuccess, IdempotencyKey: fmt.Sprintf("ev-%d", n),
+		if _, err := usage.New(s.st.Pool).RecordMany(s.ctx, s.merchant, []usage.Event{{CustomerRef: cus.Ref, ProductRef: s.product.Ref,
+			Meter: "requests", Units: units, Outcome: usage.OutcomeSuccess, IdempotencyKey: fmt.Sprintf("ev-%d", n),
 			OccurredAt: time.Now()}}); err != nil {
 			t.Fatal(err)
 		}

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/tollgate-billing/tollgate/domain"
-	"github.com/tollgate-billing/tollgate/store"
+	"github.com/tollgate-billing/tollgate/usage"
 )
 
 // Usage recorded while renewals run, late (stamped in a period already billed) and stamped by the
@@ -26,7 +26,7 @@ func TestEveryUsageUnitIsBilledOnceWhileRenewalsRun(t *testing.T) {
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	record := func(batch int) error {
-		events := make([]store.UsageEvent, batch)
+		events := make([]usage.Event, batch)
 		var units int64
 		for i := range events {
 			n := seq.Add(1)
@@ -34,11 +34,11 @@ func TestEveryUsageUnitIsBilledOnceWhileRenewalsRun(t *testing.T) {
 			if n%3 == 0 { // late: stamped weeks before the purchase's current period
 				at = at.AddDate(0, 0, -40)
 			}
-			events[i] = store.UsageEvent{CustomerRef: cus.Ref, ProductRef: s.product.Ref, Meter: "requests", Units: n%3 + 1,
-				Outcome: store.OutcomeSuccess, IdempotencyKey: fmt.Sprintf("ev-%d", n), OccurredAt: at}
+			events[i] = usage.Event{CustomerRef: cus.Ref, ProductRef: s.product.Ref, Meter: "requests", Units: n%3 + 1,
+				Outcome: usage.OutcomeSuccess, IdempotencyKey: fmt.Sprintf("ev-%d", n), OccurredAt: at}
 			units += n%3 + 1
 		}
-		if _, err := s.st.RecordUsage(s.ctx, s.merchant, events); err != nil {
+		if _, err := usage.New(s.st.Pool).RecordMany(s.ctx, s.merchant, events); err != nil {
 			return err
 		}
 		recorded.Add(units)

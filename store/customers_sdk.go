@@ -132,6 +132,6 @@ func (s *Store) ProcessorCustomerID(ctx context.Context, merchant, customerRef s
 func (s *Store) HasLivePurchases(ctx context.Context, merchant, customerRef string) (bool, error) {
 	var live bool
 	err := s.Pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM purchases WHERE merchant_id = $1 AND customer_id = $2
-		AND status IN `+liveStatuses+`)`, merchant, customerRef).Scan(&live)
+		AND status IN `+LiveStatuses+`)`, merchant, customerRef).Scan(&live)
 	return live, err
 }

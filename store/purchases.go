@@ -137,7 +137,7 @@ func (s *Store) ListPurchases(ctx context.Context, merchant string, f PurchaseFi
 func (s *Store) LivePurchase(ctx context.Context, merchant, customerRef, productRef string) (domain.Purchase, error) {
 	p, err := scanPurchase(s.Pool.QueryRow(ctx, `SELECT `+purchaseCols+` FROM purchases
 		WHERE customer_id = $2 AND product_id = $3 AND merchant_id = $1
-		AND status IN `+liveStatuses+`
+		AND status IN `+LiveStatuses+`
 		ORDER BY created_at DESC, id DESC LIMIT 1`, merchant, customerRef, productRef))
 	return p, notFoundIfNoRows(err, "purchase", customerRef+"/"+productRef)
 }
@@ -202,6 +202,6 @@ func (s *Store) ClaimPurchase(ctx context.Context, p domain.Purchase) (domain.Pu
 		"customer %s's purchases of product %s are changing; try again", p.CustomerRef, p.ProductRef)
 }
 
-// liveStatuses are the statuses of a purchase that has not ended, in SQL: the customer's one
+// LiveStatuses are the statuses of a purchase that has not ended, in SQL: the customer's one
 // live purchase of a product (the index purchases_one_live has the same predicate).
-const liveStatuses = `('pending','trialing','active','past_due','suspended','paused')`
+const LiveStatuses = `('pending','trialing','active','past_due','suspended','paused')`

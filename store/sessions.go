@@ -3,6 +3,7 @@ package store
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -148,4 +149,24 @@ func (s *Store) GetCustomerSession(ctx context.Context, ref string) (CustomerSes
 		failed_card_attempts FROM customer_sessions WHERE id = $1`, ref).
 		Scan(&ps.Ref, &ps.MerchantRef, &ps.CustomerRef, &ps.Mode, &ps.ReturnURL, &ps.ExpiresAt, &ps.CreatedAt, &ps.FailedCardAttempts)
 	return ps, notFoundIfNoRows(err, "customer session", ref)
+}
+
+// CheckoutForLimits returns an open checkout session of mode (the asking key's) for a blocked
+// customer: one that is still open for at least an hour is reused, so a client hammering a
+// blocked check does not fill the table with sessions.
+func (s *Store) CheckoutForLimits(ctx context.Context, merchant, customer, product, plan, mode string) (CheckoutSession, error) {
+	cs := CheckoutSession{MerchantRef: merchant, CustomerRef: customer, ProductRef: product, PlanRef: plan, Mode: mode}
+	cs.Mode = domain.ModeOf(cs.Sandbox())
+	err := s.Pool.QueryRow(ctx, `SELECT id, expires_at, created_at FROM checkout_sessions
+		WHERE customer_id = $2 AND product_id = $3 AND plan_id = $4 AND status = 'open' AND merchant_id = $1
+		AND expires_at > now() + interval '1 hour' AND return_url = '' AND mode = $5 ORDER BY expires_at DESC LIMIT 1`,
+		merchant, customer, product, plan, cs.Mode).Scan(&cs.Ref, &cs.ExpiresAt, &cs.CreatedAt)
+	if err == nil {
+		cs.Status = "open"
+		return cs, nil
+	}
+	if !errors.Is(err, pgx.ErrNoRows) {
+		return cs, fmt.Errorf("find checkout session: %w", err)
+	}
+	return s.CreateCheckoutSession(ctx, cs, 0)
 }

@@ -30,8 +30,6 @@ type Store struct {
 	// PublicURL is the address customers reach the hosted pages at (TOLLGATE_PUBLIC_URL), for
 	// the links events carry (a payment's /pay/<token> page); empty: the links are paths.
 	PublicURL string
-	// usage remembers what usage events resolve to (usage_cache.go).
-	usage usageCache
 }
 
 // Open connects to url and checks the connection.

@@ -38,6 +38,7 @@ import (
 	"github.com/tollgate-billing/tollgate/internal/benchenv"
 	"github.com/tollgate-billing/tollgate/internal/httpserver"
 	"github.com/tollgate-billing/tollgate/store"
+	"github.com/tollgate-billing/tollgate/usage"
 )
 
 type config struct {
@@ -54,7 +55,7 @@ type config struct {
 func main() {
 	var c config
 	flag.IntVar(&c.events, "events", 200_000, "events ingested by the bulk run")
-	flag.IntVar(&c.batch, "batch", store.MaxBulkEvents, "events per bulk call")
+	flag.IntVar(&c.batch, "batch", usage.MaxBulkEvents, "events per bulk call")
 	flag.IntVar(&c.bulkWorkers, "bulk-workers", 4, "concurrent bulk callers (and COPY writers)")
 	flag.IntVar(&c.requests, "requests", 20_000, "requests per single-call run")
 	flag.IntVar(&c.workers, "workers", 32, "concurrent HTTP clients for single calls")
@@ -79,6 +80,7 @@ type world struct {
 	pg       *devenv.Postgres
 	cpu      cpuMeter
 	st       *store.Store
+	usage    *usage.Engine
 	key      string
 	merchant string
 	product  string
@@ -155,7 +157,7 @@ func run(ctx context.Context, c config, out io.Writer) error {
 	row(fmt.Sprintf("check_limits (%d clients)", c.latencyWorkers), checkLow, "req", "", "p99 < 1 ms")
 	row(fmt.Sprintf("check_limits (open loop, %d/s)", c.fixedRate), checkFixed, "req", "latency from each request's release", "p99 < 1 ms")
 	row(fmt.Sprintf("pgbench -S -M prepared -c %d", c.workers), pgb, "tps", "", "")
-	fast, full := w.st.UsagePaths()
+	fast, full := w.usage.Paths()
 	fmt.Fprintf(tw, "usage calls on the fast path: %d, on the full statements: %d\n", fast, full)
 	fmt.Fprintf(tw, "load average after: %s\n", benchenv.LoadAvg())
 	fmt.Fprintln(tw, "CPU/op counts this process (API server and load generator) and all of Postgres; pgbench counts its client and Postgres.")
@@ -210,7 +212,7 @@ func start(ctx context.Context, c config) (*world, func(), error) {
 		stop()
 		return nil, nil, err
 	}
-	w := &world{pg: pg, st: st, cpu: cpuMeter{postmaster: postmasterPID(filepath.Join(dir, "pg", "data"))}}
+	w := &world{pg: pg, st: st, usage: usage.New(st.Pool), cpu: cpuMeter{postmaster: postmasterPID(filepath.Join(dir, "pg", "data"))}}
 	if err := seed(ctx, w, c); err != nil {
 		stop()
 		return nil, nil, err
@@ -222,7 +224,7 @@ func start(ctx context.Context, c config) (*world, func(), error) {
 	}
 	// as `tollgate api` runs it: keys remembered while it listens for their changes, and each
 	// key's rate limit checked (set above what the load sends, so that it is measured, not met)
-	a := api.New(api.Config{Store: st, KeyRate: 1e7})
+	a := api.New(api.Config{Store: st, Usage: w.usage, KeyRate: 1e7})
 	watchCtx, stopWatch := context.WithCancel(ctx)
 	go a.WatchKeys(watchCtx)
 	srv := httpserver.New(a, httpserver.Default)

@@ -1,4 +1,4 @@
-package store_test
+package usage_test
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 	"github.com/tollgate-billing/tollgate/domain"
 	"github.com/tollgate-billing/tollgate/internal/testenv"
 	"github.com/tollgate-billing/tollgate/store"
+	"github.com/tollgate-billing/tollgate/usage"
 )
 
 // Sequential costs of the hot-path statements (one client, one connection at a time); the
@@ -24,13 +25,14 @@ func BenchmarkUsageHotPath(b *testing.B) {
 		}
 		defer st.Close()
 	}
+	u := usage.New(st.Pool)
 	m, _ := testenv.Merchant(b, st, "M")
 	prd, _ := st.CreateProduct(ctx, domain.Product{MerchantRef: m, Name: "p"})
 	st.CreatePlan(ctx, domain.Plan{MerchantRef: m, ProductRef: prd.Ref, Name: "n", Type: domain.PlanUsageBased, FreeUnits: 1 << 40})
 	refs := newCustomers(b, st, m, "u", 100)
 	b.Run("record", func(b *testing.B) {
 		for i := 0; b.Loop(); i++ {
-			if _, err := st.RecordUsage(ctx, m, []store.UsageEvent{{CustomerRef: refs[i%100], ProductRef: prd.Ref, ActionType: "api_call",
+			if _, err := u.RecordMany(ctx, m, []usage.Event{{CustomerRef: refs[i%100], ProductRef: prd.Ref, ActionType: "api_call",
 				Units: 1, Outcome: "success", IdempotencyKey: fmt.Sprint("r", i), OccurredAt: time.Now()}}); err != nil {
 				b.Fatal(err)
 			}
@@ -38,19 +40,19 @@ func BenchmarkUsageHotPath(b *testing.B) {
 	})
 	b.Run("limits", func(b *testing.B) {
 		for i := 0; b.Loop(); i++ {
-			if _, err := st.LimitState(ctx, m, refs[i%100], prd.Ref, "", ""); err != nil {
+			if _, err := u.LimitState(ctx, m, refs[i%100], prd.Ref, "", ""); err != nil {
 				b.Fatal(err)
 			}
 		}
 	})
 	b.Run("bulk1000", func(b *testing.B) {
 		for i := 0; b.Loop(); i++ {
-			evs := make([]store.UsageEvent, 1000)
+			evs := make([]usage.Event, 1000)
 			for j := range evs {
-				evs[j] = store.UsageEvent{CustomerRef: refs[j%100], ProductRef: prd.Ref, ActionType: "api_call",
+				evs[j] = usage.Event{CustomerRef: refs[j%100], ProductRef: prd.Ref, ActionType: "api_call",
 					Units: 1, Outcome: "success", IdempotencyKey: fmt.Sprint("b", i, "-", j), OccurredAt: time.Now()}
 			}
-			if _, err := st.RecordUsage(ctx, m, evs); err != nil {
+			if _, err := u.RecordMany(ctx, m, evs); err != nil {
 				b.Fatal(err)
 			}
 		}

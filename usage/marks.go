@@ -1,4 +1,4 @@
-package store
+package usage
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/tollgate-billing/tollgate/domain"
+	"github.com/tollgate-billing/tollgate/store"
 )
 
 // Usage marks (issue 15): usage.threshold_reached when a counter reaches 80% of its limit and
@@ -23,8 +24,8 @@ import (
 // up to a whole unit).
 const ThresholdPercent = 80
 
-// UsageMark is the object of the usage.threshold_reached and usage.limit_reached events.
-type UsageMark struct {
+// Mark is the object of the usage.threshold_reached and usage.limit_reached events.
+type Mark struct {
 	CustomerRef string    `json:"customerRef"`
 	ProductRef  string    `json:"productRef"`
 	Meter       string    `json:"meterName"`
@@ -41,7 +42,7 @@ type UsageMark struct {
 // relation of the writes: customer_id, product_id, meter_name, period_start, used (the counter
 // after the write), units (what the write added) and lim (the limit; 0 or NULL for none). merchant
 // and mode are the SQL of the merchant's id and the mode of the key that wrote. It writes the
-// object as UsageMark marshals.
+// object as Mark marshals.
 func markEvents(src, merchant, mode string) string {
 	return fmt.Sprintf(`INSERT INTO events (id, merchant_id, mode, type, object_type, object_id, object, dedupe_key)
   SELECT tollgate_timed_ref('evt'), %[2]s, %[3]s, mk.type, 'usage', x.customer_id,
@@ -103,7 +104,7 @@ func (p *pairFacts) limitState(meter string) LimitState {
 		PauseBehavior: p.PauseBehavior, PlanRef: p.PlanRef, DefaultPlanRef: p.DefaultPlanRef, PlanType: p.PlanType,
 		PlanMeter: p.PlanMeter, FreeUnits: p.FreeUnits, Limit: p.Limit, Seats: p.Seats, Meter: meter}
 	if st.PlanMeter == "" {
-		st.PlanMeter = DefaultPlanMeter
+		st.PlanMeter = store.DefaultPlanMeter
 	}
 	return st
 }
@@ -115,7 +116,7 @@ type limitKey struct{ customer, product, meter string }
 // SQL: from the facts in memory or read now, keyed by customer id. What it reads is not kept:
 // the fast path keeps only what it reads itself. An event the facts do not resolve (its
 // statement refuses it) has none.
-func (s *Store) limitsOf(ctx context.Context, merchant string, events []UsageEvent) (map[limitKey]int64, error) {
+func (s *Engine) limitsOf(ctx context.Context, merchant string, events []Event) (map[limitKey]int64, error) {
 	mf, err := s.merchantFacts(ctx, merchant, time.Now(), false)
 	if err != nil {
 		return nil, err

@@ -1,4 +1,4 @@
-package store
+package usage
 
 import (
 	"context"
@@ -11,7 +11,7 @@ import (
 	"github.com/tollgate-billing/tollgate/domain"
 )
 
-// The fast paths of RecordUsage and LimitState (see usage_cache.go). Each answers handled=false
+// The fast paths of Record, RecordMany and LimitState (see cache.go). Each answers handled=false
 // whenever it cannot be sure (a fact not in memory and not resolvable, a version moved, an
 // invalid event, an idempotency key already taken): the caller then runs the full statement,
 // which decides and words the answer exactly as before.
@@ -48,8 +48,8 @@ type resolved struct {
 
 // resolveFast resolves events from memory (reading what is missing); ok is false when any
 // event is not plainly valid or the facts disagree on the merchant's version.
-func (s *Store) resolveFast(ctx context.Context, merchant string, events []UsageEvent) ([]resolved, bool, error) {
-	if s.usage.off {
+func (s *Engine) resolveFast(ctx context.Context, merchant string, events []Event) ([]resolved, bool, error) {
+	if s.cache.off {
 		return nil, false, nil
 	}
 	now := time.Now()
@@ -72,7 +72,7 @@ func (s *Store) resolveFast(ctx context.Context, merchant string, events []Usage
 			return nil, false, nil
 		}
 		if f.MerchantVersion != mf.Version {
-			s.usage.forget(merchant, keys...)
+			s.cache.forget(merchant, keys...)
 			return nil, false, nil
 		}
 		meter, ok := mf.meterOf(e.Meter, e.ActionType, f)
@@ -103,34 +103,34 @@ func customerVersions(res []resolved) (ids []string, versions []int64) {
 }
 
 // forgetResolved drops the facts of res after a version check showed some of them stale.
-func (s *Store) forgetResolved(merchant string, res []resolved) {
+func (s *Engine) forgetResolved(merchant string, res []resolved) {
 	keys := make([]pairKey, len(res))
 	for i, r := range res {
 		keys[i] = r.key
 	}
-	s.usage.forget(merchant, keys...)
+	s.cache.forget(merchant, keys...)
 }
 
 // limit is the limit of the event's counter (0 for none).
 func (r resolved) limit() int64 { return r.facts.limitOn(r.meter) }
 
-func (r resolved) recorded(id string, e UsageEvent) Recorded {
+func (r resolved) recorded(id string, e Event) Recorded {
 	return Recorded{Ref: id, CustomerRef: r.facts.CustomerID, ProductRef: e.ProductRef, Meter: r.meter, Units: e.Units,
 		Outcome: e.Outcome, IdempotencyKey: e.IdempotencyKey, OccurredAt: e.OccurredAt, PeriodStart: r.period}
 }
 
 // recordOneFast records one event, resolved by resolveFast, on the fast path.
-func (s *Store) recordOneFast(ctx context.Context, merchant string, e UsageEvent, id string, r resolved) (Recorded, bool, error) {
+func (s *Engine) recordOneFast(ctx context.Context, merchant string, e Event, id string, r resolved) (Recorded, bool, error) {
 	var current, inserted bool
 	limit := r.limit()
 	sql, args := recordOneFastSQL.of(limit > 0, id, merchant, r.facts.CustomerID, e.ProductRef, r.meter, e.ActionType,
 		e.Units, e.Outcome, e.IdempotencyKey, e.OccurredAt, string(e.Metadata), r.period, r.facts.CustomerVersion,
 		r.facts.MerchantVersion, limit, domain.ModeFrom(ctx))
-	if err := s.Pool.QueryRow(ctx, sql, args...).Scan(&current, &inserted); err != nil {
+	if err := s.pool.QueryRow(ctx, sql, args...).Scan(&current, &inserted); err != nil {
 		return Recorded{}, false, err
 	}
 	if !current {
-		s.usage.forget(merchant, r.key)
+		s.cache.forget(merchant, r.key)
 		return Recorded{}, false, nil
 	}
 	if !inserted { // a repeated key: the full statement answers with the original reference
@@ -147,7 +147,7 @@ SELECT (SELECT count(*) FROM unnest($2::text[], $3::bigint[]) AS v(id, version)
 // recordBatchFast records a batch on the fast path: check the versions, COPY the events, add
 // the counters, in one transaction. A key already stored fails the COPY (unique violation) and
 // sends the batch to the full path, which answers with the original references.
-func (s *Store) recordBatchFast(ctx context.Context, merchant string, events []UsageEvent, ids []string) ([]Recorded, bool, error) {
+func (s *Engine) recordBatchFast(ctx context.Context, merchant string, events []Event, ids []string) ([]Recorded, bool, error) {
 	now := time.Now()
 	res, ok, err := s.resolveFast(ctx, merchant, events)
 	if !ok || err != nil {
@@ -172,12 +172,12 @@ func (s *Store) recordBatchFast(ctx context.Context, merchant string, events []U
 		}
 	}
 	customers, versions := customerVersions(res)
-	release, err := s.usage.batches.acquire(ctx)
+	release, err := s.cache.batches.acquire(ctx)
 	if err != nil {
 		return nil, false, err
 	}
 	defer release()
-	tx, err := s.Pool.Begin(ctx)
+	tx, err := s.pool.Begin(ctx)
 	if err != nil {
 		return nil, false, err
 	}
@@ -211,20 +211,20 @@ func (s *Store) recordBatchFast(ctx context.Context, merchant string, events []U
 	if err := tx.Commit(ctx); err != nil {
 		return nil, false, err
 	}
-	s.usage.counters.put(learned, now)
+	s.cache.counters.put(learned, now)
 	return out, true, nil
 }
 
 // readLimit reads a planned check's counter, if its facts are still current.
-func (s *Store) readLimit(ctx context.Context, merchant string, lp limitPlan) (LimitState, bool, error) {
+func (s *Engine) readLimit(ctx context.Context, merchant string, lp limitPlan) (LimitState, bool, error) {
 	st := lp.state
 	var current bool
-	if err := s.Pool.QueryRow(ctx, limitFastSQL, merchant, lp.facts.CustomerID, st.ProductRef, st.Meter, st.PeriodStart,
+	if err := s.pool.QueryRow(ctx, limitFastSQL, merchant, lp.facts.CustomerID, st.ProductRef, st.Meter, st.PeriodStart,
 		lp.facts.CustomerVersion, lp.facts.MerchantVersion).Scan(&current, &st.Used); err != nil {
 		return LimitState{}, false, err
 	}
 	if !current {
-		s.usage.forget(merchant, lp.key)
+		s.cache.forget(merchant, lp.key)
 		return LimitState{}, false, nil
 	}
 	return st, true, nil
@@ -238,12 +238,12 @@ type limitPlan struct {
 	facts *pairFacts
 }
 
-func (s *Store) limitPlan(ctx context.Context, merchant, customerRef, productRef, meter, actionType string) (limitPlan, bool, error) {
+func (s *Engine) limitPlan(ctx context.Context, merchant, customerRef, productRef, meter, actionType string) (limitPlan, bool, error) {
 	if productRef == "" {
 		return limitPlan{}, false, nil
 	}
 	now := time.Now()
-	res, ok, err := s.resolveFast(ctx, merchant, []UsageEvent{{CustomerRef: customerRef, ProductRef: productRef, Meter: meter,
+	res, ok, err := s.resolveFast(ctx, merchant, []Event{{CustomerRef: customerRef, ProductRef: productRef, Meter: meter,
 		ActionType: actionType, OccurredAt: now}})
 	if !ok || err != nil {
 		return limitPlan{}, false, err

@@ -1,4 +1,4 @@
-package store
+package usage
 
 import (
 	"context"
@@ -6,11 +6,11 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/tollgate-billing/tollgate/domain"
 	"github.com/tollgate-billing/tollgate/money"
+	"github.com/tollgate-billing/tollgate/store"
 )
 
 // LimitState is everything check_limits needs, read in one round trip: the customer, the
@@ -63,7 +63,7 @@ WITH c AS (
 ), pu AS (
   SELECT p.id, p.status, p.plan_id, p.current_period_start, p.current_period_end, p.quantity, p.pause FROM purchases p, c
   WHERE p.customer_id = c.id AND p.product_id = $3 AND p.merchant_id = $1
-  AND p.status IN ` + liveStatuses + `
+  AND p.status IN ` + store.LiveStatuses + `
   ORDER BY p.created_at DESC, p.id DESC LIMIT 1
 ), pl AS (
   SELECT pl.id, pl.type, pl.free_units, pl.usage_limit, pl.meter_name, pl.limits_per_seat FROM plans pl
@@ -92,18 +92,18 @@ FROM c CROSS JOIN k LEFT JOIN pu ON true LEFT JOIN pl ON true`
 // mapping rule of usage events (explicit meter, else actionType when it names a meter, else the
 // plan's meter). An unknown customer or product is RESOURCE_NOT_FOUND, an unknown meter
 // INVALID_FIELD.
-func (s *Store) LimitState(ctx context.Context, merchant, customerRef, productRef, meter, actionType string) (LimitState, error) {
+func (s *Engine) LimitState(ctx context.Context, merchant, customerRef, productRef, meter, actionType string) (LimitState, error) {
 	if st, ok, err := s.limitStateCoalesced(ctx, merchant, customerRef, productRef, meter, actionType); err != nil {
 		return st, fmt.Errorf("limit state: %w", err)
 	} else if ok {
-		s.usage.count(true)
+		s.cache.count(true)
 		return st, nil
 	}
-	s.usage.count(false)
+	s.cache.count(false)
 	st := LimitState{ProductRef: productRef}
 	var productOK, meterOK bool
 	var status, typ, pause string
-	err := s.Pool.QueryRow(ctx, limitStateSQL, merchant, customerRef, productRef, meter, DefaultPlanMeter, actionType,
+	err := s.pool.QueryRow(ctx, limitStateSQL, merchant, customerRef, productRef, meter, store.DefaultPlanMeter, actionType,
 		domain.DefaultMeters).Scan(
 		&st.CustomerRef, &productOK, &st.PurchaseRef, &status, &pause, &st.PeriodEnd, &st.PlanRef, &typ, &st.FreeUnits,
 		&st.Limit, &st.PlanMeter, &st.Seats, &st.Meter, &st.PeriodStart, &meterOK, &st.DefaultPlanRef, &st.Used)
@@ -112,7 +112,7 @@ func (s *Store) LimitState(ctx context.Context, merchant, customerRef, productRe
 	}
 	st.PurchaseStatus, st.PlanType, st.PauseBehavior = domain.PurchaseStatus(status), domain.PlanType(typ), domain.PauseBehavior(pause)
 	if st.PlanMeter == "" {
-		st.PlanMeter = DefaultPlanMeter // what events without a meter count on
+		st.PlanMeter = store.DefaultPlanMeter // what events without a meter count on
 	}
 	switch {
 	case st.CustomerRef == "":
@@ -239,10 +239,10 @@ SELECT (SELECT id FROM ins),
 // ErrLimitExceeded is the refusal of a consume that would pass the limit.
 var ErrLimitExceeded = domain.Errorf(domain.CodePaymentRequired, "units", "usage limit reached for this period")
 
-// ConsumeUsage checks and records one successful event atomically against st (read by
+// Consume checks and records one successful event atomically against st (read by
 // LimitState just before): it never admits more than limit units in the period, however many
 // clients race. A refused event is not stored. used is the counter after the event.
-func (s *Store) ConsumeUsage(ctx context.Context, merchant string, st LimitState, e UsageEvent, limit *int64) (rec Recorded, used int64, err error) {
+func (s *Engine) Consume(ctx context.Context, merchant string, st LimitState, e Event, limit *int64) (rec Recorded, used int64, err error) {
 	rec = Recorded{CustomerRef: st.CustomerRef, ProductRef: st.ProductRef, Meter: st.Meter, Units: e.Units,
 		Outcome: OutcomeSuccess, IdempotencyKey: e.IdempotencyKey, OccurredAt: e.OccurredAt, PeriodStart: st.PeriodStart}
 	id := domain.NewTimedRef(domain.PrefixUsage, time.Now())
@@ -252,7 +252,7 @@ func (s *Store) ConsumeUsage(ctx context.Context, merchant string, st LimitState
 	err = retryConflicts(ctx, func() error {
 		sql, args := consumeSQL.of(limit != nil && *limit > 0, id, merchant, st.CustomerRef, st.ProductRef, st.Meter, e.ActionType,
 			e.Units, e.IdempotencyKey, e.OccurredAt, string(e.Metadata), st.PeriodStart, limit, domain.ModeFrom(ctx))
-		return s.Pool.QueryRow(ctx, sql, args...).
+		return s.pool.QueryRow(ctx, sql, args...).
 			Scan(&inserted, &counter, &raised, &original)
 	})
 	var pg *pgconn.PgError
@@ -274,28 +274,8 @@ func (s *Store) ConsumeUsage(ctx context.Context, merchant string, st LimitState
 	default: // the original was committed after our snapshot
 		rec.Duplicate = true
 		used = st.Used
-		err = s.Pool.QueryRow(ctx, `SELECT id FROM usage_events WHERE merchant_id = $1 AND idempotency_key = $2`,
+		err = s.pool.QueryRow(ctx, `SELECT id FROM usage_events WHERE merchant_id = $1 AND idempotency_key = $2`,
 			merchant, e.IdempotencyKey).Scan(&rec.Ref)
 	}
 	return rec, used, err
-}
-
-// CheckoutForLimits returns an open checkout session of mode (the asking key's) for a blocked
-// customer: one that is still open for at least an hour is reused, so a client hammering a
-// blocked check does not fill the table with sessions.
-func (s *Store) CheckoutForLimits(ctx context.Context, merchant, customer, product, plan, mode string) (CheckoutSession, error) {
-	cs := CheckoutSession{MerchantRef: merchant, CustomerRef: customer, ProductRef: product, PlanRef: plan, Mode: mode}
-	cs.Mode = domain.ModeOf(cs.Sandbox())
-	err := s.Pool.QueryRow(ctx, `SELECT id, expires_at, created_at FROM checkout_sessions
-		WHERE customer_id = $2 AND product_id = $3 AND plan_id = $4 AND status = 'open' AND merchant_id = $1
-		AND expires_at > now() + interval '1 hour' AND return_url = '' AND mode = $5 ORDER BY expires_at DESC LIMIT 1`,
-		merchant, customer, product, plan, cs.Mode).Scan(&cs.Ref, &cs.ExpiresAt, &cs.CreatedAt)
-	if err == nil {
-		cs.Status = "open"
-		return cs, nil
-	}
-	if !errors.Is(err, pgx.ErrNoRows) {
-		return cs, fmt.Errorf("find checkout session: %w", err)
-	}
-	return s.CreateCheckoutSession(ctx, cs, 0)
 }

@@ -1,4 +1,4 @@
-package store_test
+package usage_test
 
 import (
 	"context"
@@ -13,11 +13,13 @@ import (
 	"github.com/tollgate-billing/tollgate/domain"
 	"github.com/tollgate-billing/tollgate/internal/testenv"
 	"github.com/tollgate-billing/tollgate/store"
+	"github.com/tollgate-billing/tollgate/usage"
 )
 
 // pathWorld is one database of the differential test, with its references by name.
 type pathWorld struct {
 	st       *store.Store
+	u        *usage.Engine
 	merchant string
 	cus      map[string]string // externalRef → cus_
 	name     map[string]string // cus_ → externalRef
@@ -32,7 +34,7 @@ func TestUsageFastPathMatchesFullStatements(t *testing.T) {
 	now := time.Now().UTC().Truncate(time.Microsecond)
 	start := now.AddDate(0, 0, -10)
 	fast, full := newPathWorld(t, now, start), newPathWorld(t, now, start)
-	full.st.FullStatementsOnly()
+	full.u.FullStatementsOnly()
 
 	rng := rand.New(rand.NewPCG(7, 11))
 	pick := func(xs ...string) string { return xs[rng.IntN(len(xs))] }
@@ -91,16 +93,16 @@ func TestUsageFastPathMatchesFullStatements(t *testing.T) {
 		}
 		var answers [2]string
 		for j, w := range []*pathWorld{fast, full} {
-			events := make([]store.UsageEvent, n)
+			events := make([]usage.Event, n)
 			for i, d := range draws {
 				c := d.customer
 				if id, ok := w.cus[c]; ok && d.byID == "id" {
 					c = id
 				}
-				events[i] = store.UsageEvent{CustomerRef: c, ProductRef: w.prd[d.product], Meter: d.meter, ActionType: d.action,
+				events[i] = usage.Event{CustomerRef: c, ProductRef: w.prd[d.product], Meter: d.meter, ActionType: d.action,
 					Units: d.units, Outcome: d.outcome, IdempotencyKey: d.key, OccurredAt: d.at}
 			}
-			got, err := w.st.RecordUsage(ctx, w.merchant, events)
+			got, err := w.u.RecordMany(ctx, w.merchant, events)
 			answers[j] = w.normalise(got, err)
 		}
 		if answers[0] != answers[1] {
@@ -110,7 +112,7 @@ func TestUsageFastPathMatchesFullStatements(t *testing.T) {
 			compareLimits(t, step, fast, full)
 		}
 	}
-	if f, _ := fast.st.UsagePaths(); f == 0 {
+	if f, _ := fast.u.Paths(); f == 0 {
 		t.Fatal("the fast path was never taken")
 	}
 	// and the paths send the same usage marks (issue 15): the draws stay far below the limits,
@@ -118,15 +120,15 @@ func TestUsageFastPathMatchesFullStatements(t *testing.T) {
 	for _, w := range []*pathWorld{fast, full} {
 		for _, c := range []string{"u0", "u1", "u2", "u3", "u4", "u7"} {
 			for _, p := range []string{"A", "B"} {
-				e := store.UsageEvent{CustomerRef: c, ProductRef: w.prd[p], ActionType: "api_call", Units: 45, Outcome: "success",
+				e := usage.Event{CustomerRef: c, ProductRef: w.prd[p], ActionType: "api_call", Units: 45, Outcome: "success",
 					IdempotencyKey: "mark-1-" + c + p, OccurredAt: now}
-				if _, err := w.st.RecordUsage(ctx, w.merchant, []store.UsageEvent{e}); err != nil {
+				if _, err := w.u.RecordMany(ctx, w.merchant, []usage.Event{e}); err != nil {
 					t.Fatal(err)
 				}
 				e.Units, e.IdempotencyKey = 30, "mark-2-"+c+p
 				f := e
 				f.IdempotencyKey = "mark-3-" + c + p
-				if _, err := w.st.RecordUsage(ctx, w.merchant, []store.UsageEvent{e, f}); err != nil {
+				if _, err := w.u.RecordMany(ctx, w.merchant, []usage.Event{e, f}); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -159,7 +161,8 @@ func newPathWorld(t *testing.T, now, start time.Time) *pathWorld {
 	t.Helper()
 	ctx := context.Background()
 	st := testenv.Postgres(t)
-	w := &pathWorld{st: st, cus: map[string]string{}, name: map[string]string{}, prd: map[string]string{"": ""},
+	u := usage.New(st.Pool)
+	w := &pathWorld{st: st, u: u, cus: map[string]string{}, name: map[string]string{}, prd: map[string]string{"": ""},
 		pln: map[string]string{}, pur: map[string]domain.Purchase{}}
 	w.merchant, _ = testenv.Merchant(t, st, "M")
 	limit := int64(100)
@@ -211,7 +214,7 @@ func newPathWorld(t *testing.T, now, start time.Time) *pathWorld {
 }
 
 // normalise writes an answer without the references that differ between the databases.
-func (w *pathWorld) normalise(got []store.Recorded, err error) string {
+func (w *pathWorld) normalise(got []usage.Recorded, err error) string {
 	if err != nil {
 		if de := domain.AsError(err); de != nil {
 			return fmt.Sprintf("error %s %s", de.Code, de.Field)
@@ -234,7 +237,7 @@ func compareLimits(t *testing.T, step int, fast, full *pathWorld) {
 			for _, q := range [][2]string{{"", ""}, {"gpu", ""}, {"", "tokens"}, {"nope", ""}} {
 				var got [2]any
 				for j, w := range []*pathWorld{fast, full} {
-					ls, err := w.st.LimitState(ctx, w.merchant, c, w.prd[p], q[0], q[1])
+					ls, err := w.u.LimitState(ctx, w.merchant, c, w.prd[p], q[0], q[1])
 					if de := domain.AsError(err); de != nil {
 						got[j] = fmt.Sprintf("error %s %s", de.Code, de.Field)
 						continue

@@ -1,4 +1,4 @@
-package store_test
+package usage_test
 
 import (
 	"context"
@@ -9,7 +9,7 @@ import (
 
 	"github.com/tollgate-billing/tollgate/domain"
 	"github.com/tollgate-billing/tollgate/internal/testenv"
-	"github.com/tollgate-billing/tollgate/store"
+	"github.com/tollgate-billing/tollgate/usage"
 )
 
 // Concurrent batches with the same idempotency keys: a batch whose COPY meets a key taken by
@@ -18,23 +18,24 @@ import (
 func TestConcurrentBatchesCountEachKeyOnce(t *testing.T) {
 	ctx := context.Background()
 	st := testenv.Postgres(t)
+	u := usage.New(st.Pool)
 	m, _ := testenv.Merchant(t, st, "M")
 	prd, _ := st.CreateProduct(ctx, domain.Product{MerchantRef: m, Name: "p"})
 	refs := newCustomers(t, st, m, "u", 20)
 	const callers, perBatch = 8, 200
-	answers := make([][]store.Recorded, callers)
+	answers := make([][]usage.Recorded, callers)
 	var wg sync.WaitGroup
 	for w := range callers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			evs := make([]store.UsageEvent, perBatch)
+			evs := make([]usage.Event, perBatch)
 			for i := range evs {
-				evs[i] = store.UsageEvent{CustomerRef: refs[i%len(refs)], ProductRef: prd.Ref, ActionType: "api_call", Units: 1,
-					Outcome: store.OutcomeSuccess, IdempotencyKey: fmt.Sprint("same-", i), OccurredAt: time.Now(), Metadata: []byte(`{"w":1}`)}
+				evs[i] = usage.Event{CustomerRef: refs[i%len(refs)], ProductRef: prd.Ref, ActionType: "api_call", Units: 1,
+					Outcome: usage.OutcomeSuccess, IdempotencyKey: fmt.Sprint("same-", i), OccurredAt: time.Now(), Metadata: []byte(`{"w":1}`)}
 			}
 			var err error
-			if answers[w], err = st.RecordUsage(ctx, m, evs); err != nil {
+			if answers[w], err = u.RecordMany(ctx, m, evs); err != nil {
 				t.Error(err)
 			}
 		}()

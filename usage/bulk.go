@@ -1,6 +1,8 @@
-package store
+package usage
 
-// resolveBulkSQL resolves a batch set by set, for recordBatch (usage_bulk_copy.go): a batch of
+import "github.com/tollgate-billing/tollgate/store"
+
+// resolveBulkSQL resolves a batch set by set, for recordBatch (bulk_copy.go): a batch of
 // 1,000 events often names 1,000 different customers, and per-pair correlated lookups (customer
 // by reference, then by externalRef, live purchase, plan, default plan) cost about 40 µs a pair.
 // Here each lookup is one join over all pairs, the product checks run once per distinct product
@@ -32,7 +34,7 @@ WITH input AS (
   SELECT DISTINCT ON (p.customer_id, p.product_id) p.customer_id, p.product_id, p.plan_id, p.current_period_start
   FROM purchases p JOIN (SELECT DISTINCT customer_id, product_ref FROM cust WHERE customer_id IS NOT NULL) k
     ON p.customer_id = k.customer_id AND p.product_id = k.product_ref
-  WHERE p.merchant_id = $1 AND p.status IN ` + liveStatuses + `
+  WHERE p.merchant_id = $1 AND p.status IN ` + store.LiveStatuses + `
   ORDER BY p.customer_id, p.product_id, p.created_at DESC, p.id DESC
 ), resolved AS MATERIALIZED (
   SELECT c.customer_ref, c.product_ref, c.customer_id, d.product_ok, pu.current_period_start AS purchase_start,

@@ -1,4 +1,4 @@
-package store_test
+package usage_test
 
 import (
 	"context"
@@ -9,7 +9,7 @@ import (
 
 	"github.com/tollgate-billing/tollgate/domain"
 	"github.com/tollgate-billing/tollgate/internal/testenv"
-	"github.com/tollgate-billing/tollgate/store"
+	"github.com/tollgate-billing/tollgate/usage"
 )
 
 // Single events sent at the same moment are written in groups, and each caller still gets the
@@ -20,19 +20,20 @@ import (
 func TestConcurrentSingleEventsAnswerAsAlone(t *testing.T) {
 	ctx := context.Background()
 	st := testenv.Postgres(t)
+	u := usage.New(st.Pool)
 	m, _, prd, _ := usageCatalog(t, st)
 	const customers, callers, perCaller = 8, 32, 40
 	refs := newCustomers(t, st, m, "g", customers)
 	// warm the resolutions, so every caller is eligible for a group
 	for i, r := range refs {
-		if _, err := st.RecordUsage(ctx, m, []store.UsageEvent{event(r, prd.Ref, fmt.Sprint("warm", i), 1)}); err != nil {
+		if _, err := u.RecordMany(ctx, m, []usage.Event{event(r, prd.Ref, fmt.Sprint("warm", i), 1)}); err != nil {
 			t.Fatal(err)
 		}
 	}
 
 	type answer struct {
 		key string
-		rec store.Recorded
+		rec usage.Recorded
 		err error
 	}
 	answers := make(chan answer, callers*perCaller)
@@ -48,7 +49,7 @@ func TestConcurrentSingleEventsAnswerAsAlone(t *testing.T) {
 				if i%13 == 0 && c%2 == 0 {
 					customer, key = "nobody", fmt.Sprintf("x%d-%d", c, i)
 				}
-				got, err := st.RecordUsage(ctx, m, []store.UsageEvent{event(customer, prd.Ref, key, 2)})
+				got, err := u.RecordMany(ctx, m, []usage.Event{event(customer, prd.Ref, key, 2)})
 				a := answer{key: key, err: err}
 				if err == nil {
 					a.rec = got[0]
@@ -105,10 +106,10 @@ func TestConcurrentSingleEventsAnswerAsAlone(t *testing.T) {
 	if counted != units+int64(customers) { // + the warm-up events
 		t.Fatalf("counters hold %d units, events %d", counted, units+int64(customers))
 	}
-	if st.GroupedEvents() == 0 {
+	if u.GroupedEvents() == 0 {
 		t.Fatal("no event was written in a group")
 	}
-	t.Logf("%d of %d stored events were written in groups", st.GroupedEvents(), stored)
+	t.Logf("%d of %d stored events were written in groups", u.GroupedEvents(), stored)
 }
 
 // Limit checks sent at the same moment are read in groups, and each gets the state it would
@@ -117,15 +118,16 @@ func TestConcurrentSingleEventsAnswerAsAlone(t *testing.T) {
 func TestConcurrentLimitChecksAnswerAsAlone(t *testing.T) {
 	ctx := context.Background()
 	st := testenv.Postgres(t)
+	u := usage.New(st.Pool)
 	m, _, prd, pln := usageCatalog(t, st)
 	const customers, callers, perCaller = 6, 32, 30
 	refs := newCustomers(t, st, m, "l", customers)
 	for i, ref := range refs {
 		// customer i has used 10+i units
-		if _, err := st.RecordUsage(ctx, m, []store.UsageEvent{event(ref, prd.Ref, fmt.Sprint("u", i), int64(10+i))}); err != nil {
+		if _, err := u.RecordMany(ctx, m, []usage.Event{event(ref, prd.Ref, fmt.Sprint("u", i), int64(10+i))}); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := st.LimitState(ctx, m, ref, prd.Ref, "", ""); err != nil { // warm the facts
+		if _, err := u.LimitState(ctx, m, ref, prd.Ref, "", ""); err != nil { // warm the facts
 			t.Fatal(err)
 		}
 	}
@@ -148,7 +150,7 @@ func TestConcurrentLimitChecksAnswerAsAlone(t *testing.T) {
 			defer wg.Done()
 			for i := range perCaller {
 				n := (c + i) % customers
-				ls, err := st.LimitState(ctx, m, refs[n], prd.Ref, "", "")
+				ls, err := u.LimitState(ctx, m, refs[n], prd.Ref, "", "")
 				switch {
 				case err != nil:
 					errs <- err
@@ -170,10 +172,10 @@ func TestConcurrentLimitChecksAnswerAsAlone(t *testing.T) {
 	for err := range errs {
 		t.Fatal(err)
 	}
-	if st.GroupedReads() == 0 {
+	if u.GroupedReads() == 0 {
 		t.Fatal("no check was read in a group")
 	}
-	t.Logf("%d of %d checks were read in groups", st.GroupedReads(), callers*perCaller)
+	t.Logf("%d of %d checks were read in groups", u.GroupedReads(), callers*perCaller)
 }
 
 // A customer named in one group by its cus_ reference and by its externalRef may have facts in
@@ -183,10 +185,11 @@ func TestConcurrentLimitChecksAnswerAsAlone(t *testing.T) {
 func TestGroupChecksEveryVersionOfACustomer(t *testing.T) {
 	ctx := context.Background()
 	st := testenv.Postgres(t)
+	u := usage.New(st.Pool)
 	m, c, prd, pln := usageCatalog(t, st)
 	record := func(customer, key string) {
 		t.Helper()
-		if _, err := st.RecordUsage(ctx, m, []store.UsageEvent{event(customer, prd.Ref, key, 1)}); err != nil {
+		if _, err := u.RecordMany(ctx, m, []usage.Event{event(customer, prd.Ref, key, 1)}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -202,9 +205,9 @@ func TestGroupChecksEveryVersionOfACustomer(t *testing.T) {
 	record("user_123", "a1") // finds its facts stale and forgets them
 	record("user_123", "a2") // reads them again, after the purchase
 
-	events := []store.UsageEvent{event("user_123", prd.Ref, "g1", 1), event(c.Ref, prd.Ref, "g2", 1)}
+	events := []usage.Event{event("user_123", prd.Ref, "g1", 1), event(c.Ref, prd.Ref, "g2", 1)}
 	ids := []string{domain.NewRef(domain.PrefixUsage), domain.NewRef(domain.PrefixUsage)}
-	out, _, ok, err := st.RecordGroup(ctx, m, events, ids)
+	out, _, ok, err := u.RecordGroup(ctx, m, events, ids)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package store
+package usage
 
 import (
 	"context"
@@ -47,7 +47,7 @@ type counterIDs map[counterSlot]int64
 // addCountersFast adds units to their counters (in a transaction of recordBatchFast): by id
 // where the id is known, through the upsert otherwise. ok is false when a remembered id no
 // longer matched a counter; the caller then rolls back.
-func (s *Store) addCountersFast(ctx context.Context, tx pgx.Tx, merchant, mode string, counters counterAdds, now time.Time) (counterIDs, bool, error) {
+func (s *Engine) addCountersFast(ctx context.Context, tx pgx.Tx, merchant, mode string, counters counterAdds, now time.Time) (counterIDs, bool, error) {
 	if len(counters) == 0 {
 		return nil, true, nil
 	}
@@ -57,7 +57,7 @@ func (s *Store) addCountersFast(ctx context.Context, tx pgx.Tx, merchant, mode s
 	var ids, units, limits []int64
 	unknown := counterAdds{}
 	for k, a := range counters {
-		if id, ok := s.usage.counters.get(slotOf(k), now); ok {
+		if id, ok := s.cache.counters.get(slotOf(k), now); ok {
 			ids, units, limits = append(ids, id), append(units, a.units), append(limits, a.limit)
 		} else {
 			unknown[k] = a
@@ -70,7 +70,7 @@ func (s *Store) addCountersFast(ctx context.Context, tx pgx.Tx, merchant, mode s
 			return nil, false, err
 		}
 		if found != len(ids) {
-			s.usage.forgetCounters(counters)
+			s.cache.forgetCounters(counters)
 			return nil, false, nil
 		}
 	}
@@ -121,7 +121,7 @@ func upsertCounters(ctx context.Context, tx pgx.Tx, merchant, mode string, count
 }
 
 // forgetCounters drops the remembered ids of counters.
-func (c *usageCache) forgetCounters(counters counterAdds) {
+func (c *cache) forgetCounters(counters counterAdds) {
 	slots := make([]counterSlot, 0, len(counters))
 	for k := range counters {
 		slots = append(slots, slotOf(k))

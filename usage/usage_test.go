@@ -1,4 +1,4 @@
-package store_test
+package usage_test
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 	"github.com/tollgate-billing/tollgate/domain"
 	"github.com/tollgate-billing/tollgate/internal/testenv"
 	"github.com/tollgate-billing/tollgate/store"
+	"github.com/tollgate-billing/tollgate/usage"
 )
 
 // usageCatalog is a merchant with a customer (externalRef user_123), a product and a default
@@ -35,9 +36,9 @@ func usageCatalog(t *testing.T, st *store.Store) (merchant string, c domain.Cust
 	return merchant, c, prd, pln
 }
 
-func event(customer, product, key string, units int64) store.UsageEvent {
-	return store.UsageEvent{CustomerRef: customer, ProductRef: product, ActionType: "api_call", Units: units,
-		Outcome: store.OutcomeSuccess, IdempotencyKey: key, OccurredAt: time.Now()}
+func event(customer, product, key string, units int64) usage.Event {
+	return usage.Event{CustomerRef: customer, ProductRef: product, ActionType: "api_call", Units: units,
+		Outcome: usage.OutcomeSuccess, IdempotencyKey: key, OccurredAt: time.Now()}
 }
 
 // newCustomers creates n customers of merchant, with externalRefs prefix0, prefix1, …, and
@@ -58,10 +59,11 @@ func newCustomers(t testing.TB, st *store.Store, merchant, prefix string, n int)
 func TestRecordUsageCountsOnceAndMapsMeters(t *testing.T) {
 	ctx := context.Background()
 	st := testenv.Postgres(t)
+	u := usage.New(st.Pool)
 	m, c, prd, _ := usageCatalog(t, st)
 
 	// by cus_ and by externalRef, api_call maps to the plan's meter
-	got, err := st.RecordUsage(ctx, m, []store.UsageEvent{event(c.Ref, prd.Ref, "k1", 80), event("user_123", prd.Ref, "k2", 7)})
+	got, err := u.RecordMany(ctx, m, []usage.Event{event(c.Ref, prd.Ref, "k1", 80), event("user_123", prd.Ref, "k2", 7)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,14 +71,14 @@ func TestRecordUsageCountsOnceAndMapsMeters(t *testing.T) {
 		t.Fatalf("recorded: %+v", got)
 	}
 	// a retry of k1 (and a repeat inside one batch) counts once and answers the original
-	again, err := st.RecordUsage(ctx, m, []store.UsageEvent{event(c.Ref, prd.Ref, "k1", 80), event(c.Ref, prd.Ref, "k3", 0), event(c.Ref, prd.Ref, "k3", 0)})
+	again, err := u.RecordMany(ctx, m, []usage.Event{event(c.Ref, prd.Ref, "k1", 80), event(c.Ref, prd.Ref, "k3", 0), event(c.Ref, prd.Ref, "k3", 0)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !again[0].Duplicate || again[0].Ref != got[0].Ref || again[1].Duplicate || !again[2].Duplicate || again[2].Ref != again[1].Ref {
 		t.Fatalf("retry: %+v", again)
 	}
-	ls, err := st.LimitState(ctx, m, "user_123", prd.Ref, "", "")
+	ls, err := u.LimitState(ctx, m, "user_123", prd.Ref, "", "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,7 +86,7 @@ func TestRecordUsageCountsOnceAndMapsMeters(t *testing.T) {
 	if ls.Used != 87 || ls.Meter != "requests" || !v.WithinLimits || *v.Limit != 100 || *v.Remaining != 13 {
 		t.Fatalf("state %+v verdict %+v", ls, v)
 	}
-	n, err := st.MeteredUnits(ctx, m, c.Ref, prd.Ref, "requests", store.MonthStart(time.Now()))
+	n, err := st.MeteredUnits(ctx, m, c.Ref, prd.Ref, "requests", usage.MonthStart(time.Now()))
 	if err != nil || n != 87 {
 		t.Fatalf("UsageForPeriod = %d, %v", n, err)
 	}
@@ -96,31 +98,31 @@ func TestRecordUsageCountsOnceAndMapsMeters(t *testing.T) {
 	tool.ActionType = "tool:search"
 	failed := event(c.Ref, prd.Ref, "k6", 5)
 	failed.Outcome = "error"
-	got, err = st.RecordUsage(ctx, m, []store.UsageEvent{tok, tool, failed})
+	got, err = u.RecordMany(ctx, m, []usage.Event{tok, tool, failed})
 	if err != nil || got[0].Meter != "tokens" || got[1].Meter != "tool:search" || got[2].Meter != "requests" {
 		t.Fatalf("meters: %v %+v", err, got)
 	}
-	if n, _ := st.MeteredUnits(ctx, m, c.Ref, prd.Ref, "requests", store.MonthStart(time.Now())); n != 87 {
+	if n, _ := st.MeteredUnits(ctx, m, c.Ref, prd.Ref, "requests", usage.MonthStart(time.Now())); n != 87 {
 		t.Fatalf("a failed call counted: %d", n)
 	}
 
 	// an unknown customer or meter refuses the whole batch and names the event
 	bad := event(c.Ref, prd.Ref, "k7", 1)
 	bad.Meter = "nope"
-	_, err = st.RecordUsage(ctx, m, []store.UsageEvent{event(c.Ref, prd.Ref, "k8", 1), bad})
-	if ee, ok := err.(*store.EventError); !ok || ee.Index != 1 || ee.Err.Field != "meterName" {
+	_, err = u.RecordMany(ctx, m, []usage.Event{event(c.Ref, prd.Ref, "k8", 1), bad})
+	if ee, ok := err.(*usage.EventError); !ok || ee.Index != 1 || ee.Err.Field != "meterName" {
 		t.Fatalf("bad meter: %v", err)
 	}
-	_, err = st.RecordUsage(ctx, m, []store.UsageEvent{event("cus_nobody", prd.Ref, "k9", 1)})
+	_, err = u.RecordMany(ctx, m, []usage.Event{event("cus_nobody", prd.Ref, "k9", 1)})
 	if domain.ErrorCode(err) != domain.CodeNotFound {
 		t.Fatalf("unknown customer: %v", err)
 	}
-	if n, _ := st.MeteredUnits(ctx, m, c.Ref, prd.Ref, "requests", store.MonthStart(time.Now())); n != 87 {
+	if n, _ := st.MeteredUnits(ctx, m, c.Ref, prd.Ref, "requests", usage.MonthStart(time.Now())); n != 87 {
 		t.Fatalf("a refused batch counted: %d", n)
 	}
 	// another merchant cannot record on this customer
 	other, _ := testenv.Merchant(t, st, "Other")
-	if _, err := st.RecordUsage(ctx, other, []store.UsageEvent{event(c.Ref, "", "k1", 1)}); domain.ErrorCode(err) != domain.CodeNotFound {
+	if _, err := u.RecordMany(ctx, other, []usage.Event{event(c.Ref, "", "k1", 1)}); domain.ErrorCode(err) != domain.CodeNotFound {
 		t.Fatalf("cross-merchant: %v", err)
 	}
 }
@@ -128,6 +130,7 @@ func TestRecordUsageCountsOnceAndMapsMeters(t *testing.T) {
 func TestUsageCountsInThePurchasePeriod(t *testing.T) {
 	ctx := context.Background()
 	st := testenv.Postgres(t)
+	u := usage.New(st.Pool)
 	m, c, prd, _ := usageCatalog(t, st)
 	limit := int64(1000)
 	paid, err := st.CreatePlan(ctx, domain.Plan{MerchantRef: m, ProductRef: prd.Ref, Name: "PAYG", Type: domain.PlanUsageBased,
@@ -144,7 +147,7 @@ func TestUsageCountsInThePurchasePeriod(t *testing.T) {
 	}
 	old := event(c.Ref, prd.Ref, "before", 3)
 	old.OccurredAt = start.Add(-time.Hour)
-	got, err := st.RecordUsage(ctx, m, []store.UsageEvent{event(c.Ref, prd.Ref, "now", 25), old})
+	got, err := u.RecordMany(ctx, m, []usage.Event{event(c.Ref, prd.Ref, "now", 25), old})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -152,7 +155,7 @@ func TestUsageCountsInThePurchasePeriod(t *testing.T) {
 	if !got[0].PeriodStart.Equal(start) || got[0].Meter != "api_calls" || !got[1].PeriodStart.Equal(start) {
 		t.Fatalf("periods: %+v", got)
 	}
-	ls, err := st.LimitState(ctx, m, c.Ref, prd.Ref, "", "")
+	ls, err := u.LimitState(ctx, m, c.Ref, prd.Ref, "", "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -165,8 +168,9 @@ func TestUsageCountsInThePurchasePeriod(t *testing.T) {
 func TestConsumeNeverPassesTheLimit(t *testing.T) {
 	ctx := context.Background()
 	st := testenv.Postgres(t)
+	u := usage.New(st.Pool)
 	m, c, prd, _ := usageCatalog(t, st)
-	if _, err := st.RecordUsage(ctx, m, []store.UsageEvent{event(c.Ref, prd.Ref, "base", 90)}); err != nil {
+	if _, err := u.RecordMany(ctx, m, []usage.Event{event(c.Ref, prd.Ref, "base", 90)}); err != nil {
 		t.Fatal(err)
 	}
 	var wg sync.WaitGroup
@@ -176,18 +180,18 @@ func TestConsumeNeverPassesTheLimit(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			ls, err := st.LimitState(ctx, m, c.Ref, prd.Ref, "", "")
+			ls, err := u.LimitState(ctx, m, c.Ref, prd.Ref, "", "")
 			if err != nil {
 				t.Error(err)
 				return
 			}
-			_, _, err = st.ConsumeUsage(ctx, m, ls, event(c.Ref, prd.Ref, fmt.Sprint("c", i), 1), ls.EffectiveLimit())
+			_, _, err = u.Consume(ctx, m, ls, event(c.Ref, prd.Ref, fmt.Sprint("c", i), 1), ls.EffectiveLimit())
 			mu.Lock()
 			defer mu.Unlock()
 			switch {
 			case err == nil:
 				admitted++
-			case err == store.ErrLimitExceeded:
+			case err == usage.ErrLimitExceeded:
 				refused++
 			default:
 				t.Error(err)
@@ -202,13 +206,13 @@ func TestConsumeNeverPassesTheLimit(t *testing.T) {
 	if err := st.Pool.QueryRow(ctx, `SELECT count(*) FROM usage_events WHERE merchant_id = $1`, m).Scan(&events); err != nil || events != 11 {
 		t.Fatalf("events stored: %d %v", events, err)
 	}
-	ls, _ := st.LimitState(ctx, m, c.Ref, prd.Ref, "", "")
+	ls, _ := u.LimitState(ctx, m, c.Ref, prd.Ref, "", "")
 	if ls.Used != 100 {
 		t.Fatalf("used %d", ls.Used)
 	}
 	// a repeated key answers the original and consumes nothing, even at the limit
-	rec, _, err := st.ConsumeUsage(ctx, m, ls, event(c.Ref, prd.Ref, "c0", 1), ls.EffectiveLimit())
-	if err != nil && err != store.ErrLimitExceeded {
+	rec, _, err := u.Consume(ctx, m, ls, event(c.Ref, prd.Ref, "c0", 1), ls.EffectiveLimit())
+	if err != nil && err != usage.ErrLimitExceeded {
 		t.Fatal(err)
 	}
 	_ = rec
@@ -218,20 +222,20 @@ func TestLimitVerdicts(t *testing.T) {
 	l := func(n int64) *int64 { return &n }
 	cases := []struct {
 		name   string
-		st     store.LimitState
+		st     usage.LimitState
 		within bool
 		limit  *int64
 		reason string
 	}{
-		{"free tier of the default plan", store.LimitState{PlanRef: "pln", PlanType: domain.PlanRecurring, FreeUnits: 100, Meter: "m", PlanMeter: "m", Used: 99}, true, l(100), ""},
-		{"free tier used up", store.LimitState{PlanRef: "pln", PlanType: domain.PlanRecurring, FreeUnits: 100, Meter: "m", PlanMeter: "m", Used: 100}, false, l(100), "limit_reached"},
-		{"no allowance", store.LimitState{PlanRef: "pln", PlanType: domain.PlanRecurring, Meter: "m", PlanMeter: "m"}, false, l(0), "no_purchase"},
-		{"no plan at all", store.LimitState{}, false, l(0), "no_plan"},
-		{"free plan without limits", store.LimitState{PlanRef: "pln", PlanType: domain.PlanFree, Meter: "m", PlanMeter: "m", Used: 1e6}, true, nil, ""},
-		{"PAYG purchase", store.LimitState{PurchaseRef: "pur", PurchaseStatus: domain.PurchaseActive, PlanRef: "pln", PlanType: domain.PlanUsageBased, FreeUnits: 10, Meter: "m", PlanMeter: "m", Used: 1e6}, true, nil, ""},
-		{"hard limit", store.LimitState{PurchaseRef: "pur", PurchaseStatus: domain.PurchaseActive, PlanRef: "pln", PlanType: domain.PlanHybrid, Limit: l(50), Meter: "m", PlanMeter: "m", Used: 50}, false, l(50), "limit_reached"},
-		{"other meter is not limited", store.LimitState{PurchaseRef: "pur", PurchaseStatus: domain.PurchaseActive, PlanRef: "pln", PlanType: domain.PlanHybrid, Limit: l(50), Meter: "tokens", PlanMeter: "m", Used: 50}, true, nil, ""},
-		{"suspended", store.LimitState{PurchaseRef: "pur", PurchaseStatus: domain.PurchaseSuspended, PlanRef: "pln", PlanType: domain.PlanRecurring, Meter: "m", PlanMeter: "m"}, false, l(0), "purchase_suspended"},
+		{"free tier of the default plan", usage.LimitState{PlanRef: "pln", PlanType: domain.PlanRecurring, FreeUnits: 100, Meter: "m", PlanMeter: "m", Used: 99}, true, l(100), ""},
+		{"free tier used up", usage.LimitState{PlanRef: "pln", PlanType: domain.PlanRecurring, FreeUnits: 100, Meter: "m", PlanMeter: "m", Used: 100}, false, l(100), "limit_reached"},
+		{"no allowance", usage.LimitState{PlanRef: "pln", PlanType: domain.PlanRecurring, Meter: "m", PlanMeter: "m"}, false, l(0), "no_purchase"},
+		{"no plan at all", usage.LimitState{}, false, l(0), "no_plan"},
+		{"free plan without limits", usage.LimitState{PlanRef: "pln", PlanType: domain.PlanFree, Meter: "m", PlanMeter: "m", Used: 1e6}, true, nil, ""},
+		{"PAYG purchase", usage.LimitState{PurchaseRef: "pur", PurchaseStatus: domain.PurchaseActive, PlanRef: "pln", PlanType: domain.PlanUsageBased, FreeUnits: 10, Meter: "m", PlanMeter: "m", Used: 1e6}, true, nil, ""},
+		{"hard limit", usage.LimitState{PurchaseRef: "pur", PurchaseStatus: domain.PurchaseActive, PlanRef: "pln", PlanType: domain.PlanHybrid, Limit: l(50), Meter: "m", PlanMeter: "m", Used: 50}, false, l(50), "limit_reached"},
+		{"other meter is not limited", usage.LimitState{PurchaseRef: "pur", PurchaseStatus: domain.PurchaseActive, PlanRef: "pln", PlanType: domain.PlanHybrid, Limit: l(50), Meter: "tokens", PlanMeter: "m", Used: 50}, true, nil, ""},
+		{"suspended", usage.LimitState{PurchaseRef: "pur", PurchaseStatus: domain.PurchaseSuspended, PlanRef: "pln", PlanType: domain.PlanRecurring, Meter: "m", PlanMeter: "m"}, false, l(0), "purchase_suspended"},
 	}
 	for _, c := range cases {
 		v := c.st.Evaluate(1)
@@ -246,6 +250,7 @@ func TestLimitVerdicts(t *testing.T) {
 func TestBillUsageBillsEveryUnitOnce(t *testing.T) {
 	ctx := context.Background()
 	st := testenv.Postgres(t)
+	u := usage.New(st.Pool)
 	m, c, prd, _ := usageCatalog(t, st)
 	paid, err := st.CreatePlan(ctx, domain.Plan{MerchantRef: m, ProductRef: prd.Ref, Name: "PAYG", Type: domain.PlanUsageBased,
 		BillingCycle: domain.CycleMonthly, UnitPrice: 2, Meter: "api_calls"})
@@ -260,13 +265,13 @@ func TestBillUsageBillsEveryUnitOnce(t *testing.T) {
 	}
 	record := func(key string, units int64) {
 		t.Helper()
-		if _, err := st.RecordUsage(ctx, m, []store.UsageEvent{event(c.Ref, prd.Ref, key, units)}); err != nil {
+		if _, err := u.RecordMany(ctx, m, []usage.Event{event(c.Ref, prd.Ref, key, units)}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	bill := func(period time.Time) int64 {
 		t.Helper()
-		n, err := st.BillUsage(ctx, store.UsageBill{MerchantRef: m, CustomerRef: c.Ref, ProductRef: prd.Ref, Meter: "api_calls",
+		n, err := usage.BillPeriod(ctx, st.Pool, usage.Bill{MerchantRef: m, CustomerRef: c.Ref, ProductRef: prd.Ref, Meter: "api_calls",
 			Since: start, PeriodStart: period})
 		if err != nil {
 			t.Fatal(err)

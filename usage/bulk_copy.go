@@ -1,4 +1,4 @@
-package store
+package usage
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/tollgate-billing/tollgate/domain"
+	"github.com/tollgate-billing/tollgate/store"
 )
 
 // A batch is recorded in one transaction of four steps: resolve every event (customer,
@@ -61,8 +62,8 @@ func (c counterAdds) add(k counterKey, units, limit int64) {
 
 // recordBatch records events (more than one) as described above; limits are their counters'
 // limits (limitsOf), for the events of the marks they cross.
-func (s *Store) recordBatch(ctx context.Context, merchant string, events []UsageEvent, ids []string, limits map[limitKey]int64) ([]Recorded, error) {
-	tx, err := s.Pool.Begin(ctx)
+func (s *Engine) recordBatch(ctx context.Context, merchant string, events []Event, ids []string, limits map[limitKey]int64) ([]Recorded, error) {
+	tx, err := s.pool.Begin(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -133,7 +134,7 @@ func (s *Store) recordBatch(ctx context.Context, merchant string, events []Usage
 }
 
 // copyRow is an event's row for COPY into usage_events (usageEventColumns).
-func copyRow(id, merchant, customer, meter string, e UsageEvent) []any {
+func copyRow(id, merchant, customer, meter string, e Event) []any {
 	var meta any
 	if len(e.Metadata) > 0 {
 		meta = []byte(e.Metadata)
@@ -154,7 +155,7 @@ func addCounters(ctx context.Context, tx pgx.Tx, merchant, mode string, counters
 }
 
 // resolveBulkArgs are resolveBulkSQL's arguments: the events column by column.
-func resolveBulkArgs(merchant string, events []UsageEvent, ids []string) []any {
+func resolveBulkArgs(merchant string, events []Event, ids []string) []any {
 	n := len(events)
 	customers, products, meters, actions := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 	units, outcomes, keys, meta := make([]int64, n), make([]string, n), make([]string, n), make([]string, n)
@@ -163,5 +164,5 @@ func resolveBulkArgs(merchant string, events []UsageEvent, ids []string) []any {
 		customers[i], products[i], meters[i], actions[i] = e.CustomerRef, e.ProductRef, e.Meter, e.ActionType
 		units[i], outcomes[i], keys[i], meta[i], at[i] = e.Units, e.Outcome, e.IdempotencyKey, string(e.Metadata), e.OccurredAt
 	}
-	return []any{merchant, ids, customers, products, meters, actions, units, outcomes, keys, at, meta, domain.DefaultMeters, DefaultPlanMeter}
+	return []any{merchant, ids, customers, products, meters, actions, units, outcomes, keys, at, meta, domain.DefaultMeters, store.DefaultPlanMeter}
 }

@@ -1,4 +1,4 @@
-package store
+package usage
 
 import (
 	"context"
@@ -48,7 +48,7 @@ SELECT EXISTS (SELECT 1 FROM ok), coalesce((SELECT array_agg(id) FROM ins), '{}'
 // recordGroupFast writes events (of different callers, keys distinct) with recordGroupSQL.
 // done[i] tells whether event i was stored; ok is false when nothing was, because a version
 // moved.
-func (s *Store) recordGroupFast(ctx context.Context, merchant, mode string, events []UsageEvent, ids []string) (out []Recorded, done []bool, ok bool, err error) {
+func (s *Engine) recordGroupFast(ctx context.Context, merchant, mode string, events []Event, ids []string) (out []Recorded, done []bool, ok bool, err error) {
 	res, ok, err := s.resolveFast(ctx, merchant, events)
 	if !ok || err != nil {
 		return nil, nil, false, err
@@ -70,7 +70,7 @@ func (s *Store) recordGroupFast(ctx context.Context, merchant, mode string, even
 	var stored []string
 	sql, args := recordGroupSQL.of(anyLimit(limits), ids, merchant, customers, products, meters, actions, units, outcomes, keys,
 		at, meta, versionIDs, versions, res[0].facts.MerchantVersion, periods, limits, mode)
-	if err := s.Pool.QueryRow(ctx, sql, args...).Scan(&current, &stored); err != nil {
+	if err := s.pool.QueryRow(ctx, sql, args...).Scan(&current, &stored); err != nil {
 		return nil, nil, false, err
 	}
 	if !current {

@@ -1,4 +1,4 @@
-package store
+package usage
 
 import (
 	"context"
@@ -12,7 +12,7 @@ import (
 // own commit: about 145 µs of Postgres CPU per event under the bench's load, where writing
 // groups one after another took 50 µs per event in all (Go, network and Postgres) for groups of
 // 11, and 31 µs for groups of 30. So single events of one merchant that arrive while that
-// merchant's slots are busy queue (a coalescer, usage_coalesce.go) and then go together in one
+// merchant's slots are busy queue (a coalescer, coalesce.go) and then go together in one
 // statement and one commit (recordGroupSQL: the events and their counters). Nothing waits on a
 // timer: with a slot free and nothing queued an event is written at once, alone, as before;
 // groups form only under load, and grow with it.
@@ -23,7 +23,7 @@ import (
 // error) is written by its caller alone, exactly as before.
 
 // groupSlots is how many events of one merchant may be written alone at once from this process
-// while nothing is queued (slotQueue, usage_coalesce.go). With one, a second caller always waited
+// while nothing is queued (slotQueue, coalesce.go). With one, a second caller always waited
 // for the first even with nobody else about: at 2 clients, 4,057 against 5,797 req/s.
 const groupSlots = 2
 
@@ -40,7 +40,7 @@ type groupKey struct{ merchant, mode string }
 
 // groupedEvent is an event waiting in a group, and where its answer goes.
 type groupedEvent struct {
-	event UsageEvent
+	event Event
 	id    string
 	done  chan groupAnswer // buffered: the group never blocks on a caller that gave up
 }
@@ -53,17 +53,17 @@ type groupAnswer struct {
 
 // recordOne records one event: alone when its merchant has a free slot, else in the next
 // group (of the merchant's events in the same mode, which the group's mark events carry).
-func (s *Store) recordOne(ctx context.Context, merchant string, e UsageEvent, id string) (Recorded, error) {
-	res, ok, err := s.resolveFast(ctx, merchant, []UsageEvent{e})
+func (s *Engine) recordOne(ctx context.Context, merchant string, e Event, id string) (Recorded, error) {
+	res, ok, err := s.resolveFast(ctx, merchant, []Event{e})
 	if err != nil {
 		return Recorded{}, err
 	}
 	if !ok { // not in memory and not resolvable, or the fast path is off
-		s.usage.count(false)
+		s.cache.count(false)
 		return s.recordFull(ctx, merchant, e, id) // the full statement words what is wrong
 	}
 	mode := domain.ModeFrom(ctx)
-	q := s.usage.events.of(groupKey{merchant, mode}, groupSlots)
+	q := s.cache.events.of(groupKey{merchant, mode}, groupSlots)
 	p := &groupedEvent{event: e, id: id, done: make(chan groupAnswer, 1)}
 	if q.enter(p) {
 		r, err := s.recordResolved(ctx, merchant, e, id, res[0])
@@ -86,14 +86,14 @@ func (s *Store) recordOne(ctx context.Context, merchant string, e UsageEvent, id
 // its key was stored already (by an earlier call, or by the group itself when two callers sent
 // the same key: those are sent alone once the group is written, to find the first one stored),
 // or a version moved.
-func (s *Store) recordGroup(merchant, mode string, group []*groupedEvent) {
+func (s *Engine) recordGroup(merchant, mode string, group []*groupedEvent) {
 	answer := func(i int, a groupAnswer) { group[i].done <- a }
 	metrics.UsageGroupSize.Observe(float64(len(group)))
 	if len(group) == 1 {
 		answer(0, groupAnswer{alone: true})
 		return
 	}
-	var events []UsageEvent
+	var events []Event
 	var ids []string
 	var members, repeats []int // the first event of each key goes in the statement
 	taken := make(map[string]bool, len(group))
@@ -115,8 +115,8 @@ func (s *Store) recordGroup(merchant, mode string, group []*groupedEvent) {
 			// fail the others, and an outage fails each of them on its own anyway.
 			answer(i, groupAnswer{alone: true})
 		default:
-			s.usage.count(true)
-			s.usage.grouped.Add(1)
+			s.cache.count(true)
+			s.cache.grouped.Add(1)
 			answer(i, groupAnswer{rec: out[j]})
 		}
 	}

@@ -1,4 +1,4 @@
-package store
+package usage
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/tollgate-billing/tollgate/domain"
+	"github.com/tollgate-billing/tollgate/store"
 )
 
 // The usage hot path resolves every event and limit check to the same few facts: the customer's
@@ -44,7 +45,7 @@ type pairFacts struct {
 	PurchaseEnd    *time.Time
 	PlanRef        string
 	PlanType       domain.PlanType
-	PlanMeter      string // as stored: empty means DefaultPlanMeter
+	PlanMeter      string // as stored: empty means store.DefaultPlanMeter
 	FreeUnits      int64
 	Limit          *int64
 	Seats          int64 // LimitState.Seats
@@ -59,14 +60,14 @@ type merchantFacts struct {
 	Meters  map[string]struct{}
 }
 
-// usageCache is safe for concurrent use; its zero value is empty and ready.
-type usageCache struct {
+// cache is safe for concurrent use; its zero value is empty and ready.
+type cache struct {
 	pairs     ttlMap[pairKey, *pairFacts]
 	merchants ttlMap[string, *merchantFacts]
-	counters  ttlMap[counterSlot, int64]         // counter ids (usage_counters.go)
-	batches   batchGate                          // batch transactions in flight (usage_counters.go)
-	events    coalescer[groupKey, *groupedEvent] // single events waiting to go together (usage_group.go)
-	limits    coalescer[string, *groupedLimit]   // limit checks waiting to be read together (usage_limits_group.go)
+	counters  ttlMap[counterSlot, int64]         // counter ids (counters.go)
+	batches   batchGate                          // batch transactions in flight (counters.go)
+	events    coalescer[groupKey, *groupedEvent] // single events waiting to go together (group.go)
+	limits    coalescer[string, *groupedLimit]   // limit checks waiting to be read together (limits_group.go)
 	// fast and full count the calls answered on the fast path and by the full statements;
 	// grouped and groupedReads count the single events written and limit checks read in a group
 	fast, full, grouped, groupedReads atomic.Uint64
@@ -74,11 +75,11 @@ type usageCache struct {
 	off bool
 }
 
-// UsagePaths reports how many usage calls (events or batches recorded, limits read) the fast
-// path answered and how many took the full statements, since the store was opened.
-func (s *Store) UsagePaths() (fast, full uint64) { return s.usage.fast.Load(), s.usage.full.Load() }
+// Paths reports how many usage calls (events or batches recorded, limits read) the fast
+// path answered and how many took the full statements, since the engine was made.
+func (s *Engine) Paths() (fast, full uint64) { return s.cache.fast.Load(), s.cache.full.Load() }
 
-func (c *usageCache) count(fast bool) {
+func (c *cache) count(fast bool) {
 	if fast {
 		c.fast.Add(1)
 	} else {
@@ -87,7 +88,7 @@ func (c *usageCache) count(fast bool) {
 }
 
 // forget drops what a failed version check showed to be stale.
-func (c *usageCache) forget(merchant string, pairs ...pairKey) {
+func (c *cache) forget(merchant string, pairs ...pairKey) {
 	c.merchants.forget(merchant)
 	c.pairs.forget(pairs...)
 }
@@ -142,20 +143,20 @@ SELECT m.usage_version, coalesce((SELECT array_agg(me.name) FROM meters me WHERE
 FROM merchants m WHERE m.id = $1`
 
 // merchantFacts returns the merchant's facts, from memory or read now (and kept when keep).
-func (s *Store) merchantFacts(ctx context.Context, merchant string, now time.Time, keep bool) (*merchantFacts, error) {
-	if f, ok := s.usage.merchants.get(merchant, now); ok {
+func (s *Engine) merchantFacts(ctx context.Context, merchant string, now time.Time, keep bool) (*merchantFacts, error) {
+	if f, ok := s.cache.merchants.get(merchant, now); ok {
 		return f, nil
 	}
 	var names []string
 	f := &merchantFacts{Meters: map[string]struct{}{}}
-	if err := s.Pool.QueryRow(ctx, merchantFactsSQL, merchant).Scan(&f.Version, &names); err != nil {
+	if err := s.pool.QueryRow(ctx, merchantFactsSQL, merchant).Scan(&f.Version, &names); err != nil {
 		return nil, fmt.Errorf("merchant usage facts: %w", err)
 	}
 	for _, n := range names {
 		f.Meters[n] = struct{}{}
 	}
 	if keep {
-		s.usage.merchants.put(map[string]*merchantFacts{merchant: f}, now)
+		s.cache.merchants.put(map[string]*merchantFacts{merchant: f}, now)
 	}
 	return f, nil
 }
@@ -184,7 +185,7 @@ func (f *merchantFacts) meterOf(meter, actionType string, p *pairFacts) (string,
 	case p.PlanMeter != "":
 		return p.PlanMeter, true
 	}
-	return DefaultPlanMeter, true
+	return store.DefaultPlanMeter, true
 }
 
 // periodOf is the counter period of an event at t: the live purchase's current period, otherwise
@@ -218,7 +219,7 @@ CROSS JOIN LATERAL (SELECT coalesce(
 LEFT JOIN customers c ON c.id = ci.id
 LEFT JOIN LATERAL (SELECT p.id, p.status, p.pause, p.plan_id, p.current_period_start, p.current_period_end, p.quantity FROM purchases p
     WHERE p.customer_id = c.id AND p.product_id = pr.product_ref AND p.merchant_id = $1
-    AND p.status IN ` + liveStatuses + `
+    AND p.status IN ` + store.LiveStatuses + `
     ORDER BY p.created_at DESC, p.id DESC LIMIT 1) pu ON true
 LEFT JOIN LATERAL (SELECT d.id FROM plans d WHERE d.merchant_id = $1 AND d.product_id = pr.product_ref AND d.is_default
     AND d.deleted_at IS NULL) d ON true
@@ -227,14 +228,14 @@ LEFT JOIN plans pl ON pl.merchant_id = $1 AND pl.id = coalesce(pu.plan_id, d.id)
 // pairFacts resolves keys (all of one merchant), from memory where it can; what it reads is kept
 // when keep. Pairs whose customer or product is unknown are left out: the full statements answer
 // those with their errors.
-func (s *Store) pairFacts(ctx context.Context, merchant string, keys []pairKey, now time.Time, keep bool) (map[pairKey]*pairFacts, error) {
+func (s *Engine) pairFacts(ctx context.Context, merchant string, keys []pairKey, now time.Time, keep bool) (map[pairKey]*pairFacts, error) {
 	out := make(map[pairKey]*pairFacts, len(keys))
 	var customers, products []string
 	for _, k := range keys {
 		if _, done := out[k]; done {
 			continue
 		}
-		if f, ok := s.usage.pairs.get(k, now); ok {
+		if f, ok := s.cache.pairs.get(k, now); ok {
 			out[k] = f
 		} else {
 			customers, products = append(customers, k.customer), append(products, k.product)
@@ -243,7 +244,7 @@ func (s *Store) pairFacts(ctx context.Context, merchant string, keys []pairKey, 
 	if len(customers) == 0 {
 		return out, nil
 	}
-	rows, err := s.Pool.Query(ctx, pairFactsSQL, merchant, customers, products)
+	rows, err := s.pool.Query(ctx, pairFactsSQL, merchant, customers, products)
 	if err != nil {
 		return nil, fmt.Errorf("resolve usage pairs: %w", err)
 	}
@@ -267,7 +268,7 @@ func (s *Store) pairFacts(ctx context.Context, merchant string, keys []pairKey, 
 		return nil, fmt.Errorf("resolve usage pairs: %w", err)
 	}
 	if keep {
-		s.usage.pairs.put(found, now)
+		s.cache.pairs.put(found, now)
 	}
 	return out, nil
 }

@@ -1,4 +1,4 @@
-package store_test
+package usage_test
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 	"github.com/tollgate-billing/tollgate/domain"
 	"github.com/tollgate-billing/tollgate/internal/testenv"
 	"github.com/tollgate-billing/tollgate/store"
+	"github.com/tollgate-billing/tollgate/usage"
 )
 
 // The resolutions kept in memory must never outlive what they were read from: after each
@@ -17,29 +18,30 @@ import (
 func TestUsageCacheFollowsEveryChange(t *testing.T) {
 	ctx := context.Background()
 	st := testenv.Postgres(t)
+	u := usage.New(st.Pool)
 	m, c, prd, pln := usageCatalog(t, st)
-	record := func(key, customer, action string, units int64) store.Recorded {
+	record := func(key, customer, action string, units int64) usage.Recorded {
 		t.Helper()
 		e := event(customer, prd.Ref, key, units)
 		e.ActionType = action
-		got, err := st.RecordUsage(ctx, m, []store.UsageEvent{e})
+		got, err := u.RecordMany(ctx, m, []usage.Event{e})
 		if err != nil {
 			t.Fatalf("record %s: %v", key, err)
 		}
 		return got[0]
 	}
-	limits := func() store.LimitState {
+	limits := func() usage.LimitState {
 		t.Helper()
-		ls, err := st.LimitState(ctx, m, "user_123", prd.Ref, "", "")
+		ls, err := u.LimitState(ctx, m, "user_123", prd.Ref, "", "")
 		if err != nil {
 			t.Fatal(err)
 		}
 		return ls
 	}
 	fastCalls := func(fn func()) uint64 {
-		f0, _ := st.UsagePaths()
+		f0, _ := u.Paths()
 		fn()
-		f1, _ := st.UsagePaths()
+		f1, _ := u.Paths()
 		return f1 - f0
 	}
 
@@ -96,7 +98,7 @@ func TestUsageCacheFollowsEveryChange(t *testing.T) {
 	}
 	e := event(c.Ref, prd.Ref, "r1", 1)
 	e.OccurredAt = next.Add(time.Minute)
-	if got, err := st.RecordUsage(ctx, m, []store.UsageEvent{e}); err != nil || !got[0].PeriodStart.Equal(next) {
+	if got, err := u.RecordMany(ctx, m, []usage.Event{e}); err != nil || !got[0].PeriodStart.Equal(next) {
 		t.Fatalf("after the renewal: %+v %v", got, err)
 	}
 
@@ -105,11 +107,11 @@ func TestUsageCacheFollowsEveryChange(t *testing.T) {
 	if _, err := st.UpdateCustomer(ctx, m, c.Ref, store.CustomerPatch{ExternalRef: &newRef}); err != nil {
 		t.Fatal(err)
 	}
-	_, err := st.RecordUsage(ctx, m, []store.UsageEvent{event("user_123", prd.Ref, "x1", 1)})
+	_, err := u.RecordMany(ctx, m, []usage.Event{event("user_123", prd.Ref, "x1", 1)})
 	if de := domain.AsError(err); de == nil || de.Code != domain.CodeNotFound || de.Field != "customerRef" {
 		t.Fatalf("old externalRef after the change: %v", err)
 	}
-	if _, err := st.LimitState(ctx, m, "user_123", prd.Ref, "", ""); !errors.As(err, new(*domain.Error)) {
+	if _, err := u.LimitState(ctx, m, "user_123", prd.Ref, "", ""); !errors.As(err, new(*domain.Error)) {
 		t.Fatalf("limits on the old externalRef: %v", err)
 	}
 	if r := record("x2", "user_456", "api_call", 1); r.CustomerRef != c.Ref {
@@ -117,9 +119,9 @@ func TestUsageCacheFollowsEveryChange(t *testing.T) {
 	}
 
 	// a batch on warm facts is fast too, and a batch after a change is not fooled
-	batch := []store.UsageEvent{event(c.Ref, prd.Ref, "bb1", 1), event("user_456", prd.Ref, "bb2", 1)}
+	batch := []usage.Event{event(c.Ref, prd.Ref, "bb1", 1), event("user_456", prd.Ref, "bb2", 1)}
 	if n := fastCalls(func() {
-		if _, err := st.RecordUsage(ctx, m, batch); err != nil {
+		if _, err := u.RecordMany(ctx, m, batch); err != nil {
 			t.Fatal(err)
 		}
 	}); n != 1 {
@@ -128,8 +130,8 @@ func TestUsageCacheFollowsEveryChange(t *testing.T) {
 	if err := st.DeleteCustomer(ctx, m, c.Ref); err != nil {
 		t.Fatal(err)
 	}
-	batch = []store.UsageEvent{event(c.Ref, prd.Ref, "bb3", 1), event("user_456", prd.Ref, "bb4", 1)}
-	if _, err := st.RecordUsage(ctx, m, batch); domain.AsError(err) == nil || domain.AsError(err).Code != domain.CodeNotFound {
+	batch = []usage.Event{event(c.Ref, prd.Ref, "bb3", 1), event("user_456", prd.Ref, "bb4", 1)}
+	if _, err := u.RecordMany(ctx, m, batch); domain.AsError(err) == nil || domain.AsError(err).Code != domain.CodeNotFound {
 		t.Fatalf("a batch for a deleted customer: %v", err)
 	}
 }

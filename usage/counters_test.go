@@ -1,4 +1,4 @@
-package store_test
+package usage_test
 
 import (
 	"context"
@@ -6,7 +6,7 @@ import (
 
 	"github.com/tollgate-billing/tollgate/domain"
 	"github.com/tollgate-billing/tollgate/internal/testenv"
-	"github.com/tollgate-billing/tollgate/store"
+	"github.com/tollgate-billing/tollgate/usage"
 )
 
 // Batches add to counters they have seen before by the counter's id. The id is checked by the
@@ -15,6 +15,7 @@ import (
 func TestBatchCountersByIDStayExact(t *testing.T) {
 	ctx := context.Background()
 	st := testenv.Postgres(t)
+	u := usage.New(st.Pool)
 	m, c, prd, _ := usageCatalog(t, st)
 	other, err := st.CreateCustomer(ctx, domain.Customer{MerchantRef: m, ExternalRef: "user_999"})
 	if err != nil {
@@ -22,23 +23,23 @@ func TestBatchCountersByIDStayExact(t *testing.T) {
 	}
 	batch := func(key string, units int64) {
 		t.Helper()
-		if _, err := st.RecordUsage(ctx, m, []store.UsageEvent{event(c.Ref, prd.Ref, key+"a", units),
+		if _, err := u.RecordMany(ctx, m, []usage.Event{event(c.Ref, prd.Ref, key+"a", units),
 			event(other.Ref, prd.Ref, key+"b", units), event(c.Ref, prd.Ref, key+"c", units)}); err != nil {
 			t.Fatalf("batch %s: %v", key, err)
 		}
 	}
 	used := func(customer string) int64 {
 		t.Helper()
-		ls, err := st.LimitState(ctx, m, customer, prd.Ref, "", "")
+		ls, err := u.LimitState(ctx, m, customer, prd.Ref, "", "")
 		if err != nil {
 			t.Fatal(err)
 		}
 		return ls.Used
 	}
 	paths := func(fn func()) (fast, full uint64) {
-		f0, s0 := st.UsagePaths()
+		f0, s0 := u.Paths()
 		fn()
-		f1, s1 := st.UsagePaths()
+		f1, s1 := u.Paths()
 		return f1 - f0, s1 - s0
 	}
 

@@ -1,4 +1,4 @@
-package store_test
+package usage_test
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 	"github.com/tollgate-billing/tollgate/domain"
 	"github.com/tollgate-billing/tollgate/internal/testenv"
 	"github.com/tollgate-billing/tollgate/store"
+	"github.com/tollgate-billing/tollgate/usage"
 )
 
 // markEvents answers the usage.threshold_reached and usage.limit_reached events of merchant in
@@ -29,9 +30,9 @@ func markEvents(t *testing.T, st *store.Store, merchant, mode string) []domain.E
 }
 
 // markOf decodes an event's object.
-func markOf(t *testing.T, e domain.Event) store.UsageMark {
+func markOf(t *testing.T, e domain.Event) usage.Mark {
 	t.Helper()
-	var m store.UsageMark
+	var m usage.Mark
 	if err := json.Unmarshal(e.Object, &m); err != nil {
 		t.Fatalf("%s: %v", e.Object, err)
 	}
@@ -45,29 +46,29 @@ func TestUsageMarksOnEveryWritePath(t *testing.T) {
 	ctx := domain.WithMode(context.Background(), domain.ModeLive)
 	// each path records 30, 50, 1, 30, 10 units: 80 reaches the threshold, 111 passes the limit
 	steps := []int64{30, 50, 1, 30, 10}
-	paths := map[string]func(st *store.Store, m string, e store.UsageEvent) error{
-		"single": func(st *store.Store, m string, e store.UsageEvent) error {
-			_, err := st.RecordUsage(ctx, m, []store.UsageEvent{e})
+	paths := map[string]func(u *usage.Engine, m string, e usage.Event) error{
+		"single": func(u *usage.Engine, m string, e usage.Event) error {
+			_, err := u.RecordMany(ctx, m, []usage.Event{e})
 			return err
 		},
-		"batch": func(st *store.Store, m string, e store.UsageEvent) error {
+		"batch": func(u *usage.Engine, m string, e usage.Event) error {
 			other := e
 			other.IdempotencyKey, other.Units = e.IdempotencyKey+"-0", 0
-			_, err := st.RecordUsage(ctx, m, []store.UsageEvent{e, other})
+			_, err := u.RecordMany(ctx, m, []usage.Event{e, other})
 			return err
 		},
-		"group": func(st *store.Store, m string, e store.UsageEvent) error {
+		"group": func(u *usage.Engine, m string, e usage.Event) error {
 			other := e
 			other.IdempotencyKey, other.Units = e.IdempotencyKey+"-0", 0
-			_, done, ok, err := st.RecordGroup(ctx, m, []store.UsageEvent{e, other},
+			_, done, ok, err := u.RecordGroup(ctx, m, []usage.Event{e, other},
 				[]string{domain.NewTimedRef(domain.PrefixUsage, time.Now()), domain.NewTimedRef(domain.PrefixUsage, time.Now())})
 			if err == nil && (!ok || !done[0]) {
 				err = fmt.Errorf("the group stored nothing")
 			}
 			return err
 		},
-		"consume": func(st *store.Store, m string, e store.UsageEvent) error {
-			ls, err := st.LimitState(ctx, m, e.CustomerRef, e.ProductRef, "", "")
+		"consume": func(u *usage.Engine, m string, e usage.Event) error {
+			ls, err := u.LimitState(ctx, m, e.CustomerRef, e.ProductRef, "", "")
 			if err != nil {
 				return err
 			}
@@ -75,11 +76,11 @@ func TestUsageMarksOnEveryWritePath(t *testing.T) {
 			rest := e
 			rest.IdempotencyKey, rest.Units = e.IdempotencyKey+"-rest", max(0, ls.Used+e.Units-*ls.EffectiveLimit())
 			if e.Units -= rest.Units; e.Units > 0 {
-				if _, _, err = st.ConsumeUsage(ctx, m, ls, e, ls.EffectiveLimit()); err != nil || rest.Units == 0 {
+				if _, _, err = u.Consume(ctx, m, ls, e, ls.EffectiveLimit()); err != nil || rest.Units == 0 {
 					return err
 				}
 			}
-			_, err = st.RecordUsage(ctx, m, []store.UsageEvent{rest})
+			_, err = u.RecordMany(ctx, m, []usage.Event{rest})
 			return err
 		},
 	}
@@ -90,17 +91,18 @@ func TestUsageMarksOnEveryWritePath(t *testing.T) {
 			}
 			t.Run(fmt.Sprintf("%s full=%v", name, full), func(t *testing.T) {
 				st := testenv.Postgres(t)
+				u := usage.New(st.Pool)
 				if full {
-					st.FullStatementsOnly()
+					u.FullStatementsOnly()
 				}
 				m, c, prd, _ := usageCatalog(t, st)
 				// warm the facts in memory, as in production
-				if _, err := st.LimitState(ctx, m, c.Ref, prd.Ref, "", ""); err != nil {
+				if _, err := u.LimitState(ctx, m, c.Ref, prd.Ref, "", ""); err != nil {
 					t.Fatal(err)
 				}
 				var got []int
-				for i, u := range steps {
-					if err := write(st, m, event(c.Ref, prd.Ref, fmt.Sprint("k", i), u)); err != nil {
+				for i, n := range steps {
+					if err := write(u, m, event(c.Ref, prd.Ref, fmt.Sprint("k", i), n)); err != nil {
 						t.Fatal(err)
 					}
 					got = append(got, len(markEvents(t, st, m, domain.ModeLive)))
@@ -109,8 +111,8 @@ func TestUsageMarksOnEveryWritePath(t *testing.T) {
 					t.Fatalf("events after each step: %v, want %v", got, want)
 				}
 				evs := markEvents(t, st, m, domain.ModeLive)
-				period := store.MonthStart(time.Now())
-				want := []store.UsageMark{
+				period := usage.MonthStart(time.Now())
+				want := []usage.Mark{
 					{CustomerRef: c.Ref, ProductRef: prd.Ref, Meter: "requests", PeriodStart: period, Limit: 100, Threshold: 80, Used: 80},
 					{CustomerRef: c.Ref, ProductRef: prd.Ref, Meter: "requests", PeriodStart: period, Limit: 100, Threshold: 100, Used: 111},
 				}
@@ -139,14 +141,15 @@ func TestUsageMarksOnEveryWritePath(t *testing.T) {
 func TestUsageMarksJumpAndRetry(t *testing.T) {
 	ctx := context.Background()
 	st := testenv.Postgres(t)
+	u := usage.New(st.Pool)
 	m, c, prd, _ := usageCatalog(t, st)
-	if _, err := st.RecordUsage(ctx, m, []store.UsageEvent{event(c.Ref, prd.Ref, "big", 150)}); err != nil {
+	if _, err := u.RecordMany(ctx, m, []usage.Event{event(c.Ref, prd.Ref, "big", 150)}); err != nil {
 		t.Fatal(err)
 	}
 	failed := event(c.Ref, prd.Ref, "failed", 1_000)
 	failed.Outcome = "error"
 	for range 2 {
-		if _, err := st.RecordUsage(ctx, m, []store.UsageEvent{event(c.Ref, prd.Ref, "big", 150), failed}); err != nil {
+		if _, err := u.RecordMany(ctx, m, []usage.Event{event(c.Ref, prd.Ref, "big", 150), failed}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -161,6 +164,7 @@ func TestUsageMarksJumpAndRetry(t *testing.T) {
 func TestUsageMarksOnceUnderConcurrency(t *testing.T) {
 	ctx := context.Background()
 	st := testenv.Postgres(t)
+	u := usage.New(st.Pool)
 	m, _, prd, _ := usageCatalog(t, st)
 	customers := newCustomers(t, st, m, "race", 8)
 	for round := range 3 {
@@ -174,7 +178,7 @@ func TestUsageMarksOnceUnderConcurrency(t *testing.T) {
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
-					_, err := st.RecordUsage(ctx, m, []store.UsageEvent{event(cus, prd.Ref, fmt.Sprint(cus, round, w), 3)})
+					_, err := u.RecordMany(ctx, m, []usage.Event{event(cus, prd.Ref, fmt.Sprint(cus, round, w), 3)})
 					errs <- err
 				}()
 			}
@@ -183,13 +187,13 @@ func TestUsageMarksOnceUnderConcurrency(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				var batch []store.UsageEvent
+				var batch []usage.Event
 				for _, cus := range customers {
 					for i := range 6 {
 						batch = append(batch, event(cus, prd.Ref, fmt.Sprint(cus, round, "b", b, i), 3))
 					}
 				}
-				_, err := st.RecordUsage(ctx, m, batch)
+				_, err := u.RecordMany(ctx, m, batch)
 				errs <- err
 			}()
 		}
@@ -224,8 +228,9 @@ func TestUsageMarksNoneWithoutALimit(t *testing.T) {
 	ctx := context.Background()
 	for _, full := range []bool{false, true} {
 		st := testenv.Postgres(t)
+		u := usage.New(st.Pool)
 		if full {
-			st.FullStatementsOnly()
+			u.FullStatementsOnly()
 		}
 		m, _ := testenv.Merchant(t, st, "M")
 		c, err := st.CreateCustomer(ctx, domain.Customer{MerchantRef: m, Email: "bob@startup.io"})
@@ -240,19 +245,19 @@ func TestUsageMarksNoneWithoutALimit(t *testing.T) {
 			Meter: "requests", IsDefault: true}); err != nil {
 			t.Fatal(err)
 		}
-		if ls, err := st.LimitState(ctx, m, c.Ref, prd.Ref, "", ""); err != nil || ls.EffectiveLimit() != nil {
+		if ls, err := u.LimitState(ctx, m, c.Ref, prd.Ref, "", ""); err != nil || ls.EffectiveLimit() != nil {
 			t.Fatalf("full=%v: the counter has a limit: %+v %v", full, ls, err)
 		}
 		for i := range 3 {
-			if _, err := st.RecordUsage(ctx, m, []store.UsageEvent{event(c.Ref, prd.Ref, fmt.Sprint("s", i), 1_000)}); err != nil {
+			if _, err := u.RecordMany(ctx, m, []usage.Event{event(c.Ref, prd.Ref, fmt.Sprint("s", i), 1_000)}); err != nil {
 				t.Fatal(err)
 			}
-			if _, err := st.RecordUsage(ctx, m, []store.UsageEvent{event(c.Ref, prd.Ref, fmt.Sprint("b", i), 1_000),
+			if _, err := u.RecordMany(ctx, m, []usage.Event{event(c.Ref, prd.Ref, fmt.Sprint("b", i), 1_000),
 				event(c.Ref, prd.Ref, fmt.Sprint("c", i), 1_000)}); err != nil {
 				t.Fatal(err)
 			}
 		}
-		if ls, err := st.LimitState(ctx, m, c.Ref, prd.Ref, "", ""); err != nil || ls.Used != 9_000 {
+		if ls, err := u.LimitState(ctx, m, c.Ref, prd.Ref, "", ""); err != nil || ls.Used != 9_000 {
 			t.Fatalf("full=%v: used %+v %v", full, ls, err)
 		}
 		if evs := markEvents(t, st, m, domain.ModeSandbox); len(evs) != 0 {

@@ -1,4 +1,4 @@
-package store
+package usage
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 
 	"github.com/tollgate-billing/tollgate/domain"
 	"github.com/tollgate-billing/tollgate/internal/metrics"
+	"github.com/tollgate-billing/tollgate/store"
 )
 
 // Usage events go straight to Postgres (never one workflow per event): the event row and the
@@ -22,14 +23,14 @@ import (
 //  2. otherwise the actionType, when it names such a meter ("tokens", "tool:search", a custom one);
 //  3. otherwise the meter of the plan that governs the customer's use of the product (the live
 //     purchase's plan, else the product's default plan);
-//  4. otherwise DefaultPlanMeter ("api_requests").
+//  4. otherwise store.DefaultPlanMeter ("api_requests").
 // Only events with outcome "success" count toward the counter; the others are stored only.
 //
 // Which period a counter belongs to: the live purchase's current period, whatever the event's
 // timestamp (a late event, or one stamped before a sandbox test clock that runs ahead, counts in
 // the period it is recorded in); without a live purchase the calendar month (UTC) of the event's
 // timestamp. The renewal bills what its period's counters hold when it runs and marks it billed
-// (BillUsage), so units recorded while it runs count with the next bill.
+// (BillPeriod), so units recorded while it runs count with the next bill.
 
 // OutcomeSuccess is the outcome that counts toward limits and billing.
 const OutcomeSuccess = "success"
@@ -37,8 +38,8 @@ const OutcomeSuccess = "success"
 // MaxBulkEvents caps one bulk call.
 const MaxBulkEvents = 1000
 
-// UsageEvent is one event to record, as the API validated it.
-type UsageEvent struct {
+// Event is one event to record, as the API validated it.
+type Event struct {
 	CustomerRef    string // cus_ reference or the merchant's externalRef
 	ProductRef     string // optional
 	Meter          string // explicit meter; empty applies the mapping rule
@@ -76,7 +77,7 @@ func (e *EventError) Unwrap() error { return e.Err }
 
 // refusalOf is why event i of a batch cannot be recorded, from what the resolve step found
 // (its customer, whether its product and meter exist), or nil.
-func refusalOf(i int, e UsageEvent, customer string, productOK, meterOK bool) error {
+func refusalOf(i int, e Event, customer string, productOK, meterOK bool) error {
 	switch {
 	case customer == "":
 		return &EventError{i, &domain.Error{Code: domain.CodeNotFound, Field: "customerRef",
@@ -96,7 +97,7 @@ func refusalOf(i int, e UsageEvent, customer string, productOK, meterOK bool) er
 // event (a taken idempotency key is skipped), add successful units to the counter, and answer
 // the resolution with whether it was inserted or the original reference, and write the events of
 // the marks it crosses ($14 the limit of customer $15's use of meter $16, $17 the mode). It is
-// the full path of a single event; usage_fast.go is the usual one.
+// the full path of a single event; fast.go is the usual one.
 var recordOneSQL = withMarks(`
 WITH r AS MATERIALIZED (
   SELECT `+resolvePair("$2::text", "$3::text", "$13")+`
@@ -148,7 +149,7 @@ func resolvePairJoins(customer, product string) string {
        AND cu.deleted_at IS NULL)) AS id) c
   LEFT JOIN LATERAL (SELECT p.plan_id, p.current_period_start FROM purchases p
       WHERE p.customer_id = c.id AND p.product_id = %[2]s AND p.merchant_id = $1
-      AND p.status IN `+liveStatuses+`
+      AND p.status IN `+store.LiveStatuses+`
       ORDER BY p.created_at DESC, p.id DESC LIMIT 1) pu ON true`, customer, product)
 }
 
@@ -169,38 +170,49 @@ func periodRule(occurredAt, purchaseStart string) string {
 	return fmt.Sprintf(`coalesce(%[2]s, date_trunc('month', %[1]s, 'UTC'))`, occurredAt, purchaseStart)
 }
 
-// RecordUsage records events for merchant atomically: either every event is stored and counted
+// Record records one event: stored and counted, or, for a repeated idempotency key, counted
+// once and answered with the original reference; an invalid event (unknown customer, product
+// or meter) is refused with an error that names it.
+func (s *Engine) Record(ctx context.Context, merchant string, e Event) (Recorded, error) {
+	r, err := s.recordOne(ctx, merchant, e, domain.NewTimedRef(domain.PrefixUsage, time.Now()))
+	if err != nil {
+		return Recorded{}, err
+	}
+	metrics.UsageEvents.Inc()
+	return r, nil
+}
+
+// RecordMany records events for merchant atomically: either every event is stored and counted
 // (a repeated idempotency key counts once and answers with the original reference) or, when
 // one is invalid (unknown customer, product or meter), nothing is and the error names it.
-func (s *Store) RecordUsage(ctx context.Context, merchant string, events []UsageEvent) ([]Recorded, error) {
-	if len(events) == 0 {
+func (s *Engine) RecordMany(ctx context.Context, merchant string, events []Event) ([]Recorded, error) {
+	switch len(events) {
+	case 0:
 		return nil, nil
+	case 1:
+		r, err := s.Record(ctx, merchant, events[0])
+		if err != nil {
+			return nil, err
+		}
+		return []Recorded{r}, nil
 	}
 	now := time.Now()
 	ids := make([]string, len(events))
 	for i := range ids {
 		ids[i] = domain.NewTimedRef(domain.PrefixUsage, now)
 	}
-	if len(events) > 1 {
-		out, err := s.recordMany(ctx, merchant, events, ids)
-		if err == nil {
-			metrics.UsageEvents.Add(float64(len(out)))
-		}
-		return out, err
+	out, err := s.recordMany(ctx, merchant, events, ids)
+	if err == nil {
+		metrics.UsageEvents.Add(float64(len(out)))
 	}
-	r, err := s.recordOne(ctx, merchant, events[0], ids[0])
-	if err != nil {
-		return nil, err
-	}
-	metrics.UsageEvents.Inc()
-	return []Recorded{r}, nil
+	return out, err
 }
 
 // recordMany records a batch: on the fast path when it can, else with recordBatch
-// (usage_bulk_copy.go).
-func (s *Store) recordMany(ctx context.Context, merchant string, events []UsageEvent, ids []string) ([]Recorded, error) {
+// (bulk_copy.go).
+func (s *Engine) recordMany(ctx context.Context, merchant string, events []Event, ids []string) ([]Recorded, error) {
 	out, ok, err := s.recordBatchFast(ctx, merchant, events, ids)
-	s.usage.count(ok)
+	s.cache.count(ok)
 	if ok || err != nil {
 		return out, err
 	}
@@ -220,13 +232,13 @@ func (s *Store) recordMany(ctx context.Context, merchant string, events []UsageE
 
 // recordAlone records one event by itself: on the fast path when its facts resolve, else with
 // recordOneSQL.
-func (s *Store) recordAlone(ctx context.Context, merchant string, e UsageEvent, id string) (Recorded, error) {
-	res, ok, err := s.resolveFast(ctx, merchant, []UsageEvent{e})
+func (s *Engine) recordAlone(ctx context.Context, merchant string, e Event, id string) (Recorded, error) {
+	res, ok, err := s.resolveFast(ctx, merchant, []Event{e})
 	if err != nil {
 		return Recorded{}, err
 	}
 	if !ok {
-		s.usage.count(false)
+		s.cache.count(false)
 		return s.recordFull(ctx, merchant, e, id)
 	}
 	return s.recordResolved(ctx, merchant, e, id, res[0])
@@ -234,9 +246,9 @@ func (s *Store) recordAlone(ctx context.Context, merchant string, e UsageEvent, 
 
 // recordResolved records one event whose facts resolved: on the fast path, else (a version
 // moved, a repeated key) with recordOneSQL.
-func (s *Store) recordResolved(ctx context.Context, merchant string, e UsageEvent, id string, res resolved) (Recorded, error) {
+func (s *Engine) recordResolved(ctx context.Context, merchant string, e Event, id string, res resolved) (Recorded, error) {
 	r, ok, err := s.recordOneFast(ctx, merchant, e, id, res)
-	s.usage.count(ok)
+	s.cache.count(ok)
 	if ok || err != nil {
 		return r, err
 	}
@@ -245,8 +257,8 @@ func (s *Store) recordResolved(ctx context.Context, merchant string, e UsageEven
 
 // recordFull records one event with recordOneSQL, which resolves it in SQL and words what is
 // wrong with it.
-func (s *Store) recordFull(ctx context.Context, merchant string, e UsageEvent, id string) (Recorded, error) {
-	limits, err := s.limitsOf(ctx, merchant, []UsageEvent{e})
+func (s *Engine) recordFull(ctx context.Context, merchant string, e Event, id string) (Recorded, error) {
+	limits, err := s.limitsOf(ctx, merchant, []Event{e})
 	if err != nil {
 		return Recorded{}, err
 	}
@@ -261,9 +273,9 @@ func (s *Store) recordFull(ctx context.Context, merchant string, e UsageEvent, i
 		var productOK, meterOK, inserted bool
 		var original *string
 		sql, args := recordOneSQL.of(limit > 0, merchant, e.CustomerRef, e.ProductRef, e.Meter, e.ActionType, e.Units,
-			id, e.Outcome, e.IdempotencyKey, e.OccurredAt, string(e.Metadata), domain.DefaultMeters, DefaultPlanMeter,
+			id, e.Outcome, e.IdempotencyKey, e.OccurredAt, string(e.Metadata), domain.DefaultMeters, store.DefaultPlanMeter,
 			limit, lk.customer, lk.meter, domain.ModeFrom(ctx))
-		if err := s.Pool.QueryRow(ctx, sql, args...).
+		if err := s.pool.QueryRow(ctx, sql, args...).
 			Scan(&r.CustomerRef, &productOK, &meterOK, &r.Meter, &r.PeriodStart, &inserted, &original); err != nil {
 			return err
 		}
@@ -287,8 +299,8 @@ func (s *Store) recordFull(ctx context.Context, merchant string, e UsageEvent, i
 // originalOf finds the reference stored under r's idempotency key by a request that committed
 // after the recording statement's snapshot; when that request rolled back after all, it asks
 // for the event to be recorded again.
-func (s *Store) originalOf(ctx context.Context, merchant string, r *Recorded) error {
-	err := s.Pool.QueryRow(ctx, `SELECT id FROM usage_events WHERE merchant_id = $1 AND idempotency_key = $2`,
+func (s *Engine) originalOf(ctx context.Context, merchant string, r *Recorded) error {
+	err := s.pool.QueryRow(ctx, `SELECT id FROM usage_events WHERE merchant_id = $1 AND idempotency_key = $2`,
 		merchant, r.IdempotencyKey).Scan(&r.Ref)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return errRetry

@@ -1,4 +1,4 @@
-package store
+package usage
 
 import (
 	"context"
@@ -7,26 +7,27 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 )
 
-// UsageBill names the usage a renewal bills: one customer, product and meter, the counters of
+// Bill names the usage a renewal bills: one customer, product and meter, the counters of
 // the periods from Since (the purchase's first paid period) to PeriodStart (the period that
 // ends).
-type UsageBill struct {
+type Bill struct {
 	MerchantRef, CustomerRef, ProductRef, Meter string
 	Since, PeriodStart                          time.Time
 	// Key names a bill made inside the period (a plan change's); empty for the renewal's.
 	Key string
 }
 
-// BillUsage answers the units to bill for the period that starts at b.PeriodStart: every unit
+// BillPeriod answers the units to bill for the period that starts at b.PeriodStart: every unit
 // its purchase's counters hold that no earlier bill took (the period's own, and units recorded
 // in earlier periods after their bill ran). It marks them billed in the same transaction, so a
 // unit is billed once; an event recorded meanwhile waits on the counter's row lock and counts
 // with the next bill. The same bill asked again (a retried activity) answers the same units.
-func (s *Store) BillUsage(ctx context.Context, b UsageBill) (int64, error) {
+func BillPeriod(ctx context.Context, pool *pgxpool.Pool, b Bill) (int64, error) {
 	var units int64
-	err := s.InTx(ctx, func(tx pgx.Tx) error {
+	err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
 		err := tx.QueryRow(ctx, `SELECT units FROM usage_bills WHERE merchant_id = $1 AND customer_id = $2
 			AND product_id = $3 AND meter_name = $4 AND period_start = $5 AND bill_key = $6`,
 			b.MerchantRef, b.CustomerRef, b.ProductRef, b.Meter, b.PeriodStart, b.Key).Scan(&units)
@@ -55,7 +56,7 @@ func (s *Store) BillUsage(ctx context.Context, b UsageBill) (int64, error) {
 
 // dueCounters locks the counters of b that hold unbilled units and adds those units to units.
 // Locked, their units cannot change until the transaction ends.
-func dueCounters(ctx context.Context, tx pgx.Tx, b UsageBill, units *int64) ([]int64, error) {
+func dueCounters(ctx context.Context, tx pgx.Tx, b Bill, units *int64) ([]int64, error) {
 	rows, err := tx.Query(ctx, `SELECT id, units - billed `+unbilledCounters+` FOR UPDATE`, b.counterArgs()...)
 	if err != nil {
 		return nil, err
@@ -69,10 +70,10 @@ func dueCounters(ctx context.Context, tx pgx.Tx, b UsageBill, units *int64) ([]i
 	return ids, err
 }
 
-// UnbilledUnits answers the units BillUsage would bill now, changing nothing (a change's preview).
-func (s *Store) UnbilledUnits(ctx context.Context, b UsageBill) (int64, error) {
+// UnbilledUnits answers the units BillPeriod would bill now, changing nothing (a change's preview).
+func UnbilledUnits(ctx context.Context, pool *pgxpool.Pool, b Bill) (int64, error) {
 	var units int64
-	err := s.Pool.QueryRow(ctx, `SELECT COALESCE(sum(units - billed), 0) `+unbilledCounters, b.counterArgs()...).Scan(&units)
+	err := pool.QueryRow(ctx, `SELECT COALESCE(sum(units - billed), 0) `+unbilledCounters, b.counterArgs()...).Scan(&units)
 	if err != nil {
 		return 0, fmt.Errorf("unbilled usage: %w", err)
 	}
@@ -80,14 +81,14 @@ func (s *Store) UnbilledUnits(ctx context.Context, b UsageBill) (int64, error) {
 }
 
 // unbilledCounters are the counters of a bill (counterArgs) that hold units no bill took yet:
-// the rows BillUsage bills and UnbilledUnits sums, so a preview counts what the bill will.
+// the rows BillPeriod bills and UnbilledUnits sums, so a preview counts what the bill will.
 const unbilledCounters = `FROM usage_counters
 	WHERE merchant_id = $1 AND customer_id = $2 AND product_id = $3 AND meter_name = $4
 	AND period_start >= $5 AND period_start <= $6 AND units > billed`
 
 // counterArgs are unbilledCounters' arguments: the periods from Since (PeriodStart alone when
 // Since is zero or after it) to PeriodStart.
-func (b UsageBill) counterArgs() []any {
+func (b Bill) counterArgs() []any {
 	since := b.Since
 	if since.IsZero() || since.After(b.PeriodStart) {
 		since = b.PeriodStart
