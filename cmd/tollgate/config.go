@@ -91,6 +91,13 @@ func (c *config) bindDatabase(fs *flag.FlagSet, e env) {
 	secretFlag(fs, e, &c.DatabaseURL, "database-url", "DATABASE_URL", "Postgres `URL`, e.g. postgres://user:pass@host:5432/tollgate")
 }
 
+// bindAPIClient binds where a client command finds the Tollgate API and the merchant's key
+// (mcp, listen); keyUsage says which keys the command takes.
+func (c *config) bindAPIClient(fs *flag.FlagSet, e env, keyUsage string) {
+	strFlag(fs, e, &c.APIURL, "api-url", "TOLLGATE_API_URL", "http://127.0.0.1:8080", "URL of the Tollgate API")
+	secretFlag(fs, e, &c.APIKey, "api-key", "TOLLGATE_API_KEY", keyUsage)
+}
+
 func (c *config) bindTemporal(fs *flag.FlagSet, e env) {
 	strFlag(fs, e, &c.TemporalAddress, "temporal-address", "TEMPORAL_ADDRESS", "127.0.0.1:7233", "Temporal frontend host:port")
 	strFlag(fs, e, &c.TemporalNamespace, "temporal-namespace", "TEMPORAL_NAMESPACE", "default", "Temporal namespace")

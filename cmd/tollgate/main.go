@@ -48,6 +48,7 @@ func commands() []command {
 		{"keys", "a merchant's API keys: create, list, revoke, rotate", runKeys},
 		{"mcp", "serve the MCP tools over stdio (for desktop assistants)", runMCP},
 		{"healthcheck", "exit 0 when the API (or, with --worker, the worker) is ready; for container health checks", runHealthcheck},
+		{"listen", "forward the merchant's sandbox events, signed, to a local URL (like `stripe listen`)", runListen},
 		{"reconcile", "reconcile the payment processors' payments and refunds with the ledger now", runReconcile},
 		{"version", "print the version", runVersion},
 	}

@@ -23,8 +23,7 @@ func runMCP(ctx context.Context, args []string, e env) error {
 	var c config
 	fs := newFlagSet("mcp", "Serve Tollgate's MCP tools over stdio (for Claude Desktop, VS Code and other assistants).\n"+
 		"Tool calls go to the Tollgate API at --api-url with the merchant's API key.", e)
-	strFlag(fs, e, &c.APIURL, "api-url", "TOLLGATE_API_URL", "http://127.0.0.1:8080", "URL of the Tollgate API")
-	secretFlag(fs, e, &c.APIKey, "api-key", "TOLLGATE_API_KEY", "the merchant's API `key` (sk_sandbox_… or sk_live_…)")
+	c.bindAPIClient(fs, e, "the merchant's API `key` (sk_sandbox_… or sk_live_…)")
 	c.bindLog(fs, e, telemetry.LogText)
 	if err := fs.Parse(args); err != nil {
 		return err

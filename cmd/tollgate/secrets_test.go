@@ -14,6 +14,8 @@ var secretEnv = map[string]string{
 	"TOLLGATE_WEB_SECRET":   "web-secret-Rk2p",
 	"TOLLGATE_API_KEY":      "sk_sandbox_envKeyM3n",
 	"STRIPE_WEBHOOK_SECRET": "whsec_envWebhookT5v",
+	// the secret `tollgate listen` signs with
+	"TOLLGATE_WEBHOOK_SECRET": "whsec_envListenR8u",
 }
 
 func secretGetenv(k string) string { return secretEnv[k] }
@@ -21,7 +23,7 @@ func secretGetenv(k string) string { return secretEnv[k] }
 // leaked names the secret values of secretEnv that text shows (the database password counts).
 func leaked(text string) []string {
 	var out []string
-	for _, secret := range []string{"pw-db-Zq81x", "sk_live_envSecretQ7w", "web-secret-Rk2p", "sk_sandbox_envKeyM3n", "whsec_envWebhookT5v"} {
+	for _, secret := range []string{"pw-db-Zq81x", "sk_live_envSecretQ7w", "web-secret-Rk2p", "sk_sandbox_envKeyM3n", "whsec_envWebhookT5v", "whsec_envListenR8u"} {
 		if strings.Contains(text, secret) {
 			out = append(out, secret)
 		}
@@ -33,7 +35,7 @@ func leaked(text string) []string {
 // error (which prints the usage) show none of them, only that they are set; a failing
 // connection names the database without its password.
 func TestHelpAndFlagErrorsHideSecrets(t *testing.T) {
-	for _, sub := range []string{"dev", "api", "worker", "migrate", "mcp"} {
+	for _, sub := range []string{"dev", "api", "worker", "migrate", "mcp", "listen"} {
 		for _, args := range [][]string{{sub, "--help"}, {sub, "--no-such-flag"}} {
 			var out bytes.Buffer
 			err := run(context.Background(), args, secretGetenv, &out, &out)
@@ -44,7 +46,7 @@ func TestHelpAndFlagErrorsHideSecrets(t *testing.T) {
 			if l := leaked(text); len(l) > 0 {
 				t.Errorf("tollgate %s shows %v:\n%s", strings.Join(args, " "), l, text)
 			}
-			if sub != "mcp" && sub != "dev" && !strings.Contains(text, "(env DATABASE_URL) (set in the environment; not shown)") {
+			if sub != "mcp" && sub != "dev" && sub != "listen" && !strings.Contains(text, "(env DATABASE_URL) (set in the environment; not shown)") {
 				t.Errorf("tollgate %s does not say DATABASE_URL is set:\n%s", strings.Join(args, " "), text)
 			}
 		}
