@@ -44,7 +44,7 @@ SELECT count(*) FROM added`)
 // counterIDs are counter ids the upsert handed back, cached once the transaction commits.
 type counterIDs map[counterSlot]int64
 
-// addCountersFast adds units to their counters (in a transaction of recordBatchFast): by id
+// addCountersFast adds units to their counters (in a transaction of writeBatch): by id
 // where the id is known, through the upsert otherwise. ok is false when a remembered id no
 // longer matched a counter; the caller then rolls back.
 func (s *Engine) addCountersFast(ctx context.Context, tx pgx.Tx, merchant, mode string, counters counterAdds, now time.Time) (counterIDs, bool, error) {
@@ -151,4 +151,64 @@ func (g *batchGate) acquire(ctx context.Context) (release func(), err error) {
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
+}
+
+// addCountersSQL adds units to counters by their key ($2–$6), creating the missing ones, with
+// the events of the marks they cross ($7 the limits, $8 the mode), and answers each counter's id.
+var addCountersSQL = withMarks(`
+WITH input AS (
+  SELECT * FROM unnest($2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::bigint[], $7::bigint[])
+    AS t(customer_id, product_id, meter_name, period_start, units, lim)
+), added AS (
+  INSERT INTO usage_counters AS uc (merchant_id, customer_id, product_id, meter_name, period_start, units)
+  SELECT $1, customer_id, product_id, meter_name, period_start, units FROM input
+  ON CONFLICT (merchant_id, customer_id, product_id, meter_name, period_start)
+  DO UPDATE SET units = uc.units + EXCLUDED.units, updated_at = now()
+  RETURNING customer_id, product_id, meter_name, period_start, id, units AS used`, 1,
+	`(SELECT a.customer_id, a.product_id, a.meter_name, a.period_start, a.used, i.units, i.lim
+    FROM added a JOIN input i USING (customer_id, product_id, meter_name, period_start) WHERE i.lim > 0)`, "$1", "$8", `
+SELECT customer_id, product_id, meter_name, period_start, id FROM added`)
+
+// counterLockClass is the first key of the merchant's counter lock (lockCounters,
+// recordGroupSQL): an advisory lock namespace of its own.
+const counterLockClass = "74010"
+
+var usageEventColumns = []string{"id", "merchant_id", "customer_id", "product_id", "meter_name", "action_type", "units",
+	"outcome", "idempotency_key", "occurred_at", "metadata"}
+
+type counterKey struct {
+	customer, product, meter string
+	period                   time.Time
+}
+
+// counterAdd is what a write adds to a counter, and the counter's limit (0 for none).
+type counterAdd struct{ units, limit int64 }
+
+// counterAdds are the counters a write adds to.
+type counterAdds map[counterKey]counterAdd
+
+func (c counterAdds) add(k counterKey, units, limit int64) {
+	a := c[k]
+	c[k] = counterAdd{a.units + units, limit}
+}
+
+// copyRow is an event's row for COPY into usage_events (usageEventColumns).
+func copyRow(id, merchant, customer, meter string, e Event) []any {
+	var meta any
+	if len(e.Metadata) > 0 {
+		meta = []byte(e.Metadata)
+	}
+	return []any{id, merchant, customer, e.ProductRef, meter, e.ActionType, e.Units, e.Outcome, e.IdempotencyKey, e.OccurredAt, meta}
+}
+
+// addCounters adds units to their counters in one upsert, after the merchant's counter lock.
+func addCounters(ctx context.Context, tx pgx.Tx, merchant, mode string, counters counterAdds) error {
+	if len(counters) == 0 {
+		return nil
+	}
+	if err := lockCounters(ctx, tx, merchant); err != nil {
+		return err
+	}
+	_, err := upsertCounters(ctx, tx, merchant, mode, counters)
+	return err
 }

@@ -88,18 +88,9 @@ SELECT coalesce(c.id, ''),
     AND uc.product_id = $3 AND uc.meter_name = k.meter AND uc.period_start = k.period_start), 0)
 FROM c CROSS JOIN k LEFT JOIN pu ON true LEFT JOIN pl ON true`
 
-// LimitState reads the state of customerRef's use of productRef on a meter chosen by the
-// mapping rule of usage events (explicit meter, else actionType when it names a meter, else the
-// plan's meter). An unknown customer or product is RESOURCE_NOT_FOUND, an unknown meter
-// INVALID_FIELD.
-func (s *Engine) LimitState(ctx context.Context, merchant, customerRef, productRef, meter, actionType string) (LimitState, error) {
-	if st, ok, err := s.limitStateCoalesced(ctx, merchant, customerRef, productRef, meter, actionType); err != nil {
-		return st, fmt.Errorf("limit state: %w", err)
-	} else if ok {
-		s.cache.count(true)
-		return st, nil
-	}
-	s.cache.count(false)
+// readLimitFull is LimitState in one statement (limitStateSQL), which resolves everything in SQL
+// and words what is wrong with the check.
+func (s *Engine) readLimitFull(ctx context.Context, merchant, customerRef, productRef, meter, actionType string) (LimitState, error) {
 	st := LimitState{ProductRef: productRef}
 	var productOK, meterOK bool
 	var status, typ, pause string

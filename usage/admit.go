@@ -1,6 +1,14 @@
 package usage
 
-import "sync"
+import (
+	"context"
+	"sync"
+
+	"github.com/tollgate-billing/tollgate/domain"
+)
+
+// Admission: a single event (or a limit check) either runs at once, alone, or waits for the
+// next group of its merchant's.
 
 // A coalescer queues the work of one merchant while that merchant's slots are busy, so that the
 // queued items go together when a slot frees up (single events in one statement, limit checks in
@@ -87,4 +95,54 @@ func (q *slotQueue[T]) handOn(max int, run func([]T)) {
 			run(next)
 		}
 	}()
+}
+
+// groupSlots is how many events of one merchant may be written alone at once from this process
+// while nothing is queued (slotQueue, above). With one, a second caller always waited
+// for the first even with nobody else about: at 2 clients, 4,057 against 5,797 req/s.
+const groupSlots = 2
+
+// groupKey names the events that may go in one group: a merchant's, in one mode (which the
+// group's mark events carry).
+type groupKey struct{ merchant, mode string }
+
+// groupedEvent is an event waiting in a group, and where its answer goes.
+type groupedEvent struct {
+	event Event
+	id    string
+	done  chan groupAnswer // buffered: the group never blocks on a caller that gave up
+}
+
+// groupAnswer is a grouped event's answer; alone asks the caller to write it by itself.
+type groupAnswer struct {
+	rec   Recorded
+	alone bool
+}
+
+// admit writes one resolved event: alone when its merchant has a free slot, else in the next
+// group (of the merchant's events in the same mode, which the group's mark events carry).
+// handled is false when the fast statements could not be sure; the full statement answers then.
+func (s *Engine) admit(ctx context.Context, merchant string, e Event, id string, res resolved) (Recorded, bool, error) {
+	mode := domain.ModeFrom(ctx)
+	q := s.cache.events.of(groupKey{merchant, mode}, groupSlots)
+	p := &groupedEvent{event: e, id: id, done: make(chan groupAnswer, 1)}
+	if q.enter(p) {
+		r, handled, err := s.writeAlone(ctx, merchant, e, id, res)
+		q.handOn(maxGroup, func(group []*groupedEvent) { s.writeGroup(merchant, mode, group) })
+		return r, handled, err
+	}
+	select {
+	case a := <-p.done:
+		if !a.alone {
+			return a.rec, true, nil
+		}
+		// the group sent it back: resolve again (the group may have found these facts stale)
+		res, ok, err := s.resolve(ctx, merchant, []Event{e})
+		if !ok || err != nil {
+			return Recorded{}, false, err
+		}
+		return s.writeAlone(ctx, merchant, e, id, res[0])
+	case <-ctx.Done():
+		return Recorded{}, false, ctx.Err()
+	}
 }

@@ -60,31 +60,20 @@ type merchantFacts struct {
 	Meters  map[string]struct{}
 }
 
-// cache is safe for concurrent use; its zero value is empty and ready.
+// cache is the engine's memory: the facts events resolve to, counter ids, the queues of
+// admission and the counts of paths. It is safe for concurrent use; its zero value is ready.
 type cache struct {
 	pairs     ttlMap[pairKey, *pairFacts]
 	merchants ttlMap[string, *merchantFacts]
 	counters  ttlMap[counterSlot, int64]         // counter ids (counters.go)
 	batches   batchGate                          // batch transactions in flight (counters.go)
 	events    coalescer[groupKey, *groupedEvent] // single events waiting to go together (group.go)
-	limits    coalescer[string, *groupedLimit]   // limit checks waiting to be read together (limits_group.go)
+	limits    coalescer[string, *groupedLimit]   // limit checks waiting to be read together (limits_read.go)
 	// fast and full count the calls answered on the fast path and by the full statements;
 	// grouped and groupedReads count the single events written and limit checks read in a group
 	fast, full, grouped, groupedReads atomic.Uint64
 	// off sends every call to the full statements (tests compare the two paths)
 	off bool
-}
-
-// Paths reports how many usage calls (events or batches recorded, limits read) the fast
-// path answered and how many took the full statements, since the engine was made.
-func (s *Engine) Paths() (fast, full uint64) { return s.cache.fast.Load(), s.cache.full.Load() }
-
-func (c *cache) count(fast bool) {
-	if fast {
-		c.fast.Add(1)
-	} else {
-		c.full.Add(1)
-	}
 }
 
 // forget drops what a failed version check showed to be stale.
@@ -271,4 +260,82 @@ func (s *Engine) pairFacts(ctx context.Context, merchant string, keys []pairKey,
 		s.cache.pairs.put(found, now)
 	}
 	return out, nil
+}
+
+// resolved is one event's resolution from memory.
+type resolved struct {
+	key    pairKey
+	facts  *pairFacts
+	meter  string
+	period time.Time
+}
+
+// limit is the limit of the event's counter (0 for none).
+func (r resolved) limit() int64 { return r.facts.limitOn(r.meter) }
+
+func (r resolved) recorded(id string, e Event) Recorded {
+	return Recorded{Ref: id, CustomerRef: r.facts.CustomerID, ProductRef: e.ProductRef, Meter: r.meter, Units: e.Units,
+		Outcome: e.Outcome, IdempotencyKey: e.IdempotencyKey, OccurredAt: e.OccurredAt, PeriodStart: r.period}
+}
+
+// resolve resolves events from memory (reading what is missing); ok is false when any event is
+// not plainly valid or the facts disagree on the merchant's version.
+func (s *Engine) resolve(ctx context.Context, merchant string, events []Event) ([]resolved, bool, error) {
+	now := time.Now()
+	mf, err := s.merchantFacts(ctx, merchant, now, true)
+	if err != nil {
+		return nil, false, err
+	}
+	keys := make([]pairKey, len(events))
+	for i, e := range events {
+		keys[i] = pairKey{merchant, e.CustomerRef, e.ProductRef}
+	}
+	facts, err := s.pairFacts(ctx, merchant, keys, now, true)
+	if err != nil {
+		return nil, false, err
+	}
+	out := make([]resolved, len(events))
+	for i, e := range events {
+		f := facts[keys[i]]
+		if f == nil {
+			return nil, false, nil
+		}
+		if f.MerchantVersion != mf.Version {
+			s.cache.forget(merchant, keys...)
+			return nil, false, nil
+		}
+		meter, ok := mf.meterOf(e.Meter, e.ActionType, f)
+		if !ok {
+			return nil, false, nil
+		}
+		out[i] = resolved{key: keys[i], facts: f, meter: meter, period: f.periodOf(e.OccurredAt.Truncate(time.Microsecond))}
+	}
+	return out, true, nil
+}
+
+// customerVersions is each customer of res with the version its facts were read at, once per
+// (customer, version): a customer named by both its cus_ reference and its externalRef may hold
+// facts read at two versions, and each must be checked.
+func customerVersions(res []resolved) (ids []string, versions []int64) {
+	type version struct {
+		id string
+		v  int64
+	}
+	seen := make(map[version]bool, len(res))
+	for _, r := range res {
+		if v := (version{r.facts.CustomerID, r.facts.CustomerVersion}); !seen[v] {
+			seen[v] = true
+			ids, versions = append(ids, v.id), append(versions, v.v)
+		}
+	}
+	return ids, versions
+}
+
+// forgetResolved drops the facts of res after a version check showed some of them stale.
+func (s *Engine) forgetResolved(merchant string, res []resolved) {
+	keys := make([]pairKey, len(res))
+	for i, r := range res {
+		keys[i] = r.key
+	}
+	s.cache.forget(merchant, keys...)
 }
