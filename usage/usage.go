@@ -4,16 +4,20 @@
 //
 // What happens to an event (Record: one; RecordMany: a batch, all or nothing):
 //
-//	resolve  from memory: customer id, live purchase, plan, meter, period, limit   resolve.go
-//	   │       (not in memory and not plainly valid ─────────────────────────┐)
-//	   ├─ one event ─ admit: a free slot of its merchant? ─ yes: write alone  │   admit.go, write.go
-//	   │                                                  └ no: queue, go in │
-//	   │                                                    the next group   │   group.go
-//	   └─ a batch ─── write: COPY the events, add counters by id             │   write.go, counters.go
-//	   │       (a version moved, a key taken, a counter id gone, a conflict ─┤)
-//	   ▼                                                                     ▼
-//	answered on the fast path                   full: resolve and write in SQL     full.go
-//	                                            (one statement, or one batch transaction)
+//	resolve    the facts, from memory: customer id, live purchase      ── not sure ──┐
+//	   │       and period, plan, meter, limit (what is missing is read)              │
+//	   ├─ one event ─ admit: a slot of its merchant free?                            │
+//	   │                yes: write it alone, one statement             ── not sure ──┤
+//	   │                no:  queue; go in the next group, one statement ─ not sure ──┤
+//	   └─ a batch ─── write: COPY the events, add the counters by id   ── not sure ──┤
+//	   ▼                                                                             ▼
+//	answered                                   full: resolve and write in SQL, one statement
+//	                                           (a batch: one transaction); words every refusal
+//
+// "Not sure" is a fact not in memory or not plainly valid, a version moved, an idempotency key
+// already taken, a remembered counter id gone, a conflict between batches. The files follow the
+// steps: resolve.go, admit.go, write.go, group.go, counters.go (with marks.go), full.go; limit
+// checks and consume are in limits.go and limits_read.go, period-end totals in bill.go.
 //
 // The fast/full choice is made in one place (fastOrFull): the fast path answers only when it is
 // sure, and everything else goes to the full statements, which word every refusal and answer
