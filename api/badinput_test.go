@@ -71,6 +71,7 @@ func TestBadInputChangesNothing(t *testing.T) {
 		"POST /v1/events/{ref}/redeliver":                   "/v1/events/" + event + "/redeliver",
 		"POST /v1/tax-rates":                                "/v1/tax-rates",
 		"POST /v1/tax-rates/{ref}/archive":                  "/v1/tax-rates/" + rate + "/archive",
+		"POST /v1/invoices/{ref}/void":                      "/v1/invoices/" + a.invoice + "/void",
 	}
 	// Stripe's webhook route takes no API key and answers by its signature first:
 	// TestStripeWebhookRefusesBadInput and FuzzStripeWebhook hold it.
@@ -80,7 +81,8 @@ func TestBadInputChangesNothing(t *testing.T) {
 		"POST /v1/purchases/{ref}/reactivate": true, "POST /v1/purchases/{ref}/retry-payment": true,
 		"POST /v1/purchases/{ref}/cancel-scheduled-change": true, "POST /v1/webhook-endpoints/{ref}/rotate-secret": true,
 		"POST /v1/purchases/{ref}/resume": true, "POST /v1/sandbox/transactions/{ref}/dispute": true,
-		"POST /v1/events/{ref}/redeliver": true, "POST /v1/tax-rates/{ref}/archive": true}
+		"POST /v1/events/{ref}/redeliver": true, "POST /v1/tax-rates/{ref}/archive": true,
+		"POST /v1/invoices/{ref}/void": true}
 
 	const formType, noContentType = "application/x-www-form-urlencoded", "none"
 	type tc struct {
@@ -297,6 +299,10 @@ func TestBadInputChangesNothing(t *testing.T) {
 	add("POST", tr, 409, "country", `{"name":"VAT","percentage":"7","country":"DE"}`)
 	add("POST", tr+"/"+bRate+"/archive", 404, "", `{}`)
 	add("POST", tr+"/txr_nope/archive", 404, "", ``)
+	// voiding: a paid invoice is refused in words (refund it instead), another merchant's is not found
+	add("POST", "/v1/invoices/"+a.invoice+"/void", 409, "", ``, `{}`)
+	add("POST", "/v1/invoices/"+bf.invoice+"/void", 404, "", ``)
+	add("POST", "/v1/invoices/in_nope/void", 404, "", `{}`)
 	// webhook endpoints: a bad URL, an unknown event type, a description of 10,000 characters
 	hooks, long := "/v1/webhook-endpoints", strings.Repeat("d", 10000)
 	add("POST", hooks, 400, "url", `{}`, `{"url":""}`, `{"url":"not a url"}`, `{"url":"ftp://hooks.example.com"}`, `{"url":"/hooks"}`,

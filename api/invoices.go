@@ -61,6 +61,23 @@ func (s *Server) getInvoice(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// voidInvoice voids an invoice nothing was paid against (store.VoidInvoice says which): a
+// paid one is refused in words (refund its payment instead), and so is an open one whose
+// payment is still processing — the processor's answer settles it paid or void.
+func (s *Server) voidInvoice(w http.ResponseWriter, r *http.Request) error {
+	var in struct{}
+	if err := decode(w, r, &in, true); err != nil {
+		return err
+	}
+	inv, err := s.store.VoidInvoice(r.Context(), merchantOf(r), keyOf(r).Mode, r.PathValue("ref"))
+	if err != nil {
+		return err
+	}
+	inv.HostedURL = s.hostedInvoiceURL(r, inv.HostedToken)
+	writeJSON(w, http.StatusOK, inv)
+	return nil
+}
+
 // hostedInvoiceURL is the invoice's page for its customer: no key, an unguessable token.
 func (s *Server) hostedInvoiceURL(r *http.Request, token string) string {
 	return s.baseURL(r) + "/invoice/" + token

@@ -164,3 +164,83 @@ func pngBase64(t *testing.T) string {
 	}
 	return base64.StdEncoding.EncodeToString(buf.Bytes())
 }
+
+// An invoice is issued open, numbered, when the processor accepts a payment it has not settled
+// (the sandbox's processing card); the same invoice is paid when the payment settles, and void —
+// its number kept — when it fails. Voiding through the API is refused in words while the
+// payment is processing, once paid (refund instead) and once void; another mode's key gets 404.
+func TestProcessingPaymentInvoiceOpensThenPaysOrVoids(t *testing.T) {
+	w := newSandboxHooksWorld(t)
+	prd := w.must(201, "POST", "/v1/products", `{"name":"support-bot"}`)["reference"].(string)
+	pro := w.must(201, "POST", "/v1/products/"+prd+"/plans", `{"name":"Pro","type":"recurring","price":4900,"currency":"USD"}`)["reference"].(string)
+	invoiceOf := func(pur string) map[string]any {
+		t.Helper()
+		l := w.must(200, "GET", "/v1/invoices?purchaseRef="+pur, "")["data"].([]any)
+		if len(l) != 1 {
+			t.Fatalf("invoices of %s: %v", pur, l)
+		}
+		return w.must(200, "GET", "/v1/invoices/"+l[0].(map[string]any)["reference"].(string), "")
+	}
+	refused := func(ref, words string) {
+		t.Helper()
+		status, out := w.do("POST", "/v1/invoices/"+ref+"/void", "")
+		er, _ := out["error"].(map[string]any)
+		if msg, _ := er["message"].(string); status != 409 || er["code"] != "CONFLICT" || !strings.Contains(msg, words) {
+			t.Fatalf("void %s: %d %v, want 409 saying %q", ref, status, out, words)
+		}
+	}
+	eventOf := func(typ, ref string) map[string]any {
+		t.Helper()
+		l := w.must(200, "GET", "/v1/events?type="+typ+"&objectRef="+ref, "")["data"].([]any)
+		if len(l) != 1 {
+			t.Fatalf("%s events of %s: %v", typ, ref, l)
+		}
+		return l[0].(map[string]any)["object"].(map[string]any)
+	}
+
+	ok, okPay := w.sandboxPurchase("ok@acme.com", "4000 0000 0000 7726", prd, pro)
+	inv := invoiceOf(ok)
+	ref, number := inv["reference"].(string), inv["number"].(string)
+	if inv["status"] != "open" || !strings.HasSuffix(number, "-000001") || inv["transactionRef"] != okPay || inv["total"] != 4900.0 ||
+		inv["paidAt"] != nil || inv["issuedAt"] == nil {
+		t.Fatalf("the invoice of a processing payment: %v", inv)
+	}
+	if p := invoiceOf(ok); p["status"] != "open" {
+		t.Fatalf("reread: %v", p)
+	}
+	eventOf("invoice.created", ref)
+	refused(ref, "the processor's answer decides it")
+	w.must(200, "POST", "/v1/sandbox/transactions/"+okPay+"/settle", `{"outcome":"succeeded"}`)
+	eventually(t, "the invoice is paid", func() bool { return invoiceOf(ok)["status"] == "paid" })
+	if inv := invoiceOf(ok); inv["number"] != number || inv["reference"] != ref || inv["paidAt"] == nil {
+		t.Fatalf("the paid invoice: %v", inv)
+	}
+	if ev := eventOf("invoice.paid", ref); ev["status"] != "paid" || ev["number"] != number {
+		t.Fatalf("invoice.paid: %v", ev)
+	}
+	refused(ref, "a paid invoice cannot be voided; refund the payment to issue a credit note")
+
+	bad, badPay := w.sandboxPurchase("bad@acme.com", "pm_card_sandbox_processing", prd, pro)
+	badRef := invoiceOf(bad)["reference"].(string)
+	w.must(200, "POST", "/v1/sandbox/transactions/"+badPay+"/settle", `{"outcome":"failed","failureCode":"insufficient_funds"}`)
+	eventually(t, "the invoice is void", func() bool { return invoiceOf(bad)["status"] == "void" })
+	void := invoiceOf(bad)
+	if !strings.HasSuffix(void["number"].(string), "-000002") || void["voidedAt"] == nil || void["paidAt"] != nil {
+		t.Fatalf("the void invoice keeps its number: %v", void)
+	}
+	if ev := eventOf("invoice.voided", badRef); ev["status"] != "void" || ev["number"] != void["number"] {
+		t.Fatalf("invoice.voided: %v", ev)
+	}
+	refused(badRef, "already void")
+	if l := w.must(200, "GET", "/v1/invoices?status=void", ""); l["total"] != 1.0 {
+		t.Fatalf("void invoices: %v", l)
+	}
+	// the next invoice takes the next number: the void one's stays taken
+	next, _ := w.sandboxPurchase("next@acme.com", "pm_card_visa", prd, pro)
+	if inv := invoiceOf(next); inv["status"] != "paid" || !strings.HasSuffix(inv["number"].(string), "-000003") {
+		t.Fatalf("the invoice after a void one: %v", inv)
+	}
+	if status, out := w.liveKey().do("POST", "/v1/invoices/"+ref+"/void", ""); status != 404 {
+		t.Fatalf("void with the live key: %d %v", status, out)
+	}
+}

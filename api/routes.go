@@ -67,6 +67,7 @@ func (s *Server) registerRoutes() {
 	s.handle("GET /v1/invoices", s.listInvoices)
 	s.handle("GET /v1/invoices/{ref}", s.getInvoice)
 	s.handle("GET /v1/invoices/{ref}/pdf", s.getInvoicePDF)
+	s.handle("POST /v1/invoices/{ref}/void", s.voidInvoice)
 	s.handle("GET /v1/credit-notes", s.listCreditNotes)
 	s.handle("GET /v1/credit-notes/{ref}", s.getCreditNote)
 	s.handle("GET /v1/credit-notes/{ref}/pdf", s.getCreditNotePDF)

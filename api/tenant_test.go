@@ -80,6 +80,7 @@ func TestTenantIsolation(t *testing.T) {
 		"GET /v1/invoices/{ref}":                            {{"/v1/invoices/" + a.invoice, "", notFound}},
 		"GET /v1/invoices/{ref}/pdf":                        {{"/v1/invoices/" + a.invoice + "/pdf", "", notFound}},
 		"GET /v1/credit-notes/{ref}/pdf":                    {{"/v1/credit-notes/" + a.creditNote + "/pdf", "", notFound}},
+		"POST /v1/invoices/{ref}/void":                      {{"/v1/invoices/" + a.invoice + "/void", "", notFound}},
 		"GET /v1/settings/invoices":                         {{"/v1/settings/invoices", "", own}},
 		"PATCH /v1/settings/invoices":                       {{"/v1/settings/invoices", `{"prefix":"B"}`, own}},
 		"GET /v1/credit-notes":                              {{"/v1/credit-notes", "", list}, {"/v1/credit-notes?customerRef=" + a.customer, "", list}},

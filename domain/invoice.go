@@ -14,7 +14,8 @@ const (
 )
 
 // Invoice statuses: draft (no number yet) → open (numbered, unpaid) → paid | void | uncollectible.
-// Tollgate issues an invoice when its charge succeeds, so the invoices it writes are paid.
+// Tollgate issues an invoice paid when its charge succeeds, or open when the processor accepted
+// the charge but has not settled it (processing): paid when it settles, void if it fails.
 const (
 	InvoiceDraft         = "draft"
 	InvoiceOpen          = "open"
@@ -46,10 +47,12 @@ type Invoice struct {
 	HostedToken    string        `json:"-"`
 	HostedURL      string        `json:"hostedUrl,omitempty"`
 	CreditNotes    []string      `json:"creditNotes,omitempty"` // cn_ refs
-	IssuedAt       *time.Time    `json:"issuedAt,omitempty"`
-	PaidAt         *time.Time    `json:"paidAt,omitempty"`
-	VoidedAt       *time.Time    `json:"voidedAt,omitempty"`
-	CreatedAt      time.Time     `json:"createdAt"`
+	// CreditNoteNumbers are the numbers of CreditNotes, in the same order: what a document prints
+	CreditNoteNumbers []string   `json:"creditNoteNumbers,omitempty"`
+	IssuedAt          *time.Time `json:"issuedAt,omitempty"`
+	PaidAt            *time.Time `json:"paidAt,omitempty"`
+	VoidedAt          *time.Time `json:"voidedAt,omitempty"`
+	CreatedAt         time.Time  `json:"createdAt"`
 }
 
 // InvoiceLine is one line: quantity × unit price = amount (before tax), and its tax.

@@ -72,12 +72,15 @@ func Invoice(inv domain.Invoice, logo *Logo) ([]byte, error) {
 		d.facts = append(d.facts, [2]string{"Paid on", date(*inv.PaidAt)})
 		d.paidLabel = "Amount paid"
 	}
+	if inv.VoidedAt != nil && inv.Status == domain.InvoiceVoid {
+		d.facts = append(d.facts, [2]string{"Voided on", date(*inv.VoidedAt)})
+	}
 	d.facts = append(d.facts, [2]string{"Payment", inv.TransactionRef})
 	if inv.PurchaseRef != "" {
 		d.facts = append(d.facts, [2]string{"Subscription", inv.PurchaseRef})
 	}
-	if len(inv.CreditNotes) > 0 {
-		d.notes = append(d.notes, "Credited by credit note(s) "+strings.Join(inv.CreditNotes, ", ")+".")
+	if len(inv.CreditNoteNumbers) > 0 {
+		d.notes = append(d.notes, "Credited by credit note(s) "+strings.Join(inv.CreditNoteNumbers, ", ")+".")
 	}
 	return render(d, logo)
 }

@@ -132,3 +132,29 @@ func testLogo(t *testing.T) *Logo {
 	}
 	return &Logo{Bytes: buf.Bytes(), Type: "png"}
 }
+
+// An invoice names the credit notes issued against it by their numbers, as the customer knows
+// them (not Tollgate's cn_ references); a void invoice says so and when.
+func TestInvoiceNamesItsCreditNotesByNumber(t *testing.T) {
+	inv := sample()
+	inv.CreditNotes = []string{"cn_7Hq2", "cn_9Zx1"}
+	inv.CreditNoteNumbers = []string{"INV-CN-2026-000003", "INV-CN-2026-000004"}
+	doc, err := Invoice(inv, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text, _ := pdftotext(t, doc)
+	if !strings.Contains(text, "Credited by credit note(s) INV-CN-2026-000003, INV-CN-2026-000004.") || strings.Contains(text, "cn_") {
+		t.Errorf("the credit notes on the invoice:\n%s", text)
+	}
+	voided := time.Date(2026, 12, 2, 8, 0, 0, 0, time.UTC)
+	inv = sample()
+	inv.Status, inv.PaidAt, inv.VoidedAt = domain.InvoiceVoid, nil, &voided
+	if doc, err = Invoice(inv, nil); err != nil {
+		t.Fatal(err)
+	}
+	if text, _ = pdftotext(t, doc); !strings.Contains(text, "VOID") || !strings.Contains(text, "Voided on") ||
+		!strings.Contains(text, "2 December 2026") || strings.Contains(text, "Amount paid") {
+		t.Errorf("a void invoice:\n%s", text)
+	}
+}

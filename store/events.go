@@ -61,8 +61,9 @@ func purchaseEvent(typ string, p domain.Purchase, dedupe string) newEvent {
 }
 
 // transactionEvent writes the event of a payment or refund that reached succeeded or failed
-// (a pending one has nothing to report yet), and the document of a succeeded one
-// (invoices_issue.go). Its mode is its purchase's, or its processor's.
+// (a pending one has nothing to report yet), and its document (invoices_issue.go): a succeeded
+// one's, a processing payment's open invoice, a failed one's open invoice voided. Its mode is
+// its purchase's, or its processor's.
 func transactionEvent(ctx context.Context, db DBTX, t domain.Transaction) error {
 	var typ string
 	switch t.Kind + "." + t.Status {
@@ -75,7 +76,9 @@ func transactionEvent(ctx context.Context, db DBTX, t domain.Transaction) error 
 	case domain.TxnRefund + "." + domain.TxnFailed:
 		typ = domain.EventRefundFailed
 	default:
-		return nil
+		if t.Kind != domain.TxnPayment || t.Status != domain.TxnPending {
+			return nil
+		}
 	}
 	mode, err := transactionMode(ctx, db, t)
 	if err != nil {

@@ -14,14 +14,15 @@ import (
 const invoiceCols = `i.id, i.merchant_id, i.mode, coalesce(i.number, ''), i.status, i.transaction_id,
 	coalesce(i.purchase_id, ''), coalesce(i.customer_id, ''), i.currency, i.subtotal, i.tax, i.total, i.tax_note,
 	i.seller, i.buyer, i.paper_size, i.token, i.issued_at, i.paid_at, i.voided_at, i.created_at,
-	coalesce((SELECT array_agg(c.id ORDER BY c.seq) FROM credit_notes c WHERE c.invoice_id = i.id), '{}')`
+	coalesce((SELECT array_agg(c.id ORDER BY c.seq) FROM credit_notes c WHERE c.invoice_id = i.id), '{}'),
+	coalesce((SELECT array_agg(c.number ORDER BY c.seq) FROM credit_notes c WHERE c.invoice_id = i.id), '{}')`
 
 func scanInvoice(row pgx.Row) (domain.Invoice, error) {
 	var v domain.Invoice
 	var seller, buyer []byte
 	err := row.Scan(&v.Ref, &v.MerchantRef, &v.Mode, &v.Number, &v.Status, &v.TransactionRef, &v.PurchaseRef,
 		&v.CustomerRef, &v.Currency, &v.Subtotal, &v.Tax, &v.Total, &v.TaxNote, &seller, &buyer, &v.PaperSize,
-		&v.HostedToken, &v.IssuedAt, &v.PaidAt, &v.VoidedAt, &v.CreatedAt, &v.CreditNotes)
+		&v.HostedToken, &v.IssuedAt, &v.PaidAt, &v.VoidedAt, &v.CreatedAt, &v.CreditNotes, &v.CreditNoteNumbers)
 	if err == nil {
 		err = unmarshalParties(seller, buyer, &v.Seller, &v.Buyer)
 	}
@@ -147,9 +148,52 @@ func (s *Store) CreditNoteByToken(ctx context.Context, token string) (domain.Cre
 	return c, notFoundIfNoRows(err, "credit note", "")
 }
 
+// CreditNotesOfInvoice returns every credit note of one of the merchant's invoices, in the order
+// they were issued, in one query.
+func (s *Store) CreditNotesOfInvoice(ctx context.Context, merchant, mode, invoiceRef string) ([]domain.CreditNote, error) {
+	rows, err := s.Pool.Query(ctx, `SELECT `+creditNoteCols+` FROM credit_notes c JOIN invoices i ON i.id = c.invoice_id
+		WHERE c.merchant_id = $1 AND c.mode = $2 AND c.invoice_id = $3 ORDER BY c.seq`, merchant, mode, invoiceRef)
+	if err != nil {
+		return nil, fmt.Errorf("credit notes of %s: %w", invoiceRef, err)
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (domain.CreditNote, error) { return scanCreditNote(r) })
+}
+
 // ListCreditNotes returns one page of the merchant's credit notes in one mode, newest first.
 func (s *Store) ListCreditNotes(ctx context.Context, merchant string, f InvoiceFilter, p Page) ([]domain.CreditNote, int, error) {
 	f.Status = ""
 	return listPage(ctx, s.Pool, "credit_notes c JOIN invoices i ON i.id = c.invoice_id", creditNoteCols, f.where(merchant, "c"),
 		"c.created_at DESC, c.id DESC", p, scanCreditNote)
+}
+
+// VoidInvoice voids an invoice of merchant in mode, its number kept, and writes invoice.voided
+// in the same transaction. Only an invoice nothing was paid against can be voided: a paid one
+// is refunded instead (a credit note), and an open one's processing payment is settled by the
+// processor — it voids the invoice itself when the payment fails.
+func (s *Store) VoidInvoice(ctx context.Context, merchant, mode, ref string) (domain.Invoice, error) {
+	var inv domain.Invoice
+	err := s.InTx(ctx, func(tx pgx.Tx) error {
+		var status, txnStatus string
+		err := tx.QueryRow(ctx, `SELECT i.status, t.status FROM invoices i JOIN transactions t ON t.id = i.transaction_id
+			WHERE i.merchant_id = $1 AND i.mode = $2 AND i.id = $3 FOR UPDATE OF i`, merchant, mode, ref).Scan(&status, &txnStatus)
+		if err != nil {
+			return notFoundIfNoRows(err, "invoice", ref)
+		}
+		switch {
+		case status == domain.InvoicePaid:
+			return domain.Errorf(domain.CodeConflict, "", "invoice %s is paid: a paid invoice cannot be voided; refund the payment to issue a credit note", ref)
+		case status == domain.InvoiceVoid:
+			return domain.Errorf(domain.CodeConflict, "", "invoice %s is already void", ref)
+		case txnStatus == domain.TxnPending:
+			return domain.Errorf(domain.CodeConflict, "", "invoice %s is open while its payment is processing: the processor's answer decides it — paid when the payment succeeds, void when it fails", ref)
+		case txnStatus == domain.TxnSucceeded:
+			return domain.Errorf(domain.CodeConflict, "", "invoice %s has a succeeded payment: refund the payment to issue a credit note", ref)
+		}
+		if err := voidInvoice(ctx, tx, merchant, mode, ref); err != nil {
+			return err
+		}
+		inv, err = getInvoice(ctx, tx, merchant, mode, ref)
+		return err
+	})
+	return inv, err
 }

@@ -14,36 +14,57 @@ import (
 	"github.com/tollgate-billing/tollgate/money"
 )
 
-// Documents are issued inside the Postgres transaction that records money as succeeded
-// (transactionEvent, AdoptTransaction): a payment gets its invoice, a refund its credit note.
-// A transaction reaches succeeded once, and invoices.transaction_id is unique, so each charge
-// has exactly one invoice however often an activity or a webhook is retried; a charge that fails
-// never reaches this code, so it takes no number.
+// Documents are issued inside the Postgres transaction that records money (transactionEvent,
+// AdoptTransaction): a payment gets its invoice, a refund its credit note. invoices.transaction_id
+// is unique, so each charge has exactly one invoice however often an activity or a webhook is
+// retried; a charge declined at once never reaches this code, so it takes no number.
 //
 //	insert the draft (no number) ─ unique on the transaction: a second issue stops here
 //	  → take the next number of the merchant+mode sequence (row lock until commit)
-//	  → finalise: number, issue date, paid → invoice.created, invoice.paid events
+//	  → finalise: number, issue date, and
+//	      paid   the payment succeeded          → invoice.created, invoice.paid
+//	      open   the processor accepted it but  → invoice.created; when the payment settles
+//	             has not settled it (processing)   (SettleTransaction) the same invoice, its
+//	                                               number kept, becomes paid → invoice.paid,
+//	                                               or void → invoice.voided
 //
 // The number is taken last and in the same transaction: if anything fails the whole transaction
 // rolls back, the money is not recorded, and the number is given back — gapless, never reused.
+// A void invoice keeps its number, so the sequence stays gapless.
 
-// issueDocument issues the invoice of a succeeded payment or the credit note of a succeeded refund.
+// issueDocument issues, settles or voids the document of a payment or refund as it is now.
 func issueDocument(ctx context.Context, db DBTX, t domain.Transaction, mode string) error {
-	if t.Status != domain.TxnSucceeded {
-		return nil
-	}
-	if t.Kind == domain.TxnRefund {
+	switch {
+	case t.Kind == domain.TxnRefund && t.Status == domain.TxnSucceeded:
 		return issueCreditNote(ctx, db, t, mode)
+	case t.Kind == domain.TxnRefund:
+		return nil
+	case t.Status == domain.TxnSucceeded || t.Status == domain.TxnPending:
+		_, err := issueInvoice(ctx, db, t, mode)
+		return err
+	case t.Status == domain.TxnFailed: // a processing payment that failed: its open invoice is void
+		var ref string
+		err := db.QueryRow(ctx, `SELECT id FROM invoices WHERE transaction_id = $1 AND status = 'open'`, t.Ref).Scan(&ref)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("invoice of %s: %w", t.Ref, err)
+		}
+		return voidInvoice(ctx, db, t.MerchantRef, mode, ref)
 	}
-	_, err := issueInvoice(ctx, db, t, mode)
-	return err
+	return nil
 }
 
-// issueInvoice issues the invoice of payment t, or answers the one issued before.
+// issueInvoice issues the invoice of payment t — paid, or open while t is pending — or answers
+// the one issued before, paid now if t has succeeded since.
 func issueInvoice(ctx context.Context, db DBTX, t domain.Transaction, mode string) (string, error) {
-	var existing string
-	err := db.QueryRow(ctx, `SELECT id FROM invoices WHERE transaction_id = $1`, t.Ref).Scan(&existing)
+	var existing, status string
+	err := db.QueryRow(ctx, `SELECT id, status FROM invoices WHERE transaction_id = $1 FOR UPDATE`, t.Ref).Scan(&existing, &status)
 	if err == nil {
+		if status == domain.InvoiceOpen && t.Status == domain.TxnSucceeded {
+			return existing, payInvoice(ctx, db, t.MerchantRef, mode, existing)
+		}
 		return existing, nil
 	}
 	if !errors.Is(err, pgx.ErrNoRows) {
@@ -93,21 +114,57 @@ func issueInvoice(ctx context.Context, db DBTX, t domain.Transaction, mode strin
 		return "", err
 	}
 	number := domain.InvoiceNumber(set.Pattern, set.Prefix, issued, n)
-	if _, err := db.Exec(ctx, `UPDATE invoices SET status = 'paid', number = $2, seq = $3, issued_at = $4, paid_at = $4
-		WHERE id = $1`, ref, number, n, issued); err != nil {
+	status, paidAt := domain.InvoicePaid, &issued
+	if t.Status == domain.TxnPending {
+		status, paidAt = domain.InvoiceOpen, nil
+	}
+	if _, err := db.Exec(ctx, `UPDATE invoices SET status = $2, number = $3, seq = $4, issued_at = $5, paid_at = $6
+		WHERE id = $1`, ref, status, number, n, issued, paidAt); err != nil {
 		return "", fmt.Errorf("finalise %s as %s: %w", ref, number, err)
 	}
 	inv, err := getInvoice(ctx, db, t.MerchantRef, mode, ref)
 	if err != nil {
 		return "", err
 	}
-	for _, typ := range []string{domain.EventInvoiceCreated, domain.EventInvoicePaid} {
-		if err := insertEvent(ctx, db, newEvent{merchant: t.MerchantRef, mode: mode, typ: typ, objectType: "invoice",
-			objectRef: ref, object: inv, dedupe: typ + "/" + ref}); err != nil {
-			return "", err
-		}
+	if err := invoiceEvent(ctx, db, domain.EventInvoiceCreated, inv); err != nil {
+		return "", err
+	}
+	if status == domain.InvoicePaid {
+		return ref, invoiceEvent(ctx, db, domain.EventInvoicePaid, inv)
 	}
 	return ref, nil
+}
+
+// invoiceEvent writes an event about invoice inv, once per type.
+func invoiceEvent(ctx context.Context, db DBTX, typ string, inv domain.Invoice) error {
+	return insertEvent(ctx, db, newEvent{merchant: inv.MerchantRef, mode: inv.Mode, typ: typ, objectType: "invoice",
+		objectRef: inv.Ref, object: inv, dedupe: typ + "/" + inv.Ref})
+}
+
+// settledAt is when an open invoice settles: now on its purchase's clock (a sandbox test clock
+// runs ahead of real time), never before its issue date.
+const settledAt = `greatest(issued_at, now() + make_interval(secs => coalesce((SELECT p.clock_offset_ms FROM purchases p
+	WHERE p.id = invoices.purchase_id), 0) / 1000.0))`
+
+// payInvoice marks the open invoice ref paid: its payment has settled succeeded.
+func payInvoice(ctx context.Context, db DBTX, merchant, mode, ref string) error {
+	return settleInvoice(ctx, db, merchant, mode, ref, `status = 'paid', paid_at = `+settledAt, domain.EventInvoicePaid)
+}
+
+// voidInvoice marks invoice ref void, its number kept (the sequence stays gapless).
+func voidInvoice(ctx context.Context, db DBTX, merchant, mode, ref string) error {
+	return settleInvoice(ctx, db, merchant, mode, ref, `status = 'void', voided_at = `+settledAt, domain.EventInvoiceVoided)
+}
+
+func settleInvoice(ctx context.Context, db DBTX, merchant, mode, ref, set, typ string) error {
+	if _, err := db.Exec(ctx, `UPDATE invoices SET `+set+` WHERE id = $1`, ref); err != nil {
+		return fmt.Errorf("%s %s: %w", typ, ref, err)
+	}
+	inv, err := getInvoice(ctx, db, merchant, mode, ref)
+	if err != nil {
+		return err
+	}
+	return invoiceEvent(ctx, db, typ, inv)
 }
 
 // nextNumber takes the next number of a merchant's sequence in mode: the row stays locked until

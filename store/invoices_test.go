@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -65,7 +66,8 @@ func (b *billing) invoices(t *testing.T, mode string) []domain.Invoice {
 }
 
 // Issue 17 point 2: 64 renewals land at once — half recorded succeeded, half settled from
-// processing — and their invoices hold 64 consecutive numbers, no gap, no duplicate. A failed
+// processing (their invoices issued open, numbered, when accepted) — and their invoices hold 64
+// consecutive numbers, no gap, no duplicate. A failed
 // charge takes no number; a retried write of a charge issues nothing new.
 func TestInvoiceNumbersAreGaplessUnderConcurrency(t *testing.T) {
 	ctx := context.Background()
@@ -81,8 +83,8 @@ func TestInvoiceNumbersAreGaplessUnderConcurrency(t *testing.T) {
 		}
 		pending[i+1] = p
 	}
-	if got := b.invoices(t, domain.ModeSandbox); len(got) != 0 {
-		t.Fatalf("a processing payment has an invoice: %+v", got)
+	if got := b.invoices(t, domain.ModeSandbox); len(got) != n/2 || got[0].Status != domain.InvoiceOpen || got[0].Number == "" {
+		t.Fatalf("a processing payment's invoice is open and numbered: %+v", got)
 	}
 	start := make(chan struct{})
 	var wg sync.WaitGroup
@@ -244,11 +246,80 @@ func TestRefundIssuesACreditNote(t *testing.T) {
 		cn.TransactionRef != r.Ref || cn.Reason != "requested_by_customer" {
 		t.Fatalf("credit note: %+v of invoice %+v", cn, inv)
 	}
-	if inv.CreditNotes[0] != cn.Ref {
+	if inv.CreditNotes[0] != cn.Ref || inv.CreditNoteNumbers[0] != cn.Number {
 		t.Fatalf("the invoice does not list its credit note: %+v", inv)
 	}
+	// a second partial refund: the invoice's credit notes are read in one query, in issue order,
+	// and another invoice's are not among them
+	r2, _, err := st.ReserveRefund(ctx, store.RefundReservation{MerchantRef: b.merchant, PurchaseRef: b.purchases[0],
+		PaymentRef: pay.Ref, Amount: 100, IdempotencyKey: "refund-2", Processor: "sandbox"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.SettleRefund(ctx, b.merchant, r2.Ref, "re_2", nil); err != nil {
+		t.Fatal(err)
+	}
+	of, err := st.CreditNotesOfInvoice(ctx, b.merchant, domain.ModeSandbox, inv.Ref)
+	if err != nil || len(of) != 2 || of[0].Ref != cn.Ref || of[1].Number != "INV-CN-2026-000002" || of[1].TransactionRef != r2.Ref {
+		t.Fatalf("credit notes of %s: %v %+v", inv.Ref, err, of)
+	}
+	if of, err := st.CreditNotesOfInvoice(ctx, b.merchant, domain.ModeLive, inv.Ref); err != nil || len(of) != 0 {
+		t.Fatalf("credit notes of %s from the live mode: %v %+v", inv.Ref, err, of)
+	}
 	events, _, err := st.ListEvents(ctx, b.merchant, store.EventFilter{Mode: domain.ModeSandbox, Type: domain.EventCreditNoteCreated}, store.Page{Page: 1, Limit: 10})
-	if err != nil || len(events) != 1 || events[0].ObjectRef != cn.Ref {
+	if err != nil || len(events) != 2 || events[1].ObjectRef != cn.Ref || events[0].ObjectRef != of[1].Ref {
 		t.Fatalf("credit note events: %v %+v", err, events)
+	}
+}
+
+// A processing payment's invoice is open and numbered from the start; the payment failing voids
+// it with its number kept and invoice.voided written, so the next invoice continues the sequence.
+// A settle repeated changes nothing, and the charge keeps its one invoice.
+func TestFailedProcessingPaymentVoidsItsInvoice(t *testing.T) {
+	ctx := context.Background()
+	st := testenv.Postgres(t)
+	b := newBilling(t, st, 2, true)
+	pending, err := b.pay(0, domain.TxnPending)
+	if err != nil {
+		t.Fatal(err)
+	}
+	open := b.invoices(t, domain.ModeSandbox)
+	if len(open) != 1 || open[0].Status != domain.InvoiceOpen || open[0].Number != "INV-2026-000001" || open[0].PaidAt != nil {
+		t.Fatalf("open invoice: %+v", open)
+	}
+	if _, err := st.VoidInvoice(ctx, b.merchant, domain.ModeSandbox, open[0].Ref); domain.ErrorCode(err) != domain.CodeConflict {
+		t.Fatalf("voiding the invoice of a processing payment: %v", err)
+	}
+	for range 2 {
+		if err := st.SettleTransaction(ctx, b.merchant, pending.Ref, domain.TxnFailed, "card_declined"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	void, err := st.GetInvoice(ctx, b.merchant, domain.ModeSandbox, open[0].Ref)
+	if err != nil || void.Status != domain.InvoiceVoid || void.Number != open[0].Number || void.VoidedAt == nil ||
+		void.VoidedAt.Before(*void.IssuedAt) {
+		t.Fatalf("void invoice: %v %+v", err, void)
+	}
+	if _, err := st.VoidInvoice(ctx, b.merchant, domain.ModeSandbox, void.Ref); domain.ErrorCode(err) != domain.CodeConflict {
+		t.Fatalf("voiding a void invoice: %v", err)
+	}
+	events, _, err := st.ListEvents(ctx, b.merchant, store.EventFilter{Mode: domain.ModeSandbox, ObjectRef: void.Ref}, store.Page{Page: 1, Limit: 10})
+	if err != nil || len(events) != 2 || events[0].Type != domain.EventInvoiceVoided && events[1].Type != domain.EventInvoiceVoided {
+		t.Fatalf("events of %s: %v %+v", void.Ref, err, events)
+	}
+	paid, err := b.pay(1, domain.TxnSucceeded)
+	if err != nil {
+		t.Fatal(err)
+	}
+	list := b.invoices(t, domain.ModeSandbox)
+	if len(list) != 2 || list[0].TransactionRef != paid.Ref || list[0].Number != "INV-2026-000002" || list[0].Status != domain.InvoicePaid {
+		t.Fatalf("after a void invoice: %+v", list)
+	}
+	if _, err := st.VoidInvoice(ctx, b.merchant, domain.ModeSandbox, list[0].Ref); domain.ErrorCode(err) != domain.CodeConflict ||
+		!strings.Contains(err.Error(), "refund the payment to issue a credit note") {
+		t.Fatalf("voiding a paid invoice: %v", err)
+	}
+	if _, err := st.VoidInvoice(ctx, b.merchant, domain.ModeLive, list[0].Ref); domain.ErrorCode(err) != domain.CodeNotFound {
+		t.Fatalf("voiding from the other mode: %v", err)
 	}
 }

@@ -22,6 +22,7 @@ type invoicePage struct {
 	StatusClass string
 	Issued      string
 	Paid        string
+	Voided      string
 	Seller      partyView
 	Buyer       partyView
 	Lines       []invoiceLineView
@@ -30,8 +31,10 @@ type invoicePage struct {
 	TaxLabel    string // the rate's name and percentage, "VAT 19%"
 	Total       string
 	TaxNote     string
-	CreditNotes []documentView
-	PDF         string
+	// RoundingNote says how the tax was rounded, when there is any: the PDF's note, word for word
+	RoundingNote string
+	CreditNotes  []documentView
+	PDF          string
 }
 
 type invoiceLineView struct {
@@ -187,6 +190,12 @@ func (h *handler) invoicePage(w http.ResponseWriter, r *http.Request) {
 	if inv.PaidAt != nil && inv.Status == domain.InvoicePaid {
 		p.Paid = documentDate(*inv.PaidAt)
 	}
+	if inv.VoidedAt != nil && inv.Status == domain.InvoiceVoid {
+		p.Voided = documentDate(*inv.VoidedAt)
+	}
+	if inv.Tax != 0 { // the note the PDF prints (pdf taxNotes), from the same text
+		p.RoundingNote = domain.TaxRoundingNote
+	}
 	for _, l := range inv.Lines {
 		v := invoiceLineView{Description: l.Description, Quantity: l.Quantity, UnitAmount: formatMoney(l.UnitAmount, inv.Currency),
 			Amount: formatMoney(l.Amount, inv.Currency)}
@@ -195,13 +204,15 @@ func (h *handler) invoicePage(w http.ResponseWriter, r *http.Request) {
 		}
 		p.Lines = append(p.Lines, v)
 	}
-	for _, ref := range inv.CreditNotes {
-		cn, err := h.st.GetCreditNote(r.Context(), inv.MerchantRef, inv.Mode, ref)
+	if len(inv.CreditNotes) > 0 {
+		notes, err := h.st.CreditNotesOfInvoice(r.Context(), inv.MerchantRef, inv.Mode, inv.Ref)
 		if err != nil {
-			h.internalError(w, m, "read credit note", err)
+			h.internalError(w, m, "read credit notes", err)
 			return
 		}
-		p.CreditNotes = append(p.CreditNotes, creditNoteDocument(cn))
+		for _, cn := range notes {
+			p.CreditNotes = append(p.CreditNotes, creditNoteDocument(cn))
+		}
 	}
 	h.render(w, http.StatusOK, "invoice", layout{Title: "Invoice " + inv.Number, Merchant: m, Sandbox: inv.Mode == domain.ModeSandbox}, p)
 }

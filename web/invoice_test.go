@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"html"
 	"io"
 	"net/http"
 	"os"
@@ -318,3 +319,73 @@ func getPage(t *testing.T, url string) (int, string) {
 	b, _ := io.ReadAll(res.Body)
 	return res.StatusCode, string(b)
 }
+
+// A taxed invoice's hosted page says how its tax was rounded, in the words its PDF prints
+// (domain.TaxRoundingNote); an untaxed one says nothing of rounding. A void invoice's page shows
+// it void, with the date, and its number kept.
+func TestHostedInvoicePageRoundingNoteAndVoid(t *testing.T) {
+	e := newEnv(t, nil)
+	ctx := context.Background()
+	note := html.EscapeString(domain.TaxRoundingNote)
+	plain, _ := e.billed(e.customer.Ref, 4900, time.Now())
+	if _, page := getPage(t, e.srv.URL+"/invoice/"+plain.HostedToken); strings.Contains(page, "rounded") {
+		t.Errorf("an untaxed invoice speaks of rounding:\n%s", page)
+	}
+
+	customer := func(email string) string {
+		t.Helper()
+		c, err := e.st.CreateCustomer(ctx, domain.Customer{MerchantRef: e.merchant, Email: email})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c.Ref
+	}
+	berlin := customer("jane@berlin.de")
+	if _, err := e.st.Pool.Exec(ctx, `UPDATE customers SET organization = '{"legal_name":"Jane GmbH","registered_address":{"country":"DE"}}'
+		WHERE id = $1`, berlin); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.st.CreateTaxRate(ctx, domain.TaxRate{MerchantRef: e.merchant, Mode: domain.ModeSandbox, Name: "VAT",
+		BasisPoints: 1900, Country: "DE"}); err != nil {
+		t.Fatal(err)
+	}
+	pur := e.purchased(berlin, domain.PurchaseActive, time.Now())
+	tax, err := e.st.ChargeTax(ctx, store.ChargeTaxInput{MerchantRef: e.merchant, Mode: domain.ModeSandbox, CustomerRef: berlin,
+		IdempotencyKey: pur.Ref + "/period-1/charge", Amount: 4900})
+	if err != nil || tax.Total != 5831 {
+		t.Fatalf("tax: %v %+v", err, tax)
+	}
+	taxed, _ := e.charged(pur, 1, tax.Total, time.Now())
+	_, page := getPage(t, e.srv.URL+"/invoice/"+taxed.HostedToken)
+	for _, want := range []string{"VAT 19%", "$9.31", "$58.31", `data-rounding-note>` + note + `<`} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the taxed invoice's page lacks %q:\n%s", want, page)
+		}
+	}
+
+	slow := e.purchased(customer("slow@bank.example"), domain.PurchaseActive, time.Now())
+	txn, _, err := e.st.InsertTransaction(ctx, domain.Transaction{MerchantRef: e.merchant, Kind: domain.TxnPayment,
+		Status: domain.TxnPending, Amount: 900, Currency: "USD", PurchaseRef: slow.Ref, CustomerRef: slow.CustomerRef,
+		Period: 1, Reason: "Pro — period 1", IdempotencyKey: slow.Ref + "/period-1/charge", Processor: "sandbox"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.st.SettleTransaction(ctx, e.merchant, txn.Ref, domain.TxnFailed, "card_declined"); err != nil {
+		t.Fatal(err)
+	}
+	list, _, err := e.st.ListInvoices(ctx, e.merchant, store.InvoiceFilter{Mode: domain.ModeSandbox, PurchaseRef: slow.Ref}, store.Page{Page: 1, Limit: 10})
+	if err != nil || len(list) != 1 {
+		t.Fatalf("invoices of the failed payment: %v %+v", err, list)
+	}
+	_, page = getPage(t, e.srv.URL+"/invoice/"+list[0].HostedToken)
+	for _, want := range []string{list[0].Number, `data-status>Void<`, "<dt>Voided</dt><dd>" + documentDay(*list[0].VoidedAt) + "<"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the void invoice's page lacks %q:\n%s", want, page)
+		}
+	}
+	if strings.Contains(page, "<dt>Paid</dt>") {
+		t.Errorf("a void invoice's page shows a payment date:\n%s", page)
+	}
+}
+
+func documentDay(t time.Time) string { return t.UTC().Format("2 January 2006") }

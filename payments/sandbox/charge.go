@@ -146,23 +146,29 @@ func validateCharge(in payments.ChargeInput) error {
 	return nil
 }
 
-// chargeBehaviour finds how the card answers: an attached pm_sb_ card from the ledger (which
-// must belong to the customer charged), or a Stripe test PaymentMethod id from the table.
+// chargeBehaviour finds how the card of a charge answers (cardBehaviour).
 func (p *Processor) chargeBehaviour(ctx context.Context, in payments.ChargeInput) (Behaviour, error) {
-	if card, ok := cardsByPM[in.PaymentMethod]; ok {
+	return cardBehaviour(ctx, p.pool, in.PaymentMethod, in.ProcessorCustomerID)
+}
+
+// cardBehaviour finds how payment method pm answers: a Stripe test PaymentMethod id from the
+// table, or an attached pm_sb_ card from the ledger, which must belong to customer. The one
+// lookup for charges and refunds: a refund reads it in its own transaction (db).
+func cardBehaviour(ctx context.Context, db querier, pm, customer string) (Behaviour, error) {
+	if card, ok := cardsByPM[pm]; ok {
 		return card.behaviour, nil
 	}
-	if !strings.HasPrefix(in.PaymentMethod, pmPrefix) {
-		return "", invalid("no such payment method: %q", in.PaymentMethod)
+	if !strings.HasPrefix(pm, pmPrefix) {
+		return "", invalid("no such payment method: %q", pm)
 	}
-	pm, err := p.paymentMethod(ctx, in.PaymentMethod)
+	row, err := paymentMethodIn(ctx, db, pm)
 	if err != nil {
 		return "", err
 	}
-	if pm.customerID != in.ProcessorCustomerID {
-		return "", invalid("payment method %s does not belong to customer %s", pm.id, in.ProcessorCustomerID)
+	if row.customerID != customer {
+		return "", invalid("payment method %s does not belong to customer %s", row.id, customer)
 	}
-	return pm.behaviour, nil
+	return row.behaviour, nil
 }
 
 // chargeRow is the part of a sandbox_charges row that decides a replay.

@@ -40,13 +40,12 @@ func refundInTx(ctx context.Context, tx pgx.Tx, in payments.RefundInput) (paymen
 	// Locking the charge serialises every refund of it, so the sum below cannot be raced past
 	// the charge's amount, and a concurrent call with the same key is visible once we hold it.
 	var chargeAmount int64
-	var currency, status, pm, behaviour string
+	var currency, status, pm, customer string
 	var chargedAt, now time.Time
 	err := tx.QueryRow(ctx, `SELECT c.amount, c.currency, c.status, c.charged_at, coalesce($2, now()), c.payment_method,
-			coalesce(m.behaviour, '')
-		FROM sandbox_charges c LEFT JOIN sandbox_payment_methods m ON m.id = c.payment_method
-		WHERE c.id = $1 FOR UPDATE OF c`, in.ChargeRef, clockTime(in.At)).Scan(&chargeAmount, &currency, &status, &chargedAt,
-		&now, &pm, &behaviour)
+			c.customer_id
+		FROM sandbox_charges c WHERE c.id = $1 FOR UPDATE OF c`, in.ChargeRef, clockTime(in.At)).Scan(&chargeAmount, &currency,
+		&status, &chargedAt, &now, &pm, &customer)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return payments.RefundResult{}, invalid("no such charge: %q", in.ChargeRef)
 	}
@@ -68,10 +67,11 @@ func refundInTx(ctx context.Context, tx pgx.Tx, in payments.RefundInput) (paymen
 	if status != "succeeded" {
 		return payments.RefundResult{}, invalid("charge %s did not succeed; there is nothing to refund", in.ChargeRef)
 	}
-	if card, ok := cardsByPM[pm]; ok {
-		behaviour = string(card.behaviour)
+	behaviour, err := cardBehaviour(ctx, tx, pm, customer)
+	if err != nil {
+		return payments.RefundResult{}, err
 	}
-	if d := Behaviour(behaviour).refundDecline(); d != nil {
+	if d := behaviour.refundDecline(); d != nil {
 		return payments.RefundResult{}, d
 	}
 	if in.Currency != "" && in.Currency != currency {

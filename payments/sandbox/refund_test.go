@@ -183,4 +183,19 @@ func TestRefundOfTheRefundFailingCardIsRefused(t *testing.T) {
 	if err != nil || len(refunds) != 0 {
 		t.Fatalf("refunds made: %v, %v", refunds, err)
 	}
+	// the same card typed in and attached (a pm_sb_ card of the ledger) answers the same way,
+	// and a card that refunds does refund
+	for card, want := range map[string]string{"4000 0000 0000 5126": "refund_failed", "4242 4242 4242 4242": ""} {
+		pm := attach(t, p, cus, card).PaymentMethod
+		ch, err := p.Charge(ctx, charge(cus, pm, "pur_rf/"+pm+"/charge", 1000))
+		if err != nil || ch.Status != payments.PaymentSucceeded {
+			t.Fatalf("charge of %s: %+v, %v", card, ch, err)
+		}
+		_, err = p.Refund(ctx, refund(ch.ProcessorRef, "rfd_"+pm, 1000))
+		if want != "" {
+			wantDecline(t, err, want)
+		} else if err != nil {
+			t.Fatalf("refund of %s: %v", card, err)
+		}
+	}
 }

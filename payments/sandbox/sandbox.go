@@ -126,9 +126,18 @@ func (pm paymentMethod) card() payments.Card {
 	return payments.Card{PaymentMethod: pm.id, Brand: pm.brand, Last4: pm.last4, ExpMonth: pm.expMonth, ExpYear: pm.expYear}
 }
 
+// querier reads a row: the pool, or a transaction.
+type querier interface {
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
 func (p *Processor) paymentMethod(ctx context.Context, id string) (paymentMethod, error) {
+	return paymentMethodIn(ctx, p.pool, id)
+}
+
+func paymentMethodIn(ctx context.Context, db querier, id string) (paymentMethod, error) {
 	pm := paymentMethod{id: id}
-	err := p.pool.QueryRow(ctx, `
+	err := db.QueryRow(ctx, `
 		SELECT customer_id, behaviour, brand, last4, exp_month, exp_year
 		FROM sandbox_payment_methods WHERE id = $1`, id).
 		Scan(&pm.customerID, &pm.behaviour, &pm.brand, &pm.last4, &pm.expMonth, &pm.expYear)
