@@ -138,6 +138,9 @@ func TestSeedConversation(t *testing.T) {
 	mustContain(t, "list_invoices", a.text, inv["number"].(string), payment)
 	a = ok(t, cs, "get_invoice", map[string]any{"invoiceRef": inv["reference"]})
 	mustContain(t, "get_invoice", a.text, inv["number"].(string), "paid", "credited by cn_", "Hosted page (PDF download): "+w.hs.URL+"/invoice/")
+	// "Void that invoice": refused in words, the invoice is paid (a refund credits it)
+	e := fails(t, cs, "void_invoice", map[string]any{"invoiceId": inv["reference"]}, "CONFLICT")
+	mustContain(t, "void_invoice", e["message"].(string), "a paid invoice cannot be voided; refund the payment to issue a credit note")
 
 	// "Record that customer cus_… made a successful API call to product prd_…" — 85 calls came
 	// before, through REST; the seed's call is made in both spellings.

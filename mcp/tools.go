@@ -10,7 +10,7 @@ import (
 func allTools() []tool {
 	var out []tool
 	for _, group := range [][]tool{customerTools(), productTools(), planTools(), purchaseTools(), planChangeTools(), usageTools(),
-		sessionTools(), moneyTools(), eventTools(), invoiceTools()} {
+		sessionTools(), moneyTools(), eventTools(), invoiceTools(), taxTools()} {
 		out = append(out, group...)
 	}
 	return out

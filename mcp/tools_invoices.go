@@ -42,7 +42,8 @@ func (v invoiceView) oneLine() string {
 func invoiceTools() []tool {
 	return []tool{
 		{name: "list_invoices", title: "List invoices",
-			desc: "List invoices (in_…), newest first: every succeeded payment has one, numbered without gaps. Filter by " +
+			desc: "List invoices (in_…), newest first: every succeeded payment has one (open while a payment is processing, " +
+				"void if it then fails), numbered without gaps. Filter by " +
 				"customer, purchase, status or date range. Amounts are in minor units.",
 			params: withPaging(append(append([]param{}, dateParams...), customerRef(false), purchaseRef(false),
 				param{name: "status", typ: tString, enum: []string{"draft", "open", "paid", "void", "uncollectible"},
@@ -54,7 +55,27 @@ func invoiceTools() []tool {
 			params: []param{{name: "invoiceRef", alias: "invoiceId", typ: tString, required: true,
 				desc: "The invoice's reference (in_…)."}},
 			readOnly: true, run: getInvoice},
+		{name: "void_invoice", title: "Void an invoice",
+			desc: "Void an invoice nothing was paid against; it keeps its number. A paid invoice cannot be voided (refund " +
+				"its payment instead: that issues a credit note), and an open one is settled by the processor: paid when its " +
+				"processing payment succeeds, void when it fails. Refusals say why.",
+			params: []param{{name: "invoiceRef", alias: "invoiceId", typ: tString, required: true,
+				desc: "The invoice's reference (in_…)."}},
+			destructive: true, run: voidInvoice},
 	}
+}
+
+func voidInvoice(ctx context.Context, c *call, a args) (string, any, error) {
+	ref, err := a.ref("invoiceRef")
+	if err != nil {
+		return "", nil, err
+	}
+	var v invoiceView
+	out, err := c.post(ctx, path("invoices", ref, "void"), map[string]any{}, &v)
+	if err != nil {
+		return "", nil, err
+	}
+	return "Voided invoice " + v.oneLine() + ".", out, nil
 }
 
 func listInvoices(ctx context.Context, c *call, a args) (string, any, error) {

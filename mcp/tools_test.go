@@ -24,7 +24,8 @@ var designTools = []string{"create_customer", "ensure_customer", "get_customer",
 	"preview_plan_change", "change_plan", "cancel_scheduled_change", "pause_purchase", "resume_purchase", "check_limits",
 	"record_usage", "record_bulk_usage", "create_checkout_session", "create_customer_session", "list_transactions",
 	"get_transaction", "get_transaction_stats", "get_product_balance", "create_refund", "list_events",
-	"list_webhook_endpoints", "create_webhook_endpoint", "list_invoices", "get_invoice"}
+	"list_webhook_endpoints", "create_webhook_endpoint", "list_invoices", "get_invoice", "void_invoice", "list_tax_rates",
+	"create_tax_rate"}
 
 // Every tool of the list, each with an object schema, required fields marked, descriptions, and
 // seed 001's spellings accepted beside seed 000's.
