@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/hex"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -83,28 +84,22 @@ func (c *keyCache) forget(hash []byte, listening bool) {
 // connection (with nothing remembered meanwhile). Run it once per server: the API commands do.
 func (s *Server) WatchKeys(ctx context.Context) {
 	defer s.keys.forget(nil, false)
-	for wait := 100 * time.Millisecond; ; wait = min(2*wait, 5*time.Second) {
-		err := s.store.WatchAPIKeys(ctx,
-			func() {
-				s.keys.forget(nil, true)
-				wait = 100 * time.Millisecond
-				s.log.Debug("API key changes: listening")
-			},
-			func(hash []byte) {
+	s.store.Listen(ctx, store.APIKeyChannel, store.Listener{
+		Listening: func() {
+			s.keys.forget(nil, true)
+			s.log.Debug("API key changes: listening")
+		},
+		Notified: func(payload string) {
+			if hash, err := hex.DecodeString(payload); err == nil {
 				s.keys.forget(hash, true)
 				s.log.Debug("API key changes: a key changed; this server asks Postgres for it again")
-			})
-		s.keys.forget(nil, false)
-		if ctx.Err() != nil {
-			return
-		}
-		s.log.Warn("API key changes: listening failed; every request checks its key in Postgres until it is back", "err", err)
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(wait):
-		}
-	}
+			}
+		},
+		Lost: func(err error) {
+			s.keys.forget(nil, false)
+			s.log.Warn("API key changes: listening failed; every request checks its key in Postgres until it is back", "err", err)
+		},
+	})
 }
 
 // stateOf is the per-key state of hash, made on first use.

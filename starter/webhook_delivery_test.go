@@ -1,6 +1,7 @@
 package starter_test
 
 import (
+	"context"
 	"net/http"
 	"net/http/httptest"
 	"sync/atomic"
@@ -50,4 +51,43 @@ func TestWebhookDeliveryRetriesThenDelivers(t *testing.T) {
 		t.Fatalf("the receiver was called %d times, want 2 (a 503, then delivered)", got)
 	}
 	recordWorkflow(s, id, "webhook-delivered")
+}
+
+// The relay wakes when Postgres announces events: with its poll an hour apart, events written
+// one after another, each after the one before was delivered, are all delivered. Without the
+// announcement only the pass at start and the one when its LISTEN is in place would run, and
+// the third event would wait the hour.
+func TestRelayWakesWhenEventsAreWritten(t *testing.T) {
+	s := newStack(t)
+	got := make(chan string, 10)
+	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got <- r.Header.Get("webhook-id")
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	t.Cleanup(receiver.Close)
+	if _, err := s.st.CreateWebhookEndpoint(s.ctx, domain.WebhookEndpoint{MerchantRef: s.merchant, Mode: domain.ModeSandbox,
+		URL: receiver.URL, EnabledEvents: []string{domain.EventCustomerCreated}, Enabled: true}, webhooks.NewSecret()); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(s.ctx)
+	relay := &webhooks.Relay{Store: s.st, Temporal: s.tc, TaskQueue: s.c.TaskQueue, Every: time.Hour}
+	done := make(chan struct{})
+	go func() { relay.Run(ctx); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+	for i := range 3 {
+		c, _ := s.customer("")
+		evs, _, err := s.st.ListEvents(s.ctx, s.merchant, store.EventFilter{Mode: domain.ModeSandbox, ObjectRef: c.Ref},
+			store.Page{Page: 1, Limit: 1})
+		if err != nil || len(evs) != 1 {
+			t.Fatalf("the event of %s: %v %+v", c.Ref, err, evs)
+		}
+		select {
+		case id := <-got:
+			if id != evs[0].Ref {
+				t.Fatalf("event %d: delivered %s, want %s", i+1, id, evs[0].Ref)
+			}
+		case <-time.After(time.Minute):
+			t.Fatalf("event %d (%s) not delivered within a minute, with the relay's poll an hour apart", i+1, evs[0].Ref)
+		}
+	}
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
@@ -189,7 +188,7 @@ func (s *Store) GetAPIKey(ctx context.Context, id string) (KeyInfo, error) {
 }
 
 // RevokeAPIKey stops a key now, on every API replica (the change is announced on commit,
-// WatchAPIKeys). Revoking a revoked key answers it unchanged.
+// APIKeyChannel). Revoking a revoked key answers it unchanged.
 func (s *Store) RevokeAPIKey(ctx context.Context, id string) (KeyInfo, error) {
 	k, err := scanKey(s.Pool.QueryRow(ctx, `UPDATE api_keys SET revoked_at = coalesce(revoked_at, now()) WHERE id = $1
 		RETURNING `+keyColumns, id))
@@ -227,31 +226,5 @@ func (s *Store) RotateAPIKey(ctx context.Context, id string, expireOldIn time.Du
 }
 
 // APIKeyChannel is where Postgres announces a change that may refuse a key (migration 00160's
-// trigger): the key's SHA-256 in hex, when the change commits.
+// trigger): the key's SHA-256 in hex, when the change commits (see Listen).
 const APIKeyChannel = "tollgate_api_keys"
-
-// WatchAPIKeys listens on APIKeyChannel on a connection of its own until ctx ends or the
-// connection fails. listening runs once the LISTEN is in place (anything remembered before may
-// be stale: forget it all); changed runs for each key announced after.
-func (s *Store) WatchAPIKeys(ctx context.Context, listening func(), changed func(hash []byte)) error {
-	pooled, err := s.Pool.Acquire(ctx)
-	if err != nil {
-		return err
-	}
-	// The connection stays in LISTEN state: take it out of the pool and close it after.
-	conn := pooled.Hijack()
-	defer conn.Close(context.Background())
-	if _, err := conn.Exec(ctx, "LISTEN "+APIKeyChannel); err != nil {
-		return err
-	}
-	listening()
-	for {
-		n, err := conn.WaitForNotification(ctx)
-		if err != nil {
-			return err
-		}
-		if hash, err := hex.DecodeString(n.Payload); err == nil {
-			changed(hash)
-		}
-	}
-}

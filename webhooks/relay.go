@@ -29,8 +29,11 @@ type Relay struct {
 	Temporal  client.Client
 	TaskQueue string          // workflows.TaskQueue when empty
 	Backoff   []time.Duration // the deliveries' retry schedule; workflows.DefaultWebhookBackoff when nil
-	Every     time.Duration   // the pause between passes when the outbox is empty; 200 ms when zero
-	Log       *slog.Logger
+	// Every is the longest pause between passes when the outbox is empty; 5 s when zero. The
+	// relay wakes at once when Postgres announces events written (store.EventsChannel), so the
+	// poll only catches what was announced while its listening connection was down.
+	Every time.Duration
+	Log   *slog.Logger
 }
 
 const (
@@ -41,16 +44,34 @@ const (
 	pruneEvery  = time.Hour
 )
 
-// Run relays until ctx ends, and once an hour deletes the events past their retention.
+// Run relays until ctx ends, and once an hour deletes the events past their retention. It passes
+// when events are announced, each time its LISTEN is (re)made, and every Every otherwise.
 func (r *Relay) Run(ctx context.Context) {
 	every := r.Every
 	if every == 0 {
-		every = 200 * time.Millisecond
+		every = 5 * time.Second
 	}
 	log := r.Log
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	wake := make(chan struct{}, 1)
+	poke := func() {
+		select {
+		case wake <- struct{}{}:
+		default:
+		}
+	}
+	listenCtx, stopListening := context.WithCancel(ctx)
+	listened := make(chan struct{})
+	go func() {
+		defer close(listened)
+		r.Store.Listen(listenCtx, store.EventsChannel, store.Listener{Listening: poke, Notified: func(string) { poke() },
+			Lost: func(err error) {
+				log.Warn("webhook relay: listening for events failed; polling until it is back", "every", every, "error", err)
+			}})
+	}()
+	defer func() { stopListening(); <-listened }()
 	var pruned time.Time
 	for ctx.Err() == nil {
 		n, err := r.Pass(ctx)
@@ -72,6 +93,7 @@ func (r *Relay) Run(ctx context.Context) {
 		}
 		select {
 		case <-ctx.Done():
+		case <-wake:
 		case <-time.After(every):
 		}
 	}
