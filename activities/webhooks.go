@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/tollgate-billing/tollgate/domain"
@@ -16,10 +17,13 @@ import (
 var _ workflows.WebhookActivities = (*Activities)(nil)
 
 // webhookClients send deliveries: the live one refuses non-public addresses when it connects.
-var webhookClients = map[string]*http.Client{
-	domain.ModeLive:    webhooks.NewClient(domain.ModeLive),
-	domain.ModeSandbox: webhooks.NewClient(domain.ModeSandbox),
-}
+// They are made at the first delivery, after the process has turned tracing on (or not).
+var webhookClients = sync.OnceValue(func() map[string]*http.Client {
+	return map[string]*http.Client{
+		domain.ModeLive:    webhooks.NewClient(domain.ModeLive),
+		domain.ModeSandbox: webhooks.NewClient(domain.ModeSandbox),
+	}
+})
 
 // DeliverWebhook makes one attempt of a delivery and records it. A delivery that succeeded
 // before (an attempt whose answer the workflow never saw) is not sent again.
@@ -47,7 +51,7 @@ func (a *Activities) DeliverWebhook(ctx context.Context, in workflows.DeliverWeb
 		return workflows.DeliverWebhookResult{}, err
 	}
 	req.Header.Set("User-Agent", "Tollgate-Webhooks/1")
-	client := webhookClients[domain.ModeOf(domain.IsSandbox(d.Mode))]
+	client := webhookClients()[domain.ModeOf(domain.IsSandbox(d.Mode))]
 	att := store.WebhookAttempt{DeliveryID: d.ID, EndpointRef: d.EndpointRef, EventRef: d.EventRef, AttemptedAt: now}
 	res, err := client.Do(req)
 	if err != nil {

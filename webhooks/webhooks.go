@@ -18,7 +18,11 @@ import (
 	"syscall"
 	"time"
 
+	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
+	"go.opentelemetry.io/otel/propagation"
+
 	"github.com/tollgate-billing/tollgate/domain"
+	"github.com/tollgate-billing/tollgate/internal/telemetry"
 )
 
 // SecretPrefix starts every signing secret, as Standard Webhooks libraries expect.
@@ -107,7 +111,9 @@ const Timeout = 15 * time.Second
 
 // NewClient is the client deliveries of mode are sent with: 15 s a request, redirects not
 // followed, and in live mode a dialer that refuses non-public addresses when it connects (after
-// DNS, so a name that resolves to 127.0.0.1 or 169.254.169.254 is refused too).
+// DNS, so a name that resolves to 127.0.0.1 or 169.254.169.254 is refused too). When tracing is
+// on as it is made, each request is a client span; the receiver is not part of the trace, so no
+// trace context is sent to it.
 func NewClient(mode string) *http.Client {
 	d := &net.Dialer{Timeout: 10 * time.Second}
 	if !domain.IsSandbox(mode) {
@@ -121,6 +127,7 @@ func NewClient(mode string) *http.Client {
 	}
 	tr := &http.Transport{DialContext: d.DialContext, Proxy: nil, MaxIdleConnsPerHost: 8,
 		IdleConnTimeout: 60 * time.Second, TLSHandshakeTimeout: 10 * time.Second, ResponseHeaderTimeout: Timeout}
-	return &http.Client{Transport: tr, Timeout: Timeout,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	return telemetry.Client(&http.Client{Transport: tr, Timeout: Timeout,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }},
+		otelhttp.WithPropagators(propagation.NewCompositeTextMapPropagator()))
 }

@@ -6,9 +6,15 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/tollgate-billing/tollgate/internal/telemetry"
 	"github.com/tollgate-billing/tollgate/webhooks"
 )
 
@@ -62,9 +68,14 @@ func TestCheckURL(t *testing.T) {
 }
 
 // A live client refuses to connect to loopback when it connects, whatever the URL's host
-// looked like when saved; a sandbox client connects; neither follows a redirect.
+// looked like when saved; a sandbox client connects; neither follows a redirect. So with tracing
+// on, where each request is a client span and no trace context goes to the receiver.
 func TestClientChecksAddressesWhenItConnects(t *testing.T) {
+	var traceparent atomic.Int32
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("traceparent") != "" {
+			traceparent.Add(1)
+		}
 		if r.URL.Path == "/moved" {
 			http.Redirect(w, r, "/elsewhere", http.StatusFound)
 			return
@@ -72,20 +83,46 @@ func TestClientChecksAddressesWhenItConnects(t *testing.T) {
 		w.WriteHeader(204)
 	}))
 	defer srv.Close()
-	ctx := context.Background()
-	get := func(c *http.Client, path string) (*http.Response, error) {
-		req, _ := http.NewRequestWithContext(ctx, "POST", srv.URL+path, nil)
-		return c.Do(req)
+	check := func(t *testing.T, ctx context.Context) {
+		get := func(c *http.Client, path string) (*http.Response, error) {
+			req, _ := http.NewRequestWithContext(ctx, "POST", srv.URL+path, nil)
+			res, err := c.Do(req)
+			if err == nil {
+				res.Body.Close()
+			}
+			return res, err
+		}
+		if _, err := get(webhooks.NewClient("live"), "/"); err == nil || !strings.Contains(err.Error(), "not a public address") {
+			t.Fatalf("live client to loopback: %v", err)
+		}
+		res, err := get(webhooks.NewClient("sandbox"), "/")
+		if err != nil || res.StatusCode != 204 {
+			t.Fatalf("sandbox client: %v %v", res, err)
+		}
+		res, err = get(webhooks.NewClient("sandbox"), "/moved")
+		if err != nil || res.StatusCode != http.StatusFound {
+			t.Fatalf("redirect followed: %v %v", res, err)
+		}
 	}
-	if _, err := get(webhooks.NewClient("live"), "/"); err == nil || !strings.Contains(err.Error(), "not a public address") {
-		t.Fatalf("live client to loopback: %v", err)
-	}
-	res, err := get(webhooks.NewClient("sandbox"), "/")
-	if err != nil || res.StatusCode != 204 {
-		t.Fatalf("sandbox client: %v %v", res, err)
-	}
-	res, err = get(webhooks.NewClient("sandbox"), "/moved")
-	if err != nil || res.StatusCode != http.StatusFound {
-		t.Fatalf("redirect followed: %v %v", res, err)
-	}
+	t.Run("untraced", func(t *testing.T) { check(t, context.Background()) })
+	t.Run("traced", func(t *testing.T) {
+		rec := tracetest.NewSpanRecorder()
+		tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec))
+		t.Cleanup(telemetry.Use(tp))
+		ctx, span := tp.Tracer("test").Start(context.Background(), "delivery")
+		check(t, ctx)
+		span.End()
+		var clients int
+		for _, s := range rec.Ended() {
+			if s.SpanKind() == trace.SpanKindClient && s.Parent().SpanID() == span.SpanContext().SpanID() {
+				clients++
+			}
+		}
+		if clients != 3 {
+			t.Errorf("%d client spans under the caller's span, want one per request (3)", clients)
+		}
+		if n := traceparent.Load(); n != 0 {
+			t.Errorf("the receiver got trace context %d times", n)
+		}
+	})
 }

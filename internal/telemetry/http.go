@@ -43,8 +43,8 @@ func Route(r *http.Request) {
 const stripeTimeout = 80 * time.Second
 
 // Client is c (nil: a client with stripe-go's 80 s timeout) with a client span around every
-// outgoing request when tracing is on; off, it is c unchanged.
-func Client(c *http.Client) *http.Client {
+// outgoing request when tracing is on (opts tune it); off, it is c unchanged.
+func Client(c *http.Client, opts ...otelhttp.Option) *http.Client {
 	if !Enabled() {
 		return c
 	}
@@ -56,6 +56,6 @@ func Client(c *http.Client) *http.Client {
 	if base == nil {
 		base = http.DefaultTransport
 	}
-	out.Transport = otelhttp.NewTransport(base)
+	out.Transport = otelhttp.NewTransport(base, opts...)
 	return out
 }
