@@ -323,3 +323,33 @@ func TestFailedProcessingPaymentVoidsItsInvoice(t *testing.T) {
 		t.Fatalf("voiding from the other mode: %v", err)
 	}
 }
+
+// The void route's one accepting path: an invoice nothing was paid against, in a state the
+// schema allows but Tollgate writes no path to yet (uncollectible: its payment failed), is
+// voided with its number kept and invoice.voided written in the same transaction.
+func TestVoidInvoiceNothingWasPaidAgainst(t *testing.T) {
+	ctx := context.Background()
+	st := testenv.Postgres(t)
+	b := newBilling(t, st, 1, true)
+	pending, err := b.pay(0, domain.TxnPending)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inv := b.invoices(t, domain.ModeSandbox)[0]
+	if _, err := st.Pool.Exec(ctx, `WITH t AS (UPDATE transactions SET status = 'failed' WHERE id = $1)
+		UPDATE invoices SET status = 'uncollectible' WHERE id = $2`, pending.Ref, inv.Ref); err != nil {
+		t.Fatal(err)
+	}
+	void, err := st.VoidInvoice(ctx, b.merchant, domain.ModeSandbox, inv.Ref)
+	if err != nil || void.Status != domain.InvoiceVoid || void.Number != inv.Number || void.VoidedAt == nil {
+		t.Fatalf("void: %v %+v", err, void)
+	}
+	events, _, err := st.ListEvents(ctx, b.merchant, store.EventFilter{Mode: domain.ModeSandbox, Type: domain.EventInvoiceVoided},
+		store.Page{Page: 1, Limit: 10})
+	if err != nil || len(events) != 1 || events[0].ObjectRef != inv.Ref {
+		t.Fatalf("invoice.voided: %v %+v", err, events)
+	}
+	if _, err := st.VoidInvoice(ctx, b.merchant, domain.ModeSandbox, inv.Ref); domain.ErrorCode(err) != domain.CodeConflict {
+		t.Fatalf("voided twice: %v", err)
+	}
+}
