@@ -135,8 +135,11 @@ func (r *Relay) Start(ctx context.Context, d store.PendingDelivery, id string) e
 	if tq == "" {
 		tq = workflows.TaskQueue
 	}
+	// Eager start: when this process's worker polls tq on the same client (the worker command,
+	// dev), the server hands the first workflow task back in the start's answer, saving a trip
+	// through matching; otherwise it is an ordinary start.
 	_, err := r.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: tq,
-		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE},
+		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE, EnableEagerStart: true},
 		workflows.WebhookDeliveryWorkflow, workflows.WebhookDeliveryInput{DeliveryID: d.ID, EndpointRef: d.EndpointRef,
 			EventRef: d.EventRef, Backoff: r.Backoff})
 	var started *serviceerror.WorkflowExecutionAlreadyStarted

@@ -9,7 +9,7 @@
 // (each delivery is one workflow: on a small box the Temporal server is its ceiling). It starts its own throwaway Postgres cluster and Temporal
 // server and removes them after.
 //
-//	go run ./bench/webhooks [-events 10000] [-plain 10000] [-empty 2000] [-concurrency 16] [-paced-rate 0] [-paced-seconds 10] [-mem]
+//	go run ./bench/webhooks [-events 10000] [-plain 10000] [-empty 2000] [-concurrency 16] [-paced-rate 0] [-paced-seconds 10] [-mem] [-cpuprofile file]
 package main
 
 import (
@@ -40,6 +40,7 @@ type config struct {
 	pacedRate    float64
 	pacedSeconds int
 	memory       bool
+	cpuProfile   string
 }
 
 func main() {
@@ -51,6 +52,7 @@ func main() {
 	flag.Float64Var(&c.pacedRate, "paced-rate", 0, "events a second of the paced latency run (0: half the burst's delivery rate)")
 	flag.IntVar(&c.pacedSeconds, "paced-seconds", 10, "length of the paced latency run (0: none)")
 	flag.BoolVar(&c.memory, "mem", false, "keep the Temporal server's SQLite in memory (default: a file, as tollgate dev)")
+	flag.StringVar(&c.cpuProfile, "cpuprofile", "", "write a CPU profile of the burst (this process: the Temporal server, the worker, the relay, the receiver) to this file")
 	flag.Parse()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
 	defer cancel()
@@ -140,7 +142,12 @@ func run(ctx context.Context, c config, out io.Writer) error {
 		return fmt.Errorf("empty workflows: %w", err)
 	}
 	empty := result{name: "empty workflow, start to finish (32 callers)", count: c.empty, took: took, p50: "-", p99: "-"}
+	stopProfile, err := benchenv.CPUProfile(c.cpuProfile)
+	if err != nil {
+		return err
+	}
 	burst, err := w.deliver(ctx, c.events, func(i int) error { return w.event(ctx) }, c.concurrency)
+	stopProfile()
 	if err != nil {
 		return fmt.Errorf("burst: %w", err)
 	}

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"sync"
@@ -225,4 +226,21 @@ func LoadAvg() string {
 		return "unknown"
 	}
 	return fmt.Sprintf("%s %s %s", f[0], f[1], f[2])
+}
+
+// CPUProfile writes a CPU profile of this process to path (none when empty) until the returned
+// func is called.
+func CPUProfile(path string) (stop func(), err error) {
+	if path == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }
