@@ -90,7 +90,8 @@ func (a *Activities) Charge(ctx context.Context, in workflows.ChargeInput) (work
 	in.Amount = tax.Total
 	txn := domain.Transaction{MerchantRef: in.MerchantRef, Kind: domain.TxnPayment, Amount: in.Amount,
 		Currency: in.Currency, PurchaseRef: in.PurchaseRef, CustomerRef: in.CustomerRef, ProductRef: in.ProductRef,
-		Period: in.Period, Reason: in.Description, IdempotencyKey: in.IdempotencyKey, Processor: pay.Name(), OccurredAt: in.At}
+		Period: in.Period, Reason: in.Description, IdempotencyKey: in.IdempotencyKey, Processor: pay.Name(), OccurredAt: in.At,
+		PeriodStart: in.PeriodStart, PeriodEnd: in.PeriodEnd}
 	pm, processorCustomer, err := a.Store.CustomerPaymentTarget(ctx, in.MerchantRef, in.CustomerRef)
 	if err != nil {
 		return workflows.ChargeResult{}, temporalError(err)

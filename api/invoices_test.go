@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"fmt"
 	"image"
 	"image/color"
 	"image/png"
@@ -33,6 +34,11 @@ func TestInvoicesAndCreditNotesAreListedInTheirMode(t *testing.T) {
 		inv["transactionRef"] != a.payment || len(lines) != 1 || !strings.Contains(inv["hostedUrl"].(string), "/invoice/") ||
 		inv["creditNotes"].([]any)[0] != a.creditNote {
 		t.Fatalf("invoice: %v", inv)
+	}
+	// the list carries each invoice's lines, as the invoice itself does, with the period paid
+	if listed := list["data"].([]any)[0].(map[string]any); fmt.Sprint(listed["lines"]) != fmt.Sprint(lines) ||
+		lines[0].(map[string]any)["periodStart"] == nil || lines[0].(map[string]any)["periodEnd"] == nil {
+		t.Fatalf("listed lines %v, the invoice's %v", listed["lines"], lines)
 	}
 	cn := w.must(200, "GET", "/v1/credit-notes/"+a.creditNote, "")
 	if cn["invoiceRef"] != a.invoice || cn["total"].(float64) != 2500 || cn["transactionRef"] != a.refund ||

@@ -171,6 +171,9 @@ type Transaction struct {
 	// OccurredAt is when the money moved on the purchase's clock, which is the processor's (a
 	// sandbox purchase's test clock runs ahead of CreatedAt); the refund window counts from it.
 	OccurredAt time.Time `json:"-"`
+	// PeriodStart and PeriodEnd are the span a payment pays, when its charge said so: its
+	// invoice line's period.
+	PeriodStart, PeriodEnd *time.Time `json:"-"`
 }
 
 const (

@@ -2,6 +2,7 @@ package starter_test
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/tollgate-billing/tollgate/domain"
 	"github.com/tollgate-billing/tollgate/store"
@@ -54,6 +55,35 @@ func (s *stack) invoicesMatchLedger(ref string) {
 	}
 	if invoiced != len(invoices) {
 		s.t.Fatalf("%d invoices for %d invoiced charges", len(invoices), invoiced)
+	}
+	s.periodsFollowOn(invoices)
+}
+
+// periodsFollowOn checks that each invoice's line (the list carries them) names the span its
+// period paid, the same for every payment of one period, each period starting where the one
+// before ended.
+func (s *stack) periodsFollowOn(invoices []domain.Invoice) {
+	s.t.Helper()
+	type span struct{ start, end time.Time }
+	spans := map[int]span{}
+	for _, inv := range invoices {
+		if len(inv.Lines) != 1 || inv.Lines[0].PeriodStart == nil || inv.Lines[0].PeriodEnd == nil {
+			s.t.Fatalf("invoice %s: lines %+v, want one with its period's span", inv.Number, inv.Lines)
+		}
+		l := inv.Lines[0]
+		sp := span{*l.PeriodStart, *l.PeriodEnd}
+		if !sp.end.After(sp.start) {
+			s.t.Fatalf("invoice %s: period %d from %s to %s", inv.Number, l.Period, sp.start, sp.end)
+		}
+		if seen, ok := spans[l.Period]; ok && seen != sp {
+			s.t.Fatalf("period %d invoiced as %v and as %v", l.Period, seen, sp)
+		}
+		spans[l.Period] = sp
+	}
+	for p, sp := range spans {
+		if before, ok := spans[p-1]; ok && !before.end.Equal(sp.start) {
+			s.t.Fatalf("period %d starts %s, period %d ended %s", p, sp.start, p-1, before.end)
+		}
 	}
 }
 

@@ -67,17 +67,31 @@ func (s *Store) InvoiceByToken(ctx context.Context, token string) (domain.Invoic
 }
 
 func invoiceLines(ctx context.Context, db DBTX, ref string) ([]domain.InvoiceLine, error) {
-	rows, err := db.Query(ctx, `SELECT description, period, period_start, period_end, quantity, unit_amount, amount,
-		tax_rate_bp, tax_name, tax_inclusive, tax FROM invoice_lines WHERE invoice_id = $1 ORDER BY position`, ref)
+	lines, err := linesOf(ctx, db, []string{ref})
+	return lines[ref], err
+}
+
+// linesOf reads the lines of invoices in one query, by invoice.
+func linesOf(ctx context.Context, db DBTX, refs []string) (map[string][]domain.InvoiceLine, error) {
+	rows, err := db.Query(ctx, `SELECT invoice_id, description, period, period_start, period_end, quantity, unit_amount,
+		amount, tax_rate_bp, tax_name, tax_inclusive, tax FROM invoice_lines WHERE invoice_id = ANY($1)
+		ORDER BY invoice_id, position`, refs)
 	if err != nil {
-		return nil, fmt.Errorf("lines of %s: %w", ref, err)
+		return nil, fmt.Errorf("lines of %d invoices: %w", len(refs), err)
 	}
-	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (domain.InvoiceLine, error) {
-		var l domain.InvoiceLine
-		err := r.Scan(&l.Description, &l.Period, &l.PeriodStart, &l.PeriodEnd, &l.Quantity, &l.UnitAmount, &l.Amount,
-			&l.TaxRateBP, &l.TaxName, &l.TaxIncluded, &l.Tax)
-		return l, err
+	lines := map[string][]domain.InvoiceLine{}
+	var ref string
+	var l domain.InvoiceLine
+	_, err = pgx.ForEachRow(rows, []any{&ref, &l.Description, &l.Period, &l.PeriodStart, &l.PeriodEnd, &l.Quantity,
+		&l.UnitAmount, &l.Amount, &l.TaxRateBP, &l.TaxName, &l.TaxIncluded, &l.Tax}, func() error {
+		lines[ref] = append(lines[ref], l)
+		l = domain.InvoiceLine{} // the times are pointers: each line its own
+		return nil
 	})
+	if err != nil {
+		return nil, fmt.Errorf("lines of %d invoices: %w", len(refs), err)
+	}
+	return lines, nil
 }
 
 // InvoiceFilter narrows ListInvoices and ListCreditNotes. Zero fields do not filter; From is
@@ -111,10 +125,22 @@ func (f InvoiceFilter) where(merchant, alias string) *where {
 	return q
 }
 
-// ListInvoices returns one page of the merchant's invoices in one mode, newest first (lines
-// left out: GetInvoice has them), and the total.
+// ListInvoices returns one page of the merchant's invoices in one mode, newest first, each with
+// its lines (as Stripe's list does), and the total.
 func (s *Store) ListInvoices(ctx context.Context, merchant string, f InvoiceFilter, p Page) ([]domain.Invoice, int, error) {
-	return listPage(ctx, s.Pool, "invoices i", invoiceCols, f.where(merchant, "i"), "i.created_at DESC, i.id DESC", p, scanInvoice)
+	invs, total, err := listPage(ctx, s.Pool, "invoices i", invoiceCols, f.where(merchant, "i"), "i.created_at DESC, i.id DESC", p, scanInvoice)
+	if err != nil || len(invs) == 0 {
+		return invs, total, err
+	}
+	refs := make([]string, len(invs))
+	for i, inv := range invs {
+		refs[i] = inv.Ref
+	}
+	lines, err := linesOf(ctx, s.Pool, refs)
+	for i := range invs {
+		invs[i].Lines = lines[invs[i].Ref]
+	}
+	return invs, total, err
 }
 
 const creditNoteCols = `c.id, c.merchant_id, c.mode, c.number, c.invoice_id, coalesce(i.number, ''), c.transaction_id,

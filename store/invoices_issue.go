@@ -181,11 +181,16 @@ func nextNumber(ctx context.Context, db DBTX, merchant, mode, kind string) (int6
 }
 
 // chargeLine is the invoice line of a payment: what its purchase was charged for, over the
-// period the payment paid when the purchase's projection knows it.
+// period the payment paid: the span its charge named, or else the purchase's projection's
+// current period when that is the payment's (a payment settled or adopted later).
 func chargeLine(ctx context.Context, db DBTX, t domain.Transaction, tax TaxApplied) (domain.InvoiceLine, error) {
 	net := t.Amount - tax.Amount
 	l := domain.InvoiceLine{Description: cmpOr(t.Reason, "Payment"), Period: t.Period, Quantity: 1, UnitAmount: net,
 		Amount: net, TaxRateBP: tax.RateBP, TaxName: tax.Name, TaxIncluded: tax.Inclusive, Tax: tax.Amount}
+	if t.PeriodStart != nil {
+		l.PeriodStart, l.PeriodEnd = t.PeriodStart, t.PeriodEnd
+		return l, nil
+	}
 	if t.PurchaseRef == "" {
 		return l, nil
 	}

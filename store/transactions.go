@@ -16,7 +16,7 @@ const txnCols = `t.id, t.merchant_id, t.kind, t.status, t.amount, t.currency, co
 	coalesce(t.customer_id, ''), coalesce(t.product_id, ''), coalesce(t.source_id, ''), t.period, t.reason,
 	t.failure_code, t.failure_message, t.idempotency_key, t.processor, t.processor_ref,
 	(SELECT coalesce(sum(r.amount), 0) FROM transactions r WHERE r.source_id = t.id AND r.status = 'succeeded'),
-	t.created_at, t.occurred_at`
+	t.created_at, t.occurred_at, t.period_start, t.period_end`
 
 func scanTxn(row pgx.Row) (domain.Transaction, error) { return scanTxnWith(row) }
 
@@ -25,7 +25,8 @@ func scanTxnWith(row pgx.Row, extra ...any) (domain.Transaction, error) {
 	var t domain.Transaction
 	err := row.Scan(append([]any{&t.Ref, &t.MerchantRef, &t.Kind, &t.Status, &t.Amount, &t.Currency, &t.PurchaseRef,
 		&t.CustomerRef, &t.ProductRef, &t.SourceRef, &t.Period, &t.Reason, &t.FailureCode, &t.FailureMessage,
-		&t.IdempotencyKey, &t.Processor, &t.ProcessorRef, &t.RefundedAmount, &t.CreatedAt, &t.OccurredAt}, extra...)...)
+		&t.IdempotencyKey, &t.Processor, &t.ProcessorRef, &t.RefundedAmount, &t.CreatedAt, &t.OccurredAt, &t.PeriodStart,
+		&t.PeriodEnd}, extra...)...)
 	return t, err
 }
 
@@ -55,12 +56,12 @@ func insertTransaction(ctx context.Context, db DBTX, t domain.Transaction) (out 
 	var id string
 	err = db.QueryRow(ctx, `INSERT INTO transactions (id, merchant_id, kind, status, amount, currency, purchase_id,
 		customer_id, product_id, source_id, period, reason, failure_code, failure_message, idempotency_key, processor,
-		processor_ref, occurred_at) VALUES ($1,$2,$3,$4,$5,$6,nullif($7,''),nullif($8,''),nullif($9,''),nullif($10,''),$11,$12,$13,$14,
-		$15,$16,$17,coalesce($18, now()))
+		processor_ref, occurred_at, period_start, period_end) VALUES ($1,$2,$3,$4,$5,$6,nullif($7,''),nullif($8,''),nullif($9,''),
+		nullif($10,''),$11,$12,$13,$14,$15,$16,$17,coalesce($18, now()),$19,$20)
 		ON CONFLICT (merchant_id, idempotency_key) DO NOTHING RETURNING id`,
 		t.Ref, t.MerchantRef, t.Kind, t.Status, t.Amount, t.Currency, t.PurchaseRef, t.CustomerRef, t.ProductRef,
 		t.SourceRef, t.Period, t.Reason, t.FailureCode, t.FailureMessage, t.IdempotencyKey, t.Processor, t.ProcessorRef,
-		stepAt(t.OccurredAt)).Scan(&id)
+		stepAt(t.OccurredAt), t.PeriodStart, t.PeriodEnd).Scan(&id)
 	created = err == nil
 	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
 		return t, false, fmt.Errorf("insert transaction: %w", refundLimit(err))

@@ -82,6 +82,10 @@ type ChargeInput struct {
 	// At is the purchase's clock when the charge was asked (a sandbox test clock runs ahead): the
 	// payment's time at the processor and in Postgres, from which its refund window counts.
 	At time.Time `json:",omitzero"`
+	// PeriodStart and PeriodEnd are the span the charge pays, when the workflow knows it (the
+	// invoice line's period); nil otherwise, and PeriodEnd nil for lifetime access.
+	PeriodStart *time.Time `json:",omitempty"`
+	PeriodEnd   *time.Time `json:",omitempty"`
 }
 
 type PaymentMethodInput struct {

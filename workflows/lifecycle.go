@@ -418,6 +418,7 @@ func (p *purchase) collect(ctx workflow.Context, period int, amount int64, what 
 		CustomerRef: s.CustomerRef, ProductRef: s.Plan.ProductRef, Period: period, Amount: amount,
 		Currency: s.Plan.Currency, IdempotencyKey: key, Terms: s.termsDigest(), At: p.stamp(ctx),
 		Description: fmt.Sprintf("%s — period %d", s.Plan.Name, period)}
+	in.PeriodStart, in.PeriodEnd = p.paidSpan(period)
 	var res ChargeResult
 	var failure *ChargeFailure
 	var err error
@@ -439,6 +440,27 @@ func (p *purchase) collect(ctx workflow.Context, period int, amount int64, what 
 		s.PaidTotal += pay.Amount
 	}
 	return nil, nil
+}
+
+// paidSpan is the span a charge for period pays, for its invoice line: the current period's, or
+// period 1's from its start when the first payment is taken before the period starts; nil when
+// the charge is for another period. It reads the state only (no commands).
+func (p *purchase) paidSpan(period int) (start, end *time.Time) {
+	s := &p.state
+	var to time.Time
+	switch {
+	case period == s.Period && period > 0:
+		to = s.PeriodEnd
+	case period == 1 && s.Period == 0 && !s.PeriodStart.IsZero():
+		to = p.firstPeriodEnd(s.PeriodStart)
+	default:
+		return nil, nil
+	}
+	from := s.PeriodStart
+	if to.IsZero() { // lifetime access: no end
+		return &from, nil
+	}
+	return &from, &to
 }
 
 // transition moves to status and records it (projection, audit, search attributes).
