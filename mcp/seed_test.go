@@ -137,7 +137,7 @@ func TestSeedConversation(t *testing.T) {
 	inv := invoices[0].(map[string]any)
 	mustContain(t, "list_invoices", a.text, inv["number"].(string), payment)
 	a = ok(t, cs, "get_invoice", map[string]any{"invoiceRef": inv["reference"]})
-	mustContain(t, "get_invoice", a.text, inv["number"].(string), "paid", "credited by cn_", "Hosted page (PDF download): "+w.hs.URL+"/invoice/")
+	mustContain(t, "get_invoice", a.text, inv["number"].(string), "paid", "credited by "+strings.Replace(inv["number"].(string), "INV-", "INV-CN-", 1)+" (cn_", "Hosted page (PDF download): "+w.hs.URL+"/invoice/")
 	// "Void that invoice": refused in words, the invoice is paid (a refund credits it)
 	e := fails(t, cs, "void_invoice", map[string]any{"invoiceId": inv["reference"]}, "CONFLICT")
 	mustContain(t, "void_invoice", e["message"].(string), "a paid invoice cannot be voided; refund the payment to issue a credit note")

@@ -19,6 +19,7 @@ type invoiceView struct {
 	CustomerRef    string    `json:"customerRef"`
 	HostedURL      string    `json:"hostedUrl"`
 	CreditNotes    []string  `json:"creditNotes"`
+	CreditNoteNums []string  `json:"creditNoteNumbers"`
 	IssuedAt       time.Time `json:"issuedAt"`
 	Lines          []struct {
 		Description string `json:"description"`
@@ -33,8 +34,17 @@ type invoiceView struct {
 func (v invoiceView) oneLine() string {
 	s := fmt.Sprintf("%s (%s) %s, %s, issued %s to %s for payment %s", v.Number, v.Reference, v.Status,
 		money(v.Total, v.Currency), day(&v.IssuedAt), v.Buyer.Name, v.TransactionRef)
-	if len(v.CreditNotes) > 0 {
-		s += ", credited by " + strings.Join(v.CreditNotes, ", ")
+	for i, ref := range v.CreditNotes { // by number, as the documents name them, with the reference to look one up
+		if i == 0 {
+			s += ", credited by "
+		} else {
+			s += ", "
+		}
+		if i < len(v.CreditNoteNums) {
+			s += v.CreditNoteNums[i] + " (" + ref + ")"
+		} else {
+			s += ref
+		}
 	}
 	return s
 }
