@@ -76,6 +76,13 @@ func (s *Server) settleSandboxPayment(w http.ResponseWriter, r *http.Request) er
 	if in.FailureCode != "" && (in.Outcome != payments.PaymentFailed || len(in.FailureCode) > 64) {
 		return domain.Errorf(domain.CodeInvalidField, "failureCode", "failureCode (at most 64 characters) goes with outcome failed")
 	}
+	// a bank asks for authentication when it is asked to pay, never after accepting the payment
+	// as processing; and a payment failed that way may still succeed later, its void invoice then
+	// on a paid charge
+	if in.FailureCode == payments.CodeAuthenticationRequired {
+		return domain.Errorf(domain.CodeInvalidField, "failureCode", "a processing payment cannot fail with "+
+			"authentication_required: banks ask for authentication before they accept a payment (use a 3-D Secure test card)")
+	}
 	t, sb, err := s.sandboxPayment(r)
 	if err != nil {
 		return err

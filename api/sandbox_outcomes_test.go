@@ -59,6 +59,13 @@ func TestSandboxProcessingPayments(t *testing.T) {
 	w.must(409, "POST", "/v1/sandbox/transactions/"+okPay+"/settle", `{"outcome":"failed"}`)
 
 	bad, badPay := w.sandboxPurchase("bad@acme.com", "4000000000007726", prd, pro)
+	// a processing payment does not fail asking for authentication: refused, nothing settled
+	if e := w.must(400, "POST", "/v1/sandbox/transactions/"+badPay+"/settle", `{"outcome":"failed","failureCode":"authentication_required"}`); e["error"].(map[string]any)["field"] != "failureCode" {
+		t.Fatalf("authentication_required settlement: %v", e)
+	}
+	if txn := w.must(200, "GET", "/v1/transactions/"+badPay, ""); txn["status"] != "pending" {
+		t.Fatalf("after a refused settlement: %v", txn)
+	}
 	w.must(200, "POST", "/v1/sandbox/transactions/"+badPay+"/settle", `{"outcome":"failed","failureCode":"insufficient_funds"}`)
 	eventually(t, "the failed first payment ends the purchase", func() bool {
 		return w.must(200, "GET", "/v1/purchases/"+bad, "")["status"] == "expired"
