@@ -2,11 +2,14 @@ package starter_test
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"go.temporal.io/api/serviceerror"
 
 	"github.com/tollgate-billing/tollgate/domain"
 	"github.com/tollgate-billing/tollgate/store"
@@ -15,8 +18,9 @@ import (
 )
 
 // A delivery whose endpoint fails once is tried again on its schedule and delivered: the
-// workflow ends after the second attempt, both recorded. Its history is recorded for the
-// replay test, so a change to the delivery's commands without a version guard fails there.
+// endpoint's workflow makes the first attempt and hands the delivery to a workflow of its own,
+// which ends after the second attempt, both recorded. Their histories are recorded for the
+// replay test, so a change to either's commands without a version guard fails there.
 func TestWebhookDeliveryRetriesThenDelivers(t *testing.T) {
 	s := newStack(t)
 	var calls atomic.Int32
@@ -44,13 +48,41 @@ func TestWebhookDeliveryRetriesThenDelivers(t *testing.T) {
 		t.Fatalf("the event: %v %+v", err, evs)
 	}
 	id := workflows.WebhookDeliveryID(evs[0].Ref, we.Ref)
-	if err := s.tc.GetWorkflow(s.ctx, id, "").Get(s.ctx, nil); err != nil {
+	if err := waitForWorkflow(s, id); err != nil {
 		t.Fatalf("delivery %s: %v", id, err)
 	}
 	if got := calls.Load(); got != 2 {
 		t.Fatalf("the receiver was called %d times, want 2 (a 503, then delivered)", got)
 	}
-	recordWorkflow(s, id, "webhook-delivered")
+	d, err := s.st.GetWebhookDelivery(s.ctx, deliveryOf(t, s, evs[0].Ref))
+	if err != nil || d.Status != "succeeded" || d.Attempts != 2 {
+		t.Fatalf("the delivery: %v %+v", err, d)
+	}
+	recordWorkflow(s, id, "webhook-retried")
+	recordWorkflow(s, workflows.WebhookEndpointID(we.Ref), "webhook-endpoint")
+}
+
+// waitForWorkflow waits for the workflow id to be started (by another workflow) and to finish.
+func waitForWorkflow(s *stack, id string) error {
+	deadline := time.Now().Add(time.Minute)
+	for {
+		err := s.tc.GetWorkflow(s.ctx, id, "").Get(s.ctx, nil)
+		var missing *serviceerror.NotFound
+		if !errors.As(err, &missing) || time.Now().After(deadline) {
+			return err
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// deliveryOf answers the ID of the one delivery of event.
+func deliveryOf(t *testing.T, s *stack, event string) int64 {
+	t.Helper()
+	var id int64
+	if err := s.st.Pool.QueryRow(s.ctx, `SELECT id FROM webhook_deliveries WHERE event_id = $1`, event).Scan(&id); err != nil {
+		t.Fatal(err)
+	}
+	return id
 }
 
 // The relay wakes when Postgres announces events: with its poll an hour apart, events written

@@ -61,18 +61,19 @@ func (s *Store) MarkDispatched(ctx context.Context, events []string) error {
 }
 
 // Redeliveries makes (or reopens) the deliveries of one event of merchant and mode: to one
-// endpoint, or to every endpoint that wants it when endpoint is empty.
+// endpoint, or to every endpoint that wants it when endpoint is empty. Each gets a workflow of
+// its own (webhooks.Relay.Redeliver), so it is marked retrying: no endpoint batch sends it too.
 func (s *Store) Redeliveries(ctx context.Context, merchant, mode, event, endpoint string) ([]PendingDelivery, error) {
 	var out []PendingDelivery
 	err := s.InTx(ctx, func(tx pgx.Tx) error {
-		rows, err := tx.Query(ctx, `INSERT INTO webhook_deliveries (endpoint_id, event_id, event_type, payload)
+		rows, err := tx.Query(ctx, `INSERT INTO webhook_deliveries (endpoint_id, event_id, event_type, payload, retrying)
 			SELECT w.id, e.id, e.type, jsonb_build_object('reference', e.id, 'type', e.type, 'mode', e.mode,
-				'objectType', e.object_type, 'objectRef', e.object_id, 'object', e.object, 'createdAt', e.created_at)
+				'objectType', e.object_type, 'objectRef', e.object_id, 'object', e.object, 'createdAt', e.created_at), true
 			FROM events e JOIN webhook_endpoints w ON w.merchant_id = e.merchant_id AND w.mode = e.mode
 			WHERE e.merchant_id = $1 AND e.mode = $2 AND e.id = $3 AND w.deleted_at IS NULL
 				AND (($4 = '' AND w.enabled AND w.disabled_at IS NULL AND (w.events @> ARRAY['*'] OR w.events @> ARRAY[e.type]))
 					OR w.id = $4)
-			ON CONFLICT (endpoint_id, event_id) DO UPDATE SET status = 'pending', delivered_at = NULL
+			ON CONFLICT (endpoint_id, event_id) DO UPDATE SET status = 'pending', delivered_at = NULL, retrying = true
 			RETURNING id, endpoint_id, event_id`, merchant, mode, event, endpoint)
 		if err != nil {
 			return err
@@ -94,15 +95,16 @@ type WebhookDelivery struct {
 	Payload     []byte
 	Status      string // pending, succeeded, failed
 	Open        bool   // the endpoint exists, is enabled and not disabled by failures
+	Attempts    int    // attempts made so far
 }
 
 // GetWebhookDelivery reads a delivery with its endpoint.
 func (s *Store) GetWebhookDelivery(ctx context.Context, id int64) (WebhookDelivery, error) {
 	var d WebhookDelivery
 	err := s.Pool.QueryRow(ctx, `SELECT d.id, d.endpoint_id, d.event_id, w.url, w.mode, d.payload::text, d.status,
-		w.enabled AND w.disabled_at IS NULL AND w.deleted_at IS NULL
+		w.enabled AND w.disabled_at IS NULL AND w.deleted_at IS NULL, d.attempts
 		FROM webhook_deliveries d JOIN webhook_endpoints w ON w.id = d.endpoint_id WHERE d.id = $1`, id).
-		Scan(&d.ID, &d.EndpointRef, &d.EventRef, &d.URL, &d.Mode, &d.Payload, &d.Status, &d.Open)
+		Scan(&d.ID, &d.EndpointRef, &d.EventRef, &d.URL, &d.Mode, &d.Payload, &d.Status, &d.Open, &d.Attempts)
 	return d, notFoundIfNoRows(err, "webhook delivery", fmt.Sprint(id))
 }
 

@@ -18,12 +18,13 @@ import (
 )
 
 // Relay moves events from the outbox (the events table) to delivery workflows. Each pass claims
-// events not yet dispatched, makes a delivery per endpoint that wants each, starts one workflow
-// per delivery under workflows.WebhookDeliveryID (so a second start after a crash, or by a
-// second worker replica, is refused and nothing is sent twice by the relay), and only then
-// marks the events dispatched. A relay that dies between those steps leaves the events
-// undispatched in Postgres, and the next pass, in this worker or another, does them again:
-// the outbox is what makes relaying durable, the workflows what make delivery durable.
+// events not yet dispatched, makes a delivery per endpoint that wants each, wakes the workflow
+// of each endpoint that got deliveries (workflows.WebhookEndpointWorkflow, started if it is not
+// running: it sends them in batches and hands each one that fails to a retry workflow of its
+// own), and only then marks the events dispatched. A relay that dies between those steps leaves
+// the events undispatched in Postgres, and the next pass, in this worker or another, wakes the
+// endpoints again (the deliveries are made once; a woken endpoint with nothing new sends
+// nothing): the outbox is what makes relaying durable, the workflows what make delivery durable.
 type Relay struct {
 	Store     *store.Store
 	Temporal  client.Client
@@ -38,8 +39,9 @@ type Relay struct {
 
 const (
 	relayBatch = 500
-	// relayStarts is how many workflow starts a pass has in flight: a start is a round trip to
-	// Temporal, and one at a time would make the relay the bottleneck of a burst of events.
+	// relayStarts is how many workflow starts or signals a pass has in flight: each is a round
+	// trip to Temporal, and one at a time would make the relay the bottleneck of a burst of
+	// events for many endpoints.
 	relayStarts = 16
 	pruneEvery  = time.Hour
 )
@@ -105,15 +107,37 @@ func (r *Relay) Pass(ctx context.Context) (int, error) {
 	if err != nil || len(events) == 0 {
 		return 0, err
 	}
+	endpoints := map[string]bool{}
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(relayStarts)
 	for _, d := range deliveries {
-		g.Go(func() error { return r.Start(gctx, d, workflows.WebhookDeliveryID(d.EventRef, d.EndpointRef)) })
+		if !endpoints[d.EndpointRef] {
+			endpoints[d.EndpointRef] = true
+			g.Go(func() error { return r.Wake(gctx, d.EndpointRef) })
+		}
 	}
 	if err := g.Wait(); err != nil {
 		return 0, err
 	}
 	return len(events), r.Store.MarkDispatched(ctx, events)
+}
+
+// Wake tells endpoint's workflow it has new deliveries, starting it if it is not running.
+func (r *Relay) Wake(ctx context.Context, endpoint string) error {
+	_, err := r.Temporal.SignalWithStartWorkflow(ctx, workflows.WebhookEndpointID(endpoint), workflows.SignalWebhooksPending,
+		nil, client.StartWorkflowOptions{TaskQueue: r.taskQueue()}, workflows.WebhookEndpointWorkflow,
+		workflows.WebhookEndpointInput{EndpointRef: endpoint, Backoff: r.Backoff})
+	if err != nil {
+		return fmt.Errorf("wake endpoint %s: %w", endpoint, err)
+	}
+	return nil
+}
+
+func (r *Relay) taskQueue() string {
+	if r.TaskQueue == "" {
+		return workflows.TaskQueue
+	}
+	return r.TaskQueue
 }
 
 // Redeliver starts a new delivery workflow for each of deliveries (reopened by
@@ -131,10 +155,7 @@ func (r *Relay) Redeliver(ctx context.Context, deliveries []store.PendingDeliver
 // Start starts the delivery workflow of d under id; a workflow already started under id (open
 // or closed) is left as it is.
 func (r *Relay) Start(ctx context.Context, d store.PendingDelivery, id string) error {
-	tq := r.TaskQueue
-	if tq == "" {
-		tq = workflows.TaskQueue
-	}
+	tq := r.taskQueue()
 	// Eager start: when this process's worker polls tq on the same client (the worker command,
 	// dev), the server hands the first workflow task back in the start's answer, saving a trip
 	// through matching; otherwise it is an ordinary start.

@@ -45,13 +45,14 @@ type Registry interface {
 	RegisterActivity(a any)
 }
 
-// Register registers the purchase, processor-event, refund and reconciliation workflows and
-// their activities.
+// Register registers the purchase, processor-event, refund, reconciliation and webhook workflows
+// and their activities.
 func Register(r Registry, acts *activities.Activities) {
 	r.RegisterWorkflowWithOptions(workflows.Purchase, workflow.RegisterOptions{Name: workflows.PurchaseWorkflow})
 	r.RegisterWorkflowWithOptions(workflows.ProcessorEvent, workflow.RegisterOptions{Name: workflows.ProcessorEventWorkflow})
 	r.RegisterWorkflowWithOptions(workflows.PaymentRefund, workflow.RegisterOptions{Name: workflows.PaymentRefundWorkflow})
 	r.RegisterWorkflowWithOptions(workflows.Reconcile, workflow.RegisterOptions{Name: workflows.ReconcileWorkflow})
 	r.RegisterWorkflowWithOptions(workflows.WebhookDelivery, workflow.RegisterOptions{Name: workflows.WebhookDeliveryWorkflow})
+	r.RegisterWorkflowWithOptions(workflows.WebhookEndpoint, workflow.RegisterOptions{Name: workflows.WebhookEndpointWorkflow})
 	r.RegisterActivity(acts)
 }

@@ -32,7 +32,7 @@ func TestRegistersTheWorkflowsAndEveryActivity(t *testing.T) {
 	acts := &activities.Activities{}
 	worker.Register(&r, acts)
 	want := []string{workflows.PurchaseWorkflow, workflows.ProcessorEventWorkflow, workflows.PaymentRefundWorkflow,
-		workflows.ReconcileWorkflow, workflows.WebhookDeliveryWorkflow}
+		workflows.ReconcileWorkflow, workflows.WebhookDeliveryWorkflow, workflows.WebhookEndpointWorkflow}
 	if !slices.Equal(r.workflows, want) || len(r.acts) != 1 || r.acts[0] != any(acts) {
 		t.Fatalf("registered %+v", r)
 	}
@@ -41,7 +41,8 @@ func TestRegistersTheWorkflowsAndEveryActivity(t *testing.T) {
 	worker.Register(env, acts)
 	var names []string
 	for _, api := range []reflect.Type{reflect.TypeFor[workflows.Activities](), reflect.TypeFor[workflows.EventActivities](),
-		reflect.TypeFor[workflows.ReconcileActivities]()} {
+		reflect.TypeFor[workflows.ReconcileActivities](), reflect.TypeFor[workflows.WebhookActivities](),
+		reflect.TypeFor[workflows.WebhookEndpointActivities]()} {
 		for i := range api.NumMethod() {
 			names = append(names, api.Method(i).Name)
 		}

@@ -9,8 +9,8 @@ import (
 )
 
 // WebhookDeliveryWorkflow is the registered name of the workflow that delivers one event to one
-// endpoint (at least once): one workflow per (event, endpoint), started by the relay that reads
-// the events outbox, and again by a redelivery.
+// endpoint (at least once): one workflow per (event, endpoint) whose first attempt failed,
+// started by its endpoint's workflow (WebhookEndpointWorkflow), and one per redelivery.
 const WebhookDeliveryWorkflow = "webhook-delivery"
 
 // WebhookActivities is what a webhook delivery asks of the world (activities.Activities).
@@ -26,6 +26,9 @@ type WebhookDeliveryInput struct {
 	EventRef    string
 	// Backoff is the wait before each retry; empty is DefaultWebhookBackoff.
 	Backoff []time.Duration `json:",omitempty"`
+	// Attempted is how many attempts were made before this workflow (the endpoint's batch made
+	// the first): it goes on with the schedule from there, waiting first.
+	Attempted int `json:",omitempty"`
 }
 
 type DeliverWebhookInput struct {
@@ -48,8 +51,8 @@ var DefaultWebhookBackoff = []time.Duration{5 * time.Second, 5 * time.Minute, 30
 	5 * time.Hour, 10 * time.Hour, 10 * time.Hour, 24 * time.Hour, 24 * time.Hour}
 
 // WebhookDeliveryID is the workflow ID of the delivery of event to endpoint. Starting it twice
-// (a relay that restarts after starting it but before recording that) is refused by Temporal,
-// so the relay never sends an event twice to one endpoint; a redelivery adds a suffix.
+// (an endpoint's workflow that starts it again after a crash) is refused by Temporal, so one
+// event has one retry schedule per endpoint; a redelivery adds a suffix.
 func WebhookDeliveryID(event, endpoint string) string { return "whd-" + event + "-" + endpoint }
 
 // One attempt is one activity execution: the schedule above is the retry policy, so the server
@@ -70,7 +73,7 @@ func WebhookDelivery(ctx workflow.Context, in WebhookDeliveryInput) error {
 		backoff = DefaultWebhookBackoff
 	}
 	ctx = workflow.WithActivityOptions(ctx, webhookOptions)
-	for attempt := 0; attempt <= len(backoff); attempt++ {
+	for attempt := in.Attempted; attempt <= len(backoff); attempt++ {
 		if attempt > 0 {
 			if err := workflow.Sleep(ctx, backoff[attempt-1]); err != nil {
 				return err
