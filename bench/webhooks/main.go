@@ -1,13 +1,13 @@
 // Command webhooks measures outbound webhook delivery end to end on the embedded Temporal server
 // with one worker: events committed in Postgres (customer.created, written in the customer's
-// transaction), the worker's relay reading the outbox and starting one delivery workflow per
-// event, the delivery activity signing and POSTing to a receiver on loopback. It reports
-// deliveries a second for a burst of -events committed as fast as they can be, the latency from
-// each event's commit (its createdAt) to the receiver's 2xx — in the burst, and in a paced run
-// below saturation — beside the rate at which the same receiver takes plain POSTs from a tight
-// Go loop, and the ratio of the two, and beside the rate of an empty workflow on the same server
-// (each delivery is one workflow: on a small box the Temporal server is its ceiling). It starts its own throwaway Postgres cluster and Temporal
-// server and removes them after.
+// transaction), the worker's relay reading the outbox and waking the endpoint's workflow, whose
+// batch activity signs and POSTs them to a receiver on loopback. It reports deliveries a second
+// for a burst of -events committed as fast as they can be (and the rate of those commits, which
+// the deliveries cannot outrun), the latency from each event's commit (its createdAt) to the
+// receiver's 2xx — in the burst, and in a paced run below saturation — beside the rate at which
+// the same receiver takes plain POSTs from a tight Go loop, and the ratio of the two, and beside
+// the rate of an empty workflow on the same server. It starts its own throwaway Postgres
+// cluster and Temporal server and removes them after.
 //
 //	go run ./bench/webhooks [-events 10000] [-plain 10000] [-empty 2000] [-concurrency 16] [-paced-rate 0] [-paced-seconds 10] [-mem] [-cpuprofile file]
 package main
@@ -152,6 +152,8 @@ func run(ctx context.Context, c config, out io.Writer) error {
 		return fmt.Errorf("burst: %w", err)
 	}
 	burst.name = fmt.Sprintf("deliveries, %d events committed at once", c.events)
+	commits := fmt.Sprintf("the burst's events were committed at %.0f/s by %d writers: the deliveries cannot outrun them\n",
+		float64(c.events)/burst.wrote.Seconds(), c.concurrency)
 	results := []result{plain, empty, burst}
 	if c.pacedSeconds > 0 {
 		rate := c.pacedRate
@@ -176,6 +178,7 @@ func run(ctx context.Context, c config, out io.Writer) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
+	fmt.Fprint(out, commits)
 	w.rc.mu.Lock()
 	fmt.Fprintf(out, "receiver: %d deliveries, %d duplicates; load average at the end (1, 5, 15 min): %s — on a shared box the figures are bound by it\n",
 		w.rc.posts, w.rc.dupes, benchenv.LoadAvg())
@@ -187,6 +190,7 @@ type result struct {
 	name     string
 	count    int
 	took     time.Duration
+	wrote    time.Duration // committing the events, first to last
 	p50, p99 string
 }
 
@@ -234,9 +238,11 @@ func (w *world) deliver(ctx context.Context, n int, write func(i int) error, wri
 		return result{}, err
 	}
 	before := w.rc.count()
+	began := time.Now()
 	if err := benchenv.Parallel(ctx, n, writers, write); err != nil {
 		return result{}, err
 	}
+	wrote := time.Since(began)
 	deadline := time.Now().Add(10 * time.Minute)
 	for w.rc.count() < before+n {
 		if time.Now().After(deadline) {
@@ -283,7 +289,7 @@ func (w *world) deliver(ctx context.Context, n int, write func(i int) error, wri
 	if len(lat) != n {
 		return result{}, fmt.Errorf("%d events committed, %d delivered", n, len(lat))
 	}
-	return result{count: n, took: last.Sub(first), p50: ms(benchenv.Percentile(lat, 50)), p99: ms(benchenv.Percentile(lat, 99))}, nil
+	return result{count: n, took: last.Sub(first), wrote: wrote, p50: ms(benchenv.Percentile(lat, 50)), p99: ms(benchenv.Percentile(lat, 99))}, nil
 }
 
 // pace spaces the calls of write at rate a second: call i waits until i/rate seconds after the
