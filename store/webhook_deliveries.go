@@ -23,7 +23,7 @@ type PendingDelivery struct {
 // ClaimEvents takes up to n events not yet dispatched, oldest first, and makes a delivery row
 // for each endpoint of the event's merchant and mode that wants it (once: a repeated claim
 // after a crash finds the rows it made). It answers the deliveries of those events and the
-// events, to mark dispatched once their workflows have started.
+// events, to mark dispatched once the endpoints' workflows are woken (webhooks.Relay).
 func (s *Store) ClaimEvents(ctx context.Context, n int) (deliveries []PendingDelivery, events []string, err error) {
 	err = s.InTx(ctx, func(tx pgx.Tx) error {
 		rows, err := tx.Query(ctx, `SELECT id FROM events WHERE dispatched_at IS NULL ORDER BY created_at, id

@@ -75,11 +75,12 @@ var (
 	actMarkWebhooksRetrying = activityName(WebhookEndpointActivities.MarkWebhooksRetrying)
 )
 
-// A batch's activity is retried until it completes: each attempt is recorded as it is answered,
-// so a worker killed mid-batch costs at most the requests in flight, sent again by the next try
-// (at least once). The heartbeat notices the kill within seconds.
+// A batch's activity is retried until it completes: attempts are recorded chunk by chunk, so a
+// worker killed mid-batch costs at most the chunk it had not recorded, sent again by the next
+// try (at least once). The heartbeat notices the kill within seconds; the start-to-close timeout
+// outlasts a batch to an endpoint that takes the full 15 s on every request (16 rounds of 32).
 var endpointBatchOptions = workflow.ActivityOptions{
-	StartToCloseTimeout: 5 * time.Minute,
+	StartToCloseTimeout: 10 * time.Minute,
 	HeartbeatTimeout:    20 * time.Second,
 	RetryPolicy:         &temporal.RetryPolicy{InitialInterval: time.Second, MaximumInterval: time.Minute},
 }
