@@ -141,10 +141,25 @@ func newProcessor(c config, st *store.Store) payments.Processor {
 // serveHTTP runs h on addr until ctx ends, then drains for up to 10 s. Every phase of a
 // connection has a deadline: httpserver.Default in production, shorter ones in tests.
 func serveHTTP(ctx context.Context, addr string, h http.Handler, t httpserver.Timeouts) error {
+	ln, err := listenAPI(addr)
+	if err != nil {
+		return err
+	}
+	return serveOn(ctx, ln, h, t)
+}
+
+// listenAPI binds the API's port: from then on a connection waits in the backlog until the
+// server serves, rather than being refused.
+func listenAPI(addr string) (net.Listener, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return fmt.Errorf("API port %s is in use (change it with --addr or TOLLGATE_ADDR): %w", addr, err)
+		return nil, fmt.Errorf("API port %s is in use (change it with --addr or TOLLGATE_ADDR): %w", addr, err)
 	}
+	return ln, nil
+}
+
+// serveOn serves h on ln until ctx ends, then shuts down gracefully.
+func serveOn(ctx context.Context, ln net.Listener, h http.Handler, t httpserver.Timeouts) error {
 	srv := httpserver.New(h, t)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -178,8 +193,14 @@ func runAPI(ctx context.Context, args []string, e env) error {
 		return err
 	}
 	defer d.Close()
+	// bound before anything says it listens (the log line, the key-change listener's)
+	ln, err := listenAPI(d.cfg.Addr)
+	if err != nil {
+		return err
+	}
+	h := newHandler(ctx, d)
 	d.log.Info("API listening", "addr", "http://"+d.cfg.Addr)
-	return serveHTTP(ctx, d.cfg.Addr, newHandler(ctx, d), httpserver.Default)
+	return serveOn(ctx, ln, h, httpserver.Default)
 }
 
 // openFromFlags parses a server subcommand's flags (database, Temporal, payments, log, plus
