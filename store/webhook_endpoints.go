@@ -108,8 +108,13 @@ func (s *Store) WebhookSecrets(ctx context.Context, endpoint string, now time.Ti
 	if err != nil {
 		return nil, err
 	}
+	return signingSecrets(cur, prev, until, now), nil
+}
+
+// signingSecrets is the current secret, and the previous one while its overlap lasts at now.
+func signingSecrets(cur, prev string, until *time.Time, now time.Time) []string {
 	if prev != "" && until != nil && now.Before(*until) {
-		return []string{cur, prev}, nil
+		return []string{cur, prev}
 	}
-	return []string{cur}, nil
+	return []string{cur}
 }

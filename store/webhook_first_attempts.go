@@ -31,10 +31,7 @@ func (s *Store) FirstAttempts(ctx context.Context, endpoint string, n int, now t
 		if err != nil {
 			return notFoundIfNoRows(err, "webhook endpoint", endpoint)
 		}
-		fa.Secrets = []string{cur}
-		if prev != "" && until != nil && now.Before(*until) {
-			fa.Secrets = append(fa.Secrets, prev)
-		}
+		fa.Secrets = signingSecrets(cur, prev, until, now)
 		if !fa.Open {
 			return nil
 		}
