@@ -15,7 +15,7 @@ var invoiceFilters = []param{
 }
 
 var _ = document(
-	op{Route: "GET /v1/invoices", Summary: "List the key's mode's invoices, newest first: one for every succeeded payment (open while a payment is processing, void if it then fails), numbered per merchant and mode without gaps (lines are in the single invoice)", Tag: "invoices",
+	op{Route: "GET /v1/invoices", Summary: "List the key's mode's invoices, newest first: one for every succeeded payment (open while a payment is processing, void if it then fails), numbered per merchant and mode without gaps, each with its lines", Tag: "invoices",
 		List: true, Out: domain.Invoice{}, Query: append([]param{{Name: "status", Description: "draft, open, paid, void or uncollectible"}}, invoiceFilters...)},
 	op{Route: "GET /v1/invoices/{ref}", Summary: "Get an invoice with its lines, the seller's and the buyer's details as issued, and its hosted page", Tag: "invoices", Out: domain.Invoice{}},
 	op{Route: "POST /v1/invoices/{ref}/void", Summary: "Void an invoice nothing was paid against, its number kept (invoice.voided). A paid invoice is refused with 409 (refund the payment to issue a credit note), a void one too, and so is an open one: an invoice is open while its payment is processing, and the processor's answer decides it — paid when the payment succeeds, void by itself when it fails", Tag: "invoices", Out: domain.Invoice{}},

@@ -67,7 +67,7 @@ type cache struct {
 	merchants ttlMap[string, *merchantFacts]
 	counters  ttlMap[counterSlot, int64]         // counter ids (counters.go)
 	batches   batchGate                          // batch transactions in flight (counters.go)
-	events    coalescer[groupKey, *groupedEvent] // single events waiting to go together (group.go)
+	events    coalescer[groupKey, *groupedEvent] // single events waiting to go together (admit.go, group.go)
 	limits    coalescer[string, *groupedLimit]   // limit checks waiting to be read together (limits_read.go)
 	// fast and full count the calls answered on the fast path and by the full statements;
 	// grouped and groupedReads count the single events written and limit checks read in a group
